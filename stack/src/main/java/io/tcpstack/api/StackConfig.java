@@ -1,0 +1,62 @@
+package io.tcpstack.api;
+
+import io.tcpstack.wire.Ipv4Address;
+import java.util.Objects;
+
+/**
+ * The stack's configuration: its own address and the knobs. Immutable; built with {@link
+ * #builder()}.
+ */
+public final class StackConfig {
+    private final int address;
+    private final int defaultTtl;
+
+    private StackConfig(Builder b) {
+        this.address = b.address;
+        this.defaultTtl = b.defaultTtl;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The stack's IPv4 address, as a big-endian int. */
+    public int address() {
+        return address;
+    }
+
+    /** TTL of packets the stack originates (Linux net.ipv4.ip_default_ttl = 64). */
+    public int defaultTtl() {
+        return defaultTtl;
+    }
+
+    public static final class Builder {
+        private int address;
+        private int defaultTtl = 64;
+
+        public Builder address(String dotted) {
+            this.address = Ipv4Address.parse(Objects.requireNonNull(dotted));
+            return this;
+        }
+
+        public Builder address(int address) {
+            this.address = address;
+            return this;
+        }
+
+        public Builder defaultTtl(int ttl) {
+            if (ttl < 1 || ttl > 255) {
+                throw new IllegalArgumentException("ttl must be 1..255, got " + ttl);
+            }
+            this.defaultTtl = ttl;
+            return this;
+        }
+
+        public StackConfig build() {
+            if (address == 0) {
+                throw new IllegalArgumentException("address must be set");
+            }
+            return new StackConfig(this);
+        }
+    }
+}

@@ -1,0 +1,89 @@
+package io.tcpstack.ip;
+
+import io.netty.buffer.ByteBuf;
+import io.tcpstack.stats.Counter;
+import io.tcpstack.stats.DropReason;
+import io.tcpstack.stats.StackStats;
+import io.tcpstack.wire.Checksum;
+import io.tcpstack.wire.IcmpView;
+import io.tcpstack.wire.IpProtocol;
+import io.tcpstack.wire.Ipv4View;
+
+/**
+ * ICMP (RFC 792, RFC 1122 3.2.2): answers echo requests, sends destination unreachable, counts
+ * the rest. Thread-safe (no mutable state beyond the counters).
+ */
+public final class Icmp implements TransportHandler {
+    /** RFC 1812 4.3.2.3: the original IP header plus at least 8 bytes of its data. */
+    private static final int QUOTED_DATA = 8;
+
+    private final IpOutput output;
+    private final StackStats stats;
+
+    public Icmp(IpOutput output, StackStats stats) {
+        this.output = output;
+        this.stats = stats;
+    }
+
+    @Override
+    public void receive(int queue, Ipv4View ip) {
+        stats.inc(Counter.IcmpInMsgs);
+        ByteBuf buf = ip.buf();
+        int offset = ip.payloadOffset();
+        int length = ip.payloadLength();
+        if (length < IcmpView.HEADER_LENGTH || Checksum.compute(buf, offset, length) != 0) {
+            stats.inc(Counter.IcmpInErrors);
+            stats.inc(Counter.IcmpInCsumErrors);
+            stats.drop(DropReason.ICMP_CSUM);
+            return;
+        }
+        int type = buf.getUnsignedByte(offset);
+        switch (type) {
+            case IcmpView.TYPE_ECHO_REQUEST -> echoReply(queue, ip, offset, length);
+            case IcmpView.TYPE_DEST_UNREACHABLE -> stats.inc(Counter.IcmpInDestUnreachs);
+            default -> stats.drop(DropReason.ICMP_UNHANDLED);
+        }
+    }
+
+    /** RFC 792 echo: the reply carries the request's identifier, sequence and data unchanged. */
+    private void echoReply(int queue, Ipv4View request, int offset, int length) {
+        stats.inc(Counter.IcmpInEchos);
+        ByteBuf reply = output.allocate(length);
+        int icmpOffset = reply.writerIndex();
+        reply.writeBytes(request.buf(), offset, length);
+        IcmpView icmp = new IcmpView().wrap(reply, icmpOffset);
+        icmp.setType(IcmpView.TYPE_ECHO_REPLY);
+        // Only the type changed (8 -> 0): RFC 1624 incremental update of the request's checksum.
+        icmp.setChecksum(Checksum.update(icmp.checksum(), IcmpView.TYPE_ECHO_REQUEST << 8, IcmpView.TYPE_ECHO_REPLY << 8));
+        stats.inc(Counter.IcmpOutMsgs);
+        stats.inc(Counter.IcmpOutEchoReps);
+        output.send(queue, reply, IpProtocol.ICMP, request.source(), false);
+    }
+
+    /**
+     * Sends destination unreachable with {@code code} about the packet {@code original} (RFC 792;
+     * RFC 1122 3.2.2: never about an ICMP error, a fragment other than the first, or a non-unicast
+     * source; the caller has already rejected the latter two).
+     */
+    public void sendDestinationUnreachable(int queue, Ipv4View original, int code) {
+        if (original.protocol() == IpProtocol.ICMP && original.payloadLength() >= 1) {
+            int type = original.buf().getUnsignedByte(original.payloadOffset());
+            if (type != IcmpView.TYPE_ECHO_REQUEST && type != IcmpView.TYPE_ECHO_REPLY) {
+                return;
+            }
+        }
+        int quoted = original.headerLength() + Math.min(QUOTED_DATA, original.payloadLength());
+        ByteBuf packet = output.allocate(IcmpView.HEADER_LENGTH + quoted);
+        int icmpOffset = packet.writerIndex();
+        packet.writerIndex(icmpOffset + IcmpView.HEADER_LENGTH);
+        packet.writeBytes(original.buf(), original.offset(), quoted);
+        IcmpView icmp = new IcmpView().wrap(packet, icmpOffset);
+        icmp.setType(IcmpView.TYPE_DEST_UNREACHABLE);
+        icmp.setCode(code);
+        icmp.setRestOfHeader(0);
+        icmp.fillChecksum(IcmpView.HEADER_LENGTH + quoted);
+        stats.inc(Counter.IcmpOutMsgs);
+        stats.inc(Counter.IcmpOutDestUnreachs);
+        output.send(queue, packet, IpProtocol.ICMP, original.source(), false);
+    }
+}
