@@ -4,59 +4,162 @@ import io.tcpstack.ip.Icmp;
 import io.tcpstack.ip.IpOutput;
 import io.tcpstack.ip.Ipv4Input;
 import io.tcpstack.link.Link;
+import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.StackStats;
+import io.tcpstack.tcp.ConnectionInfo;
+import io.tcpstack.tcp.TcpConnection;
+import io.tcpstack.tcp.TcpException;
+import io.tcpstack.tcp.TcpLayer;
 import io.tcpstack.time.Clock;
+import io.tcpstack.time.TimerThread;
+import io.tcpstack.time.TimerQueue;
+import io.tcpstack.time.VirtualClock;
+import io.tcpstack.trace.Tracer;
+import io.tcpstack.wire.IpProtocol;
+import io.tcpstack.wire.Ipv4Address;
+import java.io.IOException;
+import java.net.SocketTimeoutException;
+import java.util.List;
 import java.util.Objects;
 
 /**
- * The stack: one IPv4 address on one {@link Link}. Wires the layers (ip, icmp, tcp) together and
- * is what applications, the daemon and tests hold.
+ * The stack: one IPv4 address on one {@link Link}. Wires the layers (ip, icmp, tcp) and the
+ * timers together and is what applications, the daemon and tests hold.
+ *
+ * <p>With a real clock, {@link #start()} also starts the timer thread. With a {@link
+ * VirtualClock} nothing runs by itself: the owner (a simulated network or a test harness) calls
+ * {@link #runTimers()} as it moves time.
  */
 public final class TcpStack implements AutoCloseable {
     private final StackConfig config;
     private final Link link;
     private final Clock clock;
     private final StackStats stats = new StackStats();
-    private final IpOutput ipOutput;
+    private final TcpSettings settings;
+    private final Tracer tracer = new Tracer();
+    private final TimerQueue wheel;
+    private final TimerThread timerThread;
     private final Ipv4Input ipInput;
+    private final TcpLayer tcp;
     private volatile boolean started;
 
     public TcpStack(StackConfig config, Link link) {
-        this(config, link, Clock.system());
+        this(config, link, Clock.system(), new TcpSettings());
     }
 
-    public TcpStack(StackConfig config, Link link, Clock clock) {
+    public TcpStack(StackConfig config, Link link, Clock clock, TcpSettings settings) {
         this.config = Objects.requireNonNull(config);
         this.link = Objects.requireNonNull(link);
         this.clock = Objects.requireNonNull(clock);
-        this.ipOutput = new IpOutput(config, link, stats);
+        this.settings = Objects.requireNonNull(settings);
+        this.wheel = new TimerQueue();
+        this.timerThread = clock instanceof VirtualClock ? null : new TimerThread(wheel, clock);
+        IpOutput ipOutput = new IpOutput(config, link, stats);
         this.ipInput = new Ipv4Input(config.address(), link.queueCount(), stats, new Icmp(ipOutput, stats));
+        this.tcp = new TcpLayer(ipOutput, link.queueCount(), settings, stats, clock, wheel, tracer);
+        ipInput.register(IpProtocol.TCP, tcp);
     }
 
-    /** Starts receiving from the link. */
+    /** Starts receiving from the link (and the timer thread on a real clock). */
     public synchronized void start() {
         if (started) {
             throw new IllegalStateException("already started");
         }
         started = true;
+        if (timerThread != null) {
+            timerThread.start();
+        }
         link.start(ipInput);
+    }
+
+    /** Runs the timers that are due at the clock's current time (virtual time). */
+    public int runTimers() {
+        return wheel.advance(clock.nanos());
+    }
+
+    /** Earliest pending timer deadline in clock nanos, or Long.MAX_VALUE. */
+    public long nextTimerNanos() {
+        return wheel.nextDeadlineNanos();
+    }
+
+    /**
+     * Opens a connection and waits (real time) for the handshake.
+     *
+     * @param localPort 0 for an ephemeral port (RFC 6056)
+     */
+    public TcpSocket connect(String address, int port, int localPort, long timeoutMillis) throws IOException {
+        TcpConnection c = open(Ipv4Address.parse(address), port, localPort);
+        try {
+            if (!c.awaitEstablished(timeoutMillis)) {
+                c.abort();
+                throw new SocketTimeoutException("connect timed out after " + timeoutMillis + " ms");
+            }
+        } catch (InterruptedException e) {
+            c.abort();
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("connect interrupted");
+        } catch (TcpException e) {
+            throw e;
+        }
+        return new TcpSocket(c);
+    }
+
+    public TcpSocket connect(String address, int port) throws IOException {
+        return connect(address, port, 0, 0);
+    }
+
+    /** Starts an active open without waiting (non-blocking connect). */
+    public TcpConnection open(int address, int port, int localPort) throws IOException {
+        try {
+            return tcp.connect(address, port, localPort);
+        } catch (IllegalStateException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+    }
+
+    public TcpServerSocket listen(int port, int backlog) throws IOException {
+        try {
+            return new TcpServerSocket(tcp, tcp.listen(port, backlog));
+        } catch (IllegalStateException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+    }
+
+    /** Every connection, listener and TIME_WAIT record (like ss -tan). */
+    public List<ConnectionInfo> connections() {
+        return tcp.connections();
     }
 
     public StackConfig config() {
         return config;
     }
 
+    public TcpSettings settings() {
+        return settings;
+    }
+
     public StackStats stats() {
         return stats;
+    }
+
+    public Tracer tracer() {
+        return tracer;
     }
 
     public Clock clock() {
         return clock;
     }
 
-    /** Stops the link (its readers) and releases it. */
+    public Link link() {
+        return link;
+    }
+
+    /** Stops the timer thread and the link (its readers) and releases the link. */
     @Override
     public void close() {
+        if (timerThread != null) {
+            timerThread.close();
+        }
         link.close();
     }
 }

@@ -1,0 +1,60 @@
+package io.tcpstack.api;
+
+import io.tcpstack.tcp.Listener;
+import io.tcpstack.tcp.TcpConnection;
+import io.tcpstack.tcp.TcpLayer;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.SocketTimeoutException;
+
+/** A listening socket, shaped like {@link java.net.ServerSocket}. */
+public final class TcpServerSocket implements AutoCloseable {
+    private final TcpLayer tcp;
+    private final Listener listener;
+    private volatile int soTimeoutMillis;
+
+    TcpServerSocket(TcpLayer tcp, Listener listener) {
+        this.tcp = tcp;
+        this.listener = listener;
+    }
+
+    public int port() {
+        return listener.port;
+    }
+
+    /** Accept timeout in ms (0 = forever). */
+    public void setSoTimeout(int millis) {
+        soTimeoutMillis = millis;
+    }
+
+    /** Waits for the next established connection. */
+    public TcpSocket accept() throws IOException {
+        try {
+            TcpConnection c = tcp.accept(listener, soTimeoutMillis);
+            if (c == null) {
+                if (soTimeoutMillis > 0 && !isClosed()) {
+                    throw new SocketTimeoutException("accept timed out after " + soTimeoutMillis + " ms");
+                }
+                throw new IOException("server socket closed");
+            }
+            return new TcpSocket(c);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("accept interrupted");
+        }
+    }
+
+    /** The next established connection if one is waiting, else null (never blocks). */
+    public TcpConnection poll() {
+        return tcp.pollAccept(listener);
+    }
+
+    public boolean isClosed() {
+        return listener.isClosed();
+    }
+
+    @Override
+    public void close() {
+        tcp.closeListener(listener);
+    }
+}

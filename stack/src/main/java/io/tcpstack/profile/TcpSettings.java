@@ -1,0 +1,79 @@
+package io.tcpstack.profile;
+
+/**
+ * The TCP knobs, named after the Linux sysctls they mirror (net.ipv4.tcp_*), with Linux 6.x
+ * defaults (LINUX-TCP.md 0). Fields are volatile: they may be changed at run time and every
+ * connection reads them when it needs them. Times are in milliseconds.
+ */
+public final class TcpSettings {
+    /** SYN-SENT after an unacceptable ACK; the default profile is linux-5.6. */
+    public volatile SynResend synResend = SynResend.TIMEOUT_MIN;
+    /** TCP_TIMEOUT_MIN: 2 jiffies; 2 ms at HZ=1000 (BEHAVIOURS.md 2). */
+    public volatile long timeoutMinMs = 2;
+    /** tcp_syn_retries (TCP_SYN_RETRIES). */
+    public volatile int synRetries = 6;
+    /** tcp_syn_linear_timeouts (Linux >= 6.5; 0 before, which the linux-5.x profiles keep). */
+    public volatile int synLinearTimeouts = 0;
+    /** tcp_synack_retries (TCP_SYNACK_RETRIES). */
+    public volatile int synackRetries = 5;
+    /** tcp_retries2 (TCP_RETR2): give up on data after the time model of 15 backoffs (~924.6 s). */
+    public volatile int retries2 = 15;
+    /** TCP_TIMEOUT_INIT: initial RTO (RFC 6298 2.1). */
+    public volatile long rtoInitMs = 1000;
+    /** tcp_rto_min_us (TCP_RTO_MIN). */
+    public volatile long rtoMinMs = 200;
+    /** tcp_rto_max_ms (TCP_RTO_MAX). */
+    public volatile long rtoMaxMs = 120_000;
+    /** TCP_DELACK_MIN / TCP_ATO_MIN. */
+    public volatile long delackMinMs = 40;
+    /** TCP_DELACK_MAX. */
+    public volatile long delackMaxMs = 200;
+    /** tcp_fin_timeout: life of an orphaned FIN_WAIT_2 connection. */
+    public volatile long finTimeoutMs = 60_000;
+    /** TIME_WAIT length. Not a Linux sysctl: Linux has the constant TCP_TIMEWAIT_LEN (60 s). */
+    public volatile long timewaitLenMs = 60_000;
+    /** tcp_max_tw_buckets (half the established hash on this kernel). */
+    public volatile int maxTwBuckets = 131_072;
+    /** tcp_tw_reuse: 0 never, 1 always, 2 loopback only. */
+    public volatile int twReuse = 2;
+    /** tcp_tw_reuse_delay (Linux >= 6.14). */
+    public volatile long twReuseDelayMs = 1000;
+    /** tcp_tw_recycle (removed in Linux 4.12; the linux-4.9 profile turns it on). */
+    public volatile boolean twRecycle = false;
+    /** tcp_rfc1337: 0 = an RST kills TIME_WAIT (Linux default), 1 = ignored. */
+    public volatile int rfc1337 = 0;
+    /** tcp_invalid_ratelimit: at most one out-of-window / challenge ACK per this interval per connection. */
+    public volatile long invalidRatelimitMs = 500;
+    /** tcp_timestamps. */
+    public volatile boolean timestamps = true;
+    /** How the timestamp clock is offset. */
+    public volatile TsOffsetMode tsOffsetMode = TsOffsetMode.PER_CONNECTION;
+    /** tcp_sack. */
+    public volatile boolean sack = true;
+    /** tcp_window_scaling. */
+    public volatile boolean windowScaling = true;
+    /** Receive buffer per connection (bytes); its size sets our window scale. */
+    public volatile int rcvbuf = 1 << 20;
+    /** Send buffer per connection (bytes). */
+    public volatile int sndbuf = 1 << 20;
+    /** Keepalive idle time, interval and probe count (TCP_KEEPALIVE_TIME/INTVL/PROBES). */
+    public volatile long keepaliveTimeMs = 7_200_000;
+    public volatile long keepaliveIntvlMs = 75_000;
+    public volatile int keepaliveProbes = 9;
+    /** Largest number of out-of-order blocks held for reassembly per connection. */
+    public volatile int maxOfoBlocks = 64;
+    /** ip_local_port_range. */
+    public volatile int portRangeLow = 32768;
+    public volatile int portRangeHigh = 60999;
+
+    /** TCP_MAX_QUICKACKS: segments ACKed at once at the start of a connection. */
+    public static final int MAX_QUICKACKS = 16;
+    /** TCP_INIT_CWND (RFC 6928). */
+    public static final int INIT_CWND = 10;
+    /** TCP_MSS_DEFAULT: peer MSS assumed when the SYN carries none (RFC 9293 3.7.1). */
+    public static final int MSS_DEFAULT = 536;
+    /** TCP_TIMEOUT_FALLBACK: RTO after a handshake without an RTT sample. */
+    public static final long TIMEOUT_FALLBACK_MS = 3000;
+    /** TCP_RESOURCE_PROBE_INTERVAL. */
+    public static final long RESOURCE_PROBE_INTERVAL_MS = 500;
+}

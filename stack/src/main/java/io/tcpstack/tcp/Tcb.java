@@ -1,0 +1,198 @@
+package io.tcpstack.tcp;
+
+import io.tcpstack.time.Timeout;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The transmission control block (RFC 9293 3.3.1): one connection's variables, buffers and
+ * timers, under one lock that segment processing, timers and the application all take. Field
+ * names are the RFC's (snd.una -> sndUna) or, where the RFC has none, Linux's (tcp_sock).
+ *
+ * <p>Behaviour lives in {@link TcpInput}, {@link TcpOutput} and {@link TcpTimers}; this class is
+ * state.
+ */
+public final class Tcb {
+    final TcpLayer layer;
+    public final int localAddress;
+    public final int localPort;
+    public final int remoteAddress;
+    public final int remotePort;
+    final long key;
+
+    final ReentrantLock lock = new ReentrantLock();
+    /** Signalled on every change an application may wait for: data, space, state, error. */
+    final Condition changed = lock.newCondition();
+
+    volatile TcpState state = TcpState.CLOSED;
+    /** Set when the connection failed; the application sees it as an exception. */
+    volatile TcpError error;
+
+    // RFC 9293 3.3.1, send sequence variables
+    int iss;
+    int sndUna;
+    int sndNxt;
+    /** Peer's window in bytes (already scaled). */
+    int sndWnd;
+    int sndWl1;
+    int sndWl2;
+    /** Largest window the peer ever offered (Linux max_window), for RFC 5961 5.2. */
+    int maxSndWnd;
+    /** Highest sequence sent so far (Linux snd_nxt after retransmissions rewinds ours; this does not). */
+    int sndMax;
+
+    // receive sequence variables
+    int irs;
+    int rcvNxt;
+    /** Window we last advertised, in bytes (RFC 9293 RCV.WND). */
+    int rcvWnd;
+    /** rcv.nxt when we last advertised a window (Linux rcv_wup). */
+    int rcvWup;
+
+    // options (RFC 7323, RFC 2018)
+    /** Peer's window scale (shift we apply to its windows). */
+    int sndWscale;
+    /** Our window scale (shift the peer applies to ours). */
+    int rcvWscale;
+    boolean wscaleOk;
+    boolean sackOk;
+    boolean tsOk;
+    /** TS.Recent (RFC 7323 4.3) and when it was recorded (ms). */
+    int tsRecent;
+    long tsRecentStampMs;
+    /** TSval of our first SYN (Linux retrans_stamp in SYN-SENT), for the SYN-ACK's PAWS check. */
+    int synTsVal;
+    /** Random per-connection offset added to our timestamp clock (RFC 7323 5.4). */
+    int tsOffset;
+    /** MSS the peer announced (Linux mss_clamp); our segments carry at most this much data. */
+    int peerMss = io.tcpstack.profile.TcpSettings.MSS_DEFAULT;
+    /** Data bytes per full segment we send (peer MSS less our TCP options). */
+    int sndMss;
+    /** Data bytes per full segment we expect (Linux rcv_mss), for the ACK-every-2-segments rule. */
+    int rcvMss;
+
+    // buffers
+    final ByteRing sendBuffer;
+    final ByteRing receiveBuffer;
+    final Reassembly reassembly = new Reassembly();
+    /** Application called close() or shutdownOutput(): a FIN follows the queued data. */
+    boolean finQueued;
+    /** Our FIN is in flight or acknowledged, at {@link #finSeq}. */
+    boolean finSent;
+    int finSeq;
+    boolean finAcked;
+    /** Application called close(): nobody will read any more (Linux SOCK_DEAD). */
+    boolean orphan;
+    /** The peer's FIN arrived (in order): reads past the buffer return end of stream. */
+    boolean finReceived;
+    boolean noDelay;
+    boolean keepAlive;
+    /** SO_LINGER with a zero timeout: close() aborts with RST (Linux). */
+    boolean lingerZero;
+
+    // retransmission (RFC 6298) and congestion control (RFC 5681, RFC 6582)
+    final RttEstimator rtt;
+    /** Number of retransmissions of the current head (Linux icsk_retransmits). */
+    int retransmits;
+    /** When the first of the current retransmissions went out, ms (Linux retrans_stamp); 0 none. */
+    long retransStampMs;
+    /** A SYN has been resent early after an unacceptable ACK (BEHAVIOURS.md 2: at most once). */
+    boolean earlySynResendArmed;
+    /** RTT timing of one segment without timestamps (Karn: never a retransmitted one). */
+    boolean rttTiming;
+    int rttSeq;
+    long rttStartNanos;
+    /** Congestion window and slow-start threshold, in segments (Linux snd_cwnd). */
+    int cwnd;
+    int ssthresh = Integer.MAX_VALUE;
+    int dupAcks;
+    /** NewReno: in fast recovery until snd.una passes recover (RFC 6582). */
+    boolean inRecovery;
+    int recover;
+    /** Partial window progress in congestion avoidance (bytes acked / cwnd). */
+    int cwndCount;
+    /** Zero-window probe backoff (Linux icsk_probes_out) and keepalive probes sent. */
+    int probesOut;
+
+    // delayed ACK (Linux icsk_ack)
+    int quickAcks = io.tcpstack.profile.TcpSettings.MAX_QUICKACKS;
+    long atoMs;
+    long lastDataRecvMs;
+    /** Full segments received since our last ACK. */
+    int segmentsSinceAck;
+    boolean ackPending;
+    /** Last time an out-of-window / challenge ACK was sent, ms (tcp_oow_rate_limited). */
+    long lastOowAckMs = Long.MIN_VALUE / 2;
+    /** Last time data arrived or was sent, ms (keepalive idle). */
+    long lastActivityMs;
+
+    /** IP identification of our next packet (Linux inet_id: per socket, random start). */
+    int ipId;
+    /** The inbound queue this connection's segments came in on last; we send on it (TUN steering). */
+    int txQueue;
+    /** The listener of a passive open until it is accepted. */
+    Listener listener;
+    /** Linux SO_ORIGINAL state for ss: when the connection was created (ms). */
+    final long createdMs;
+
+    final Timeout retransmitTimer;
+    final Timeout delackTimer;
+    final Timeout keepaliveTimer;
+    /** Deadline of the logical timer the retransmit Timeout serves: RTO, probe0, or SYN-ACK. */
+    TimerKind retransmitKind = TimerKind.NONE;
+
+    enum TimerKind {
+        NONE,
+        RETRANSMIT,
+        PERSIST
+    }
+
+    Tcb(TcpLayer layer, int localAddress, int localPort, int remoteAddress, int remotePort) {
+        this.layer = layer;
+        this.localAddress = localAddress;
+        this.localPort = localPort;
+        this.remoteAddress = remoteAddress;
+        this.remotePort = remotePort;
+        this.key = Demux.key(remoteAddress, remotePort, localPort);
+        this.sendBuffer = new ByteRing(layer.settings().sndbuf);
+        this.receiveBuffer = new ByteRing(layer.settings().rcvbuf);
+        this.rtt = new RttEstimator(layer.settings().rtoMinMs * 1000, layer.settings().rtoMaxMs * 1000);
+        this.createdMs = layer.nowMs();
+        this.retransmitTimer = new TcbTimeout(this, TcpTimers::onRetransmitTimer);
+        this.delackTimer = new TcbTimeout(this, TcpTimers::onDelackTimer);
+        this.keepaliveTimer = new TcbTimeout(this, TcpTimers::onKeepaliveTimer);
+    }
+
+    public TcpState state() {
+        return state;
+    }
+
+    /** Bytes in flight: sent and not yet acknowledged (SYN and FIN included). */
+    int flightSize() {
+        return sndNxt - sndUna;
+    }
+
+    /** Data bytes sent and not yet acknowledged (SYN and FIN excluded). */
+    int dataInFlight() {
+        if (!state.isSynchronized()) {
+            return 0;
+        }
+        return Math.max(0, Math.min(sndNxt - sndUna, sendBuffer.size()));
+    }
+
+    /** Bytes queued by the application and not sent yet. */
+    int unsentBytes() {
+        return sendBuffer.size() - dataInFlight();
+    }
+
+    /** Timestamp value we send now (RFC 7323: a ms clock plus our offset). */
+    int tsVal() {
+        return (int) layer.nowMs() + tsOffset;
+    }
+
+    @Override
+    public String toString() {
+        return io.tcpstack.wire.Ipv4Address.format(localAddress) + ":" + localPort + " "
+                + io.tcpstack.wire.Ipv4Address.format(remoteAddress) + ":" + remotePort + " " + state;
+    }
+}

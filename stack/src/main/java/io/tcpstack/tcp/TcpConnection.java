@@ -1,0 +1,300 @@
+package io.tcpstack.tcp;
+
+import io.tcpstack.stats.Counter;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The application's handle on a connection (RFC 9293 3.10 user calls: SEND, RECEIVE, CLOSE,
+ * ABORT, STATUS). Every call takes the Tcb lock. Calls come in a non-blocking form (timeout 0
+ * and {@code block} false) for event loops and virtual-time tests, and a blocking one that waits
+ * in real time.
+ */
+public final class TcpConnection {
+    private final Tcb tcb;
+
+    TcpConnection(Tcb tcb) {
+        this.tcb = tcb;
+    }
+
+    public static TcpConnection of(Tcb tcb) {
+        return new TcpConnection(tcb);
+    }
+
+    public TcpState state() {
+        return tcb.state;
+    }
+
+    /** The error that ended the connection, or null. */
+    public TcpError error() {
+        return tcb.error;
+    }
+
+    public int localAddress() {
+        return tcb.localAddress;
+    }
+
+    public int localPort() {
+        return tcb.localPort;
+    }
+
+    public int remoteAddress() {
+        return tcb.remoteAddress;
+    }
+
+    public int remotePort() {
+        return tcb.remotePort;
+    }
+
+    public ConnectionInfo info() {
+        return ConnectionInfo.of(tcb);
+    }
+
+    /**
+     * Waits until the handshake completes. Returns true when ESTABLISHED (or already past it),
+     * false on timeout; throws when the connection failed.
+     */
+    public boolean awaitEstablished(long timeoutMillis) throws TcpException, InterruptedException {
+        long deadline = deadline(timeoutMillis);
+        tcb.lock.lock();
+        try {
+            while (tcb.state == TcpState.SYN_SENT || tcb.state == TcpState.SYN_RECEIVED) {
+                if (!await(deadline, timeoutMillis)) {
+                    return false;
+                }
+            }
+            if (tcb.error != null) {
+                throw new TcpException(tcb.error);
+            }
+            return true;
+        } finally {
+            tcb.lock.unlock();
+        }
+    }
+
+    /**
+     * SEND: queues up to {@code length} bytes. With {@code block}, waits (up to the timeout, 0 =
+     * forever) until all are queued; otherwise queues what fits now. Returns bytes queued.
+     */
+    public int write(byte[] data, int offset, int length, boolean block, long timeoutMillis)
+            throws TcpException, InterruptedException {
+        long deadline = deadline(timeoutMillis);
+        int written = 0;
+        tcb.lock.lock();
+        try {
+            while (true) {
+                if (tcb.error != null) {
+                    throw new TcpException(tcb.error);
+                }
+                if (tcb.finQueued || tcb.state == TcpState.CLOSED) {
+                    throw new TcpException(TcpError.BROKEN_PIPE);
+                }
+                if (tcb.state.isSynchronized()) {
+                    int n = tcb.sendBuffer.write(data, offset + written, length - written);
+                    written += n;
+                    if (n > 0) {
+                        tcb.layer.output().push(tcb);
+                    }
+                }
+                if (written == length || !block) {
+                    return written;
+                }
+                if (!await(deadline, timeoutMillis)) {
+                    return written;
+                }
+            }
+        } finally {
+            tcb.lock.unlock();
+        }
+    }
+
+    /**
+     * RECEIVE: up to {@code length} bytes. Returns the count, -1 at end of stream, 0 when nothing
+     * is there and {@code block} is false or the timeout passed.
+     */
+    public int read(byte[] data, int offset, int length, boolean block, long timeoutMillis)
+            throws TcpException, InterruptedException {
+        long deadline = deadline(timeoutMillis);
+        tcb.lock.lock();
+        try {
+            while (true) {
+                int n = tcb.receiveBuffer.read(data, offset, length);
+                if (n > 0) {
+                    windowUpdate();
+                    return n;
+                }
+                if (tcb.finReceived) {
+                    return -1;
+                }
+                if (tcb.error != null) {
+                    throw new TcpException(tcb.error);
+                }
+                if (tcb.state == TcpState.CLOSED) {
+                    return -1;
+                }
+                if (!block || !await(deadline, timeoutMillis)) {
+                    return 0;
+                }
+            }
+        } finally {
+            tcb.lock.unlock();
+        }
+    }
+
+    /** Bytes ready to read. */
+    public int available() {
+        tcb.lock.lock();
+        try {
+            return tcb.receiveBuffer.size();
+        } finally {
+            tcb.lock.unlock();
+        }
+    }
+
+    /**
+     * Linux tcp_cleanup_rbuf: after the application read, send a window update when the window
+     * we can offer is at least twice the one the peer still sees.
+     */
+    private void windowUpdate() {
+        if (!tcb.state.receivesData()) {
+            return;
+        }
+        int offered = tcb.rcvWnd - (tcb.rcvNxt - tcb.rcvWup);
+        if (2L * offered <= tcb.receiveBuffer.capacity()) {
+            int window = tcb.layer.output().selectWindow(tcb);
+            if (window != 0 && window >= 2L * offered) {
+                tcb.layer.output().sendAck(tcb);
+            }
+        }
+    }
+
+    /** shutdown(SHUT_WR): FIN after the queued data; reading goes on. */
+    public void shutdownOutput() {
+        tcb.lock.lock();
+        try {
+            switch (tcb.state) {
+                case SYN_RECEIVED, ESTABLISHED -> queueFin(TcpState.FIN_WAIT_1);
+                case CLOSE_WAIT -> queueFin(TcpState.LAST_ACK);
+                default -> {
+                }
+            }
+        } finally {
+            tcb.lock.unlock();
+        }
+    }
+
+    /**
+     * CLOSE (Linux tcp_close): unread data or SO_LINGER 0 abort with RST; otherwise FIN after the
+     * queued data, and the connection lives on as an orphan.
+     */
+    public void close() {
+        tcb.lock.lock();
+        try {
+            tcb.orphan = true;
+            TcpLayer layer = tcb.layer;
+            switch (tcb.state) {
+                case CLOSED -> {
+                }
+                case SYN_SENT -> layer.close(tcb, null, false);
+                case SYN_RECEIVED, ESTABLISHED, CLOSE_WAIT -> {
+                    if (tcb.receiveBuffer.size() > 0) {
+                        layer.stats().inc(Counter.TcpExtTCPAbortOnClose);
+                        layer.close(tcb, TcpError.ABORTED, true);
+                    } else if (tcb.lingerZero) {
+                        layer.stats().inc(Counter.TcpExtTCPAbortOnData); // as Linux counts a zero-linger close
+                        layer.close(tcb, TcpError.ABORTED, true);
+                    } else {
+                        queueFin(tcb.state == TcpState.CLOSE_WAIT ? TcpState.LAST_ACK : TcpState.FIN_WAIT_1);
+                    }
+                }
+                case FIN_WAIT_2 -> {
+                    if (tcb.lingerZero) {
+                        layer.close(tcb, TcpError.ABORTED, true);
+                    } else {
+                        layer.timeWait().enter(tcb, TcpState.FIN_WAIT_2); // Linux __tcp_close
+                    }
+                }
+                default -> {
+                    if (tcb.lingerZero) {
+                        layer.close(tcb, TcpError.ABORTED, true);
+                    }
+                }
+            }
+        } finally {
+            tcb.lock.unlock();
+        }
+    }
+
+    /** ABORT: RST now (where the state has a peer to tell), CLOSED. */
+    public void abort() {
+        tcb.lock.lock();
+        try {
+            tcb.orphan = true;
+            boolean needsReset = tcb.state.isSynchronized() || tcb.state == TcpState.SYN_RECEIVED;
+            tcb.layer.close(tcb, TcpError.ABORTED, needsReset);
+        } finally {
+            tcb.lock.unlock();
+        }
+    }
+
+    private void queueFin(TcpState next) {
+        tcb.finQueued = true;
+        tcb.layer.setState(tcb, next);
+        tcb.layer.output().push(tcb);
+    }
+
+    public void setNoDelay(boolean on) {
+        tcb.lock.lock();
+        try {
+            tcb.noDelay = on;
+            if (on) {
+                tcb.layer.output().push(tcb);
+            }
+        } finally {
+            tcb.lock.unlock();
+        }
+    }
+
+    /** SO_LINGER {on, 0}: close() sends RST (Linux). Other linger times are not supported. */
+    public void setLingerZero(boolean on) {
+        tcb.lock.lock();
+        try {
+            tcb.lingerZero = on;
+        } finally {
+            tcb.lock.unlock();
+        }
+    }
+
+    public void setKeepAlive(boolean on) {
+        tcb.lock.lock();
+        try {
+            tcb.keepAlive = on;
+            tcb.lastActivityMs = tcb.layer.nowMs();
+            TcpTimers.armKeepalive(tcb);
+        } finally {
+            tcb.lock.unlock();
+        }
+    }
+
+    private static long deadline(long timeoutMillis) {
+        return System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+    }
+
+    /** Waits for a change; false when the deadline passed (timeout 0 = no deadline). */
+    private boolean await(long deadline, long timeoutMillis) throws InterruptedException {
+        if (timeoutMillis == 0) {
+            tcb.changed.await();
+            return true;
+        }
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+            return false;
+        }
+        tcb.changed.awaitNanos(left);
+        return true;
+    }
+
+    @Override
+    public String toString() {
+        return tcb.toString();
+    }
+}

@@ -1,0 +1,500 @@
+package io.tcpstack.tcp;
+
+import io.tcpstack.ip.IpOutput;
+import io.tcpstack.ip.TransportHandler;
+import io.tcpstack.profile.TcpSettings;
+import io.tcpstack.profile.TsOffsetMode;
+import io.tcpstack.stats.Counter;
+import io.tcpstack.stats.DropReason;
+import io.tcpstack.stats.StackStats;
+import io.tcpstack.time.Clock;
+import io.tcpstack.time.TimerQueue;
+import io.tcpstack.trace.Tracer;
+import io.tcpstack.wire.Ipv4View;
+import io.tcpstack.wire.TcpOptions;
+import io.tcpstack.wire.TcpView;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * TCP for one local address: input demultiplexing (Linux tcp_v4_rcv), the listeners, active
+ * opens, and the state changes every part shares. Thread-safe: one reader thread per queue
+ * calls {@link #receive}; applications and the timer thread call the rest.
+ */
+public final class TcpLayer implements TransportHandler {
+    private final int localAddress;
+    private final TcpSettings settings;
+    private final StackStats stats;
+    private final Clock clock;
+    private final TimerQueue wheel;
+    private final TcpOutput output;
+    private final TcpInput input;
+    private final TimeWait timeWait;
+    private final TcpTrace trace;
+    private final IsnGenerator isn;
+    private final EphemeralPorts ports;
+    private final Demux demux = new Demux();
+    private final ConcurrentHashMap<Integer, Listener> listeners = new ConcurrentHashMap<>();
+    private final Segment[] segments;
+
+    public TcpLayer(IpOutput ip, int queueCount, TcpSettings settings, StackStats stats, Clock clock,
+            TimerQueue wheel, Tracer tracer) {
+        this.localAddress = ip.localAddress();
+        this.settings = settings;
+        this.stats = stats;
+        this.clock = clock;
+        this.wheel = wheel;
+        this.trace = new TcpTrace(tracer, clock);
+        this.output = new TcpOutput(this, ip);
+        this.input = new TcpInput(this);
+        this.timeWait = new TimeWait(this);
+        this.isn = new IsnGenerator(clock, ThreadLocalRandom.current());
+        this.ports = new EphemeralPorts();
+        this.segments = new Segment[queueCount];
+        for (int i = 0; i < queueCount; i++) {
+            segments[i] = new Segment();
+        }
+    }
+
+    // ---- shared parts
+
+    TcpSettings settings() {
+        return settings;
+    }
+
+    StackStats stats() {
+        return stats;
+    }
+
+    Clock clock() {
+        return clock;
+    }
+
+    long nowMs() {
+        return clock.millis();
+    }
+
+    TimerQueue wheel() {
+        return wheel;
+    }
+
+    TcpOutput output() {
+        return output;
+    }
+
+    TcpTrace trace() {
+        return trace;
+    }
+
+    TimeWait timeWait() {
+        return timeWait;
+    }
+
+    Demux demux() {
+        return demux;
+    }
+
+    int localAddress() {
+        return localAddress;
+    }
+
+    // ---- input (Linux tcp_v4_rcv)
+
+    @Override
+    public void receive(int queue, Ipv4View ip) {
+        int length = ip.payloadLength();
+        int offset = ip.payloadOffset();
+        if (length < TcpView.MIN_HEADER_LENGTH) {
+            stats.inc(Counter.TcpInErrs);
+            stats.drop(DropReason.TCP_TOO_SHORT);
+            return;
+        }
+        int dataOffset = (ip.buf().getUnsignedByte(offset + 12) >>> 4) * 4;
+        if (dataOffset < TcpView.MIN_HEADER_LENGTH || dataOffset > length) {
+            stats.inc(Counter.TcpInErrs);
+            stats.drop(DropReason.TCP_DATA_OFFSET);
+            return;
+        }
+        Segment seg = segments[queue];
+        seg.tcp.wrap(ip.buf(), offset, length);
+        if (!seg.tcp.checksumValid(ip.source(), ip.destination())) {
+            stats.inc(Counter.TcpInCsumErrors);
+            stats.inc(Counter.TcpInErrs);
+            stats.drop(DropReason.TCP_CSUM);
+            return;
+        }
+        stats.inc(Counter.TcpInSegs);
+        seg.load(queue, ip.source(), ip.buf(), offset, length);
+        dispatch(seg, 0);
+    }
+
+    private void dispatch(Segment seg, int isnFromTimeWait) {
+        long key = Demux.key(seg.source, seg.sourcePort, seg.destinationPort);
+        Object entry = demux.get(key);
+        if (entry instanceof Tcb tcb) {
+            // lookup, then lock (Linux tcp_v4_rcv then bh_lock_sock): the entry may have been
+            // closed or replaced in between; Linux drops such a segment (reason TCP_CLOSE)
+            tcb.lock.lock();
+            try {
+                if (tcb.state == TcpState.CLOSED) {
+                    stats.inc(Counter.TcpExtStaleLookupDrop);
+                    drop(seg, DropReason.TCP_CLOSE);
+                    return;
+                }
+                trace.segmentIn(localAddress, seg, tcb.state.ssName());
+                input.process(tcb, seg);
+            } finally {
+                tcb.lock.unlock();
+            }
+            return;
+        }
+        if (entry instanceof TimeWaitRecord record) {
+            trace.segmentIn(localAddress, seg, record.substate.ssName() + " record");
+            switch (timeWait.process(record, seg)) {
+                case SYN -> {
+                    if (listeners.containsKey(seg.destinationPort)) {
+                        timeWait.killForSuccessor(record);
+                        dispatch(seg, TimeWait.successorIsn(record));
+                    } else {
+                        timeWait.ack(record); // no listener: Linux falls through to TCP_TW_ACK
+                    }
+                }
+                case GONE -> dispatch(seg, isnFromTimeWait);
+                default -> {
+                }
+            }
+            return;
+        }
+        Listener listener = listeners.get(seg.destinationPort);
+        if (listener == null || listener.isClosed()) {
+            trace.segmentIn(localAddress, seg, "no socket");
+            drop(seg, DropReason.TCP_NO_SOCKET);
+            output.sendResetFor(seg);
+            return;
+        }
+        trace.segmentIn(localAddress, seg, "LISTEN");
+        listen(listener, seg, isnFromTimeWait);
+    }
+
+    /** RFC 9293 3.10.7.2, LISTEN state. */
+    private void listen(Listener listener, Segment seg, int isnFromTimeWait) {
+        if (seg.has(TcpView.RST)) {
+            drop(seg, DropReason.TCP_FLAGS);
+            return;
+        }
+        if (seg.has(TcpView.ACK)) {
+            drop(seg, DropReason.TCP_FLAGS);
+            output.sendResetFor(seg); // "<SEQ=SEG.ACK><CTL=RST>"
+            return;
+        }
+        if (!seg.has(TcpView.SYN)) {
+            drop(seg, DropReason.TCP_FLAGS);
+            return;
+        }
+        if (!listener.reserve()) {
+            stats.inc(Counter.TcpExtListenOverflows);
+            stats.inc(Counter.TcpExtListenDrops);
+            drop(seg, DropReason.TCP_LISTEN_OVERFLOW);
+            return;
+        }
+        Tcb tcb = new Tcb(this, localAddress, seg.destinationPort, seg.source, seg.sourcePort);
+        tcb.listener = listener;
+        tcb.txQueue = seg.queue;
+        boolean published;
+        tcb.lock.lock();
+        try {
+            offerOptions(tcb);
+            tcb.state = TcpState.SYN_RECEIVED;
+            tcb.irs = seg.seq;
+            tcb.rcvNxt = seg.seq + 1;
+            tcb.rcvWup = tcb.rcvNxt;
+            negotiate(tcb, seg.options);
+            if (tcb.tsOk) {
+                tcb.tsRecent = seg.options.tsVal;
+                tcb.tsRecentStampMs = nowMs();
+            }
+            tcb.sndWnd = seg.window; // RFC 7323 2.2: never scaled in a SYN
+            tcb.maxSndWnd = tcb.sndWnd;
+            tcb.sndWl1 = seg.seq;
+            initSendSequence(tcb, isnFromTimeWait != 0 ? isnFromTimeWait
+                    : isn.isn(localAddress, tcb.localPort, tcb.remoteAddress, tcb.remotePort));
+            published = demux.putIfAbsent(tcb.key, tcb) == null;
+            if (published) {
+                trace.state(tcb, TcpState.LISTEN, TcpState.SYN_RECEIVED);
+                tcb.rttStartNanos = clock.nanos();
+                output.sendSyn(tcb);
+                TcpTimers.armRetransmit(tcb);
+            } else {
+                tcb.state = TcpState.CLOSED;
+                tcb.listener = null;
+            }
+        } finally {
+            tcb.lock.unlock();
+        }
+        if (!published) {
+            listener.abandoned(tcb, false);
+            dispatch(seg, isnFromTimeWait); // another queue created it first
+        }
+    }
+
+    // ---- active open
+
+    /**
+     * Starts an active open (RFC 9293 3.10.1, OPEN call): picks the local port (RFC 6056) unless
+     * {@code localPort} is given, sends the SYN and returns the Tcb in SYN-SENT.
+     *
+     * @throws IllegalStateException (EADDRNOTAVAIL / EADDRINUSE) when no 4-tuple is free
+     */
+    public TcpConnection connect(int remoteAddress, int remotePort, int localPort) {
+        Tcb tcb;
+        if (localPort == 0) {
+            ports.setRange(settings.portRangeLow, settings.portRangeHigh);
+            tcb = null;
+            while (tcb == null) {
+                int port = ports.select(localAddress, remoteAddress, remotePort,
+                        p -> !listeners.containsKey(p) && !demux.contains(Demux.key(remoteAddress, remotePort, p)));
+                if (port < 0) {
+                    throw new IllegalStateException("cannot assign requested address: no free local port in "
+                            + settings.portRangeLow + "-" + settings.portRangeHigh);
+                }
+                tcb = claim(remoteAddress, remotePort, port);
+            }
+        } else {
+            tcb = claim(remoteAddress, remotePort, localPort);
+            if (tcb == null) {
+                throw new IllegalStateException("address already in use: local port " + localPort + " to "
+                        + io.tcpstack.wire.Ipv4Address.format(remoteAddress) + ":" + remotePort);
+            }
+        }
+        tcb.lock.lock();
+        try {
+            stats.inc(Counter.TcpActiveOpens);
+            trace.state(tcb, TcpState.CLOSED, TcpState.SYN_SENT);
+            tcb.synTsVal = tcb.tsVal();
+            tcb.rttStartNanos = clock.nanos();
+            output.sendSyn(tcb);
+            TcpTimers.armRetransmit(tcb);
+        } finally {
+            tcb.lock.unlock();
+        }
+        return new TcpConnection(tcb);
+    }
+
+    /** A Tcb in SYN-SENT holding the 4-tuple, or null if it is taken. */
+    private Tcb claim(int remoteAddress, int remotePort, int localPort) {
+        Tcb tcb = new Tcb(this, localAddress, localPort, remoteAddress, remotePort);
+        offerOptions(tcb);
+        tcb.state = TcpState.SYN_SENT;
+        initSendSequence(tcb, isn.isn(localAddress, localPort, remoteAddress, remotePort));
+        tcb.txQueue = Math.floorMod(Long.hashCode(tcb.key), Math.max(segments.length, 1));
+        return demux.putIfAbsent(tcb.key, tcb) == null ? tcb : null;
+    }
+
+    private void initSendSequence(Tcb tcb, int iss) {
+        tcb.iss = iss;
+        tcb.sndUna = iss;
+        tcb.sndNxt = iss + 1;
+        tcb.sndMax = tcb.sndNxt;
+        tcb.ipId = ThreadLocalRandom.current().nextInt(0x10000);
+    }
+
+    /** What our SYN offers (BEHAVIOURS.md 6): MSS, SACK, timestamps, window scale. */
+    private void offerOptions(Tcb tcb) {
+        tcb.rcvMss = output.ourMss();
+        tcb.sndMss = Math.min(tcb.peerMss, tcb.rcvMss);
+        tcb.sackOk = settings.sack;
+        tcb.tsOk = settings.timestamps;
+        tcb.wscaleOk = settings.windowScaling;
+        // Linux tcp_select_initial_window: the smallest shift that fits the buffer in 16 bits
+        int shift = 0;
+        for (long space = settings.rcvbuf; space > 65535 && shift < TcpOptions.MAX_WSCALE; space >>= 1) {
+            shift++;
+        }
+        tcb.rcvWscale = tcb.wscaleOk ? shift : 0;
+        tcb.tsOffset = switch (settings.tsOffsetMode) {
+            case PER_CONNECTION -> isn.tsOffset(localAddress, tcb.remoteAddress, tcb.localPort, tcb.remotePort);
+            case PER_HOST -> isn.tsOffsetPerHost(localAddress, tcb.remoteAddress);
+            case NONE -> 0;
+        };
+        tcb.cwnd = TcpOutput.initialCwnd();
+    }
+
+    /** Takes what the peer's SYN offers (RFC 9293 3.7.1, RFC 7323, RFC 2018). */
+    void negotiate(Tcb tcb, TcpOptions o) {
+        tcb.peerMss = o.mss > 0 ? o.mss : TcpSettings.MSS_DEFAULT;
+        tcb.wscaleOk = tcb.wscaleOk && o.wscale >= 0;
+        tcb.sndWscale = tcb.wscaleOk ? o.wscale : 0;
+        if (!tcb.wscaleOk) {
+            tcb.rcvWscale = 0;
+        }
+        tcb.sackOk = tcb.sackOk && o.sackPermitted;
+        tcb.tsOk = tcb.tsOk && o.hasTimestamp;
+        int optionBytes = tcb.tsOk ? TcpOptions.TIMESTAMP_LENGTH_ALIGNED : 0;
+        int ourMss = output.ourMss();
+        tcb.sndMss = Math.max(Math.min(tcb.peerMss, ourMss) - optionBytes, 1);
+        tcb.rcvMss = Math.max(Math.min(tcb.peerMss, ourMss) - optionBytes, 1);
+    }
+
+    // ---- passive open
+
+    /** Opens {@code port} for connections (RFC 9293 3.10.1, passive OPEN). */
+    public Listener listen(int port, int backlog) {
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("port must be 1..65535, got " + port);
+        }
+        Listener listener = new Listener(this, port, Math.max(backlog, 1));
+        if (listeners.putIfAbsent(port, listener) != null) {
+            throw new IllegalStateException("address already in use: port " + port + " is listening");
+        }
+        return listener;
+    }
+
+    /** Waits up to {@code timeoutMillis} (0 = forever) for an established connection; null on timeout or close. */
+    public TcpConnection accept(Listener listener, long timeoutMillis) throws InterruptedException {
+        Tcb tcb = listener.accept(timeoutMillis);
+        return tcb == null ? null : accepted(tcb);
+    }
+
+    /** An established connection if one is waiting, else null. */
+    public TcpConnection pollAccept(Listener listener) {
+        Tcb tcb = listener.poll();
+        return tcb == null ? null : accepted(tcb);
+    }
+
+    private TcpConnection accepted(Tcb tcb) {
+        tcb.lock.lock();
+        try {
+            tcb.listener = null;
+        } finally {
+            tcb.lock.unlock();
+        }
+        return new TcpConnection(tcb);
+    }
+
+    /** Closes a listener and resets the connections nobody accepted (Linux inet_csk_listen_stop). */
+    public void closeListener(Listener listener) {
+        listeners.remove(listener.port, listener);
+        for (Tcb tcb : listener.close()) {
+            tcb.lock.lock();
+            try {
+                if (tcb.state != TcpState.CLOSED) {
+                    close(tcb, TcpError.ABORTED, true);
+                }
+            } finally {
+                tcb.lock.unlock();
+            }
+        }
+    }
+
+    // ---- state changes (under the Tcb lock)
+
+    void setState(Tcb tcb, TcpState state) {
+        TcpState from = tcb.state;
+        tcb.state = state;
+        trace.state(tcb, from, state);
+        tcb.changed.signalAll();
+    }
+
+    /** The handshake completed (SYN-SENT or SYN-RECEIVED -> ESTABLISHED). */
+    void established(Tcb tcb) {
+        setState(tcb, TcpState.ESTABLISHED);
+        tcb.retransmits = 0;
+        tcb.retransStampMs = 0;
+        tcb.cwnd = TcpOutput.initialCwnd();
+        tcb.lastActivityMs = nowMs();
+        TcpTimers.restartRetransmit(tcb);
+        TcpTimers.armKeepalive(tcb);
+        if (tcb.listener != null) {
+            stats.inc(Counter.TcpPassiveOpens);
+            tcb.listener.established(tcb);
+        }
+    }
+
+    /** A valid RST arrived (RFC 9293 3.10.7.4 second; Linux tcp_reset). */
+    void reset(Tcb tcb) {
+        TcpError error = switch (tcb.state) {
+            case SYN_SENT -> TcpError.CONNECTION_REFUSED;
+            case CLOSE_WAIT -> TcpError.BROKEN_PIPE;
+            default -> TcpError.CONNECTION_RESET;
+        };
+        close(tcb, tcb.listener != null && tcb.state == TcpState.SYN_RECEIVED ? null : error, false);
+    }
+
+    /**
+     * Ends a connection: CLOSED, out of the demux table, timers stopped, waiters woken. {@code
+     * error} is what the application will see (null: a normal close).
+     */
+    void close(Tcb tcb, TcpError error, boolean sendReset) {
+        TcpState from = tcb.state;
+        if (from == TcpState.CLOSED) {
+            return;
+        }
+        if (sendReset) {
+            output.sendReset(tcb);
+        }
+        if (from == TcpState.ESTABLISHED || from == TcpState.CLOSE_WAIT) {
+            if (error != null) {
+                stats.inc(Counter.TcpEstabResets); // Linux tcp_set_state: ESTABLISHED/CLOSE_WAIT -> CLOSE
+            }
+        } else if (from == TcpState.SYN_SENT || from == TcpState.SYN_RECEIVED) {
+            stats.inc(Counter.TcpAttemptFails);
+        }
+        if (error != null) {
+            tcb.error = error;
+        }
+        setState(tcb, TcpState.CLOSED);
+        release(tcb);
+        demux.remove(tcb.key, tcb);
+    }
+
+    /** Marks a Tcb CLOSED after its 4-tuple moved on (to a TIME_WAIT record, or gone). */
+    void release(Tcb tcb) {
+        tcb.state = TcpState.CLOSED;
+        TcpTimers.cancelAll(tcb);
+        if (tcb.listener != null) {
+            Listener l = tcb.listener;
+            tcb.listener = null;
+            l.abandoned(tcb, true);
+        }
+        tcb.changed.signalAll();
+    }
+
+    void drop(Tcb tcb, Segment seg, DropReason reason) {
+        drop(seg, reason);
+    }
+
+    private void drop(Segment seg, DropReason reason) {
+        stats.drop(reason);
+        trace.drop(localAddress, seg, reason);
+    }
+
+    // ---- views
+
+    /** Every connection and TIME_WAIT/FIN_WAIT_2 record, like {@code ss -tan}. */
+    public List<ConnectionInfo> connections() {
+        List<ConnectionInfo> list = new ArrayList<>();
+        for (Listener l : listeners.values()) {
+            list.add(new ConnectionInfo(TcpState.LISTEN, localAddress, l.port, 0, 0, l.acceptQueueLength(), l.backlog, null));
+        }
+        demux.forEach((key, entry) -> {
+            if (entry instanceof Tcb tcb) {
+                list.add(ConnectionInfo.of(tcb));
+            } else if (entry instanceof TimeWaitRecord r) {
+                list.add(new ConnectionInfo(r.substate, localAddress, r.localPort, r.remoteAddress, r.remotePort, 0, 0,
+                        null));
+            }
+        });
+        return list;
+    }
+
+    /** Number of TIME_WAIT and FIN_WAIT_2 records. */
+    public int timeWaitCount() {
+        return timeWait.count();
+    }
+
+    public TcpSettings tcpSettings() {
+        return settings;
+    }
+}

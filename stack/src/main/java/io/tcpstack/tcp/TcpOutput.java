@@ -1,0 +1,280 @@
+package io.tcpstack.tcp;
+
+import io.netty.buffer.ByteBuf;
+import io.tcpstack.ip.IpOutput;
+import io.tcpstack.profile.TcpSettings;
+import io.tcpstack.stats.Counter;
+import io.tcpstack.wire.IpProtocol;
+import io.tcpstack.wire.Ipv4View;
+import io.tcpstack.wire.TcpOptions;
+import io.tcpstack.wire.TcpView;
+
+/**
+ * Segment output (Linux tcp_output.c): building segments with their options, choosing the
+ * window to advertise, and the send loop with Nagle, sender-side SWS avoidance and the
+ * congestion window. Every method runs under the Tcb lock.
+ */
+final class TcpOutput {
+    /** Largest TCP option space (data offset 15 words). */
+    private static final int MAX_OPTIONS = 40;
+
+    private final TcpLayer layer;
+    private final IpOutput ip;
+    private final int[] sackScratch = new int[2 * TcpOptions.MAX_SACK_BLOCKS];
+
+    TcpOutput(TcpLayer layer, IpOutput ip) {
+        this.layer = layer;
+        this.ip = ip;
+    }
+
+    // ---- control segments
+
+    /** SYN (SYN_SENT) or SYN-ACK (SYN_RECEIVED) with Linux's option layout (BEHAVIOURS.md 6). */
+    void sendSyn(Tcb tcb) {
+        boolean synAck = tcb.state == TcpState.SYN_RECEIVED;
+        int flags = synAck ? TcpView.SYN | TcpView.ACK : TcpView.SYN;
+        int wscale = tcb.wscaleOk ? tcb.rcvWscale : -1;
+        int optionsLength = TcpOptions.synLength(true, tcb.sackOk, tcb.tsOk, wscale >= 0);
+        ByteBuf buf = ip.allocate(TcpView.MIN_HEADER_LENGTH + optionsLength);
+        int t = buf.writerIndex();
+        // RFC 7323 2.2: the window in a SYN is never scaled; Linux offers 64240 at MSS 1460.
+        int window = Math.min(selectWindow(tcb), 65535 / tcb.rcvMss * tcb.rcvMss);
+        tcb.rcvWnd = window;
+        TcpView.writeHeader(buf, t, tcb.localPort, tcb.remotePort, tcb.iss, synAck ? tcb.rcvNxt : 0,
+                optionsLength, flags, window);
+        TcpOptions.writeSyn(buf, t + TcpView.MIN_HEADER_LENGTH, tcb.rcvMss, tcb.sackOk, tcb.tsOk,
+                tcb.tsVal(), synAck ? tcb.tsRecent : 0, wscale);
+        finish(tcb, buf, t, TcpView.MIN_HEADER_LENGTH + optionsLength, flags);
+    }
+
+    /** A pure ACK now (cancels a pending delayed ACK). */
+    void sendAck(Tcb tcb) {
+        transmit(tcb, tcb.sndNxt, TcpView.ACK, 0, 0);
+    }
+
+    /**
+     * Zero-window and keepalive probe (Linux tcp_xmit_probe_skb): an ACK with seq = snd.una - 1,
+     * an already acknowledged byte, so the peer answers with its current ACK and window.
+     */
+    void sendProbe(Tcb tcb) {
+        transmit(tcb, tcb.sndUna - 1, TcpView.ACK, 0, 0);
+    }
+
+    /** Abortive close (Linux tcp_send_active_reset): RST|ACK at snd.nxt. */
+    void sendReset(Tcb tcb) {
+        transmit(tcb, tcb.sndNxt, TcpView.RST | TcpView.ACK, 0, 0);
+        layer.stats().inc(Counter.TcpOutRsts);
+    }
+
+    // ---- data
+
+    /**
+     * Sends what the windows allow (Linux tcp_write_xmit): new data in segments of at most
+     * sndMss, then our FIN once every queued byte is out.
+     */
+    void push(Tcb tcb) {
+        if (!tcb.state.isSynchronized() || tcb.finAcked) {
+            return;
+        }
+        boolean sent = false;
+        while (true) {
+            int unsent = tcb.unsentBytes();
+            if (unsent == 0) {
+                break;
+            }
+            int window = tcb.sndUna + tcb.sndWnd - tcb.sndNxt;
+            int cwndBytes = tcb.cwnd * tcb.sndMss - tcb.flightSize();
+            int length = Math.min(Math.min(unsent, tcb.sndMss), Math.min(window, cwndBytes));
+            if (length <= 0) {
+                break;
+            }
+            if (length < tcb.sndMss && length < unsent) {
+                // Window-limited: RFC 9293 3.8.6.2.1 (sender SWS avoidance) waits for at least
+                // half the largest window the peer offered; cwnd is used in whole segments.
+                if (cwndBytes < window || length < tcb.maxSndWnd / 2) {
+                    break;
+                }
+            } else if (length < tcb.sndMss && !tcb.noDelay && tcb.dataInFlight() > 0) {
+                break; // RFC 896, RFC 9293 3.7.4 (Nagle): one small segment outstanding at a time
+            }
+            boolean last = length == unsent;
+            boolean fin = last && tcb.finQueued && !tcb.finSent;
+            int flags = TcpView.ACK | (last ? TcpView.PSH : 0) | (fin ? TcpView.FIN : 0);
+            transmit(tcb, tcb.sndNxt, flags, tcb.dataInFlight(), length);
+            advanceSndNxt(tcb, length, fin);
+            sent = true;
+        }
+        if (tcb.finQueued && !tcb.finSent && tcb.unsentBytes() == 0) {
+            transmit(tcb, tcb.sndNxt, TcpView.FIN | TcpView.ACK, 0, 0);
+            advanceSndNxt(tcb, 0, true);
+            sent = true;
+        }
+        if (sent) {
+            TcpTimers.armRetransmit(tcb);
+        } else {
+            TcpTimers.checkPersist(tcb);
+        }
+    }
+
+    private void advanceSndNxt(Tcb tcb, int length, boolean fin) {
+        if (!tcb.rttTiming && !tcb.tsOk && length > 0 && tcb.sndNxt == tcb.sndMax) {
+            tcb.rttTiming = true; // RFC 6298 3 / Karn: time new data only
+            tcb.rttSeq = tcb.sndNxt + length;
+            tcb.rttStartNanos = layer.clock().nanos();
+        }
+        if (fin) {
+            tcb.finSent = true;
+            tcb.finSeq = tcb.sndNxt + length;
+        }
+        tcb.sndNxt += length + (fin ? 1 : 0);
+        if (SeqNum.gt(tcb.sndNxt, tcb.sndMax)) {
+            tcb.sndMax = tcb.sndNxt;
+        }
+        tcb.lastActivityMs = layer.nowMs();
+    }
+
+    /**
+     * Retransmits the first unacknowledged segment (RFC 6298 5.4, RFC 5681 3.2 fast retransmit):
+     * the SYN, up to sndMss bytes of data (with our FIN if it fits), or the FIN alone.
+     */
+    void retransmitHead(Tcb tcb) {
+        layer.stats().inc(Counter.TcpRetransSegs);
+        tcb.rttTiming = false; // Karn's rule
+        if (!tcb.state.isSynchronized() && (tcb.state == TcpState.SYN_SENT || tcb.state == TcpState.SYN_RECEIVED)) {
+            sendSyn(tcb);
+            return;
+        }
+        int data = Math.min(tcb.sendBuffer.size(), tcb.sndMss);
+        // the FIN rides along when it was sent before and all data fits in this segment
+        boolean fin = tcb.finQueued && data == tcb.sendBuffer.size() && SeqNum.gt(tcb.sndMax, tcb.sndUna + data);
+        if (data == 0 && !fin) {
+            return;
+        }
+        transmit(tcb, tcb.sndUna, TcpView.ACK | (fin ? TcpView.FIN : 0) | (data > 0 ? TcpView.PSH : 0), 0, data);
+        if (fin) {
+            tcb.finSent = true;
+            tcb.finSeq = tcb.sndUna + data;
+        }
+        int end = tcb.sndUna + data + (fin ? 1 : 0);
+        if (SeqNum.gt(end, tcb.sndNxt)) {
+            tcb.sndNxt = end;
+        }
+    }
+
+    /**
+     * Builds and sends one segment: {@code dataLength} bytes starting {@code dataSkip} bytes past
+     * snd.una in the send buffer, our timestamp and SACK options, the window we advertise now.
+     */
+    void transmit(Tcb tcb, int seq, int flags, int dataSkip, int dataLength) {
+        int sackCount = 0;
+        int optionsLength = tcb.tsOk ? TcpOptions.TIMESTAMP_LENGTH_ALIGNED : 0;
+        if (tcb.sackOk && (flags & TcpView.ACK) != 0 && tcb.reassembly.blockCount() > 0) {
+            int max = Math.min(TcpOptions.MAX_SACK_BLOCKS, (MAX_OPTIONS - optionsLength - 4) / 8);
+            sackCount = tcb.reassembly.sackBlocks(sackScratch, max);
+            optionsLength += 4 + 8 * sackCount;
+        }
+        int headerLength = TcpView.MIN_HEADER_LENGTH + optionsLength;
+        ByteBuf buf = ip.allocate(headerLength + dataLength);
+        int t = buf.writerIndex();
+        int window = 0;
+        if ((flags & TcpView.RST) == 0) {
+            window = selectWindow(tcb);
+            tcb.rcvWnd = window;
+            tcb.rcvWup = tcb.rcvNxt;
+        }
+        TcpView.writeHeader(buf, t, tcb.localPort, tcb.remotePort, seq,
+                (flags & TcpView.ACK) != 0 ? tcb.rcvNxt : 0, optionsLength, flags, window >>> tcb.rcvWscale);
+        int o = t + TcpView.MIN_HEADER_LENGTH;
+        if (tcb.tsOk) {
+            o += TcpOptions.writeTimestamp(buf, o, tcb.tsVal(), tcb.tsRecent);
+        }
+        if (sackCount > 0) {
+            TcpOptions.writeSack(buf, o, sackScratch, sackCount);
+        }
+        buf.writerIndex(t + headerLength);
+        if (dataLength > 0) {
+            tcb.sendBuffer.copyTo(buf, dataSkip, dataLength);
+        }
+        finish(tcb, buf, t, headerLength + dataLength, flags);
+    }
+
+    private void finish(Tcb tcb, ByteBuf buf, int t, int tcpLength, int flags) {
+        buf.writerIndex(t + tcpLength);
+        TcpView.fillChecksum(buf, t, tcpLength, tcb.localAddress, tcb.remoteAddress);
+        if ((flags & TcpView.ACK) != 0) {
+            TcpTimers.onAckSent(tcb);
+        }
+        layer.stats().inc(Counter.TcpOutSegs);
+        layer.trace().segmentOut(tcb, buf, t, tcpLength);
+        ip.send(tcb.txQueue, buf, IpProtocol.TCP, tcb.remoteAddress, true, tcb.ipId++ & 0xffff);
+    }
+
+    /**
+     * The receive window to advertise (Linux __tcp_select_window, RFC 9293 3.8.6.2.2): the free
+     * buffer space, but zero while it is below both half the buffer and one MSS (receiver-side SWS
+     * avoidance), never shrinking the right edge already offered, a multiple of the scale unit.
+     */
+    int selectWindow(Tcb tcb) {
+        int free = tcb.receiveBuffer.free() - tcb.reassembly.bytes();
+        int full = tcb.receiveBuffer.capacity();
+        if (free < full / 2 && free < tcb.rcvMss) {
+            free = 0;
+        }
+        int offered = tcb.rcvWnd - (tcb.rcvNxt - tcb.rcvWup);
+        int window = Math.max(Math.max(free, 0), Math.max(offered, 0));
+        window = Math.min(window, 65535 << tcb.rcvWscale);
+        int unit = (1 << tcb.rcvWscale) - 1;
+        if (window > offered) {
+            window = Math.max(window & ~unit, offered);
+        }
+        return window;
+    }
+
+    /**
+     * Answers a segment that has no connection (RFC 9293 3.10.7.1; Linux tcp_v4_send_reset): with
+     * ACK set, RST seq=SEG.ACK; otherwise RST|ACK seq=0 ack=SEG.SEQ+SEG.LEN. Window 0, no options,
+     * IP ID 0. Never answers an RST.
+     */
+    void sendResetFor(Segment seg) {
+        if (seg.has(TcpView.RST)) {
+            return;
+        }
+        boolean hasAck = seg.has(TcpView.ACK);
+        int seq = hasAck ? seg.ack : 0;
+        int ack = hasAck ? 0 : seg.seq + seg.length();
+        int flags = hasAck ? TcpView.RST : TcpView.RST | TcpView.ACK;
+        sendBare(seg.queue, seg.source, seg.destinationPort, seg.sourcePort, seq, ack, flags, 0, -1, 0);
+        layer.stats().inc(Counter.TcpOutRsts);
+    }
+
+    /**
+     * A segment built from a few values and no Tcb: resets and the ACKs of TIME_WAIT and FIN_WAIT_2
+     * records (Linux tcp_v4_send_ack). {@code tsVal} < 0 (as long) means no timestamp option.
+     */
+    void sendBare(int queue, int remoteAddress, int localPort, int remotePort, int seq, int ack, int flags,
+            int window, long tsVal, int tsEcr) {
+        int optionsLength = tsVal >= 0 ? TcpOptions.TIMESTAMP_LENGTH_ALIGNED : 0;
+        int tcpLength = TcpView.MIN_HEADER_LENGTH + optionsLength;
+        ByteBuf buf = ip.allocate(tcpLength);
+        int t = buf.writerIndex();
+        TcpView.writeHeader(buf, t, localPort, remotePort, seq, ack, optionsLength, flags, window);
+        if (tsVal >= 0) {
+            TcpOptions.writeTimestamp(buf, t + TcpView.MIN_HEADER_LENGTH, (int) tsVal, tsEcr);
+        }
+        buf.writerIndex(t + tcpLength);
+        TcpView.fillChecksum(buf, t, tcpLength, ip.localAddress(), remoteAddress);
+        layer.stats().inc(Counter.TcpOutSegs);
+        layer.trace().bareOut(ip.localAddress(), remoteAddress, localPort, remotePort, buf, t, tcpLength);
+        ip.send(queue, buf, IpProtocol.TCP, remoteAddress, true, 0);
+    }
+
+    /** Our MSS: the link MTU less IPv4 and TCP headers (Linux tcp_mss_to_mtu inverse). */
+    int ourMss() {
+        return ip.mtu() - Ipv4View.MIN_HEADER_LENGTH - TcpView.MIN_HEADER_LENGTH;
+    }
+
+    /** Initial congestion window in segments (RFC 6928). */
+    static int initialCwnd() {
+        return TcpSettings.INIT_CWND;
+    }
+}

@@ -1,0 +1,148 @@
+package io.tcpstack.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.Unpooled;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import io.tcpstack.api.StackConfig;
+import io.tcpstack.api.TcpStack;
+import io.tcpstack.profile.TcpSettings;
+import io.tcpstack.time.VirtualClock;
+import io.tcpstack.wire.Ipv4Address;
+import io.tcpstack.wire.TcpSegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
+
+/**
+ * One stack on virtual time against a scripted peer (gVisor's testing/context, packetdrill's
+ * idea): {@link #inject} segments from the peer, {@link #expect} what the stack sends, {@link
+ * #advance} time to fire timers. Every expectation is exact and nothing waits in real time.
+ */
+public final class PacketHarness implements AutoCloseable {
+    public static final String STACK_ADDRESS = "198.18.0.2";
+    public static final String PEER_ADDRESS = "198.18.0.1";
+    public static final int STACK = Ipv4Address.parse(STACK_ADDRESS);
+    public static final int PEER = Ipv4Address.parse(PEER_ADDRESS);
+
+    public final VirtualClock clock = new VirtualClock(1_000_000_000L);
+    public final TcpSettings settings;
+    public final CaptureLink link;
+    public final TcpStack stack;
+    /** Every segment the stack sent, in order, with the virtual time it left. */
+    public final List<Timed> history = new ArrayList<>();
+
+    /** A segment the stack sent and when (virtual ms). */
+    public record Timed(long atMillis, int queue, TcpSegment segment) {
+    }
+
+    public PacketHarness() {
+        this(new TcpSettings(), 1);
+    }
+
+    public PacketHarness(TcpSettings settings, int queues) {
+        this.settings = settings;
+        this.link = new CaptureLink(queues, 1500);
+        this.stack = new TcpStack(StackConfig.builder().address(STACK_ADDRESS).build(), link, clock, settings);
+        stack.start();
+    }
+
+    public long nowMillis() {
+        return clock.millis();
+    }
+
+    /** Delivers a segment from the peer on queue 0. */
+    public void inject(TcpSegment segment) {
+        inject(0, segment);
+    }
+
+    public void inject(int queue, TcpSegment segment) {
+        link.inject(queue, segment.emit(UnpooledByteBufAllocator.DEFAULT));
+        collect();
+    }
+
+    /** Delivers raw IPv4 bytes (malformed-input tests). */
+    public void injectRaw(byte[] packet) {
+        link.inject(0, Unpooled.wrappedBuffer(packet));
+        collect();
+    }
+
+    /** Moves virtual time forward, firing every timer on its deadline. */
+    public void advance(long millis) {
+        long end = clock.nanos() + millis * 1_000_000L;
+        while (true) {
+            long next = stack.nextTimerNanos();
+            if (next > end) {
+                break;
+            }
+            clock.setNanos(Math.max(next, clock.nanos()));
+            stack.runTimers();
+            collect();
+        }
+        clock.setNanos(end);
+        stack.runTimers();
+        collect();
+    }
+
+    /** Moves time until the stack sends something (at most {@code maxMillis}); returns it or fails. */
+    public Timed advanceUntilSent(long maxMillis) {
+        long end = clock.nanos() + maxMillis * 1_000_000L;
+        while (unread.isEmpty()) {
+            long next = stack.nextTimerNanos();
+            assertThat(next).as("a timer is pending within %d ms", maxMillis).isLessThanOrEqualTo(end);
+            clock.setNanos(Math.max(next, clock.nanos()));
+            stack.runTimers();
+            collect();
+        }
+        return unread.get(0);
+    }
+
+    private final List<Timed> unread = new ArrayList<>();
+
+    private void collect() {
+        CaptureLink.Sent s;
+        while ((s = link.poll()) != null) {
+            TcpSegment seg = TcpSegment.parse(Unpooled.wrappedBuffer(s.packet()));
+            Timed t = new Timed(clock.millis(), s.queue(), seg);
+            history.add(t);
+            unread.add(t);
+        }
+    }
+
+    /** Takes the next segment the stack sent; fails if there is none or it does not match. */
+    public TcpSegment expect(Predicate<TcpSegment> matcher) {
+        return expectTimed(matcher).segment();
+    }
+
+    public Timed expectTimed(Predicate<TcpSegment> matcher) {
+        collect();
+        assertThat(unread).as("a segment was sent").isNotEmpty();
+        Timed t = unread.remove(0);
+        assertThat(matcher.test(t.segment())).as("segment %s matches %s", t.segment(), matcher).isTrue();
+        return t;
+    }
+
+    /** Fails if the stack sends anything within {@code millis} of virtual time. */
+    public void expectNothingFor(long millis) {
+        collect();
+        assertThat(unread).as("nothing sent").isEmpty();
+        advance(millis);
+        assertThat(unread).as("nothing sent within %d ms", millis).isEmpty();
+    }
+
+    /** Segments sent and not yet taken by {@link #expect}. */
+    public List<TcpSegment> unread() {
+        collect();
+        return unread.stream().map(Timed::segment).toList();
+    }
+
+    public void discardUnread() {
+        collect();
+        unread.clear();
+    }
+
+    @Override
+    public void close() {
+        stack.close();
+    }
+}
