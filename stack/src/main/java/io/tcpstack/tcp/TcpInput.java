@@ -185,6 +185,9 @@ final class TcpInput {
             tcb.sndWl1 = seg.seq;
             tcb.sndWl2 = seg.ack;
             layer.established(tcb);
+            if (seg.has(TcpView.SYN)) {
+                layer.output().sendAck(tcb); // simultaneous open: the SYN-ACK is a retransmission for us
+            }
         }
         if (!ack(tcb, seg)) {
             return;
