@@ -38,11 +38,12 @@ final class TcpOutput {
         ByteBuf buf = ip.allocate(TcpView.MIN_HEADER_LENGTH + optionsLength);
         int t = buf.writerIndex();
         // RFC 7323 2.2: the window in a SYN is never scaled; Linux offers 64240 at MSS 1460.
-        int window = Math.min(selectWindow(tcb), 65535 / tcb.rcvMss * tcb.rcvMss);
+        int window = Math.min(selectWindow(tcb), 65535 / ourMss() * ourMss());
         tcb.rcvWnd = window;
         TcpView.writeHeader(buf, t, tcb.localPort, tcb.remotePort, tcb.iss, synAck ? tcb.rcvNxt : 0,
                 optionsLength, flags, window);
-        TcpOptions.writeSyn(buf, t + TcpView.MIN_HEADER_LENGTH, tcb.rcvMss, tcb.sackOk, tcb.tsOk,
+        // our MSS (Linux advmss) whatever the peer announced
+        TcpOptions.writeSyn(buf, t + TcpView.MIN_HEADER_LENGTH, ourMss(), tcb.sackOk, tcb.tsOk,
                 tcb.tsVal(), synAck ? tcb.tsRecent : 0, wscale);
         finish(tcb, buf, t, TcpView.MIN_HEADER_LENGTH + optionsLength, flags);
     }
