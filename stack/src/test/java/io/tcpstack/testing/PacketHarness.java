@@ -98,10 +98,15 @@ public final class PacketHarness implements AutoCloseable {
     }
 
     private final List<Timed> unread = new ArrayList<>();
+    private final List<CaptureLink.Sent> otherPackets = new ArrayList<>();
 
     private void collect() {
         CaptureLink.Sent s;
         while ((s = link.poll()) != null) {
+            if (s.packet()[9] != io.tcpstack.wire.IpProtocol.TCP) {
+                otherPackets.add(s);
+                continue;
+            }
             TcpSegment seg = TcpSegment.parse(Unpooled.wrappedBuffer(s.packet()));
             Timed t = new Timed(clock.millis(), s.queue(), seg);
             history.add(t);
@@ -134,6 +139,18 @@ public final class PacketHarness implements AutoCloseable {
     public List<TcpSegment> unread() {
         collect();
         return unread.stream().map(Timed::segment).toList();
+    }
+
+    /** The next non-TCP packet the stack sent (ICMP), or null. */
+    public CaptureLink.Sent pollOther() {
+        collect();
+        return otherPackets.isEmpty() ? null : otherPackets.remove(0);
+    }
+
+    /** Packets of any kind sent and not yet taken. */
+    public int pendingPackets() {
+        collect();
+        return otherPackets.size() + unread.size();
     }
 
     public void discardUnread() {
