@@ -1,0 +1,20 @@
+package io.tcpstack.examples;
+
+/**
+ * The byte stream {@code GET /bytes/N} serves: byte i is {@code (i * 7 + (i >>> 8)) & 0xff}, so any
+ * client can recompute it (and its SHA-256) without transferring a reference copy.
+ */
+public final class DeterministicBytes {
+    private DeterministicBytes() {}
+
+    public static byte at(long i) {
+        return (byte) ((i * 7 + (i >>> 8)) & 0xff);
+    }
+
+    /** Fills {@code buf[0..length)} with the stream's bytes from position {@code start}. */
+    public static void fill(long start, byte[] buf, int length) {
+        for (int k = 0; k < length; k++) {
+            buf[k] = at(start + k);
+        }
+    }
+}
