@@ -1,5 +1,6 @@
 package io.tcpstack.api;
 
+import io.tcpstack.dispatch.Dispatcher;
 import io.tcpstack.wire.Ipv4Address;
 import java.util.Objects;
 
@@ -10,10 +11,17 @@ import java.util.Objects;
 public final class StackConfig {
     private final int address;
     private final int defaultTtl;
+    private final Dispatcher.Mode dispatchMode;
 
     private StackConfig(Builder b) {
         this.address = b.address;
         this.defaultTtl = b.defaultTtl;
+        this.dispatchMode = b.dispatchMode;
+    }
+
+    /** How inbound packets reach the workers; null: threads on a real clock, inline on virtual time. */
+    public Dispatcher.Mode dispatchMode() {
+        return dispatchMode;
     }
 
     public static Builder builder() {
@@ -33,6 +41,12 @@ public final class StackConfig {
     public static final class Builder {
         private int address;
         private int defaultTtl = 64;
+        private Dispatcher.Mode dispatchMode;
+
+        public Builder dispatchMode(Dispatcher.Mode mode) {
+            this.dispatchMode = mode;
+            return this;
+        }
 
         public Builder address(String dotted) {
             this.address = Ipv4Address.parse(Objects.requireNonNull(dotted));

@@ -1,5 +1,6 @@
 package io.tcpstack.api;
 
+import io.tcpstack.dispatch.Dispatcher;
 import io.tcpstack.ip.Icmp;
 import io.tcpstack.ip.IpOutput;
 import io.tcpstack.ip.Ipv4Input;
@@ -39,7 +40,7 @@ public final class TcpStack implements AutoCloseable {
     private final Tracer tracer = new Tracer();
     private final TimerQueue wheel;
     private final TimerThread timerThread;
-    private final Ipv4Input ipInput;
+    private final Dispatcher dispatcher;
     private final TcpLayer tcp;
     private volatile boolean started;
 
@@ -55,9 +56,13 @@ public final class TcpStack implements AutoCloseable {
         this.wheel = new TimerQueue();
         this.timerThread = clock instanceof VirtualClock ? null : new TimerThread(wheel, clock);
         IpOutput ipOutput = new IpOutput(config, link, stats);
-        this.ipInput = new Ipv4Input(config.address(), link.queueCount(), stats, new Icmp(ipOutput, stats));
+        Ipv4Input ipInput = new Ipv4Input(config.address(), link.queueCount(), stats, new Icmp(ipOutput, stats));
         this.tcp = new TcpLayer(ipOutput, link.queueCount(), settings, stats, clock, wheel, tracer);
         ipInput.register(IpProtocol.TCP, tcp);
+        Dispatcher.Mode mode = config.dispatchMode() != null ? config.dispatchMode()
+                : clock instanceof VirtualClock ? Dispatcher.Mode.INLINE : Dispatcher.Mode.THREADED;
+        this.dispatcher = new Dispatcher(ipInput, mode, link.queueCount(), () -> settings.affinity, link.alloc(),
+                stats);
     }
 
     /** Starts receiving from the link (and the timer thread on a real clock). */
@@ -69,7 +74,8 @@ public final class TcpStack implements AutoCloseable {
         if (timerThread != null) {
             timerThread.start();
         }
-        link.start(ipInput);
+        dispatcher.start();
+        link.start(dispatcher);
     }
 
     /** Runs the timers that are due at the clock's current time (virtual time). */
@@ -154,12 +160,22 @@ public final class TcpStack implements AutoCloseable {
         return link;
     }
 
-    /** Stops the timer thread and the link (its readers) and releases the link. */
+    public Dispatcher dispatcher() {
+        return dispatcher;
+    }
+
+    /** The TCP layer itself (connection table, test hooks). */
+    public TcpLayer tcp() {
+        return tcp;
+    }
+
+    /** Stops the link (its readers), the workers and the timer thread, and releases the link. */
     @Override
     public void close() {
+        link.close();
+        dispatcher.close();
         if (timerThread != null) {
             timerThread.close();
         }
-        link.close();
     }
 }

@@ -6,6 +6,16 @@ package io.tcpstack.profile;
  * connection reads them when it needs them. Times are in milliseconds.
  */
 public final class TcpSettings {
+    /** The profile last applied (its knobs may have been overridden since). */
+    public volatile Profile profile = Profile.LINUX_5_6;
+    /** Inbound dispatch: no flow affinity (the reproduction mode, default) or one worker per flow. */
+    public volatile Affinity affinity = Affinity.NONE;
+    /**
+     * Fault injection for demos: microseconds a worker waits between looking a segment's
+     * connection up and locking it, widening the FIN/ACK race window. 0 (default) in every live
+     * figure we report.
+     */
+    public volatile long lookupDelayMicros = 0;
     /** SYN-SENT after an unacceptable ACK; the default profile is linux-5.6. */
     public volatile SynResend synResend = SynResend.TIMEOUT_MIN;
     /** TCP_TIMEOUT_MIN: 2 jiffies; 2 ms at HZ=1000 (BEHAVIOURS.md 2). */
@@ -52,10 +62,10 @@ public final class TcpSettings {
     public volatile boolean sack = true;
     /** tcp_window_scaling. */
     public volatile boolean windowScaling = true;
-    /** Receive buffer per connection (bytes); its size sets our window scale. */
-    public volatile int rcvbuf = 1 << 20;
-    /** Send buffer per connection (bytes). */
-    public volatile int sndbuf = 1 << 20;
+    /** Receive buffer per connection (bytes; Linux tcp_rmem max 6 MiB, so window scale 7); grows on demand. */
+    public volatile int rcvbuf = 6 << 20;
+    /** Send buffer per connection (bytes; Linux tcp_wmem max 4 MiB); grows on demand. */
+    public volatile int sndbuf = 4 << 20;
     /** Keepalive idle time, interval and probe count (TCP_KEEPALIVE_TIME/INTVL/PROBES). */
     public volatile long keepaliveTimeMs = 7_200_000;
     public volatile long keepaliveIntvlMs = 75_000;

@@ -128,8 +128,11 @@ public final class Tcb {
 
     /** IP identification of our next packet (Linux inet_id: per socket, random start). */
     int ipId;
-    /** The inbound queue this connection's segments came in on last; we send on it (TUN steering). */
-    int txQueue;
+    /**
+     * The queue this connection's segments go out on with flow affinity: fixed per 4-tuple, so
+     * TUN steers the flow's inbound packets to one queue too.
+     */
+    final int txQueue;
     /** The listener of a passive open until it is accepted. */
     Listener listener;
     /** Linux SO_ORIGINAL state for ss: when the connection was created (ms). */
@@ -154,6 +157,7 @@ public final class Tcb {
         this.remoteAddress = remoteAddress;
         this.remotePort = remotePort;
         this.key = Demux.key(remoteAddress, remotePort, localPort);
+        this.txQueue = Math.floorMod(Long.hashCode(key * 0x9E3779B97F4A7C15L), Math.max(layer.queueCount(), 1));
         this.sendBuffer = new ByteRing(layer.settings().sndbuf);
         this.receiveBuffer = new ByteRing(layer.settings().rcvbuf);
         this.rtt = new RttEstimator(layer.settings().rtoMinMs * 1000, layer.settings().rtoMaxMs * 1000);

@@ -22,7 +22,6 @@ final class TcpInput {
     }
 
     void process(Tcb tcb, Segment seg) {
-        tcb.txQueue = seg.queue;
         if (tcb.state == TcpState.SYN_SENT) {
             synSent(tcb, seg);
         } else {

@@ -38,6 +38,15 @@ public final class TcpLayer implements TransportHandler {
     private final Demux demux = new Demux();
     private final ConcurrentHashMap<Integer, Listener> listeners = new ConcurrentHashMap<>();
     private final Segment[] segments;
+    private volatile LookupObserver lookupObserver;
+
+    /**
+     * Runs between looking a segment's Tcb up and locking it (Linux: between the established-hash
+     * lookup in tcp_v4_rcv and bh_lock_sock). For deterministic interleaving tests.
+     */
+    public interface LookupObserver {
+        void afterLookup(int queue, long key);
+    }
 
     public TcpLayer(IpOutput ip, int queueCount, TcpSettings settings, StackStats stats, Clock clock,
             TimerQueue wheel, Tracer tracer) {
@@ -100,6 +109,10 @@ public final class TcpLayer implements TransportHandler {
         return localAddress;
     }
 
+    int queueCount() {
+        return segments.length;
+    }
+
     // ---- input (Linux tcp_v4_rcv)
 
     @Override
@@ -136,6 +149,7 @@ public final class TcpLayer implements TransportHandler {
         if (entry instanceof Tcb tcb) {
             // lookup, then lock (Linux tcp_v4_rcv then bh_lock_sock): the entry may have been
             // closed or replaced in between; Linux drops such a segment (reason TCP_CLOSE)
+            betweenLookupAndLock(seg.queue, key);
             tcb.lock.lock();
             try {
                 if (tcb.state == TcpState.CLOSED) {
@@ -178,6 +192,21 @@ public final class TcpLayer implements TransportHandler {
         listen(listener, seg, isnFromTimeWait);
     }
 
+    private void betweenLookupAndLock(int queue, long key) {
+        long delay = settings.lookupDelayMicros;
+        if (delay > 0) {
+            java.util.concurrent.locks.LockSupport.parkNanos(delay * 1000);
+        }
+        LookupObserver observer = lookupObserver;
+        if (observer != null) {
+            observer.afterLookup(queue, key);
+        }
+    }
+
+    public void setLookupObserver(LookupObserver observer) {
+        this.lookupObserver = observer;
+    }
+
     /** RFC 9293 3.10.7.2, LISTEN state. */
     private void listen(Listener listener, Segment seg, int isnFromTimeWait) {
         if (seg.has(TcpView.RST)) {
@@ -201,7 +230,6 @@ public final class TcpLayer implements TransportHandler {
         }
         Tcb tcb = new Tcb(this, localAddress, seg.destinationPort, seg.source, seg.sourcePort);
         tcb.listener = listener;
-        tcb.txQueue = seg.queue;
         boolean published;
         tcb.lock.lock();
         try {
@@ -288,7 +316,6 @@ public final class TcpLayer implements TransportHandler {
         offerOptions(tcb);
         tcb.state = TcpState.SYN_SENT;
         initSendSequence(tcb, isn.isn(localAddress, localPort, remoteAddress, remotePort));
-        tcb.txQueue = Math.floorMod(Long.hashCode(tcb.key), Math.max(segments.length, 1));
         return demux.putIfAbsent(tcb.key, tcb) == null ? tcb : null;
     }
 

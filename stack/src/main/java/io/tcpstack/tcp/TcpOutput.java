@@ -2,6 +2,7 @@ package io.tcpstack.tcp;
 
 import io.netty.buffer.ByteBuf;
 import io.tcpstack.ip.IpOutput;
+import io.tcpstack.profile.Affinity;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.Counter;
 import io.tcpstack.wire.IpProtocol;
@@ -20,6 +21,8 @@ final class TcpOutput {
 
     private final TcpLayer layer;
     private final IpOutput ip;
+    /** Rotates outbound segments over the queues when there is no flow affinity. */
+    private final java.util.concurrent.atomic.AtomicInteger txRotor = new java.util.concurrent.atomic.AtomicInteger();
     private final int[] sackScratch = new int[2 * TcpOptions.MAX_SACK_BLOCKS];
 
     TcpOutput(TcpLayer layer, IpOutput ip) {
@@ -207,7 +210,16 @@ final class TcpOutput {
         }
         layer.stats().inc(Counter.TcpOutSegs);
         layer.trace().segmentOut(tcb, buf, t, tcpLength);
-        ip.send(tcb.txQueue, buf, IpProtocol.TCP, tcb.remoteAddress, true, tcb.ipId++ & 0xffff);
+        ip.send(txQueue(tcb), buf, IpProtocol.TCP, tcb.remoteAddress, true, tcb.ipId++ & 0xffff);
+    }
+
+    /**
+     * The TUN queue a segment leaves on (BEHAVIOURS.md 1): with flow affinity the connection's
+     * fixed queue; without, the next queue in turn, so the kernel sees the flow written from
+     * several queues (and CPUs) and steers its replies across our readers.
+     */
+    private int txQueue(Tcb tcb) {
+        return layer.settings().affinity == Affinity.FLOW ? tcb.txQueue : txRotor.getAndIncrement();
     }
 
     /**

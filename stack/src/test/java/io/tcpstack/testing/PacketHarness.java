@@ -6,6 +6,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.tcpstack.api.StackConfig;
 import io.tcpstack.api.TcpStack;
+import io.tcpstack.dispatch.Dispatcher;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.time.VirtualClock;
 import io.tcpstack.wire.Ipv4Address;
@@ -41,10 +42,39 @@ public final class PacketHarness implements AutoCloseable {
     }
 
     public PacketHarness(TcpSettings settings, int queues) {
+        this(settings, queues, Dispatcher.Mode.INLINE);
+    }
+
+    /** With {@link Dispatcher.Mode#STEPPED}, injected packets wait in worker queues for {@link #step}. */
+    public PacketHarness(TcpSettings settings, int queues, Dispatcher.Mode mode) {
         this.settings = settings;
         this.link = new CaptureLink(queues, 1500);
-        this.stack = new TcpStack(StackConfig.builder().address(STACK_ADDRESS).build(), link, clock, settings);
+        this.stack = new TcpStack(StackConfig.builder().address(STACK_ADDRESS).dispatchMode(mode).build(), link,
+                clock, settings);
         stack.start();
+    }
+
+    /** STEPPED: hands a segment to the dispatcher; returns the worker it was queued for. */
+    public int deliver(TcpSegment segment) {
+        io.netty.buffer.ByteBuf packet = segment.emit(UnpooledByteBufAllocator.DEFAULT);
+        try {
+            return stack.dispatcher().enqueue(packet);
+        } finally {
+            packet.release();
+        }
+    }
+
+    /** STEPPED: processes the next packet of {@code worker}. */
+    public boolean step(int worker) {
+        boolean ran = stack.dispatcher().step(worker);
+        collect();
+        return ran;
+    }
+
+    /** STEPPED: processes everything queued. */
+    public void drain() {
+        stack.dispatcher().drain();
+        collect();
     }
 
     public long nowMillis() {
@@ -58,6 +88,9 @@ public final class PacketHarness implements AutoCloseable {
 
     public void inject(int queue, TcpSegment segment) {
         link.inject(queue, segment.emit(UnpooledByteBufAllocator.DEFAULT));
+        if (stack.dispatcher() != null) {
+            stack.dispatcher().drain();
+        }
         collect();
     }
 
