@@ -126,7 +126,7 @@ public final class Services implements AutoCloseable {
         servers.forEach(TcpServerSocket::close);
         connections.shutdownNow();
         try {
-            connections.awaitTermination(1, TimeUnit.SECONDS);
+            connections.awaitTermination(200, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

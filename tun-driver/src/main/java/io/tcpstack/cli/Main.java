@@ -1,0 +1,30 @@
+package io.tcpstack.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code tcpstack}: every command of the project is a subcommand of this one. */
+@Command(name = "tcpstack", mixinStandardHelpOptions = true, version = "tcpstack 0.1.0",
+        description = "A userspace TCP/IP stack in Java on a Linux TUN device.",
+        subcommands = {DaemonCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The command tree, with picocli's converters for the stack's knob types. */
+    static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        Knobs.registerConverters(cl);
+        return cl;
+    }
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required");
+    }
+}

@@ -1,0 +1,45 @@
+package io.tcpstack.tun;
+
+import jnr.ffi.LibraryLoader;
+import jnr.ffi.Pointer;
+import jnr.ffi.annotations.IgnoreError;
+import jnr.ffi.types.size_t;
+import jnr.ffi.types.ssize_t;
+
+/**
+ * The few libc calls the TUN driver needs that jnr-posix lacks (ioctl, poll, eventfd), plus
+ * read/write on raw addresses: with a direct buffer's memory address they cost what they cost
+ * from C (shared/design/JAVA.md).
+ */
+public interface LibC {
+    LibC INSTANCE = LibraryLoader.create(LibC.class).load("c");
+
+    int O_RDWR = 0x2;
+    int O_NONBLOCK = 0x800;
+    int O_CLOEXEC = 0x80000;
+    int EFD_CLOEXEC = 0x80000;
+    int EFD_NONBLOCK = 0x800;
+    short POLLIN = 0x1;
+    int EAGAIN = 11;
+    int EINTR = 4;
+
+    int open(String path, int flags);
+
+    int close(int fd);
+
+    int ioctl(int fd, long request, Pointer arg);
+
+    int poll(Pointer fds, long nfds, int timeoutMillis);
+
+    int eventfd(int initval, int flags);
+
+    @IgnoreError
+    @ssize_t
+    long read(int fd, long address, @size_t long count);
+
+    @IgnoreError
+    @ssize_t
+    long write(int fd, long address, @size_t long count);
+
+    String strerror(int errno);
+}

@@ -1,0 +1,312 @@
+package io.tcpstack.tun;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.tcpstack.link.Link;
+import io.tcpstack.link.PacketReceiver;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+import jnr.ffi.Runtime;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A Linux TUN device with N queues ({@code IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE}), as a {@link
+ * Link}: one non-blocking file descriptor and one reader thread per queue.
+ *
+ * <p>Each reader polls its queue together with one shared eventfd; {@link #close()} writes the
+ * eventfd, which wakes every reader at once (a thread blocked in read(2) on a TUN fd is woken by
+ * neither close() nor an interrupt). Packets are read into one pooled direct buffer per reader and
+ * written from the buffer the stack filled, by memory address: no copy and no allocation per
+ * packet.
+ *
+ * <p>Opening attaches to an existing multi-queue device (as {@code ip tuntap add ... multi_queue}
+ * makes it) or creates a non-persistent one that disappears when the last queue closes.
+ */
+public final class TunDevice implements Link {
+    private static final Logger log = LoggerFactory.getLogger(TunDevice.class);
+
+    /** linux/if_tun.h: _IOW('T', 202, int). */
+    static final long TUNSETIFF = 0x400454caL;
+    static final short IFF_TUN = 0x0001;
+    static final short IFF_NO_PI = 0x1000;
+    static final short IFF_MULTI_QUEUE = 0x0100;
+    /** struct ifreq: char ifr_name[IFNAMSIZ] then a union (short ifr_flags); 40 bytes on x86_64. */
+    private static final int IFREQ_SIZE = 40;
+    private static final int IFNAMSIZ = 16;
+    private static final int IFR_FLAGS_OFFSET = 16;
+    /** Packets read per poll wake-up before polling again (like a NAPI budget). */
+    private static final int READ_BUDGET = 64;
+    /** Largest packet a TUN device delivers without GSO (IP total length is 16 bits). */
+    private static final int READ_BUFFER = 65536;
+
+    private final LibC libc = LibC.INSTANCE;
+    private final Runtime runtime = Runtime.getRuntime(LibC.INSTANCE);
+    private final String name;
+    private final int[] fds;
+    private final int wakeFd;
+    private final int mtu;
+    private final Thread[] readers;
+    private final AtomicInteger writersInFlight = new AtomicInteger();
+    private final LongAdder rxPackets = new LongAdder();
+    private final LongAdder txPackets = new LongAdder();
+    private final LongAdder txErrors = new LongAdder();
+    private final LongAdder rxHandlerErrors = new LongAdder();
+    private volatile PacketReceiver receiver;
+    private volatile boolean closed;
+    private boolean fdsClosed;
+
+    private TunDevice(String name, int[] fds, int wakeFd, int mtu) {
+        this.name = name;
+        this.fds = fds;
+        this.wakeFd = wakeFd;
+        this.mtu = mtu;
+        this.readers = new Thread[fds.length];
+    }
+
+    /**
+     * Attaches {@code queues} queues to the TUN device {@code name}, creating it if it does not
+     * exist. Needs CAP_NET_ADMIN.
+     */
+    public static TunDevice open(String name, int queues) throws IOException {
+        if (name == null || name.isEmpty() || name.getBytes(StandardCharsets.US_ASCII).length >= IFNAMSIZ) {
+            throw new IllegalArgumentException("device name must be 1.." + (IFNAMSIZ - 1) + " characters: " + name);
+        }
+        if (queues < 1 || queues > 256) {
+            throw new IllegalArgumentException("queues must be 1..256, got " + queues);
+        }
+        LibC libc = LibC.INSTANCE;
+        Runtime runtime = Runtime.getRuntime(libc);
+        int[] fds = new int[queues];
+        String actual = name;
+        int opened = 0;
+        try {
+            for (; opened < queues; opened++) {
+                int fd = libc.open("/dev/net/tun", LibC.O_RDWR | LibC.O_NONBLOCK | LibC.O_CLOEXEC);
+                if (fd < 0) {
+                    throw failure("open /dev/net/tun", runtime, libc);
+                }
+                fds[opened] = fd;
+                Pointer ifr = Memory.allocateDirect(runtime, IFREQ_SIZE, true);
+                ifr.putString(0, name, IFNAMSIZ, StandardCharsets.US_ASCII);
+                ifr.putShort(IFR_FLAGS_OFFSET, (short) (IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE));
+                if (libc.ioctl(fd, TUNSETIFF, ifr) < 0) {
+                    opened++;
+                    throw failure("TUNSETIFF " + name + " (queue " + (opened - 1)
+                            + "; an existing device must be a multi_queue tun, and CAP_NET_ADMIN is needed)", runtime, libc);
+                }
+                actual = ifr.getString(0, IFNAMSIZ, StandardCharsets.US_ASCII);
+            }
+            int wake = libc.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
+            if (wake < 0) {
+                throw failure("eventfd", runtime, libc);
+            }
+            int mtu = readMtu(actual);
+            log.info("attached {} queue(s) to {} (mtu {})", queues, actual, mtu);
+            return new TunDevice(actual, fds, wake, mtu);
+        } catch (IOException | RuntimeException e) {
+            for (int i = 0; i < opened; i++) {
+                libc.close(fds[i]);
+            }
+            throw e;
+        }
+    }
+
+    private static IOException failure(String what, Runtime runtime, LibC libc) {
+        int errno = runtime.getLastError();
+        return new IOException(what + ": " + libc.strerror(errno) + " (errno " + errno + ")");
+    }
+
+    private static int readMtu(String device) {
+        try {
+            return Integer.parseInt(Files.readString(Path.of("/sys/class/net", device, "mtu")).trim());
+        } catch (IOException | NumberFormatException e) {
+            log.warn("cannot read the MTU of {} ({}); assuming 1500", device, e.toString());
+            return 1500;
+        }
+    }
+
+    /** The device's name as the kernel reports it. */
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public int queueCount() {
+        return fds.length;
+    }
+
+    @Override
+    public int mtu() {
+        return mtu;
+    }
+
+    @Override
+    public ByteBufAllocator alloc() {
+        return PooledByteBufAllocator.DEFAULT;
+    }
+
+    public long rxPackets() {
+        return rxPackets.sum();
+    }
+
+    public long txPackets() {
+        return txPackets.sum();
+    }
+
+    /** Writes the kernel refused (or that came after close). */
+    public long txErrors() {
+        return txErrors.sum();
+    }
+
+    /** Inbound packets whose handler threw (the reader goes on). */
+    public long rxHandlerErrors() {
+        return rxHandlerErrors.sum();
+    }
+
+    @Override
+    public void send(int queue, ByteBuf packet) {
+        writersInFlight.incrementAndGet();
+        try {
+            if (closed) {
+                txErrors.increment();
+                return;
+            }
+            int length = packet.readableBytes();
+            long written;
+            if (packet.hasMemoryAddress()) {
+                written = libc.write(fds[Math.floorMod(queue, fds.length)], packet.memoryAddress() + packet.readerIndex(), length);
+            } else {
+                written = writeCopy(fds[Math.floorMod(queue, fds.length)], packet, length);
+            }
+            if (written == length) {
+                txPackets.increment();
+            } else {
+                txErrors.increment();
+            }
+        } finally {
+            writersInFlight.decrementAndGet();
+            packet.release();
+        }
+    }
+
+    /** A buffer without a memory address (heap, composite): copy it into a direct one first. */
+    private long writeCopy(int fd, ByteBuf packet, int length) {
+        ByteBuf direct = PooledByteBufAllocator.DEFAULT.directBuffer(length);
+        try {
+            direct.writeBytes(packet, packet.readerIndex(), length);
+            return libc.write(fd, direct.memoryAddress(), length);
+        } finally {
+            direct.release();
+        }
+    }
+
+    @Override
+    public synchronized void start(PacketReceiver receiver) {
+        if (this.receiver != null) {
+            throw new IllegalStateException("already started");
+        }
+        this.receiver = receiver;
+        for (int q = 0; q < fds.length; q++) {
+            int queue = q;
+            readers[q] = new Thread(() -> readLoop(queue), "tun-rx-" + q);
+            readers[q].setDaemon(true);
+            readers[q].start();
+        }
+    }
+
+    private void readLoop(int queue) {
+        int fd = fds[queue];
+        ByteBuf buf = PooledByteBufAllocator.DEFAULT.directBuffer(READ_BUFFER, READ_BUFFER);
+        Pointer pollfds = Memory.allocateDirect(runtime, 16, true);
+        pollfds.putInt(0, fd);
+        pollfds.putShort(4, LibC.POLLIN);
+        pollfds.putInt(8, wakeFd);
+        pollfds.putShort(12, LibC.POLLIN);
+        try {
+            if (!buf.hasMemoryAddress()) {
+                throw new IllegalStateException("netty direct buffers have no memory address (sun.misc.Unsafe unavailable)");
+            }
+            long address = buf.memoryAddress();
+            while (!closed) {
+                pollfds.putShort(6, (short) 0);
+                pollfds.putShort(14, (short) 0);
+                if (libc.poll(pollfds, 2, -1) < 0) {
+                    int errno = runtime.getLastError();
+                    if (errno == LibC.EINTR) {
+                        continue;
+                    }
+                    log.error("poll on {} queue {} failed: {}", name, queue, libc.strerror(errno));
+                    return;
+                }
+                if (pollfds.getShort(14) != 0) {
+                    return;
+                }
+                for (int i = 0; i < READ_BUDGET && !closed; i++) {
+                    long n = libc.read(fd, address, READ_BUFFER);
+                    if (n <= 0) {
+                        break;
+                    }
+                    rxPackets.increment();
+                    buf.setIndex(0, (int) n);
+                    try {
+                        receiver.receive(queue, buf);
+                    } catch (RuntimeException e) {
+                        rxHandlerErrors.increment();
+                        log.warn("queue {}: packet handler failed", queue, e);
+                    }
+                }
+            }
+        } finally {
+            buf.release();
+        }
+    }
+
+    /**
+     * Wakes and joins every reader, waits for writes in flight, then closes the queues (which
+     * detaches them; a device this process created disappears with its last queue).
+     */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (fdsClosed) {
+                return;
+            }
+            closed = true;
+            Pointer one = Memory.allocateDirect(runtime, 8, true);
+            one.putLong(0, 1L);
+            libc.write(wakeFd, one.address(), 8);
+        }
+        for (Thread t : readers) {
+            if (t != null && t != Thread.currentThread()) {
+                try {
+                    t.join(1000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+        long deadline = System.nanoTime() + 100_000_000L;
+        while (writersInFlight.get() > 0 && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        synchronized (this) {
+            if (fdsClosed) {
+                return;
+            }
+            fdsClosed = true;
+            for (int fd : fds) {
+                libc.close(fd);
+            }
+            libc.close(wakeFd);
+        }
+        log.info("detached {} queue(s) from {}", fds.length, name);
+    }
+}

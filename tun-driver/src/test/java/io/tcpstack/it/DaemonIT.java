@@ -1,0 +1,64 @@
+package io.tcpstack.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The daemon on a 2-queue TUN device in a fresh namespace, against the kernel's ping. */
+@Tag("netns")
+class DaemonIT {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void answersPingOfBothSizesWithoutLossAndRecordsADecodablePcap() throws Exception {
+        Path pcap = dir.resolve("daemon.pcap");
+        try (Netns ns = Netns.create()) {
+            DaemonProcess daemon = DaemonProcess.start(ns, dir, "--queues", "2", "--pcap", pcap.toString());
+            for (String size : List.of("56", "1400")) {
+                Netns.Result ping = ns.exec(30, "ping", "-n", "-c", "20", "-s", size, "-i", "0.02", "-W", "2",
+                        Netns.STACK_ADDR).ok();
+                assertThat(ping.out()).contains("20 packets transmitted, 20 received, 0% packet loss");
+            }
+            long[] exit = daemon.terminate();
+            assertThat(exit[0]).as("exit status").isZero();
+
+            Netns.Result read = Netns.run(30, "tcpdump", "-r", pcap.toString(), "-n", "-v").ok();
+            List<String> lines = Arrays.asList(read.out().split("\n"));
+            assertThat(read.out() + read.err()).doesNotContainIgnoringCase("malformed")
+                    .doesNotContainIgnoringCase("truncated").doesNotContain("bad cksum").doesNotContain("[|");
+            assertThat(lines.stream().filter(l -> l.contains("198.18.0.1 > 198.18.0.2: ICMP echo request")))
+                    .hasSize(40);
+            assertThat(lines.stream().filter(l -> l.contains("198.18.0.2 > 198.18.0.1: ICMP echo reply")))
+                    .hasSize(40);
+            assertThat(lines.stream().filter(l -> l.contains("length 1408"))).as("1400-byte payloads, both ways")
+                    .hasSize(40);
+        }
+    }
+
+    @Test
+    void sigtermUnderPingFloodExitsZeroWithinOneSecondAndLeavesTheDevice() throws Exception {
+        try (Netns ns = Netns.create()) {
+            DaemonProcess daemon = DaemonProcess.start(ns, dir, "--queues", "2");
+            Process flood = ns.start(dir.resolve("flood.out"), dir.resolve("flood.err"),
+                    "ping", "-n", "-f", "-c", "200000", "-w", "20", Netns.STACK_ADDR);
+            Thread.sleep(1500);
+            assertThat(flood.isAlive()).as("flood still running").isTrue();
+
+            long[] exit = daemon.terminate();
+
+            assertThat(exit[0]).as("exit status").isZero();
+            assertThat(exit[1]).as("exit time (ms)").isLessThan(1000);
+            assertThat(daemon.log()).contains("detached 2 queue(s) from tun0");
+            Netns.Result link = ns.exec(10, "ip", "-o", "link", "show", Netns.DEVICE).ok();
+            assertThat(link.out()).as("the device the test created is still there").contains("tun0");
+            flood.destroy();
+        }
+    }
+}
