@@ -35,7 +35,6 @@ public final class Tcb {
     /** Peer's window in bytes (already scaled). */
     int sndWnd;
     int sndWl1;
-    int sndWl2;
     /** Largest window the peer ever offered (Linux max_window), for RFC 5961 5.2. */
     int maxSndWnd;
     /** Highest sequence sent so far (Linux snd_nxt after retransmissions rewinds ours; this does not). */

@@ -75,7 +75,6 @@ final class TcpInput {
         tcb.sndWnd = seg.window;
         tcb.maxSndWnd = Math.max(tcb.maxSndWnd, tcb.sndWnd);
         tcb.sndWl1 = seg.seq;
-        tcb.sndWl2 = seg.ack;
         if (seg.has(TcpView.ACK)) {
             tcb.sndUna = seg.ack;
             synAckRttSample(tcb, seg);
@@ -118,10 +117,15 @@ final class TcpInput {
 
     // ---- synchronized states and SYN-RECEIVED (RFC 9293 3.10.7.4)
 
+    /** Linux TCP_PAWS_WINDOW: timestamps this many ticks behind TS.Recent still pass. */
+    private static final int PAWS_WINDOW = 1;
+    /** Linux TCP_PAWS_24DAYS: a TS.Recent this old is no longer trusted (RFC 7323 5.5). */
+    private static final long PAWS_24DAYS_MS = 24L * 24 * 3600 * 1000;
+
     private void otherStates(Tcb tcb, Segment seg) {
         TcpOptions o = seg.options;
         // RFC 7323 5.3: PAWS. An RST is accepted even if it fails (Linux).
-        if (tcb.tsOk && o.hasTimestamp && !seg.has(TcpView.RST) && pawsReject(tcb, o.tsVal)) {
+        if (tcb.tsOk && o.hasTimestamp && !seg.has(TcpView.RST) && pawsReject(tcb, seg)) {
             if (seg.has(TcpView.SYN)) {
                 synChallenge(tcb, seg);
                 return;
@@ -182,8 +186,7 @@ final class TcpInput {
             tcb.sndWnd = seg.window << tcb.sndWscale;
             tcb.maxSndWnd = Math.max(tcb.maxSndWnd, tcb.sndWnd);
             tcb.sndWl1 = seg.seq;
-            tcb.sndWl2 = seg.ack;
-            layer.established(tcb);
+                layer.established(tcb);
             if (seg.has(TcpView.SYN)) {
                 layer.output().sendAck(tcb); // simultaneous open: the SYN-ACK is a retransmission for us
             }
@@ -247,9 +250,23 @@ final class TcpInput {
         }
     }
 
-    /** RFC 7323 5.3 R1 (Linux tcp_paws_discard): TSval older than TS.Recent, unless TS.Recent is over 24 days old. */
-    private boolean pawsReject(Tcb tcb, int tsVal) {
-        return SeqNum.lt(tsVal, tcb.tsRecent) && layer.nowMs() - tcb.tsRecentStampMs <= 24L * 24 * 3600 * 1000;
+    /**
+     * RFC 7323 5.3 R1 as Linux tcp_paws_discard applies it: TSval older than TS.Recent by more
+     * than TCP_PAWS_WINDOW (1 tick), unless TS.Recent is over 24 days old or the segment is a
+     * reordered duplicate ACK (tcp_disordered_ack): reordering must not cost ACKs.
+     */
+    private boolean pawsReject(Tcb tcb, Segment seg) {
+        int behind = tcb.tsRecent - seg.options.tsVal;
+        return behind > PAWS_WINDOW && layer.nowMs() - tcb.tsRecentStampMs <= PAWS_24DAYS_MS
+                && !disorderedAck(tcb, seg, behind);
+    }
+
+    /** Linux tcp_disordered_ack: a pure duplicate ACK, no window update, within one RTO of TS.Recent. */
+    private static boolean disorderedAck(Tcb tcb, Segment seg, int behind) {
+        int window = seg.window << tcb.sndWscale;
+        return seg.has(TcpView.ACK) && seg.length() == 0 && seg.seq == tcb.rcvNxt && seg.ack == tcb.sndUna
+                && !mayUpdateWindow(tcb, seg.ack, seg.seq, window)
+                && behind <= tcb.rtt.rtoMicros() * 1024 / 1_000_000;
     }
 
     /**
@@ -320,12 +337,11 @@ final class TcpInput {
             return false;
         }
         int oldWindow = tcb.sndWnd;
-        // window update (SND.WL1/SND.WL2 rule)
-        if (SeqNum.lt(tcb.sndWl1, seg.seq) || (tcb.sndWl1 == seg.seq && SeqNum.le(tcb.sndWl2, ack))) {
-            tcb.sndWnd = seg.window << tcb.sndWscale;
+        int window = seg.window << tcb.sndWscale;
+        if (mayUpdateWindow(tcb, ack, seg.seq, window)) {
+            tcb.sndWnd = window;
             tcb.maxSndWnd = Math.max(tcb.maxSndWnd, tcb.sndWnd);
             tcb.sndWl1 = seg.seq;
-            tcb.sndWl2 = ack;
         }
         int acked = ack - tcb.sndUna;
         if (acked > 0) {
@@ -334,6 +350,16 @@ final class TcpInput {
             duplicateAck(tcb);
         }
         return true;
+    }
+
+    /**
+     * Linux tcp_may_update_window. RFC 9293's SND.WL1/SND.WL2 rule keeps a stale window when an
+     * ACK that advances SND.UNA rides on a retransmission (lower SEG.SEQ), which moves the right
+     * edge past what the peer offered; Linux also takes the window of any advancing ACK.
+     */
+    private static boolean mayUpdateWindow(Tcb tcb, int ack, int seq, int window) {
+        return SeqNum.gt(ack, tcb.sndUna) || SeqNum.gt(seq, tcb.sndWl1)
+                || (seq == tcb.sndWl1 && (window > tcb.sndWnd || window == 0));
     }
 
     private void newlyAcked(Tcb tcb, Segment seg, int acked) {

@@ -53,7 +53,20 @@ final class TcpOutput {
 
     /** A pure ACK now (cancels a pending delayed ACK). */
     void sendAck(Tcb tcb) {
-        transmit(tcb, tcb.sndNxt, TcpView.ACK, 0, 0);
+        transmit(tcb, acceptableSeq(tcb), TcpView.ACK, 0, 0);
+    }
+
+    /**
+     * The sequence number of a segment without data (Linux tcp_acceptable_seq): SND.NXT, unless
+     * the peer's window has shrunk below it, then the window's right edge, so that the peer
+     * finds the ACK acceptable (RFC 9293 3.10.7.4) instead of dropping it.
+     */
+    static int acceptableSeq(Tcb tcb) {
+        int windowEnd = tcb.sndUna + tcb.sndWnd;
+        if (SeqNum.ge(windowEnd, tcb.sndNxt) || tcb.sndNxt - windowEnd < (1 << tcb.rcvWscale)) {
+            return tcb.sndNxt;
+        }
+        return windowEnd;
     }
 
     /**
@@ -64,9 +77,9 @@ final class TcpOutput {
         transmit(tcb, tcb.sndUna - 1, TcpView.ACK, 0, 0);
     }
 
-    /** Abortive close (Linux tcp_send_active_reset): RST|ACK at snd.nxt. */
+    /** Abortive close (Linux tcp_send_active_reset): RST|ACK at snd.nxt (or the window's edge). */
     void sendReset(Tcb tcb) {
-        transmit(tcb, tcb.sndNxt, TcpView.RST | TcpView.ACK, 0, 0);
+        transmit(tcb, acceptableSeq(tcb), TcpView.RST | TcpView.ACK, 0, 0);
         layer.stats().inc(Counter.TcpOutRsts);
     }
 

@@ -2,7 +2,10 @@ package io.tcpstack.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tcpstack.examples.DeterministicBytes;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Tag;
@@ -39,6 +42,24 @@ class DaemonIT {
                     .hasSize(40);
             assertThat(lines.stream().filter(l -> l.contains("length 1408"))).as("1400-byte payloads, both ways")
                     .hasSize(40);
+        }
+    }
+
+    @Test
+    void curlDownloadsSixtyFourMebibytesByteExact() throws Exception {
+        long size = 64L << 20;
+        MessageDigest sha = MessageDigest.getInstance("SHA-256");
+        byte[] chunk = new byte[1 << 16];
+        for (long off = 0; off < size; off += chunk.length) {
+            DeterministicBytes.fill(off, chunk, chunk.length);
+            sha.update(chunk);
+        }
+        try (Netns ns = Netns.create()) {
+            DaemonProcess daemon = DaemonProcess.start(ns, dir, "--queues", "2");
+            Netns.Result curl = ns.sh(120, "curl -sS --fail -m 100 http://" + Netns.STACK_ADDR + "/bytes/" + size
+                    + " | sha256sum").ok();
+            assertThat(curl.out().split(" ")[0]).isEqualTo(HexFormat.of().formatHex(sha.digest()));
+            assertThat(daemon.terminate()[0]).isZero();
         }
     }
 

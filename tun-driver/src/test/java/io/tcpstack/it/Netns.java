@@ -50,19 +50,43 @@ final class Netns implements AutoCloseable {
 
     /** A fresh namespace with lo up and a multi-queue tun0 (198.18.0.1/24, MTU 1500, up). */
     static Netns create() throws IOException, InterruptedException {
-        requireRoot();
-        Netns ns = new Netns("tcpstack-test-" + ProcessHandle.current().pid() + "-" + SEQ.incrementAndGet());
-        run(30, "ip", "netns", "add", ns.name).ok();
+        Netns ns = createEmpty();
         try {
-            ns.exec(10, "ip", "link", "set", "lo", "up").ok();
             ns.exec(10, "ip", "tuntap", "add", "dev", DEVICE, "mode", "tun", "multi_queue").ok();
-            ns.exec(10, "ip", "addr", "add", KERNEL_ADDR + "/24", "dev", DEVICE).ok();
-            ns.exec(10, "ip", "link", "set", DEVICE, "mtu", "1500", "up").ok();
+            ns.configure(DEVICE);
         } catch (AssertionError | IOException | InterruptedException e) {
             ns.close();
             throw e;
         }
         return ns;
+    }
+
+    /** A fresh namespace with only lo, up. */
+    static Netns createEmpty() throws IOException, InterruptedException {
+        requireRoot();
+        Netns ns = new Netns("tcpstack-test-" + ProcessHandle.current().pid() + "-" + SEQ.incrementAndGet());
+        run(30, "ip", "netns", "add", ns.name).ok();
+        try {
+            ns.exec(10, "ip", "link", "set", "lo", "up").ok();
+        } catch (AssertionError | IOException | InterruptedException e) {
+            ns.close();
+            throw e;
+        }
+        return ns;
+    }
+
+    /**
+     * Moves a device this process opened in the root namespace into this one and configures it
+     * (open file descriptors keep working across the move).
+     */
+    void adopt(String device) throws IOException, InterruptedException {
+        run(10, "ip", "link", "set", "dev", device, "netns", name).ok();
+        configure(device);
+    }
+
+    private void configure(String device) throws IOException, InterruptedException {
+        exec(10, "ip", "addr", "add", KERNEL_ADDR + "/24", "dev", device).ok();
+        exec(10, "ip", "link", "set", device, "mtu", "1500", "up").ok();
     }
 
     /** Runs a command inside the namespace and waits at most {@code timeoutSeconds}. */

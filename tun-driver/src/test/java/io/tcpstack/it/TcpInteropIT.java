@@ -1,0 +1,140 @@
+package io.tcpstack.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tcpstack.api.TcpSocket;
+import io.tcpstack.examples.Services;
+import io.tcpstack.profile.Affinity;
+import io.tcpstack.tcp.ConnectionInfo;
+import io.tcpstack.tcp.TcpState;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The stack (in this JVM, on a TUN device moved into a fresh namespace) against the kernel's TCP
+ * as client and as server.
+ */
+@Tag("netns")
+class TcpInteropIT {
+    private static final int MIB = 1 << 20;
+
+    @TempDir
+    Path dir;
+
+    private static String scripts() {
+        return System.getProperty("tcpstack.scripts", "../scripts");
+    }
+
+    @Test
+    void kernelClientEchoesSixteenMebibytesByteExact() throws Exception {
+        byte[] data = new byte[16 * MIB];
+        new Random(42).nextBytes(data);
+        Path in = dir.resolve("in.bin");
+        Files.write(in, data);
+        try (Netns ns = Netns.createEmpty(); TunStack tun = TunStack.create(ns, 2, s -> { });
+                Services services = Services.start(tun.stack, Map.of("echo", 7))) {
+            Netns.Result nc = ns.sh(120, "nc -N " + Netns.STACK_ADDR + " 7 < " + in + " | sha256sum").ok();
+            assertThat(nc.out().split(" ")[0]).isEqualTo(sha256(data));
+        }
+    }
+
+    @Test
+    void twoHundredSequentialConnectionsLeaveTheActiveCloserInTimeWait() throws Exception {
+        // flow affinity: without it, reordering makes some closes race (FinAckRaceIT's subject)
+        try (Netns ns = Netns.createEmpty(); TunStack tun = TunStack.create(ns, 2, s -> s.affinity = Affinity.FLOW);
+                Services services = Services.start(tun.stack, Map.of("http", 80, "echo", 7))) {
+            // HTTP with Connection: close: the stack closes first, so the stack holds TIME_WAIT
+            Netns.Result http = ns.exec(120, "python3", scripts() + "/interop/short_conns.py", "http",
+                    "--connect", Netns.STACK_ADDR, "--port", "80", "--count", "200").ok();
+            assertThat(http.out()).contains("ok=200 failed=0");
+            waitUntil(() -> count(tun.stack.connections(), TcpState.TIME_WAIT, 80) == 200);
+            assertThat(ns.exec(10, "ss", "-Htan", "state", "time-wait").ok().out()).doesNotContain(":80");
+
+            // echo: the kernel client closes first, so the kernel holds TIME_WAIT and we keep nothing
+            Netns.Result echo = ns.exec(120, "python3", scripts() + "/interop/short_conns.py", "echo",
+                    "--connect", Netns.STACK_ADDR, "--port", "7", "--count", "200").ok();
+            assertThat(echo.out()).contains("ok=200 failed=0");
+            String kernelTimeWait = ns.exec(10, "ss", "-Htan", "state", "time-wait", "dst", Netns.STACK_ADDR + ":7")
+                    .ok().out();
+            assertThat(kernelTimeWait.lines().count()).isEqualTo(200);
+            waitUntilNoConnectionOn(tun, 7);
+        }
+    }
+
+    @Test
+    void stackClientSendsSixteenMebibytesToAKernelEchoServerAndReadsThemBack() throws Exception {
+        byte[] data = new byte[16 * MIB];
+        new Random(7).nextBytes(data);
+        try (Netns ns = Netns.createEmpty(); TunStack tun = TunStack.create(ns, 2, s -> s.affinity = Affinity.FLOW)) {
+            ns.start(dir.resolve("server.out"), dir.resolve("server.err"), "python3",
+                    scripts() + "/interop/echo_server.py", "--bind", Netns.KERNEL_ADDR, "--port", "5007", "--count", "1");
+            waitForFile(dir.resolve("server.out"), "listening");
+
+            TcpSocket socket = tun.stack.connect(Netns.KERNEL_ADDR, 5007, 0, 5000);
+            socket.setSoTimeout(30_000);
+            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+                try {
+                    OutputStream out = socket.getOutputStream();
+                    for (int off = 0; off < data.length; off += 64 * 1024) {
+                        out.write(data, off, 64 * 1024);
+                    }
+                    socket.shutdownOutput();
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            byte[] back = socket.getInputStream().readAllBytes();
+            writer.get(30, TimeUnit.SECONDS);
+            socket.close();
+
+            assertThat(back.length).isEqualTo(data.length);
+            assertThat(sha256(back)).isEqualTo(sha256(data));
+            assertThat(Files.readString(dir.resolve("server.out"))).contains("echoed " + data.length + " bytes");
+            // we sent the first FIN, the kernel's came after its echo: we are the active closer
+            int port = socket.localPort();
+            waitUntil(() -> count(tun.stack.connections(), TcpState.TIME_WAIT, port) == 1);
+            assertThat(ns.exec(10, "ss", "-Htan", "sport", "= :5007").ok().out()).doesNotContain("ESTAB");
+        }
+    }
+
+    private static long count(List<ConnectionInfo> conns, TcpState state, int port) {
+        return conns.stream().filter(c -> c.state() == state && c.localPort() == port).count();
+    }
+
+    private static void waitUntilNoConnectionOn(TunStack tun, int port) throws InterruptedException {
+        waitUntil(() -> tun.stack.connections().stream()
+                .noneMatch(c -> c.localPort() == port && c.state() != TcpState.LISTEN));
+    }
+
+    private static void waitUntil(java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + 5000;
+        while (!condition.getAsBoolean()) {
+            assertThat(System.currentTimeMillis()).as("condition within 5 s").isLessThan(deadline);
+            Thread.sleep(20);
+        }
+    }
+
+    private static void waitForFile(Path file, String text) throws Exception {
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (!Files.exists(file) || !Files.readString(file).contains(text)) {
+            assertThat(System.currentTimeMillis()).as("'" + text + "' in " + file).isLessThan(deadline);
+            Thread.sleep(20);
+        }
+    }
+
+    static String sha256(byte[] data) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+    }
+
+}
