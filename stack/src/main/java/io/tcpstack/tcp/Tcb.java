@@ -69,6 +69,8 @@ public final class Tcb {
     int sndMss;
     /** Data bytes per full segment we expect (Linux rcv_mss), for the ACK-every-2-segments rule. */
     int rcvMss;
+    /** Linux rcv_ssthresh: the most window we offer; starts at 64 KiB and grows with the data. */
+    int rcvSsthresh;
 
     // buffers
     final ByteRing sendBuffer;

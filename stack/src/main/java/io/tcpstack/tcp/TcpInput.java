@@ -464,6 +464,10 @@ final class TcpInput {
         if (stored > 0) {
             dataReceived(tcb, stored);
         }
+        if (stored >= 128) {
+            // Linux tcp_grow_window: each full-sized in-order segment opens the window by 2 MSS
+            tcb.rcvSsthresh = Math.min(tcb.receiveBuffer.capacity(), tcb.rcvSsthresh + 2 * tcb.rcvMss);
+        }
         boolean finArrived = (fin && stored == length) || tcb.reassembly.takeFin(tcb.rcvNxt);
         if (finArrived) {
             fin(tcb);

@@ -340,6 +340,8 @@ public final class TcpLayer implements TransportHandler {
             shift++;
         }
         tcb.rcvWscale = tcb.wscaleOk ? shift : 0;
+        // Linux tcp_select_initial_window: the first window is 64 KiB rounded down to the MSS
+        tcb.rcvSsthresh = Math.min(settings.rcvbuf, 65535 / tcb.rcvMss * tcb.rcvMss);
         tcb.tsOffset = switch (settings.tsOffsetMode) {
             case PER_CONNECTION -> isn.tsOffset(localAddress, tcb.remoteAddress, tcb.localPort, tcb.remotePort);
             case PER_HOST -> isn.tsOffsetPerHost(localAddress, tcb.remoteAddress);

@@ -246,6 +246,7 @@ final class TcpOutput {
         if (free < full / 2 && free < tcb.rcvMss) {
             free = 0;
         }
+        free = Math.min(free, tcb.rcvSsthresh); // Linux __tcp_select_window
         int offered = tcb.rcvWnd - (tcb.rcvNxt - tcb.rcvWup);
         int window = Math.max(Math.max(free, 0), Math.max(offered, 0));
         window = Math.min(window, 65535 << tcb.rcvWscale);
