@@ -207,6 +207,10 @@ def run_server(args):
     served = failed = 0
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if args.rcvbuf:
+            # accepted sockets inherit it: a small receive window puts a reconnect's new ISN
+            # outside a leftover FIN_WAIT_2 record's window (ACK, not RST; BEHAVIOURS.md 3)
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, args.rcvbuf)
         listener.bind((args.bind, args.port))
         listener.listen(BACKLOG)
         port = listener.getsockname()[1]
@@ -270,6 +274,8 @@ def parse_args(argv):
                         help="port to listen on (0: any, printed on stderr)")
     server.add_argument("--count", type=positive_int, default=1000,
                         help="exit after this many connections (default 1000)")
+    server.add_argument("--rcvbuf", type=positive_int, default=0,
+                        help="SO_RCVBUF of the listener in bytes (default: the kernel's)")
     server.add_argument("--timeout", type=positive_seconds, default=60.0,
                         help="exit after this many seconds (default 60)")
 

@@ -37,7 +37,7 @@ public final class TcpStack implements AutoCloseable {
     private final Clock clock;
     private final StackStats stats = new StackStats();
     private final TcpSettings settings;
-    private final Tracer tracer = new Tracer();
+    private final Tracer tracer;
     private final TimerQueue wheel;
     private final TimerThread timerThread;
     private final Dispatcher dispatcher;
@@ -49,6 +49,12 @@ public final class TcpStack implements AutoCloseable {
     }
 
     public TcpStack(StackConfig config, Link link, Clock clock, TcpSettings settings) {
+        this(config, link, clock, settings, new Tracer());
+    }
+
+    /** With a tracer made beforehand, so that link decorators can emit into the same trace. */
+    public TcpStack(StackConfig config, Link link, Clock clock, TcpSettings settings, Tracer tracer) {
+        this.tracer = Objects.requireNonNull(tracer);
         this.config = Objects.requireNonNull(config);
         this.link = Objects.requireNonNull(link);
         this.clock = Objects.requireNonNull(clock);

@@ -99,7 +99,11 @@ final class TcpInput {
         TcpSettings settings = layer.settings();
         if (settings.synResend == SynResend.TIMEOUT_MIN && tcb.retransmits == 0) {
             TcpTimers.rearmRetransmit(tcb, settings.timeoutMinMs);
-            layer.trace().note(tcb, "unacceptable ACK in SYN-SENT: SYN resend in " + settings.timeoutMinMs + " ms");
+            layer.trace().note(tcb, "unacceptable ACK in SYN-SENT: RST, SYN resend in " + settings.timeoutMinMs
+                    + " ms (timeout-min)");
+        } else {
+            layer.trace().note(tcb, "unacceptable ACK in SYN-SENT: RST, SYN resend when the retransmission timer fires"
+                    + (settings.synResend == SynResend.RTO_INIT ? " (rto-init)" : " (an early resend was used)"));
         }
         layer.drop(tcb, seg, DropReason.TCP_INVALID_ACK_SEQUENCE);
         layer.output().sendResetFor(seg);

@@ -64,6 +64,7 @@ final class TcpTimers {
         TcpLayer layer = tcb.layer;
         TcpSettings settings = layer.settings();
         long now = layer.nowMs();
+        layer.trace().timer(tcb, "retransmission timeout (" + tcb.retransmits + " retransmitted before)");
         if (tcb.state == TcpState.SYN_SENT || tcb.state == TcpState.SYN_RECEIVED) {
             boolean active = tcb.state == TcpState.SYN_SENT;
             int limit = active ? settings.synRetries + settings.synLinearTimeouts : settings.synackRetries;

@@ -1,0 +1,89 @@
+package io.tcpstack.daemon;
+
+import io.tcpstack.api.StackConfig;
+import io.tcpstack.api.TcpStack;
+import io.tcpstack.link.FaultInjectingLink;
+import io.tcpstack.link.Link;
+import io.tcpstack.link.PcapLink;
+import io.tcpstack.link.PcapWriter;
+import io.tcpstack.profile.TcpSettings;
+import io.tcpstack.time.Clock;
+import io.tcpstack.trace.Tracer;
+import io.tcpstack.tun.TunDevice;
+import io.tcpstack.wire.Ipv4Address;
+import java.io.IOException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A started stack on a TUN device, with its decorators: device -> pcap (what the wire saw) ->
+ * fault injector (what the stack sent and received). Closing stops the stack and detaches the
+ * queues.
+ */
+public final class TunHost implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(TunHost.class);
+
+    private final TunDevice device;
+    private final FaultInjectingLink faults;
+    private final TcpStack stack;
+
+    private TunHost(TunDevice device, FaultInjectingLink faults, TcpStack stack) {
+        this.device = device;
+        this.faults = faults;
+        this.stack = stack;
+    }
+
+    public static TunHost open(StackOptions options) throws IOException {
+        TcpSettings settings = options.settings();
+        StackConfig config = StackConfig.builder().address(options.address()).build();
+        TunDevice device = TunDevice.open(options.device(), options.queues());
+        try {
+            Link link = device;
+            if (options.pcap() != null) {
+                link = new PcapLink(link, PcapWriter.create(options.pcap()));
+                log.info("recording packets to {}", options.pcap());
+            }
+            Tracer tracer = new Tracer();
+            Clock clock = Clock.system();
+            FaultInjectingLink faults = null;
+            if (options.fault() != null) {
+                faults = new FaultInjectingLink(link, options.fault(), tracer, clock);
+                link = faults;
+                log.info("fault injection: {}", options.fault());
+            }
+            TcpStack stack = new TcpStack(config, link, clock, settings, tracer);
+            stack.start();
+            return new TunHost(device, faults, stack);
+        } catch (IOException | RuntimeException e) {
+            device.close();
+            throw e;
+        }
+    }
+
+    public TcpStack stack() {
+        return stack;
+    }
+
+    public TunDevice device() {
+        return device;
+    }
+
+    /** Segments the fault rule dropped (0 without a rule). */
+    public long faultDrops() {
+        return faults == null ? 0 : faults.dropped();
+    }
+
+    /** One line naming the device and the behaviour knobs in force. */
+    public String describe() {
+        TcpSettings s = stack.settings();
+        return "dev=" + device.name() + " addr=" + Ipv4Address.format(stack.config().address()) + " queues=" + device.queueCount()
+                + " mtu=" + device.mtu() + " profile=" + s.profile.knobValue() + " affinity=" + s.affinity.knobValue()
+                + " syn-resend=" + s.synResend.knobValue();
+    }
+
+    @Override
+    public void close() {
+        stack.close();
+        log.info("stopped: rx {} tx {} tx-errors {} packets", device.rxPackets(), device.txPackets(), device.txErrors());
+    }
+}
