@@ -20,6 +20,12 @@ public final class Main implements Runnable {
     static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
         Knobs.registerConverters(cl);
+        // bad values found while starting (a fault rule, a port range, a device that cannot be
+        // opened) get one clear line, not a stack trace: 2 for bad input, 1 for failures
+        cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            cmd.getErr().println("tcpstack " + cmd.getCommandName() + ": " + e.getMessage());
+            return e instanceof IllegalArgumentException ? 2 : 1;
+        });
         return cl;
     }
 
