@@ -51,9 +51,15 @@ final class TcpOutput {
         finish(tcb, buf, t, TcpView.MIN_HEADER_LENGTH + optionsLength, flags);
     }
 
-    /** A pure ACK now (cancels a pending delayed ACK). */
+    /**
+     * A pure ACK now (cancels a pending delayed ACK). Its sequence number is snd.max, not snd.nxt:
+     * after an RTO our go-back-N rewinds snd.nxt, and a peer that already has those bytes finds
+     * an ACK at the rewound snd.nxt unacceptable (it ends before its rcv.wup) and drops it unread.
+     * Linux never rewinds snd_nxt (tcp_acceptable_seq); 4.4BSD tcp_output uses snd_max for an
+     * ACK-only segment for this very reason.
+     */
     void sendAck(Tcb tcb) {
-        transmit(tcb, tcb.sndNxt, TcpView.ACK, 0, 0);
+        transmit(tcb, tcb.sndMax, TcpView.ACK, 0, 0);
     }
 
     /**
@@ -64,9 +70,9 @@ final class TcpOutput {
         transmit(tcb, tcb.sndUna - 1, TcpView.ACK, 0, 0);
     }
 
-    /** Abortive close (Linux tcp_send_active_reset): RST|ACK at snd.nxt. */
+    /** Abortive close (Linux tcp_send_active_reset): RST|ACK at snd.max (see {@link #sendAck}). */
     void sendReset(Tcb tcb) {
-        transmit(tcb, tcb.sndNxt, TcpView.RST | TcpView.ACK, 0, 0);
+        transmit(tcb, tcb.sndMax, TcpView.RST | TcpView.ACK, 0, 0);
         layer.stats().inc(Counter.TcpOutRsts);
     }
 
@@ -98,17 +104,22 @@ final class TcpOutput {
                 if (cwndBytes < window || length < tcb.maxSndWnd / 2) {
                     break;
                 }
-            } else if (length < tcb.sndMss && !tcb.noDelay && tcb.dataInFlight() > 0) {
-                break; // RFC 896, RFC 9293 3.7.4 (Nagle): one small segment outstanding at a time
+            } else if (length < tcb.sndMss && !tcb.noDelay && tcb.dataInFlight() > 0
+                    && !(length == unsent && tcb.finQueued)) {
+                // RFC 896, RFC 9293 3.7.4 (Nagle): one small segment outstanding at a time. Not for
+                // the last segment once the application closed: it carries the FIN (Linux
+                // tcp_nagle_test: "Don't use the nagle rule for urgent data (or for the final FIN)").
+                break;
             }
             boolean last = length == unsent;
-            boolean fin = last && tcb.finQueued && !tcb.finSent;
+            // the FIN follows the last byte, also when a go-back-N rewind sends that byte again
+            boolean fin = last && tcb.finQueued;
             int flags = TcpView.ACK | (last ? TcpView.PSH : 0) | (fin ? TcpView.FIN : 0);
             transmit(tcb, tcb.sndNxt, flags, tcb.dataInFlight(), length);
             advanceSndNxt(tcb, length, fin);
             sent = true;
         }
-        if (tcb.finQueued && !tcb.finSent && tcb.unsentBytes() == 0) {
+        if (tcb.finQueued && tcb.unsentBytes() == 0 && !(tcb.finSent && SeqNum.gt(tcb.sndNxt, tcb.finSeq))) {
             transmit(tcb, tcb.sndNxt, TcpView.FIN | TcpView.ACK, 0, 0);
             advanceSndNxt(tcb, 0, true);
             sent = true;
