@@ -12,6 +12,7 @@ import io.tcpstack.tcp.TcpConnection;
 import io.tcpstack.tcp.TcpException;
 import io.tcpstack.tcp.TcpLayer;
 import io.tcpstack.time.Clock;
+import io.tcpstack.time.TimerDriven;
 import io.tcpstack.time.TimerThread;
 import io.tcpstack.time.TimerQueue;
 import io.tcpstack.time.VirtualClock;
@@ -31,7 +32,7 @@ import java.util.Objects;
  * VirtualClock} nothing runs by itself: the owner (a simulated network or a test harness) calls
  * {@link #runTimers()} as it moves time.
  */
-public final class TcpStack implements AutoCloseable {
+public final class TcpStack implements TimerDriven, AutoCloseable {
     private final StackConfig config;
     private final Link link;
     private final Clock clock;
@@ -85,11 +86,13 @@ public final class TcpStack implements AutoCloseable {
     }
 
     /** Runs the timers that are due at the clock's current time (virtual time). */
+    @Override
     public int runTimers() {
         return wheel.advance(clock.nanos());
     }
 
     /** Earliest pending timer deadline in clock nanos, or Long.MAX_VALUE. */
+    @Override
     public long nextTimerNanos() {
         return wheel.nextDeadlineNanos();
     }

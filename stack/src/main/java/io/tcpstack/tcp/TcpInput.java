@@ -302,10 +302,11 @@ final class TcpInput {
 
     /**
      * A duplicate ACK for an unacceptable segment (RFC 9293 3.10.7.4 first), rate-limited like
-     * Linux tcp_oow_rate_limited, which exempts data segments without SYN.
+     * Linux tcp_oow_rate_limited, which exempts segments that occupy sequence space (data or
+     * FIN) without SYN.
      */
     private void sendOutOfWindowAck(Tcb tcb, Segment seg, Counter skipped) {
-        if (seg.payloadLength == 0 && oowRateLimited(tcb)) {
+        if ((seg.length() == 0 || seg.has(TcpView.SYN)) && oowRateLimited(tcb)) {
             stats.inc(skipped);
             return;
         }

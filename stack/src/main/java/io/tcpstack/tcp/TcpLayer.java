@@ -324,6 +324,10 @@ public final class TcpLayer implements TransportHandler {
         tcb.sndUna = iss;
         tcb.sndNxt = iss + 1;
         tcb.sndMax = tcb.sndNxt;
+        // RFC 6582 3.2 (1): "When the TCB is initialized, recover is set to the initial send
+        // sequence number." Left at 0, fast retransmit depended on which half of the sequence
+        // space the ISN fell in.
+        tcb.recover = iss;
         tcb.ipId = ThreadLocalRandom.current().nextInt(0x10000);
     }
 

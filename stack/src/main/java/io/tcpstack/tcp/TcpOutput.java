@@ -51,20 +51,27 @@ final class TcpOutput {
         finish(tcb, buf, t, TcpView.MIN_HEADER_LENGTH + optionsLength, flags);
     }
 
-    /** A pure ACK now (cancels a pending delayed ACK). */
+    /**
+     * A pure ACK now (cancels a pending delayed ACK). Its sequence number is snd.max, not snd.nxt:
+     * after an RTO our go-back-N rewinds snd.nxt, and a peer that already has those bytes finds
+     * an ACK at the rewound snd.nxt unacceptable (it ends before its rcv.wup) and drops it unread.
+     * Linux never rewinds snd_nxt (tcp_acceptable_seq); 4.4BSD tcp_output uses snd_max for an
+     * ACK-only segment for this very reason.
+     */
     void sendAck(Tcb tcb) {
         transmit(tcb, acceptableSeq(tcb), TcpView.ACK, 0, 0);
     }
 
     /**
-     * The sequence number of a segment without data (Linux tcp_acceptable_seq): SND.NXT, unless
+     * The sequence number of a segment without data (Linux tcp_acceptable_seq): the highest
+     * sequence sent (Linux's snd_nxt never rewinds; ours does, go-back-N after a timeout), unless
      * the peer's window has shrunk below it, then the window's right edge, so that the peer
-     * finds the ACK acceptable (RFC 9293 3.10.7.4) instead of dropping it.
+     * finds the segment acceptable (RFC 9293 3.10.7.4) instead of dropping it.
      */
     static int acceptableSeq(Tcb tcb) {
         int windowEnd = tcb.sndUna + tcb.sndWnd;
-        if (SeqNum.ge(windowEnd, tcb.sndNxt) || tcb.sndNxt - windowEnd < (1 << tcb.rcvWscale)) {
-            return tcb.sndNxt;
+        if (SeqNum.ge(windowEnd, tcb.sndMax) || tcb.sndMax - windowEnd < (1 << tcb.rcvWscale)) {
+            return tcb.sndMax;
         }
         return windowEnd;
     }
@@ -77,7 +84,7 @@ final class TcpOutput {
         transmit(tcb, tcb.sndUna - 1, TcpView.ACK, 0, 0);
     }
 
-    /** Abortive close (Linux tcp_send_active_reset): RST|ACK at snd.nxt (or the window's edge). */
+    /** Abortive close (Linux tcp_send_active_reset): RST|ACK at {@link #acceptableSeq}. */
     void sendReset(Tcb tcb) {
         transmit(tcb, acceptableSeq(tcb), TcpView.RST | TcpView.ACK, 0, 0);
         layer.stats().inc(Counter.TcpOutRsts);
@@ -111,17 +118,22 @@ final class TcpOutput {
                 if (cwndBytes < window || length < tcb.maxSndWnd / 2) {
                     break;
                 }
-            } else if (length < tcb.sndMss && !tcb.noDelay && tcb.dataInFlight() > 0) {
-                break; // RFC 896, RFC 9293 3.7.4 (Nagle): one small segment outstanding at a time
+            } else if (length < tcb.sndMss && !tcb.noDelay && tcb.dataInFlight() > 0
+                    && !(length == unsent && tcb.finQueued)) {
+                // RFC 896, RFC 9293 3.7.4 (Nagle): one small segment outstanding at a time. Not for
+                // the last segment once the application closed: it carries the FIN (Linux
+                // tcp_nagle_test: "Don't use the nagle rule for urgent data (or for the final FIN)").
+                break;
             }
             boolean last = length == unsent;
-            boolean fin = last && tcb.finQueued && !tcb.finSent;
+            // the FIN follows the last byte, also when a go-back-N rewind sends that byte again
+            boolean fin = last && tcb.finQueued;
             int flags = TcpView.ACK | (last ? TcpView.PSH : 0) | (fin ? TcpView.FIN : 0);
             transmit(tcb, tcb.sndNxt, flags, tcb.dataInFlight(), length);
             advanceSndNxt(tcb, length, fin);
             sent = true;
         }
-        if (tcb.finQueued && !tcb.finSent && tcb.unsentBytes() == 0) {
+        if (tcb.finQueued && tcb.unsentBytes() == 0 && !(tcb.finSent && SeqNum.gt(tcb.sndNxt, tcb.finSeq))) {
             transmit(tcb, tcb.sndNxt, TcpView.FIN | TcpView.ACK, 0, 0);
             advanceSndNxt(tcb, 0, true);
             sent = true;

@@ -212,9 +212,14 @@ final class TimeWait {
         }
     }
 
-    /** tcp_timewait_check_oow_rate_limit: one ACK per invalid_ratelimit (data without SYN exempt). */
+    /**
+     * tcp_timewait_check_oow_rate_limit: one ACK per invalid_ratelimit. Exempt, as in Linux
+     * tcp_oow_rate_limited, is a segment that occupies sequence space without SYN (data or a
+     * FIN): a retransmitted FIN is answered every time, or the peer's LAST_ACK outlives our
+     * TIME_WAIT when ACKs get lost.
+     */
     private void ackRateLimited(TimeWaitRecord r, Segment seg, Counter skipped) {
-        if (seg.payloadLength == 0 || seg.has(TcpView.SYN)) {
+        if (seg.length() == 0 || seg.has(TcpView.SYN)) {
             long now = layer.nowMs();
             if (now - r.lastOowAckMs < layer.settings().invalidRatelimitMs) {
                 layer.stats().inc(skipped);

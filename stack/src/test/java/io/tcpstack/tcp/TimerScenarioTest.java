@@ -66,6 +66,27 @@ class TimerScenarioTest extends ScenarioBase {
     }
 
     @Test
+    void time_wait_acks_every_retransmitted_fin_without_the_out_of_window_rate_limit() throws IOException {
+        finWait2();
+        h.inject(peer("F.", PEER_ISS + 1, iss + 2).build());
+        h.expect(match().flags(".").seq(iss + 2).ack(PEER_ISS + 2));
+        // our ACKs are lost; the peer in LAST_ACK resends its FIN after 200 ms, then 400 ms.
+        // A FIN occupies sequence space, so tcp_oow_rate_limited does not limit its ACK.
+        h.advance(200);
+        h.inject(peer("F.", PEER_ISS + 1, iss + 2).build());
+        h.expect(match().flags(".").seq(iss + 2).ack(PEER_ISS + 2));
+        h.advance(400);
+        h.inject(peer("F.", PEER_ISS + 1, iss + 2).build());
+        h.expect(match().flags(".").seq(iss + 2).ack(PEER_ISS + 2));
+        // old bare ACKs are still limited: one answer per 500 ms
+        h.inject(peer(".", PEER_ISS + 1, iss + 2).build());
+        h.expect(match().flags(".").seq(iss + 2).ack(PEER_ISS + 2));
+        h.inject(peer(".", PEER_ISS + 1, iss + 2).build());
+        assertThat(h.unread()).isEmpty();
+        assertThat(stat(Counter.TcpExtTCPACKSkippedTimeWait)).isEqualTo(1);
+    }
+
+    @Test
     void orphaned_fin_wait_2_expires_after_fin_timeout() throws IOException {
         finWait1();
         conn.close(); // orphan: the application is gone
@@ -131,6 +152,55 @@ class TimerScenarioTest extends ScenarioBase {
         assertThat(stat(Counter.TcpRetransSegs)).isEqualTo(2);
         h.inject(peer(".", PEER_ISS + 1, iss + 11).build());
         h.expectNothingFor(10_000); // acknowledged: the timer stops
+    }
+
+    @Test
+    void after_an_rto_an_ack_covering_the_first_fin_acknowledges_it() throws Exception {
+        establishedPassive();
+        byte[] data = new byte[3000];
+        conn.write(data, 0, data.length, false, 0);
+        conn.close();
+        h.expect(match().flags(".").seq(iss + 1).payloadLength(1460));
+        h.expect(match().flags(".").seq(iss + 1461).payloadLength(1460));
+        h.expect(match().flags("FP.").seq(iss + 2921).payloadLength(80));
+        // every ACK is lost: the RTO resends the head, which cannot carry the FIN
+        h.advanceUntilSent(5_000);
+        h.expect(match().flags("P.").seq(iss + 1).payloadLength(1460));
+        // the peer had it all: its ACK covers the data and the FIN sent the first time
+        h.inject(peer(".", PEER_ISS + 1, iss + 3002).build());
+        assertThat(listedState()).isEqualTo(TcpState.FIN_WAIT_2);
+        assertThat(h.unread()).as("no second FIN at a new sequence number").isEmpty();
+    }
+
+    @Test
+    void after_an_rto_the_fin_is_resent_at_its_own_sequence_number_behind_the_data() throws Exception {
+        establishedPassive();
+        byte[] data = new byte[3000];
+        conn.write(data, 0, data.length, false, 0);
+        conn.close();
+        h.discardUnread();
+        h.advanceUntilSent(5_000);
+        h.expect(match().flags("P.").seq(iss + 1).payloadLength(1460));
+        // the first segment arrived; go-back-N sends the rest again, the FIN where it was
+        h.inject(peer(".", PEER_ISS + 1, iss + 1461).build());
+        h.expect(match().flags(".").seq(iss + 1461).payloadLength(1460));
+        h.expect(match().flags("FP.").seq(iss + 2921).payloadLength(80));
+        h.inject(peer(".", PEER_ISS + 1, iss + 3002).build());
+        assertThat(listedState()).isEqualTo(TcpState.FIN_WAIT_2);
+    }
+
+    @Test
+    void acks_sent_while_go_back_n_resends_carry_the_highest_sequence_sent() throws Exception {
+        establishedPassive();
+        byte[] data = new byte[2920];
+        conn.write(data, 0, data.length, false, 0);
+        h.discardUnread();
+        h.advanceUntilSent(5_000);
+        h.expect(match().flags(".").seq(iss + 1).payloadLength(1460));
+        // the peer's data arrives now; our ACK of it must not carry the rewound snd.nxt
+        // (iss + 1461), which the peer, having received up to iss + 2921, finds unacceptable
+        h.inject(peer("P.", PEER_ISS + 1, iss + 1).payload("hello").build());
+        h.expect(match().flags(".").seq(iss + 2921).ack(PEER_ISS + 6).payloadLength(0));
     }
 
     @Test

@@ -1,0 +1,309 @@
+package io.tcpstack.tcp;
+
+import static io.tcpstack.testing.TwoStacks.assertSameBytes;
+import static io.tcpstack.testing.TwoStacks.listedState;
+import static io.tcpstack.testing.TwoStacks.pattern;
+import static io.tcpstack.testing.TwoStacks.stat;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tcpstack.link.Impairment;
+import io.tcpstack.link.SimulatedNetwork;
+import io.tcpstack.link.SimulatedNetwork.PacketEvent;
+import io.tcpstack.stats.Counter;
+import io.tcpstack.stats.DropReason;
+import io.tcpstack.testing.TwoStacks;
+import io.tcpstack.testing.TwoStacks.App;
+import io.tcpstack.testing.TwoStacks.App.Finish;
+import io.tcpstack.wire.TcpSegment;
+import io.tcpstack.wire.TcpView;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Two stacks talking over a {@link io.tcpstack.link.SimulatedNetwork} on virtual time: bulk
+ * transfers on a clean path, under random loss, reordering and duplication, and scripted losses
+ * whose recovery (fast retransmit or RTO) is checked exactly.
+ */
+class TwoStackTransferTest {
+    private static final int MIB = 1 << 20;
+    private static final Impairment FIVE_MS = Impairment.NONE.withLatency(Duration.ofMillis(5));
+
+    private TwoStacks s;
+
+    @AfterEach
+    void close() {
+        if (s != null) {
+            s.close();
+        }
+    }
+
+    /** Client sends {@code data} and closes; the server reads to end of stream and closes. */
+    private Result upload(byte[] data, long maxVirtualMillis) throws IOException {
+        TwoStacks.Connection c = s.connect(10_000);
+        long start = s.nowMillis();
+        App sender = new App(c.client(), data, Finish.CLOSE_WHEN_SENT);
+        App receiver = new App(c.server(), new byte[0], Finish.AFTER_PEER);
+        boolean done = s.net.runUntil(() -> sender.pump() & receiver.pump()
+                && c.server().state() == TcpState.CLOSED, maxVirtualMillis);
+        assertThat(done).as("transfer and close within %d virtual ms", maxVirtualMillis).isTrue();
+        return new Result(c, receiver.received(), s.nowMillis() - start);
+    }
+
+    private record Result(TwoStacks.Connection c, byte[] received, long millis) {
+    }
+
+    @Test
+    void one_mebibyte_on_a_clean_path_arrives_byte_exact_and_both_ends_close() throws IOException {
+        s = new TwoStacks(1);
+        s.net.impair(FIVE_MS);
+        byte[] data = pattern(MIB, 42);
+        Result r = upload(data, 10_000);
+
+        assertSameBytes(data, r.received());
+        // 10 ms RTT, slow start from 10 segments: a handful of round trips, far from any RTO
+        assertThat(r.millis()).isBetween(50L, 500L);
+        assertThat(stat(s.client, Counter.TcpRetransSegs)).isZero();
+        assertThat(stat(s.server, Counter.TcpRetransSegs)).isZero();
+        assertThat(s.net.dropped()).isZero();
+        // the active closer waits in TIME_WAIT, the passive one is gone after LAST_ACK
+        assertThat(listedState(s.client, r.c().client())).isEqualTo(TcpState.TIME_WAIT);
+        assertThat(listedState(s.server, r.c().server())).isEqualTo(TcpState.CLOSED);
+        assertThat(r.c().server().error()).isNull();
+        s.net.runForMillis(60_000);
+        assertThat(listedState(s.client, r.c().client())).isEqualTo(TcpState.CLOSED);
+        assertThat(s.net.inFlight()).isZero();
+    }
+
+    @Test
+    void one_mebibyte_with_two_percent_random_loss_arrives_byte_exact_through_retransmissions() throws IOException {
+        s = new TwoStacks(2);
+        s.net.impair(FIVE_MS.withLoss(0.02));
+        byte[] data = pattern(MIB, 43);
+        Result r = upload(data, 120_000);
+
+        assertSameBytes(data, r.received());
+        assertThat(s.net.lost()).isPositive();
+        assertThat(stat(s.client, Counter.TcpRetransSegs)).isPositive();
+        assertThat(stat(s.client, Counter.TcpExtTCPFastRetrans)).isPositive();
+        assertThat(stat(s.server, Counter.TcpExtTCPOFOQueue)).isPositive();
+        assertThat(r.c().client().error()).isNull();
+        assertThat(r.c().server().error()).isNull();
+    }
+
+    @Test
+    void the_same_seed_gives_the_same_run_packet_for_packet() throws IOException {
+        long[] first = lossyRun(7);
+        long[] second = lossyRun(7);
+        assertThat(second).containsExactly(first);
+        assertThat(lossyRun(8)).isNotEqualTo(first);
+    }
+
+    /**
+     * A short lossy upload; returns what must repeat exactly with the same seed: a digest of every
+     * packet event (kind, virtual time, length) and the counters. Sequence numbers are left out:
+     * each stack draws its own ISN secret.
+     */
+    private long[] lossyRun(long seed) throws IOException {
+        s = new TwoStacks(seed);
+        s.net.impair(FIVE_MS.withLoss(0.05).withDuplication(0.02).withReorder(0.1, Duration.ofMillis(8)));
+        long[] digest = {17};
+        s.net.addObserver((event, nanos, packet) ->
+                digest[0] = ((digest[0] * 31 + event.ordinal()) * 31 + nanos) * 31 + packet.readableBytes());
+        byte[] data = pattern(256 * 1024, seed);
+        Result r = upload(data, 120_000);
+        assertSameBytes(data, r.received());
+        long[] run = {digest[0], r.millis(), s.net.sent(), s.net.delivered(), s.net.lost(), s.net.duplicated(),
+                stat(s.client, Counter.TcpRetransSegs), stat(s.server, Counter.TcpOutSegs)};
+        s.close();
+        s = null;
+        return run;
+    }
+
+    @Test
+    void reordering_and_duplication_still_deliver_byte_exact_through_the_out_of_order_queue() throws IOException {
+        s = new TwoStacks(3);
+        s.net.impair(FIVE_MS.withReorder(0.05, Duration.ofMillis(3)).withDuplication(0.02));
+        byte[] data = pattern(MIB, 44);
+        Result r = upload(data, 120_000);
+
+        assertSameBytes(data, r.received());
+        assertThat(s.net.duplicated()).isPositive();
+        assertThat(s.net.dropped()).isZero();
+        assertThat(stat(s.server, Counter.TcpExtTCPOFOQueue)).isPositive();
+        // duplicated data is recognised as old and answered with an immediate ACK
+        assertThat(s.server.stats().get(DropReason.TCP_OLD_DATA)).isPositive();
+    }
+
+    @Test
+    void one_lost_data_segment_with_data_behind_it_is_fast_retransmitted_on_three_duplicate_acks()
+            throws IOException {
+        s = new TwoStacks(4);
+        s.net.impair(FIVE_MS);
+        List<TcpSegment> lost = new ArrayList<>();
+        List<Sent> sent = new ArrayList<>();
+        s.net.addObserver((event, nanos, packet) -> {
+            if (event == PacketEvent.DROPPED) {
+                lost.add(TcpSegment.parse(packet));
+            } else if (event == PacketEvent.SENT) {
+                sent.add(new Sent(nanos, TcpSegment.parse(packet)));
+            }
+        });
+        SimulatedNetwork.Rule rule = s.net.dropNth(100, seg -> seg.src() == TwoStacks.CLIENT && seg.payloadLength() > 0);
+        byte[] data = pattern(MIB, 45);
+        Result r = upload(data, 10_000);
+
+        assertSameBytes(data, r.received());
+        assertThat(rule.dropped()).isEqualTo(1);
+        int hole = lost.get(0).seq();
+        long lostAt = sent.stream().filter(x -> x.seg().seq() == hole && x.seg().src() == TwoStacks.CLIENT)
+                .findFirst().orElseThrow().nanos();
+        List<Sent> resent = sent.stream().filter(x -> x.seg().src() == TwoStacks.CLIENT && x.seg().seq() == hole
+                && x.seg().payloadLength() > 0).skip(1).toList();
+        assertThat(resent).as("one retransmission of the hole").hasSize(1);
+        // the receiver ACKs every segment above the hole at once: the first ACK up to the hole
+        // and three duplicates of it come back within about one round trip, long before the
+        // 200 ms minimum RTO
+        long acksOfHoleBeforeResend = sent.stream().filter(x -> x.seg().src() == TwoStacks.SERVER
+                && x.seg().ack() == hole && x.seg().payloadLength() == 0 && x.nanos() <= resent.get(0).nanos()).count();
+        assertThat(acksOfHoleBeforeResend).isGreaterThanOrEqualTo(1 + 3);
+        assertThat(resent.get(0).nanos() - lostAt).isLessThan(Duration.ofMillis(50).toNanos());
+        assertThat(stat(s.client, Counter.TcpExtTCPFastRetrans)).isEqualTo(1);
+        assertThat(stat(s.client, Counter.TcpExtTCPTimeouts)).isZero();
+        assertThat(stat(s.client, Counter.TcpRetransSegs)).isEqualTo(1);
+        assertThat(stat(s.server, Counter.TcpExtTCPOFOQueue)).isPositive();
+    }
+
+    private record Sent(long nanos, TcpSegment seg) {
+    }
+
+    @Test
+    void a_lost_fast_retransmission_is_recovered_by_the_rto_without_spurious_fast_retransmits() throws IOException {
+        s = new TwoStacks(5);
+        s.net.impair(FIVE_MS);
+        long[] hole = {-1};
+        s.net.addObserver((event, nanos, packet) -> {
+            if (event == PacketEvent.DROPPED && hole[0] < 0) {
+                hole[0] = Integer.toUnsignedLong(TcpSegment.parse(packet).seq());
+            }
+        });
+        s.net.dropNth(100, seg -> seg.src() == TwoStacks.CLIENT && seg.payloadLength() > 0);
+        SimulatedNetwork.Rule again = s.net.dropNth(1, seg -> seg.src() == TwoStacks.CLIENT
+                && Integer.toUnsignedLong(seg.seq()) == hole[0] && seg.payloadLength() > 0);
+        byte[] data = pattern(MIB, 46);
+        Result r = upload(data, 10_000);
+
+        assertSameBytes(data, r.received());
+        assertThat(again.dropped()).isEqualTo(1);
+        assertThat(stat(s.client, Counter.TcpExtTCPFastRetrans)).isEqualTo(1);
+        assertThat(stat(s.client, Counter.TcpExtTCPTimeouts)).isEqualTo(1);
+    }
+
+    /** Every segment handed to the network, with when. */
+    private List<Sent> recordSent() {
+        List<Sent> sent = new ArrayList<>();
+        s.net.addObserver((event, nanos, packet) -> {
+            if (event == PacketEvent.SENT) {
+                sent.add(new Sent(nanos, TcpSegment.parse(packet)));
+            }
+        });
+        return sent;
+    }
+
+    private static List<Sent> fins(List<Sent> sent, int from) {
+        return sent.stream().filter(x -> x.seg().src() == from && x.seg().has(TcpView.FIN)).toList();
+    }
+
+    @Test
+    void the_passive_closers_lost_fin_is_retransmitted_after_the_rto() throws IOException {
+        s = new TwoStacks(6);
+        s.net.impair(FIVE_MS);
+        List<Sent> sent = recordSent();
+        SimulatedNetwork.Rule rule = s.net.dropNth(1, seg -> seg.src() == TwoStacks.SERVER && seg.has(TcpView.FIN));
+        byte[] data = pattern(10_000, 47);
+        Result r = upload(data, 10_000);
+
+        assertSameBytes(data, r.received());
+        assertThat(rule.dropped()).isEqualTo(1);
+        List<Sent> fins = fins(sent, TwoStacks.SERVER);
+        assertThat(fins).hasSize(2);
+        assertThat(fins.get(1).seg().seq()).isEqualTo(fins.get(0).seg().seq());
+        // RFC 6298: nothing acknowledges the FIN, so only the timer (at least TCP_RTO_MIN) resends it
+        assertThat(fins.get(1).nanos() - fins.get(0).nanos()).isGreaterThanOrEqualTo(Duration.ofMillis(200).toNanos());
+        assertThat(stat(s.server, Counter.TcpExtTCPTimeouts)).isEqualTo(1);
+        assertThat(stat(s.server, Counter.TcpRetransSegs)).isEqualTo(1);
+        // the client's orphaned FIN_WAIT_2 record took the resent FIN and moved to TIME_WAIT
+        assertThat(listedState(s.client, r.c().client())).isEqualTo(TcpState.TIME_WAIT);
+        assertThat(r.c().server().error()).isNull();
+    }
+
+    @Test
+    void the_active_closers_lost_fin_is_retransmitted_after_the_rto() throws IOException {
+        s = new TwoStacks(7);
+        s.net.impair(FIVE_MS);
+        List<Sent> sent = recordSent();
+        SimulatedNetwork.Rule rule = s.net.dropNth(1, seg -> seg.src() == TwoStacks.CLIENT && seg.has(TcpView.FIN));
+        // ten full segments (MSS 1460 less 12 bytes of timestamps) fill the initial window, so
+        // the FIN that close() queues after them goes alone
+        byte[] data = pattern(10 * 1448, 48);
+        Result r = upload(data, 10_000);
+
+        assertSameBytes(data, r.received());
+        assertThat(rule.dropped()).isEqualTo(1);
+        List<Sent> fins = fins(sent, TwoStacks.CLIENT);
+        assertThat(fins).hasSize(2);
+        assertThat(fins.get(0).seg().payloadLength()).as("a bare FIN after the data").isZero();
+        assertThat(fins.get(1).seg().seq()).isEqualTo(fins.get(0).seg().seq());
+        assertThat(fins.get(1).nanos() - fins.get(0).nanos()).isGreaterThanOrEqualTo(Duration.ofMillis(200).toNanos());
+        assertThat(stat(s.client, Counter.TcpExtTCPTimeouts)).isEqualTo(1);
+        assertThat(stat(s.client, Counter.TcpRetransSegs)).isEqualTo(1);
+        assertThat(listedState(s.client, r.c().client())).isEqualTo(TcpState.TIME_WAIT);
+        assertThat(r.c().server().error()).isNull();
+    }
+
+    /** Both ends send at once, end their output when done, and close after end of stream. */
+    private void exchange(byte[] fromClient, byte[] fromServer, long maxVirtualMillis) throws IOException {
+        TwoStacks.Connection c = s.connect(10_000);
+        App client = new App(c.client(), fromClient, Finish.SHUTDOWN_WHEN_SENT);
+        App server = new App(c.server(), fromServer, Finish.SHUTDOWN_WHEN_SENT);
+        boolean done = s.net.runUntil(() -> client.pump() & server.pump()
+                && settled(listedState(s.client, c.client())) && settled(listedState(s.server, c.server())),
+                maxVirtualMillis);
+        assertThat(done).as("exchange and close within %d virtual ms", maxVirtualMillis).isTrue();
+        assertSameBytes(fromClient, server.received());
+        assertSameBytes(fromServer, client.received());
+        assertThat(c.client().error()).isNull();
+        assertThat(c.server().error()).isNull();
+        // whoever closed first (or both, if the FINs crossed) waits in TIME_WAIT, then all is gone
+        assertThat(List.of(listedState(s.client, c.client()), listedState(s.server, c.server())))
+                .contains(TcpState.TIME_WAIT);
+        s.net.runForMillis(60_000);
+        assertThat(listedState(s.client, c.client())).isEqualTo(TcpState.CLOSED);
+        assertThat(listedState(s.server, c.server())).isEqualTo(TcpState.CLOSED);
+    }
+
+    private static boolean settled(TcpState state) {
+        return state == TcpState.TIME_WAIT || state == TcpState.CLOSED;
+    }
+
+    @Test
+    void both_ends_send_a_mebibyte_at_once_and_both_streams_arrive_byte_exact() throws IOException {
+        s = new TwoStacks(8);
+        s.net.impair(FIVE_MS);
+        exchange(pattern(MIB, 49), pattern(MIB, 50), 10_000);
+        assertThat(stat(s.client, Counter.TcpRetransSegs) + stat(s.server, Counter.TcpRetransSegs)).isZero();
+    }
+
+    @Test
+    void both_ends_send_at_once_through_loss_reordering_and_duplication() throws IOException {
+        s = new TwoStacks(9);
+        s.net.impair(FIVE_MS.withLoss(0.01).withReorder(0.02, Duration.ofMillis(3)).withDuplication(0.01));
+        exchange(pattern(MIB, 51), pattern(MIB, 52), 120_000);
+        assertThat(s.net.lost()).isPositive();
+        assertThat(stat(s.client, Counter.TcpRetransSegs)).isPositive();
+        assertThat(stat(s.server, Counter.TcpRetransSegs)).isPositive();
+    }
+}
