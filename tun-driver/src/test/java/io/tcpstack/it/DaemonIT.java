@@ -28,6 +28,8 @@ class DaemonIT {
                 Netns.Result ping = ns.exec(30, "ping", "-n", "-c", "20", "-s", size, "-i", "0.02", "-W", "2",
                         Netns.STACK_ADDR).ok();
                 assertThat(ping.out()).contains("20 packets transmitted, 20 received, 0% packet loss");
+                System.out.println("ping -s " + size + ": " + ping.out().lines().filter(l -> l.contains("loss") || l.startsWith("rtt"))
+                        .toList());
             }
             long[] exit = daemon.terminate();
             assertThat(exit[0]).as("exit status").isZero();
@@ -73,6 +75,7 @@ class DaemonIT {
             assertThat(flood.isAlive()).as("flood still running").isTrue();
 
             long[] exit = daemon.terminate();
+            System.out.println("SIGTERM under ping flood: exit status " + exit[0] + " after " + exit[1] + " ms");
 
             assertThat(exit[0]).as("exit status").isZero();
             assertThat(exit[1]).as("exit time (ms)").isLessThan(1000);
