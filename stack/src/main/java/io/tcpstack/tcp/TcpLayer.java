@@ -145,8 +145,8 @@ public final class TcpLayer implements TransportHandler {
 
     private void dispatch(Segment seg, int isnFromTimeWait) {
         long key = Demux.key(seg.source, seg.sourcePort, seg.destinationPort);
-        Object entry = demux.get(key);
-        if (entry instanceof Tcb tcb) {
+        Tcb tcb = demux.get(key);
+        if (tcb != null) {
             // lookup, then lock (Linux tcp_v4_rcv then bh_lock_sock): the entry may have been
             // closed or replaced in between; Linux drops such a segment (reason TCP_CLOSE)
             betweenLookupAndLock(seg.queue, key);
@@ -164,28 +164,35 @@ public final class TcpLayer implements TransportHandler {
             }
             return;
         }
-        if (entry instanceof TimeWaitRecord record) {
-            trace.segmentIn(localAddress, seg, record.substate.ssName() + " record");
-            switch (timeWait.process(record, seg)) {
-                case SYN -> {
-                    if (listeners.containsKey(seg.destinationPort)) {
-                        timeWait.killForSuccessor(record);
-                        dispatch(seg, TimeWait.successorIsn(record));
-                    } else {
-                        timeWait.ack(record); // no listener: Linux falls through to TCP_TW_ACK
-                    }
+        switch (timeWait.process(key, seg)) {
+            case DONE -> {
+                return;
+            }
+            case SYN -> {
+                Listener l = listeners.get(seg.destinationPort);
+                if (l == null || l.isClosed()) {
+                    timeWait.ack(key); // no listener: Linux falls through to TCP_TW_ACK
+                    return;
                 }
-                case GONE -> dispatch(seg, isnFromTimeWait);
-                default -> {
+                Integer isn = timeWait.takeForSuccessor(key);
+                if (isn != null) {
+                    dispatch(seg, isn);
+                    return;
                 }
             }
-            return;
+            case NONE -> {
+            }
         }
         Listener listener = listeners.get(seg.destinationPort);
         if (listener == null || listener.isClosed()) {
             trace.segmentIn(localAddress, seg, "no socket");
             drop(seg, DropReason.TCP_NO_SOCKET);
             output.sendResetFor(seg);
+            return;
+        }
+        if (seg.has(TcpView.SYN) && !seg.has(TcpView.ACK) && timeWait.recycleRejects(seg)) {
+            stats.inc(Counter.TcpExtPAWSPassive); // tw_recycle: the SYN vanishes, the client times out
+            drop(seg, DropReason.TCP_RFC7323_PAWS);
             return;
         }
         trace.segmentIn(localAddress, seg, "LISTEN");
@@ -279,18 +286,18 @@ public final class TcpLayer implements TransportHandler {
         Tcb tcb;
         if (localPort == 0) {
             ports.setRange(settings.portRangeLow, settings.portRangeHigh);
-            tcb = null;
-            while (tcb == null) {
-                int port = ports.select(localAddress, remoteAddress, remotePort,
-                        p -> !listeners.containsKey(p) && !demux.contains(Demux.key(remoteAddress, remotePort, p)));
-                if (port < 0) {
-                    throw new IllegalStateException("cannot assign requested address: no free local port in "
-                            + settings.portRangeLow + "-" + settings.portRangeHigh);
-                }
-                tcb = claim(remoteAddress, remotePort, port);
+            Tcb[] claimed = new Tcb[1];
+            int port = ports.select(localAddress, remoteAddress, remotePort, p -> {
+                claimed[0] = listeners.containsKey(p) ? null : claim(remoteAddress, remotePort, p, false);
+                return claimed[0] != null;
+            });
+            if (port < 0) {
+                throw new IllegalStateException("cannot assign requested address: no free local port in "
+                        + settings.portRangeLow + "-" + settings.portRangeHigh);
             }
+            tcb = claimed[0];
         } else {
-            tcb = claim(remoteAddress, remotePort, localPort);
+            tcb = claim(remoteAddress, remotePort, localPort, true);
             if (tcb == null) {
                 throw new IllegalStateException("address already in use: local port " + localPort + " to "
                         + io.tcpstack.wire.Ipv4Address.format(remoteAddress) + ":" + remotePort);
@@ -310,12 +317,31 @@ public final class TcpLayer implements TransportHandler {
         return new TcpConnection(tcb);
     }
 
-    /** A Tcb in SYN-SENT holding the 4-tuple, or null if it is taken. */
-    private Tcb claim(int remoteAddress, int remotePort, int localPort) {
+    /**
+     * A Tcb in SYN-SENT holding the 4-tuple, or null if it is taken: by a connection, or by a
+     * TIME_WAIT record that tw_reuse does not let go ({@code bound}: the application chose the
+     * local port).
+     */
+    private Tcb claim(int remoteAddress, int remotePort, int localPort, boolean bound) {
+        long key = Demux.key(remoteAddress, remotePort, localPort);
+        if (demux.contains(key)) {
+            return null;
+        }
         Tcb tcb = new Tcb(this, localAddress, localPort, remoteAddress, remotePort);
         offerOptions(tcb);
         tcb.state = TcpState.SYN_SENT;
-        initSendSequence(tcb, isn.isn(localAddress, localPort, remoteAddress, remotePort));
+        int iss = isn.isn(localAddress, localPort, remoteAddress, remotePort);
+        if (timeWait.contains(key)) {
+            TimeWait.Reuse reuse = timeWait.reuse(key, bound);
+            if (reuse == null) {
+                return null;
+            }
+            // tcp_twsk_unique: the new connection starts past the old one and keeps its TS.Recent
+            iss = reuse.iss();
+            tcb.tsRecent = reuse.tsRecent();
+            tcb.tsRecentStampMs = reuse.tsRecentStampMs();
+        }
+        initSendSequence(tcb, iss);
         return demux.putIfAbsent(tcb.key, tcb) == null ? tcb : null;
     }
 
@@ -511,14 +537,8 @@ public final class TcpLayer implements TransportHandler {
         for (Listener l : listeners.values()) {
             list.add(new ConnectionInfo(TcpState.LISTEN, localAddress, l.port, 0, 0, l.acceptQueueLength(), l.backlog, null));
         }
-        demux.forEach((key, entry) -> {
-            if (entry instanceof Tcb tcb) {
-                list.add(ConnectionInfo.of(tcb));
-            } else if (entry instanceof TimeWaitRecord r) {
-                list.add(new ConnectionInfo(r.substate, localAddress, r.localPort, r.remoteAddress, r.remotePort, 0, 0,
-                        null));
-            }
-        });
+        demux.forEach((key, tcb) -> list.add(ConnectionInfo.of(tcb)));
+        timeWait.forEach(list::add);
         return list;
     }
 

@@ -18,6 +18,10 @@ final class TcpTrace {
         this.clock = clock;
     }
 
+    boolean enabled() {
+        return tracer.enabled();
+    }
+
     private void emit(TraceEvent.Kind kind, String connection, String text) {
         tracer.emit(new TraceEvent(clock.nanos(), kind, connection, text));
     }

@@ -3,176 +3,232 @@ package io.tcpstack.tcp;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.Counter;
 import io.tcpstack.stats.DropReason;
+import io.tcpstack.time.Timeout;
 import io.tcpstack.wire.TcpView;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * TIME_WAIT and orphaned FIN_WAIT_2 (BEHAVIOURS.md 3 and 4; Linux tcp_time_wait and
- * tcp_timewait_state_process in net/ipv4/tcp_minisocks.c).
+ * tcp_timewait_state_process in net/ipv4/tcp_minisocks.c), kept as compact records in a {@link
+ * TimeWaitTable} and expired by one reaper timer for the whole table. Also the two ways a record
+ * can end early for a new connection: tw_reuse on connect (tcp_twsk_unique) and, in the
+ * tw_recycle profile, the per-peer timestamp cache that drops SYNs (tcp_peer_is_proven).
  */
 final class TimeWait {
+    /** Linux TCP_PAWS_MSL: an RST older than TS.Recent passes once TS.Recent is this old. */
+    private static final long PAWS_MSL_MS = 60_000;
+    /** Linux TCP_PAWS_WINDOW. */
+    private static final int PAWS_WINDOW = 1;
+
     /** What the caller does after {@link #process}. */
     enum Verdict {
+        /** No record for this 4-tuple: go on to the listener. */
+        NONE,
         /** Handled (answered, dropped or killed). */
         DONE,
-        /** A new SYN the record accepts: hand it to the listener with {@link #successorIsn}. */
-        SYN,
-        /** The record died before we got it: look the 4-tuple up again. */
-        GONE
+        /** A new SYN the record accepts: hand it to the listener with {@link #takeForSuccessor}. */
+        SYN
+    }
+
+    /** What a reused TIME_WAIT 4-tuple hands the new connection (tcp_twsk_unique). */
+    record Reuse(int iss, int tsRecent, long tsRecentStampMs) {
     }
 
     private final TcpLayer layer;
-    private final AtomicInteger count = new AtomicInteger();
+    private final TimeWaitTable table;
+    private final PeerTimestamps peers = new PeerTimestamps();
+    private final Reaper reaper = new Reaper();
 
     TimeWait(TcpLayer layer) {
         this.layer = layer;
+        this.table = new TimeWaitTable(layer.nowMs());
     }
 
+    /** Records in TIME_WAIT or FIN_WAIT_2. */
     int count() {
-        return count.get();
+        int n = 0;
+        for (int i = 0; i < TimeWaitTable.SHARDS; i++) {
+            TimeWaitTable.Shard s = table.shard(i);
+            synchronized (s) {
+                n += s.count();
+            }
+        }
+        return n;
+    }
+
+    boolean contains(long key) {
+        TimeWaitTable.Shard s = table.shard(key);
+        synchronized (s) {
+            return s.find(key) >= 0;
+        }
     }
 
     /**
-     * Replaces {@code tcb} by a record in the demux table (inet_twsk_hashdance) and closes the
-     * Tcb. Over max_tw_buckets the connection just closes (TcpExtTCPTimeWaitOverflow).
+     * Replaces {@code tcb} by a record (inet_twsk_hashdance: the record is findable before the
+     * Tcb leaves the demux table, so a lookup finds one or the other) and closes the Tcb. Over
+     * max_tw_buckets the connection just closes (TcpExtTCPTimeWaitOverflow).
      */
     void enter(Tcb tcb, TcpState substate) {
         TcpSettings settings = layer.settings();
-        if (count.get() >= settings.maxTwBuckets) {
+        if (count() >= settings.maxTwBuckets) {
             layer.stats().inc(Counter.TcpExtTCPTimeWaitOverflow);
             layer.close(tcb, null, false);
             return;
         }
-        TimeWaitRecord record = new TimeWaitRecord(this, tcb, substate);
-        long lengthMs = substate == TcpState.TIME_WAIT ? settings.timewaitLenMs : finWait2TimeoutMs(tcb);
-        layer.setState(tcb, substate);
-        if (!layer.demux().replace(tcb.key, tcb, record)) {
-            layer.close(tcb, null, false);
-            return;
+        long now = layer.nowMs();
+        boolean timeWait = substate == TcpState.TIME_WAIT;
+        long lengthMs = timeWait ? timeWaitLengthMs(tcb) : finWait2TimeoutMs(tcb);
+        TimeWaitTable.Shard s = table.shard(tcb.key);
+        synchronized (s) {
+            if (s.find(tcb.key) >= 0) {
+                layer.close(tcb, null, false);
+                return;
+            }
+            s.insert(tcb.key, tcb.sndNxt, tcb.rcvNxt, tcb.tsRecent, (int) tcb.tsRecentStampMs, tcb.tsOffset,
+                    TimeWaitTable.meta(timeWait, tcb.tsOk, tcb.rcvWscale, tcb.txQueue, tcb.rcvWnd), now, now + lengthMs);
         }
-        count.incrementAndGet();
+        layer.setState(tcb, substate);
+        layer.demux().remove(tcb.key, tcb);
         layer.release(tcb);
-        schedule(record, lengthMs);
+        reaper.atLeastBy(now + lengthMs);
     }
 
     /** Linux tcp_fin_time: max(fin_timeout, 3.5 x RTO). */
     private long finWait2TimeoutMs(Tcb tcb) {
-        long rto = tcb.rtt.rtoMicros() / 1000;
-        return Math.max(layer.settings().finTimeoutMs, (rto * 7) / 2);
+        return Math.max(layer.settings().finTimeoutMs, rto35(tcb));
     }
 
-    private void schedule(TimeWaitRecord record, long delayMs) {
-        layer.wheel().schedule(record, layer.clock().nanos() + delayMs * 1_000_000L);
-    }
-
-    void expire(TimeWaitRecord record) {
-        synchronized (record) {
-            if (!kill(record)) {
-                return;
-            }
-            layer.stats().inc(Counter.TcpExtTW); // Linux LINUX_MIB_TIMEWAITED, both substates
-            layer.trace().state(connection(record), record.substate.ssName(), "CLOSED (timer)");
+    /**
+     * timewait_len (60 s; Linux TCP_TIMEWAIT_LEN, a constant there). With tw_recycle (Linux <
+     * 4.12 tcp_time_wait) a connection that had timestamps stores the peer's last TSval per peer
+     * address and waits only 3.5 x RTO.
+     */
+    private long timeWaitLengthMs(Tcb tcb) {
+        if (layer.settings().twRecycle && tcb.tsOk && tcb.tsRecentStampMs != 0) {
+            peers.remember(tcb.remoteAddress, tcb.tsRecent, tcb.tsRecentStampMs);
+            return rto35(tcb);
         }
+        return layer.settings().timewaitLenMs;
     }
 
-    /** Removes the record; false if it was already dead. Caller holds the record's monitor. */
-    private boolean kill(TimeWaitRecord record) {
-        if (record.dead) {
+    private static long rto35(Tcb tcb) {
+        long rto = tcb.rtt.rtoMicros() / 1000;
+        return (rto << 2) - (rto >> 1);
+    }
+
+    /**
+     * tw_recycle's check on a SYN for a listener (Linux < 4.12 tcp_conn_request with
+     * tcp_peer_is_proven): within 60 s of the peer's remembered TSval, a SYN whose TSval is older
+     * by more than TCP_PAWS_WINDOW, or that has none, is dropped silently (TcpExtPAWSPassive).
+     */
+    boolean recycleRejects(Segment seg) {
+        if (!layer.settings().twRecycle) {
             return false;
         }
-        record.dead = true;
-        layer.wheel().cancel(record);
-        layer.demux().remove(record.key, record);
-        count.decrementAndGet();
-        return true;
+        return peers.rejects(seg.source, seg.options.hasTimestamp, seg.options.tsVal, layer.nowMs(), PAWS_MSL_MS,
+                PAWS_WINDOW);
     }
 
-    private String connection(TimeWaitRecord r) {
-        return TcpTrace.connection(layer.localAddress(), r.localPort, r.remoteAddress, r.remotePort);
+    private String connection(long key) {
+        return TcpTrace.connection(layer.localAddress(), (int) key & 0xffff, (int) (key >>> 32),
+                (int) (key >>> 16) & 0xffff);
     }
 
-    /** The ISN of a connection that replaces this record (Linux: tw_snd_nxt + 65535 + 2, never 0). */
-    static int successorIsn(TimeWaitRecord record) {
-        int isn = record.sndNxt + 65535 + 2;
+    private static String substateName(int meta) {
+        return (TimeWaitTable.isTimeWait(meta) ? TcpState.TIME_WAIT : TcpState.FIN_WAIT_2).ssName();
+    }
+
+    /** The ISN of a connection that replaces a record (Linux: tw_snd_nxt + 65535 + 2, never 0). */
+    static int successorIsn(int sndNxt) {
+        int isn = sndNxt + 65535 + 2;
         return isn == 0 ? 1 : isn;
     }
 
-    /** tcp_timewait_state_process. */
-    Verdict process(TimeWaitRecord r, Segment seg) {
-        synchronized (r) {
-            if (r.dead) {
-                return Verdict.GONE;
+    /** tcp_timewait_state_process for the record of {@code key}, if there is one. */
+    Verdict process(long key, Segment seg) {
+        TimeWaitTable.Shard s = table.shard(key);
+        synchronized (s) {
+            int slot = s.find(key);
+            if (slot < 0) {
+                return Verdict.NONE;
             }
-            r.queue = seg.queue;
-            boolean pawsReject = r.tsOk && seg.options.hasTimestamp && pawsReject(r, seg);
-            return r.substate == TcpState.FIN_WAIT_2 ? finWait2(r, seg, pawsReject) : timeWait(r, seg, pawsReject);
+            layer.trace().segmentIn(layer.localAddress(), seg, substateName(s.meta(slot)) + " record");
+            int meta = s.meta(slot);
+            s.meta(slot, (meta & ~(0xff << 8)) | ((seg.queue & 0xff) << 8));
+            boolean pawsReject = TimeWaitTable.tsOk(meta) && seg.options.hasTimestamp && pawsReject(s, slot, seg);
+            return TimeWaitTable.isTimeWait(meta) ? timeWait(s, slot, seg, pawsReject)
+                    : finWait2(s, slot, seg, pawsReject);
         }
     }
 
-    /** Linux tcp_paws_reject: an RST with an old TSval passes when TS.Recent is over 60 s (TCP_PAWS_MSL) old. */
-    private boolean pawsReject(TimeWaitRecord r, Segment seg) {
-        if (SeqNum.ge(seg.options.tsVal, r.tsRecent) || r.tsRecent == 0) {
+    /** Linux tcp_paws_reject (window 0): an RST with an old TSval passes when TS.Recent is over 60 s old. */
+    private boolean pawsReject(TimeWaitTable.Shard s, int slot, Segment seg) {
+        if (SeqNum.ge(seg.options.tsVal, s.tsRecent(slot)) || s.tsRecent(slot) == 0) {
             return false;
         }
-        return !(seg.has(TcpView.RST) && layer.nowMs() - r.tsRecentStampMs >= 60_000);
+        return !(seg.has(TcpView.RST) && (int) layer.nowMs() - s.tsRecentStampMs(slot) >= PAWS_MSL_MS);
     }
 
-    private Verdict finWait2(TimeWaitRecord r, Segment seg, boolean pawsReject) {
+    private Verdict finWait2(TimeWaitTable.Shard s, int slot, Segment seg, boolean pawsReject) {
         int endSeq = seg.endSeq();
-        if (pawsReject || !inWindow(seg.seq, endSeq, r.rcvNxt, r.rcvNxt + r.rcvWnd)) {
-            ackRateLimited(r, seg, Counter.TcpExtTCPACKSkippedFinWait2);
+        int rcvNxt = s.rcvNxt(slot);
+        long key = s.key(slot);
+        if (pawsReject || !inWindow(seg.seq, endSeq, rcvNxt, rcvNxt + TimeWaitTable.rcvWnd(s.meta(slot)))) {
+            ackRateLimited(s, slot, seg, Counter.TcpExtTCPACKSkippedFinWait2);
             return Verdict.DONE;
         }
         if (seg.has(TcpView.RST)) {
-            kill(r);
-            layer.trace().state(connection(r), "FIN-WAIT-2", "CLOSED (RST)");
+            s.remove(slot);
+            layer.trace().state(connection(key), "FIN-WAIT-2", "CLOSED (RST)");
             return Verdict.DONE;
         }
-        if (seg.has(TcpView.SYN) && !SeqNum.lt(seg.seq, r.rcvNxt)) {
-            kill(r);
+        if (seg.has(TcpView.SYN) && !SeqNum.lt(seg.seq, rcvNxt)) {
+            s.remove(slot);
             layer.output().sendResetFor(seg);
             return Verdict.DONE;
         }
-        if (!seg.has(TcpView.ACK) || !SeqNum.gt(endSeq, r.rcvNxt) || endSeq == seg.seq) {
+        if (!seg.has(TcpView.ACK) || !SeqNum.gt(endSeq, rcvNxt) || endSeq == seg.seq) {
             layer.stats().drop(DropReason.TCP_OLD_DATA);
             return Verdict.DONE; // a duplicate ACK
         }
-        if (seg.has(TcpView.FIN) && endSeq == r.rcvNxt + 1 && seg.payloadLength == 0) {
+        if (seg.has(TcpView.FIN) && endSeq == rcvNxt + 1 && seg.payloadLength == 0) {
             // the peer's FIN: on to TIME_WAIT for the full length
-            r.substate = TcpState.TIME_WAIT;
-            r.rcvNxt = endSeq;
-            recordTimestamp(r, seg);
-            schedule(r, layer.settings().timewaitLenMs);
-            layer.trace().state(connection(r), "FIN-WAIT-2", "TIME-WAIT");
-            sendAck(r);
+            s.meta(slot, s.meta(slot) | TimeWaitTable.META_TIME_WAIT);
+            s.rcvNxt(slot, endSeq);
+            recordTimestamp(s, slot, seg);
+            restart(s, slot, layer.settings().timewaitLenMs);
+            layer.trace().state(connection(key), "FIN-WAIT-2", "TIME-WAIT");
+            sendAck(s, slot);
             return Verdict.DONE;
         }
         // new data, or a FIN elsewhere: reset (RFC 1122 4.2.2.13, Linux TCP_TW_RST)
-        kill(r);
+        s.remove(slot);
         layer.output().sendResetFor(seg);
         return Verdict.DONE;
     }
 
-    private Verdict timeWait(TimeWaitRecord r, Segment seg, boolean pawsReject) {
-        if (!pawsReject && seg.seq == r.rcvNxt && (seg.length() == 0 || seg.has(TcpView.RST))) {
+    private Verdict timeWait(TimeWaitTable.Shard s, int slot, Segment seg, boolean pawsReject) {
+        int rcvNxt = s.rcvNxt(slot);
+        long key = s.key(slot);
+        if (!pawsReject && seg.seq == rcvNxt && (seg.length() == 0 || seg.has(TcpView.RST))) {
             if (seg.has(TcpView.RST)) {
                 if (layer.settings().rfc1337 == 0) {
                     // "TIME_WAIT assassination" (RFC 1337 describes it; Linux allows it by default)
-                    kill(r);
+                    s.remove(slot);
                     layer.stats().inc(Counter.TcpExtTWKilled);
-                    layer.trace().state(connection(r), "TIME-WAIT", "CLOSED (RST)");
+                    layer.trace().state(connection(key), "TIME-WAIT", "CLOSED (RST)");
                     return Verdict.DONE;
                 }
             } else {
-                schedule(r, layer.settings().timewaitLenMs);
+                restart(s, slot, layer.settings().timewaitLenMs);
             }
-            recordTimestamp(r, seg);
+            recordTimestamp(s, slot, seg);
             return Verdict.DONE;
         }
         // RFC 1122 4.2.2.13 + RFC 6191: a new SYN whose seq or timestamp is beyond the old connection
         if (seg.has(TcpView.SYN) && !seg.has(TcpView.RST) && !seg.has(TcpView.ACK) && !pawsReject
-                && (SeqNum.gt(seg.seq, r.rcvNxt)
-                        || (r.tsOk && seg.options.hasTimestamp && r.tsRecent != 0 && SeqNum.gt(seg.options.tsVal, r.tsRecent)))) {
+                && (SeqNum.gt(seg.seq, rcvNxt) || (TimeWaitTable.tsOk(s.meta(slot)) && seg.options.hasTimestamp
+                        && s.tsRecent(slot) != 0 && SeqNum.gt(seg.options.tsVal, s.tsRecent(slot))))) {
             return Verdict.SYN;
         }
         if (!seg.has(TcpView.RST)) {
@@ -180,17 +236,89 @@ final class TimeWait {
                 layer.stats().inc(Counter.TcpExtPAWSEstab);
             }
             if (pawsReject || seg.has(TcpView.ACK)) {
-                schedule(r, layer.settings().timewaitLenMs);
+                restart(s, slot, layer.settings().timewaitLenMs);
             }
-            ackRateLimited(r, seg, Counter.TcpExtTCPACKSkippedTimeWait);
+            ackRateLimited(s, slot, seg, Counter.TcpExtTCPACKSkippedTimeWait);
         }
         return Verdict.DONE;
     }
 
-    /** Kills a record whose SYN was accepted by a listener (Linux inet_twsk_deschedule_put). */
-    void killForSuccessor(TimeWaitRecord r) {
-        synchronized (r) {
-            kill(r);
+    private void restart(TimeWaitTable.Shard s, int slot, long lengthMs) {
+        long until = layer.nowMs() + lengthMs;
+        s.reschedule(slot, until);
+        reaper.atLeastBy(until);
+    }
+
+    /**
+     * Kills the record of {@code key} whose SYN a listener takes (Linux inet_twsk_deschedule_put)
+     * and returns the new connection's ISN; null if the record is gone meanwhile.
+     */
+    Integer takeForSuccessor(long key) {
+        TimeWaitTable.Shard s = table.shard(key);
+        synchronized (s) {
+            int slot = s.find(key);
+            if (slot < 0) {
+                return null;
+            }
+            int isn = successorIsn(s.sndNxt(slot));
+            s.remove(slot);
+            return isn;
+        }
+    }
+
+    /**
+     * tw_reuse for an outgoing connection (Linux tcp_twsk_unique): a TIME_WAIT record of the same
+     * 4-tuple gives way when it saw timestamps and its last one is over tw_reuse_delay old, if
+     * tw_reuse allows it (1; 2 is loopback only, and the stack has no loopback peers) or the
+     * local port was chosen by the application (a bound socket: Linux passes no twp then).
+     * Returns what the new connection inherits, or null when the 4-tuple stays taken.
+     */
+    Reuse reuse(long key, boolean boundPort) {
+        TimeWaitTable.Shard s = table.shard(key);
+        synchronized (s) {
+            int slot = s.find(key);
+            if (slot < 0) {
+                return null;
+            }
+            int meta = s.meta(slot);
+            TcpSettings settings = layer.settings();
+            boolean allowed = boundPort || settings.twReuse == 1;
+            boolean stampOld = (int) layer.nowMs() - s.tsRecentStampMs(slot) > settings.twReuseDelayMs;
+            if (!TimeWaitTable.isTimeWait(meta) || !TimeWaitTable.tsOk(meta) || s.tsRecentStampMs(slot) == 0
+                    || !allowed || !stampOld) {
+                return null;
+            }
+            Reuse reuse = new Reuse(successorIsn(s.sndNxt(slot)), s.tsRecent(slot), s.tsRecentStampMs(slot));
+            s.remove(slot);
+            layer.stats().inc(Counter.TcpExtTWRecycled);
+            layer.trace().state(connection(key), "TIME-WAIT", "CLOSED (reused)");
+            return reuse;
+        }
+    }
+
+    /** Answers with the record's ACK now (a new SYN with no listener behind it). */
+    void ack(long key) {
+        TimeWaitTable.Shard s = table.shard(key);
+        synchronized (s) {
+            int slot = s.find(key);
+            if (slot >= 0) {
+                sendAck(s, slot);
+            }
+        }
+    }
+
+    /** Every record, as the connection list shows it. */
+    void forEach(Consumer<ConnectionInfo> action) {
+        for (int i = 0; i < TimeWaitTable.SHARDS; i++) {
+            TimeWaitTable.Shard s = table.shard(i);
+            synchronized (s) {
+                s.forEach(slot -> {
+                    long key = s.key(slot);
+                    TcpState state = TimeWaitTable.isTimeWait(s.meta(slot)) ? TcpState.TIME_WAIT : TcpState.FIN_WAIT_2;
+                    action.accept(new ConnectionInfo(state, layer.localAddress(), (int) key & 0xffff, (int) (key >>> 32),
+                            (int) (key >>> 16) & 0xffff, 0, 0, null));
+                });
+            }
         }
     }
 
@@ -205,10 +333,9 @@ final class TimeWait {
         return seq == end && seq == endSeq;
     }
 
-    private void recordTimestamp(TimeWaitRecord r, Segment seg) {
-        if (r.tsOk && seg.options.hasTimestamp) {
-            r.tsRecent = seg.options.tsVal;
-            r.tsRecentStampMs = layer.nowMs();
+    private void recordTimestamp(TimeWaitTable.Shard s, int slot, Segment seg) {
+        if (TimeWaitTable.tsOk(s.meta(slot)) && seg.options.hasTimestamp) {
+            s.tsRecent(slot, seg.options.tsVal, (int) layer.nowMs());
         }
     }
 
@@ -218,31 +345,63 @@ final class TimeWait {
      * FIN): a retransmitted FIN is answered every time, or the peer's LAST_ACK outlives our
      * TIME_WAIT when ACKs get lost.
      */
-    private void ackRateLimited(TimeWaitRecord r, Segment seg, Counter skipped) {
+    private void ackRateLimited(TimeWaitTable.Shard s, int slot, Segment seg, Counter skipped) {
         if (seg.length() == 0 || seg.has(TcpView.SYN)) {
-            long now = layer.nowMs();
-            if (now - r.lastOowAckMs < layer.settings().invalidRatelimitMs) {
+            int now = (int) layer.nowMs();
+            if (now - s.lastOowAckMs(slot) < layer.settings().invalidRatelimitMs) {
                 layer.stats().inc(skipped);
                 return;
             }
-            r.lastOowAckMs = now;
+            s.lastOowAckMs(slot, now);
         }
-        sendAck(r);
-    }
-
-    /** Answers with the record's ACK now (a new SYN with no listener behind it). */
-    void ack(TimeWaitRecord r) {
-        synchronized (r) {
-            if (!r.dead) {
-                sendAck(r);
-            }
-        }
+        sendAck(s, slot);
     }
 
     /** Linux tcp_v4_timewait_ack: seq = old snd.nxt, ack = old rcv.nxt, our window and timestamp. */
-    private void sendAck(TimeWaitRecord r) {
-        long tsVal = r.tsOk ? Integer.toUnsignedLong((int) layer.nowMs() + r.tsOffset) : -1;
-        layer.output().sendBare(r.queue, r.remoteAddress, r.localPort, r.remotePort, r.sndNxt, r.rcvNxt,
-                TcpView.ACK, r.rcvWnd >>> r.rcvWscale, tsVal, r.tsRecent);
+    private void sendAck(TimeWaitTable.Shard s, int slot) {
+        int meta = s.meta(slot);
+        long key = s.key(slot);
+        long tsVal = TimeWaitTable.tsOk(meta) ? Integer.toUnsignedLong((int) layer.nowMs() + s.tsOffset(slot)) : -1;
+        layer.output().sendBare(TimeWaitTable.queue(meta), (int) (key >>> 32), (int) key & 0xffff,
+                (int) (key >>> 16) & 0xffff, s.sndNxt(slot), s.rcvNxt(slot), TcpView.ACK,
+                TimeWaitTable.rcvWnd(meta) >>> TimeWaitTable.rcvWscale(meta), tsVal, s.tsRecent(slot));
+    }
+
+    /**
+     * One timer for the whole table: it fires at the earliest expiry, sweeps every shard (what is
+     * due disappears silently, TcpExtTW counts it, as Linux LINUX_MIB_TIMEWAITED for both
+     * substates) and sets itself for the next.
+     */
+    private final class Reaper extends Timeout {
+        /** Makes sure the reaper fires no later than {@code dueMs} (never moves it later). */
+        synchronized void atLeastBy(long dueMs) {
+            long due = dueMs * 1_000_000L;
+            if (!isArmed() || due < deadlineNanos()) {
+                layer.wheel().schedule(this, due);
+            }
+        }
+
+        @Override
+        protected void expire(long nowNanos) {
+            long now = nowNanos / 1_000_000L;
+            long next = Long.MAX_VALUE;
+            boolean tracing = layer.trace().enabled();
+            for (int i = 0; i < TimeWaitTable.SHARDS; i++) {
+                TimeWaitTable.Shard s = table.shard(i);
+                synchronized (s) {
+                    int expired = s.sweep(now, slot -> {
+                        if (tracing) {
+                            layer.trace().state(connection(s.key(slot)), substateName(s.meta(slot)), "CLOSED (timer)");
+                        }
+                    });
+                    layer.stats().add(Counter.TcpExtTW, expired);
+                    next = Math.min(next, s.nextExpiryMs(now));
+                }
+            }
+            if (next != Long.MAX_VALUE) {
+                // an insert during the sweep may have set an earlier time already: keep that one
+                atLeastBy(Math.max(next, now + 1));
+            }
+        }
     }
 }

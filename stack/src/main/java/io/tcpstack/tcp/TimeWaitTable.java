@@ -1,0 +1,363 @@
+package io.tcpstack.tcp;
+
+import java.util.function.IntConsumer;
+
+/**
+ * Compact storage for TIME_WAIT and orphaned FIN_WAIT_2 records: no object per record and no
+ * timer per record. A record is a slot in struct-of-arrays chunks (48 bytes: the 4-tuple key and
+ * ten ints), found through a chained hash index (4 to 8 bytes per record) and expired by a
+ * per-shard timing wheel whose buckets are lists threaded through the slots. Linux's
+ * {@code tw_sock_TCP} costs 248 bytes on the research host (BEHAVIOURS.md 4).
+ *
+ * <p>The table is split into {@link #SHARDS} shards by key hash; each shard is guarded by its own
+ * monitor, which callers hold while they read or change a record (see {@link #shard}).
+ *
+ * <p>Expiry: a record lives in the wheel bucket of its expiry time ({@link #GRAIN_MS} wide). A
+ * sweep walks every bucket whose time has come, expires what is due and moves what is not (a
+ * record whose timer was restarted or whose substate changed) to the bucket of its new time;
+ * that lazy move is how a restart costs no list removal. Times are stored as int milliseconds
+ * and compared wrap-safe, so lifetimes must stay under 24 days.
+ */
+final class TimeWaitTable {
+    static final int SHARDS = 16;
+    static final int GRAIN_MS = 16;
+    private static final int WHEEL = 4096;
+    private static final int CHUNK_BITS = 10;
+    private static final int CHUNK = 1 << CHUNK_BITS;
+    private static final int INITIAL_BUCKETS = 64;
+
+    /** meta bits: substate, timestamps, our window scale, tx queue, our window (scaled). */
+    static final int META_TIME_WAIT = 1;
+    static final int META_TS_OK = 2;
+    private static final int META_WSCALE_SHIFT = 2;
+    private static final int META_QUEUE_SHIFT = 8;
+    private static final int META_WINDOW_SHIFT = 16;
+
+    private final Shard[] shards = new Shard[SHARDS];
+
+    TimeWaitTable(long nowMs) {
+        for (int i = 0; i < SHARDS; i++) {
+            shards[i] = new Shard(nowMs);
+        }
+    }
+
+    private static long mix(long key) {
+        long h = key * 0x9E3779B97F4A7C15L;
+        return h ^ (h >>> 29);
+    }
+
+    /** The shard that holds {@code key}; lock it (synchronized) around every use. */
+    Shard shard(long key) {
+        return shards[(int) (mix(key) >>> 60) & (SHARDS - 1)];
+    }
+
+    Shard shard(int index) {
+        return shards[index];
+    }
+
+    static int meta(boolean timeWait, boolean tsOk, int rcvWscale, int queue, int rcvWnd) {
+        int scaled = Math.min(rcvWnd >>> rcvWscale, 0xffff);
+        return (timeWait ? META_TIME_WAIT : 0) | (tsOk ? META_TS_OK : 0) | (rcvWscale << META_WSCALE_SHIFT)
+                | ((queue & 0xff) << META_QUEUE_SHIFT) | (scaled << META_WINDOW_SHIFT);
+    }
+
+    static boolean isTimeWait(int meta) {
+        return (meta & META_TIME_WAIT) != 0;
+    }
+
+    static boolean tsOk(int meta) {
+        return (meta & META_TS_OK) != 0;
+    }
+
+    static int rcvWscale(int meta) {
+        return (meta >>> META_WSCALE_SHIFT) & 0xf;
+    }
+
+    static int queue(int meta) {
+        return (meta >>> META_QUEUE_SHIFT) & 0xff;
+    }
+
+    /** The window we offered, in bytes. */
+    static int rcvWnd(int meta) {
+        return (meta >>> META_WINDOW_SHIFT) << rcvWscale(meta);
+    }
+
+    /** One shard: slots in chunks, a hash index, a timing wheel. Not thread-safe: lock it. */
+    static final class Shard {
+        private Chunk[] chunks = new Chunk[0];
+        private int slotsUsed;
+        private int freeSlot = -1;
+        private int[] buckets = new int[INITIAL_BUCKETS];
+        private int count;
+        private final int[] wheel = new int[WHEEL];
+        /** Start of the oldest wheel bucket not yet swept (a multiple of GRAIN_MS). */
+        private long sweptUpToMs;
+
+        Shard(long nowMs) {
+            this.sweptUpToMs = Math.floorDiv(nowMs, GRAIN_MS) * GRAIN_MS;
+        }
+
+        /** The struct-of-arrays storage of CHUNK slots. */
+        private static final class Chunk {
+            final long[] key = new long[CHUNK];
+            final int[] sndNxt = new int[CHUNK];
+            final int[] rcvNxt = new int[CHUNK];
+            final int[] tsRecent = new int[CHUNK];
+            final int[] tsRecentStamp = new int[CHUNK];
+            final int[] tsOffset = new int[CHUNK];
+            final int[] lastOowAck = new int[CHUNK];
+            final int[] expires = new int[CHUNK];
+            final int[] meta = new int[CHUNK];
+            /** Next slot + 1 in the hash chain (or the free list); 0 ends it. */
+            final int[] hashNext = new int[CHUNK];
+            /** Next slot + 1 in the wheel bucket; 0 ends it. */
+            final int[] wheelNext = new int[CHUNK];
+        }
+
+        private Chunk chunk(int slot) {
+            return chunks[slot >>> CHUNK_BITS];
+        }
+
+        private static int at(int slot) {
+            return slot & (CHUNK - 1);
+        }
+
+        int count() {
+            return count;
+        }
+
+        /** The slot holding {@code key}, or -1. */
+        int find(long key) {
+            for (int s = buckets[bucketOf(key)] - 1; s >= 0; s = chunk(s).hashNext[at(s)] - 1) {
+                if (chunk(s).key[at(s)] == key) {
+                    return s;
+                }
+            }
+            return -1;
+        }
+
+        private int bucketOf(long key) {
+            return (int) mix(key) & (buckets.length - 1);
+        }
+
+        /** A new record for {@code key} (not present), expiring at {@code expiresMs}. */
+        int insert(long key, int sndNxt, int rcvNxt, int tsRecent, int tsRecentStampMs, int tsOffset, int meta,
+                long nowMs, long expiresMs) {
+            if (count >= buckets.length) {
+                rehash(buckets.length * 2);
+            }
+            int slot = allocate();
+            Chunk c = chunk(slot);
+            int i = at(slot);
+            c.key[i] = key;
+            c.sndNxt[i] = sndNxt;
+            c.rcvNxt[i] = rcvNxt;
+            c.tsRecent[i] = tsRecent;
+            c.tsRecentStamp[i] = tsRecentStampMs;
+            c.tsOffset[i] = tsOffset;
+            c.lastOowAck[i] = (int) nowMs - 0x4000_0000;
+            c.meta[i] = meta;
+            c.expires[i] = (int) expiresMs;
+            int b = bucketOf(key);
+            c.hashNext[i] = buckets[b];
+            buckets[b] = slot + 1;
+            linkWheel(slot, expiresMs);
+            count++;
+            return slot;
+        }
+
+        private int allocate() {
+            if (freeSlot >= 0) {
+                int slot = freeSlot;
+                freeSlot = chunk(slot).hashNext[at(slot)] - 1;
+                return slot;
+            }
+            if (slotsUsed == chunks.length * CHUNK) {
+                Chunk[] grown = new Chunk[chunks.length + 1];
+                System.arraycopy(chunks, 0, grown, 0, chunks.length);
+                grown[chunks.length] = new Chunk();
+                chunks = grown;
+            }
+            return slotsUsed++;
+        }
+
+        private void rehash(int size) {
+            int[] old = buckets;
+            buckets = new int[size];
+            for (int head : old) {
+                for (int s = head - 1; s >= 0; ) {
+                    Chunk c = chunk(s);
+                    int next = c.hashNext[at(s)] - 1;
+                    int b = bucketOf(c.key[at(s)]);
+                    c.hashNext[at(s)] = buckets[b];
+                    buckets[b] = s + 1;
+                    s = next;
+                }
+            }
+        }
+
+        private void linkWheel(int slot, long expiresMs) {
+            int w = (int) Math.floorMod(Math.floorDiv(expiresMs, GRAIN_MS), (long) WHEEL);
+            chunk(slot).wheelNext[at(slot)] = wheel[w];
+            wheel[w] = slot + 1;
+        }
+
+        /**
+         * Takes the record out of the index (it is dead from now on); its slot is reused once
+         * the sweep reaches it.
+         */
+        void remove(int slot) {
+            Chunk c = chunk(slot);
+            long key = c.key[at(slot)];
+            int b = bucketOf(key);
+            int prev = -1;
+            for (int s = buckets[b] - 1; s >= 0; prev = s, s = chunk(s).hashNext[at(s)] - 1) {
+                if (s == slot) {
+                    int next = c.hashNext[at(slot)];
+                    if (prev < 0) {
+                        buckets[b] = next;
+                    } else {
+                        chunk(prev).hashNext[at(prev)] = next;
+                    }
+                    break;
+                }
+            }
+            c.key[at(slot)] = 0;
+            count--;
+        }
+
+        /** Restarts the record's timer: it now expires at {@code expiresMs} (the sweep moves it). */
+        void reschedule(int slot, long expiresMs) {
+            chunk(slot).expires[at(slot)] = (int) expiresMs;
+        }
+
+        /**
+         * Expires every record due at {@code nowMs}: removes it and hands its slot to
+         * {@code expired} (which may read it) before the slot is reused. Returns how many.
+         */
+        int sweep(long nowMs, IntConsumer expired) {
+            int n = 0;
+            long current = Math.floorDiv(nowMs, GRAIN_MS) * GRAIN_MS;
+            for (long t = sweptUpToMs; t <= current; t += GRAIN_MS) {
+                int w = (int) Math.floorMod(Math.floorDiv(t, GRAIN_MS), (long) WHEEL);
+                int s = wheel[w] - 1;
+                wheel[w] = 0;
+                while (s >= 0) {
+                    Chunk c = chunk(s);
+                    int i = at(s);
+                    int next = c.wheelNext[i] - 1;
+                    if (c.key[i] == 0) {
+                        release(s);
+                    } else if (c.expires[i] - (int) nowMs <= 0) {
+                        expired.accept(s);
+                        remove(s);
+                        release(s);
+                        n++;
+                    } else {
+                        linkWheel(s, nowMs + (c.expires[i] - (int) nowMs));
+                    }
+                    s = next;
+                }
+                if (t - sweptUpToMs > (long) WHEEL * GRAIN_MS) {
+                    break; // a whole revolution walked: every bucket has been seen
+                }
+            }
+            sweptUpToMs = current;
+            return n;
+        }
+
+        private void release(int slot) {
+            Chunk c = chunk(slot);
+            c.key[at(slot)] = 0;
+            c.hashNext[at(slot)] = freeSlot + 1;
+            freeSlot = slot;
+        }
+
+        /**
+         * The earliest expiry among live records, in ms, or Long.MAX_VALUE when there are none.
+         * Walks the wheel from the current bucket until it finds a record due within that bucket.
+         */
+        long nextExpiryMs(long nowMs) {
+            if (count == 0) {
+                return Long.MAX_VALUE;
+            }
+            long start = Math.floorDiv(nowMs, GRAIN_MS) * GRAIN_MS;
+            for (int k = 0; k < WHEEL; k++) {
+                long bucketStart = start + (long) k * GRAIN_MS;
+                int w = (int) Math.floorMod(Math.floorDiv(bucketStart, GRAIN_MS), (long) WHEEL);
+                long best = Long.MAX_VALUE;
+                for (int s = wheel[w] - 1; s >= 0; s = chunk(s).wheelNext[at(s)] - 1) {
+                    Chunk c = chunk(s);
+                    if (c.key[at(s)] != 0) {
+                        long expires = nowMs + (c.expires[at(s)] - (int) nowMs);
+                        if (expires < bucketStart + GRAIN_MS) {
+                            best = Math.min(best, expires);
+                        }
+                    }
+                }
+                if (best != Long.MAX_VALUE) {
+                    return best;
+                }
+            }
+            return start + (long) WHEEL * GRAIN_MS; // only records beyond one revolution: look again then
+        }
+
+        /** Calls {@code action} with every live slot. */
+        void forEach(IntConsumer action) {
+            for (int s = 0; s < slotsUsed; s++) {
+                if (chunk(s).key[at(s)] != 0) {
+                    action.accept(s);
+                }
+            }
+        }
+
+        long key(int slot) {
+            return chunk(slot).key[at(slot)];
+        }
+
+        int sndNxt(int slot) {
+            return chunk(slot).sndNxt[at(slot)];
+        }
+
+        int rcvNxt(int slot) {
+            return chunk(slot).rcvNxt[at(slot)];
+        }
+
+        void rcvNxt(int slot, int value) {
+            chunk(slot).rcvNxt[at(slot)] = value;
+        }
+
+        int tsRecent(int slot) {
+            return chunk(slot).tsRecent[at(slot)];
+        }
+
+        int tsRecentStampMs(int slot) {
+            return chunk(slot).tsRecentStamp[at(slot)];
+        }
+
+        void tsRecent(int slot, int tsRecent, int stampMs) {
+            chunk(slot).tsRecent[at(slot)] = tsRecent;
+            chunk(slot).tsRecentStamp[at(slot)] = stampMs;
+        }
+
+        int tsOffset(int slot) {
+            return chunk(slot).tsOffset[at(slot)];
+        }
+
+        int lastOowAckMs(int slot) {
+            return chunk(slot).lastOowAck[at(slot)];
+        }
+
+        void lastOowAckMs(int slot, int ms) {
+            chunk(slot).lastOowAck[at(slot)] = ms;
+        }
+
+        int meta(int slot) {
+            return chunk(slot).meta[at(slot)];
+        }
+
+        void meta(int slot, int meta) {
+            chunk(slot).meta[at(slot)] = meta;
+        }
+    }
+}
