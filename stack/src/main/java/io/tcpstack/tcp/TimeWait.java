@@ -268,10 +268,10 @@ final class TimeWait {
 
     /**
      * tw_reuse for an outgoing connection (Linux tcp_twsk_unique): a TIME_WAIT record of the same
-     * 4-tuple gives way when it saw timestamps and its last one is over tw_reuse_delay old, if
-     * tw_reuse allows it (1; 2 is loopback only, and the stack has no loopback peers) or the
-     * local port was chosen by the application (a bound socket: Linux passes no twp then).
-     * Returns what the new connection inherits, or null when the 4-tuple stays taken.
+     * 4-tuple that saw timestamps gives way at once when the application chose the local port (a
+     * bound socket: Linux passes no twp then), and otherwise when tw_reuse is 1 (2 is loopback
+     * only, and the stack has no loopback peers) and its last timestamp is over tw_reuse_delay
+     * old. Returns what the new connection inherits, or null when the 4-tuple stays taken.
      */
     Reuse reuse(long key, boolean boundPort) {
         TimeWaitTable.Shard s = table.shard(key);
@@ -282,10 +282,9 @@ final class TimeWait {
             }
             int meta = s.meta(slot);
             TcpSettings settings = layer.settings();
-            boolean allowed = boundPort || settings.twReuse == 1;
             boolean stampOld = (int) layer.nowMs() - s.tsRecentStampMs(slot) > settings.twReuseDelayMs;
-            if (!TimeWaitTable.isTimeWait(meta) || !TimeWaitTable.tsOk(meta) || s.tsRecentStampMs(slot) == 0
-                    || !allowed || !stampOld) {
+            boolean allowed = boundPort || (settings.twReuse == 1 && stampOld);
+            if (!TimeWaitTable.isTimeWait(meta) || !TimeWaitTable.tsOk(meta) || s.tsRecentStampMs(slot) == 0 || !allowed) {
                 return null;
             }
             Reuse reuse = new Reuse(successorIsn(s.sndNxt(slot)), s.tsRecent(slot), s.tsRecentStampMs(slot));
