@@ -41,6 +41,8 @@ cleanup() {
 trap cleanup EXIT
 ip netns add "$NS"
 in_ns() { ip netns exec "$NS" "$@"; }
+# starts a command in the namespace in the background; $! is then its own PID (not a subshell's)
+bg_ns() { ip netns exec "$NS" "$@" & }
 in_ns ip link set lo up
 in_ns ip tuntap add dev tun0 mode tun multi_queue
 in_ns ip addr add 198.18.0.1/24 dev tun0
@@ -70,13 +72,13 @@ field() { # "key=value ..." line, key
 ROWS="$WORK/rows"
 for mode in rto-init timeout-min; do
     out="$WORK/client-$mode"
-    in_ns python3 "$PY" server --bind 198.18.0.1 --port 5001 --count "$COUNT" --timeout "$DEADLINE" --rcvbuf 2048 \
-        >"$out.server" 2>&1 &
+    bg_ns python3 "$PY" server --bind 198.18.0.1 --port 5001 --count "$COUNT" --timeout "$DEADLINE" --rcvbuf 2048 \
+        >"$out.server" 2>&1
     server=$!; PIDS+=("$server")
     wait_for "$out.server" listening
     ladder=(); [[ $mode == rto-init ]] && ladder=(--ladder)
-    in_ns java -jar "$JAR" finack client --syn-resend "$mode" --fault out:RA/10 --count "$COUNT" \
-        --deadline "$DEADLINE" --json --log-level warn "${ladder[@]}" >"$out" 2>&1 &
+    bg_ns java -jar "$JAR" finack client --syn-resend "$mode" --fault out:RA/10 --count "$COUNT" \
+        --deadline "$DEADLINE" --json --log-level warn "${ladder[@]}" >"$out" 2>&1
     client=$!; PIDS+=("$client")
     fw2=$(watch_fin_wait_2 "$client")
     wait "$client" || { echo "demo-finack.sh: client ($mode) failed:" >&2; cat "$out" >&2; exit 1; }
@@ -87,8 +89,8 @@ done
 
 for affinity in none flow; do
     out="$WORK/server-$affinity"
-    in_ns java -jar "$JAR" finack server --affinity "$affinity" --count "$COUNT" --lifetime "$DEADLINE" \
-        --log-level warn >"$out" 2>&1 &
+    bg_ns java -jar "$JAR" finack server --affinity "$affinity" --count "$COUNT" --lifetime "$DEADLINE" \
+        --log-level warn >"$out" 2>&1
     server=$!; PIDS+=("$server")
     wait_for "$out" "server ready"
     in_ns python3 "$PY" client --connect 198.18.0.2 --port 5001 --local-port 40000 --count "$COUNT" \

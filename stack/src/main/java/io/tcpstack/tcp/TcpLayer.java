@@ -542,6 +542,11 @@ public final class TcpLayer implements TransportHandler {
         return list;
     }
 
+    /** Connections with a full control block (every state but LISTEN and the records). */
+    public int connectionCount() {
+        return demux.size();
+    }
+
     /** Number of TIME_WAIT and FIN_WAIT_2 records. */
     public int timeWaitCount() {
         return timeWait.count();

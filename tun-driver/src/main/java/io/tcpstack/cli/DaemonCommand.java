@@ -1,6 +1,7 @@
 package io.tcpstack.cli;
 
 import io.tcpstack.daemon.Daemon;
+import io.tcpstack.daemon.Reporter;
 import io.tcpstack.daemon.StackOptions;
 import io.tcpstack.examples.Services;
 import java.util.Map;
@@ -21,6 +22,10 @@ final class DaemonCommand implements Callable<Integer> {
             description = "services to host, NAME:PORT,... of echo, discard, http (default: ${DEFAULT-VALUE}; '' for none)")
     String services;
 
+    @Option(names = "--report-every", defaultValue = "0",
+            description = "print a line of connection and TIME_WAIT figures every N seconds (default: off)")
+    int reportEverySeconds;
+
     @Override
     public Integer call() throws Exception {
         Knobs.configureLogging(stack.logLevel);
@@ -30,7 +35,13 @@ final class DaemonCommand implements Callable<Integer> {
         try (Daemon daemon = Daemon.start(options, spec)) {
             System.out.println(daemon.readyLine());
             System.out.flush();
-            stop.await();
+            if (reportEverySeconds > 0) {
+                try (Reporter reporter = Reporter.start(daemon.host().stack(), reportEverySeconds * 1000L, System.out)) {
+                    stop.await();
+                }
+            } else {
+                stop.await();
+            }
         }
         return 0;
     }
