@@ -24,7 +24,8 @@ class TimeWaitDemoIT {
         List<String> lines = Arrays.asList(demo.out().split("\n"));
 
         String[] now = row(lines, "TIME_WAIT now");
-        assertThat(Integer.parseInt(now[1])).as("kernel client's TIME-WAIT sockets").isZero();
+        // only the few connections ab itself abandons at its time limit (concurrency 4) end in the kernel's TIME_WAIT
+        assertThat(Integer.parseInt(now[1])).as("kernel client's TIME-WAIT sockets").isLessThanOrEqualTo(4);
         assertThat(Integer.parseInt(now[2])).as("stack's TIME_WAIT records").isGreaterThan(1000);
         String[] opens = row(lines, "TcpPassiveOpens");
         assertThat(Integer.parseInt(opens[2])).isGreaterThan(5000);
