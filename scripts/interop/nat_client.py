@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
-"""HTTP/1.0 requests one after another (the server closes first), for the NAT/tw_recycle demo.
+"""HTTP requests one after another (Connection: close, the server closes first), for the NAT demo.
 
 Each connect gets --timeout seconds (the kernel resends a dropped SYN after 1 s); prints one
 JSON line: {"ok": N, "failed": M}. Bounded by --count and by --deadline seconds.
 """
 import argparse
 import json
-import socket
 import sys
 import time
+
+from short_conns import http
 
 
 def main():
@@ -26,19 +27,11 @@ def main():
         if time.monotonic() > end:
             break
         try:
-            with socket.create_connection((a.connect, a.port), timeout=a.timeout) as s:
-                s.sendall(b"GET / HTTP/1.0\r\n\r\n")
-                data = b""
-                while True:
-                    chunk = s.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
-            if data.startswith(b"HTTP/1.1 200 "):
+            if http(a.connect, a.port, a.timeout):
                 ok += 1
             else:
                 failed += 1
-                print("reply: %r" % data[:40], file=sys.stderr)
+                print("wrong reply", file=sys.stderr)
         except OSError as e:
             failed += 1
             print("connection failed: %s" % e, file=sys.stderr)

@@ -1,7 +1,6 @@
 package io.tcpstack.link;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 import io.tcpstack.time.Clock;
 import io.tcpstack.trace.TraceEvent;
 import io.tcpstack.trace.Tracer;
@@ -17,8 +16,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * netem. A {@link Rule} names a direction and an exact flag set and drops every Nth match, so
  * an experiment can, for example, lose the RST/ACK of every tenth abortive close.
  */
-public final class FaultInjectingLink implements Link {
-    private final Link link;
+public final class FaultInjectingLink extends ForwardingLink {
     private final Rule rule;
     private final Tracer tracer;
     private final Clock clock;
@@ -95,7 +93,7 @@ public final class FaultInjectingLink implements Link {
 
     /** Drops by {@code rule}; each drop is a trace note stamped with the stack's {@code clock}. */
     public FaultInjectingLink(Link link, Rule rule, Tracer tracer, Clock clock) {
-        this.link = link;
+        super(link);
         this.rule = rule;
         this.tracer = tracer;
         this.clock = clock;
@@ -119,21 +117,6 @@ public final class FaultInjectingLink implements Link {
     }
 
     @Override
-    public int queueCount() {
-        return link.queueCount();
-    }
-
-    @Override
-    public int mtu() {
-        return link.mtu();
-    }
-
-    @Override
-    public ByteBufAllocator alloc() {
-        return link.alloc();
-    }
-
-    @Override
     public void send(int queue, ByteBuf packet) {
         if (rule.out() && drop(packet)) {
             packet.release();
@@ -150,10 +133,5 @@ public final class FaultInjectingLink implements Link {
             }
             receiver.receive(queue, packet);
         });
-    }
-
-    @Override
-    public void close() {
-        link.close();
     }
 }

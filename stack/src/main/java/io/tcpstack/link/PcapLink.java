@@ -1,7 +1,6 @@
 package io.tcpstack.link;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 
@@ -10,28 +9,12 @@ import java.io.UncheckedIOException;
  * before passing it on (smoltcp's phy/pcap_writer.rs). Closing the link flushes and closes the
  * file.
  */
-public final class PcapLink implements Link {
-    private final Link link;
+public final class PcapLink extends ForwardingLink {
     private final PcapWriter pcap;
 
     public PcapLink(Link link, PcapWriter pcap) {
-        this.link = link;
+        super(link);
         this.pcap = pcap;
-    }
-
-    @Override
-    public int queueCount() {
-        return link.queueCount();
-    }
-
-    @Override
-    public int mtu() {
-        return link.mtu();
-    }
-
-    @Override
-    public ByteBufAllocator alloc() {
-        return link.alloc();
     }
 
     @Override

@@ -153,30 +153,33 @@ class TimeWaitScenarioTest extends ScenarioBase {
         h.expectNothingFor(1_000); // expiry is silent
     }
 
-    @Test
-    void tw_reuse_0_keeps_a_time_wait_4_tuple_taken_for_ephemeral_connects() throws IOException {
+    /** A client whose only ephemeral port (80) is held by its own TIME_WAIT record. */
+    private void clientTimeWaitOnTheOnlyPort(int twReuse) throws IOException {
         TcpSettings s = timestamps();
-        s.twReuse = 0;
+        s.twReuse = twReuse;
         s.portRangeLow = STACK_PORT;
         s.portRangeHigh = STACK_PORT;
         harness(s);
         clientTimeWait();
-        h.advance(5_000);
+    }
+
+    private void assertNoFreePort() {
         assertThatThrownBy(() -> h.stack.open(PacketHarness.PEER, PEER_PORT, 0))
                 .hasMessageContaining("no free local port");
     }
 
     @Test
+    void tw_reuse_0_keeps_a_time_wait_4_tuple_taken_for_ephemeral_connects() throws IOException {
+        clientTimeWaitOnTheOnlyPort(0);
+        h.advance(5_000);
+        assertNoFreePort();
+    }
+
+    @Test
     void tw_reuse_1_reuses_a_time_wait_4_tuple_once_its_last_timestamp_is_over_a_second_old() throws IOException {
-        TcpSettings s = timestamps();
-        s.twReuse = 1;
-        s.portRangeLow = STACK_PORT;
-        s.portRangeHigh = STACK_PORT;
-        harness(s);
-        clientTimeWait();
+        clientTimeWaitOnTheOnlyPort(1);
         h.advance(1_000);
-        assertThatThrownBy(() -> h.stack.open(PacketHarness.PEER, PEER_PORT, 0))
-                .hasMessageContaining("no free local port");
+        assertNoFreePort();
         h.advance(1);
         conn = h.stack.open(PacketHarness.PEER, PEER_PORT, 0);
         // tcp_twsk_unique: write_seq = tw_snd_nxt + 65535 + 2
