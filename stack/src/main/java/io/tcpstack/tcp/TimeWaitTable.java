@@ -1,5 +1,6 @@
 package io.tcpstack.tcp;
 
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntConsumer;
 
 /**
@@ -34,11 +35,17 @@ final class TimeWaitTable {
     private static final int META_WINDOW_SHIFT = 16;
 
     private final Shard[] shards = new Shard[SHARDS];
+    private final AtomicInteger total = new AtomicInteger();
 
     TimeWaitTable(long nowMs) {
         for (int i = 0; i < SHARDS; i++) {
-            shards[i] = new Shard(nowMs);
+            shards[i] = new Shard(nowMs, total);
         }
+    }
+
+    /** Records in all shards (no lock taken). */
+    int count() {
+        return total.get();
     }
 
     private static long mix(long key) {
@@ -92,9 +99,11 @@ final class TimeWaitTable {
         private final int[] wheel = new int[WHEEL];
         /** Start of the oldest wheel bucket not yet swept (a multiple of GRAIN_MS). */
         private long sweptUpToMs;
+        private final AtomicInteger total;
 
-        Shard(long nowMs) {
+        Shard(long nowMs, AtomicInteger total) {
             this.sweptUpToMs = Math.floorDiv(nowMs, GRAIN_MS) * GRAIN_MS;
+            this.total = total;
         }
 
         /** The struct-of-arrays storage of CHUNK slots. */
@@ -163,6 +172,7 @@ final class TimeWaitTable {
             buckets[b] = slot + 1;
             linkWheel(slot, expiresMs);
             count++;
+            total.incrementAndGet();
             return slot;
         }
 
@@ -224,6 +234,7 @@ final class TimeWaitTable {
             }
             c.key[at(slot)] = 0;
             count--;
+            total.decrementAndGet();
         }
 
         /** Restarts the record's timer: it now expires at {@code expiresMs} (the sweep moves it). */
