@@ -27,7 +27,9 @@ public final class Main implements Runnable {
         // line naming the problem, never a stack trace; 2 for bad input, 1 for failures
         cl.setParameterExceptionHandler((e, args) -> {
             String name = e.getCommandLine().getCommandSpec().qualifiedName();
-            e.getCommandLine().getErr().println(name + ": " + e.getMessage() + " (see " + name + " --help)");
+            String hint = e instanceof CommandLine.UnmatchedArgumentException u && !u.getSuggestions().isEmpty()
+                    ? "; did you mean " + String.join(" or ", u.getSuggestions()) + "?" : "";
+            e.getCommandLine().getErr().println(name + ": " + e.getMessage() + hint + " (see " + name + " --help)");
             return USAGE;
         });
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> {

@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,8 +54,9 @@ public final class ControlCommands {
     /** How often a trace stream checks whether it was ended while no event came. */
     private static final long TRACE_POLL_MS = 200;
 
-    private final TunHost host;
     private final TcpStack stack;
+    private final PcapLink recorder;
+    private final Supplier<String> describe;
     private final Config config;
     private final TraceHub traces;
     private final Relays relays;
@@ -62,10 +64,16 @@ public final class ControlCommands {
     private final long startNanos = System.nanoTime();
     private volatile boolean stopping;
 
-    /** {@code config} is the configuration the daemon started with (host knobs read from it). */
-    public ControlCommands(TunHost host, Config config, TraceHub traces) {
-        this.host = host;
-        this.stack = host.stack();
+    /**
+     * @param recorder the pcap recorder on the stack's link
+     * @param describe one line naming the device and the knobs in force
+     * @param config the configuration the daemon started with (host knobs are read from it)
+     */
+    public ControlCommands(TcpStack stack, PcapLink recorder, Supplier<String> describe, Config config,
+            TraceHub traces) {
+        this.stack = stack;
+        this.recorder = recorder;
+        this.describe = describe;
         this.config = config;
         this.traces = traces;
         this.relays = new Relays(stack);
@@ -109,12 +117,10 @@ public final class ControlCommands {
                 case "pcap" -> c.ok(pcap(c.peer(), args));
                 case "kill" -> c.ok(kill(c.peer(), args));
                 case "connect" -> {
-                    connect(c, args);
-                    return false;
+                    return !connect(c, args);
                 }
                 case "listen" -> {
-                    listen(c, args);
-                    return false;
+                    return !listen(c, args);
                 }
                 default -> c.error("unknown command '" + words.get(0) + "' (help lists the commands)");
             }
@@ -145,12 +151,12 @@ public final class ControlCommands {
 
     private List<String> status() {
         List<ConnectionInfo> conns = stack.connections();
-        return List.of(host.describe(),
+        return List.of(describe.get(),
                 String.format("uptime %.1f s", (System.nanoTime() - startNanos) / 1e9),
                 "connections " + conns.stream().filter(i -> i.state() != TcpState.LISTEN).count() + " listeners "
                         + conns.stream().filter(i -> i.state() == TcpState.LISTEN).count(),
                 "trace streams " + traces.listeners().stream().filter(TraceStream.class::isInstance).count()
-                        + " relays " + relays.count() + " pcap recordings " + host.pcap().recordings().size());
+                        + " relays " + relays.count() + " pcap recordings " + recorder.recordings().size());
     }
 
     // ---- observe
@@ -294,7 +300,6 @@ public final class ControlCommands {
     // ---- pcap
 
     private List<String> pcap(Peer peer, List<String> args) {
-        PcapLink recorder = host.pcap();
         String what = args.isEmpty() ? "" : args.get(0);
         try {
             switch (what) {
@@ -393,7 +398,8 @@ public final class ControlCommands {
         }
     }
 
-    private void connect(ControlConnection c, List<String> args) throws IOException {
+    /** True if a relay ran (the connection is done). */
+    private boolean connect(ControlConnection c, List<String> args) throws IOException {
         refuseWhileStopping();
         if (args.size() < 2 || args.size() > 4) {
             throw new IllegalArgumentException("connect takes ADDR PORT [LOCALPORT [TIMEOUT_MS]]");
@@ -402,16 +408,17 @@ public final class ControlCommands {
         int localPort = args.size() > 2 ? number(args.get(2), "LOCALPORT", 0, 65535) : 0;
         int timeout = args.size() > 3 ? number(args.get(3), "TIMEOUT_MS", 0, Integer.MAX_VALUE) : 0;
         io.tcpstack.wire.Ipv4Address.parse(args.get(0));
-        relays.connect(c, args.get(0), port, localPort, timeout);
+        return relays.connect(c, args.get(0), port, localPort, timeout);
     }
 
-    private void listen(ControlConnection c, List<String> args) throws IOException {
+    /** True if a relay ran (the connection is done). */
+    private boolean listen(ControlConnection c, List<String> args) throws IOException {
         refuseWhileStopping();
         if (args.isEmpty() || args.size() > 2) {
             throw new IllegalArgumentException("listen takes PORT [TIMEOUT_MS]");
         }
         int port = number(args.get(0), "PORT", 1, 65535);
         int timeout = args.size() > 1 ? number(args.get(1), "TIMEOUT_MS", 0, Integer.MAX_VALUE) : 0;
-        relays.listen(c, port, timeout);
+        return relays.listen(c, port, timeout);
     }
 }

@@ -33,8 +33,11 @@ final class Relays {
         this.stack = stack;
     }
 
-    /** Opens a connection (localPort 0: ephemeral; timeout 0: the SYN retries decide) and relays it. */
-    void connect(ControlConnection client, String address, int port, int localPort, long timeoutMs)
+    /**
+     * Opens a connection (localPort 0: ephemeral; timeout 0: the SYN retries decide) and relays
+     * it; false if it could not be opened (an error reply was sent, the client may ask again).
+     */
+    boolean connect(ControlConnection client, String address, int port, int localPort, long timeoutMs)
             throws IOException {
         long t0 = System.nanoTime();
         TcpSocket socket;
@@ -42,22 +45,26 @@ final class Relays {
             socket = stack.connect(address, port, localPort, timeoutMs);
         } catch (IOException e) {
             client.error("connect to " + address + ":" + port + ": " + e.getMessage());
-            return;
+            return false;
         }
         Relay relay = new Relay(client);
         relay.socket.complete(socket);
         client.line("relay " + endpoints(socket) + String.format(" connected in %.1f ms", (System.nanoTime() - t0) / 1e6));
         relay.run();
+        return true;
     }
 
-    /** Listens on {@code port}, relays the first connection that comes, and stops listening. */
-    void listen(ControlConnection client, int port, long timeoutMs) throws IOException {
+    /**
+     * Listens on {@code port}, relays the first connection that comes, and stops listening; false
+     * if the port could not be opened (an error reply was sent).
+     */
+    boolean listen(ControlConnection client, int port, long timeoutMs) throws IOException {
         TcpServerSocket server;
         try {
             server = stack.listen(port, 1);
         } catch (IOException e) {
             client.error("listen on port " + port + ": " + e.getMessage());
-            return;
+            return false;
         }
         Relay relay = new Relay(client);
         relay.listener = server;
@@ -70,13 +77,14 @@ final class Relays {
         } catch (IOException e) {
             relay.socket.completeExceptionally(e);
             client.close();
-            return;
+            return true;
         } finally {
             server.close();
         }
         relay.socket.complete(socket);
         client.line("relay " + endpoints(socket) + " accepted");
         relay.run();
+        return true;
     }
 
     private static String endpoints(TcpSocket s) {

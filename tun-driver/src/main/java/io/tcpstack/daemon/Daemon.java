@@ -75,7 +75,7 @@ public final class Daemon implements AutoCloseable {
             if (ConnectionLog.wanted()) {
                 traces.add(new ConnectionLog());
             }
-            ControlCommands commands = new ControlCommands(host, config, traces);
+            ControlCommands commands = new ControlCommands(host.stack(), host.pcap(), host::describe, config, traces);
             Path path = config.controlPath();
             ControlServer control = path == null ? null
                     : ControlServer.start(path, new PeerPolicy(config.controlGid(), Groups.ownUid(), Groups::supplementary),
