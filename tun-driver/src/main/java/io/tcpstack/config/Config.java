@@ -1,7 +1,7 @@
 package io.tcpstack.config;
 
 import io.tcpstack.daemon.StackOptions;
-import io.tcpstack.examples.Services;
+import io.tcpstack.examples.ServiceSpec;
 import io.tcpstack.link.FaultInjectingLink;
 import io.tcpstack.profile.Knob;
 import io.tcpstack.profile.TcpSettings;
@@ -70,7 +70,7 @@ public record Config(List<Knob> knobs, Path file, KnobValues flags, KnobValues v
 
     public Map<String, Integer> services() {
         String s = HostKnobs.orNull(value(HostKnobs.SERVICES));
-        return Services.parse(s == null ? "" : s);
+        return ServiceSpec.parse(s == null ? "" : s);
     }
 
     /** The control socket's path, or null for none. */

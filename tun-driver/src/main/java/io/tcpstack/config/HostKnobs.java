@@ -2,7 +2,7 @@ package io.tcpstack.config;
 
 import static io.tcpstack.profile.KnobType.Unit.SECONDS;
 
-import io.tcpstack.examples.Services;
+import io.tcpstack.examples.ServiceSpec;
 import io.tcpstack.link.FaultInjectingLink;
 import io.tcpstack.profile.Knob;
 import io.tcpstack.profile.KnobRegistry;
@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
@@ -109,9 +108,8 @@ public final class HostKnobs {
     }
 
     private static String services(String s) {
-        Map<String, Integer> spec = Services.parse(s.equals(NONE) ? "" : s);
-        return spec.isEmpty() ? NONE
-                : spec.entrySet().stream().map(e -> e.getKey() + ":" + e.getValue()).collect(Collectors.joining(","));
+        Map<String, Integer> spec = ServiceSpec.parse(s.equals(NONE) ? "" : s);
+        return spec.isEmpty() ? NONE : ServiceSpec.format(spec);
     }
 
     private static String absoluteOrNone(String s) {

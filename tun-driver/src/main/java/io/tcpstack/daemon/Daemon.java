@@ -6,6 +6,7 @@ import io.tcpstack.config.Groups;
 import io.tcpstack.control.ControlCommands;
 import io.tcpstack.control.ControlServer;
 import io.tcpstack.control.PeerPolicy;
+import io.tcpstack.examples.ServiceSpec;
 import io.tcpstack.examples.Services;
 import io.tcpstack.profile.Knob;
 import io.tcpstack.profile.KnobRegistry;
@@ -20,7 +21,6 @@ import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -96,8 +96,7 @@ public final class Daemon implements AutoCloseable {
 
     /** One line saying what runs, printed when the daemon is ready (scripts and tests wait for it). */
     public String readyLine() {
-        String names = config.services().entrySet().stream().map(e -> e.getKey() + ":" + e.getValue())
-                .collect(Collectors.joining(","));
+        String names = ServiceSpec.format(config.services());
         return "tcpstack ready: " + host.describe() + " services=" + (names.isEmpty() ? "none" : names) + " control="
                 + (control == null ? "none" : control.path()) + " pid=" + ProcessHandle.current().pid();
     }

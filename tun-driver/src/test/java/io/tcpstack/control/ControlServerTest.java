@@ -52,7 +52,7 @@ class ControlServerTest {
 
     @Test
     void connsShowsTheConnectionLikeSsTanAndDetailsLikeSsTi() throws Exception {
-        try (TcpSocket s = f.peer.connect("198.18.0.2", 7, 40000, 2000); ControlFixture.Client c = f.client()) {
+        try (TcpSocket s = f.peer.connect("198.18.0.2", 7, 40000, 2000); RawControlClient c = f.client()) {
             f.awaitEstablished(40000);
             List<String> conns = c.ok("conns");
             assertThat(conns.get(0)).isEqualTo(SsFormat.HEADER);
@@ -68,7 +68,7 @@ class ControlServerTest {
 
     @Test
     void statsCountsWithNstatNamesDeltasPerUserAndJson() throws Exception {
-        try (ControlFixture.Client c = f.client()) {
+        try (RawControlClient c = f.client()) {
             c.ok("stats -d");
             try (TcpSocket s = f.peer.connect("198.18.0.2", 7, 40004, 2000)) {
                 f.awaitEstablished(40004);
@@ -89,7 +89,7 @@ class ControlServerTest {
 
     @Test
     void setChangesALiveKnobAndSaysWhatChanged() throws Exception {
-        try (ControlFixture.Client c = f.client()) {
+        try (RawControlClient c = f.client()) {
             assertThat(c.ok("get syn-resend")).containsExactly("syn-resend = timeout-min");
             assertThat(c.ok("set syn-resend rto-init")).containsExactly(
                     "syn-resend = rto-init (was timeout-min; applies to the next unacceptable ACK in SYN-SENT)");
@@ -112,7 +112,7 @@ class ControlServerTest {
 
     @Test
     void killResetsTheConnectionAndThePeerSeesTheReset() throws Exception {
-        try (TcpSocket s = f.peer.connect("198.18.0.2", 7, 40001, 2000); ControlFixture.Client c = f.client()) {
+        try (TcpSocket s = f.peer.connect("198.18.0.2", 7, 40001, 2000); RawControlClient c = f.client()) {
             f.awaitEstablished(40001);
             List<String> killed = c.ok("kill 198.18.0.1:40001");
             assertThat(killed).hasSize(2);
@@ -128,7 +128,7 @@ class ControlServerTest {
 
     @Test
     void traceStreamsTheFilteredConnectionsEventsUntilTraceStop() throws Exception {
-        try (ControlFixture.Client tracer = f.client(); ControlFixture.Client other = f.client()) {
+        try (RawControlClient tracer = f.client(); RawControlClient other = f.client()) {
             tracer.send("trace start :40002\n");
             assertThat(tracer.line()).isEqualTo("stream *:40002");
             try (TcpSocket unrelated = f.peer.connect("198.18.0.2", 7, 40003, 2000);
@@ -159,7 +159,7 @@ class ControlServerTest {
     @Test
     void pcapRecordsWhileRunningAndRefusesWhatItCannotDo() throws Exception {
         Path file = dir.resolve("run.pcap");
-        try (ControlFixture.Client c = f.client()) {
+        try (RawControlClient c = f.client()) {
             assertThat(c.ok("pcap start " + file)).containsExactly("recording to " + file);
             assertThat(c.request("pcap start " + file)).containsExactly("error " + file + " is being recorded already");
             try (TcpSocket s = f.peer.connect("198.18.0.2", 7, 0, 2000)) {
@@ -179,7 +179,7 @@ class ControlServerTest {
 
     @Test
     void connectRelaysBytesBothWaysAndTheClientsEndIsAFin() throws Exception {
-        try (ControlFixture.Client c = f.client()) {
+        try (RawControlClient c = f.client()) {
             c.send("connect 198.18.0.1 7 41000 2000\nhello");
             String status = c.line();
             assertThat(status).matches("relay 198\\.18\\.0\\.2:41000 198\\.18\\.0\\.1:7 connected in [0-9.]+ ms");
@@ -192,7 +192,7 @@ class ControlServerTest {
 
     @Test
     void connectToAClosedPortIsAnErrorReply() throws Exception {
-        try (ControlFixture.Client c = f.client()) {
+        try (RawControlClient c = f.client()) {
             assertThat(c.request("connect 198.18.0.1 5999")).containsExactly(
                     "error connect to 198.18.0.1:5999: connection refused");
             assertThat(c.request("connect 198.18.0.1 0").get(0)).isEqualTo("error PORT must be 1..65535, got '0'");
@@ -202,7 +202,7 @@ class ControlServerTest {
 
     @Test
     void listenAcceptsOnePeerAndRelaysIt() throws Exception {
-        try (ControlFixture.Client c = f.client()) {
+        try (RawControlClient c = f.client()) {
             c.send("listen 8080 5000\n");
             assertThat(c.line()).isEqualTo("listening 198.18.0.2:8080");
             try (TcpSocket s = f.peer.connect("198.18.0.2", 8080, 42000, 2000)) {
@@ -214,7 +214,7 @@ class ControlServerTest {
                 assertThat(new String(got, StandardCharsets.US_ASCII)).isEqualTo("pong");
             }
         }
-        try (ControlFixture.Client c = f.client()) {
+        try (RawControlClient c = f.client()) {
             c.send("listen 8081 5000\n");
             assertThat(c.line()).isEqualTo("listening 198.18.0.2:8081");
         }
@@ -240,12 +240,12 @@ class ControlServerTest {
                 garbage[i] = 0;
             }
         }
-        try (ControlFixture.Client c = f.client()) {
+        try (RawControlClient c = f.client()) {
             c.write(garbage);
             assertThat(c.line()).isIn("error request is not UTF-8 text", "error request contains control characters");
             assertThat(c.line()).isNull();
         }
-        try (ControlFixture.Client c = f.client()) {
+        try (RawControlClient c = f.client()) {
             assertThat(c.request("frobnicate now")).containsExactly("error unknown command 'frobnicate' (help lists the commands)");
             assertThat(c.ok("help")).hasSize(ControlCommands.HELP.size());
         }
@@ -253,7 +253,7 @@ class ControlServerTest {
 
     @Test
     void aMebibyteLineIsRefusedWithoutReadingItAll() throws Exception {
-        try (ControlFixture.Client c = f.client()) {
+        try (RawControlClient c = f.client()) {
             byte[] line = new byte[1 << 20];
             java.util.Arrays.fill(line, (byte) 'a');
             Thread writer = new Thread(() -> {
@@ -267,25 +267,25 @@ class ControlServerTest {
             assertThat(c.line()).isEqualTo("error request longer than 4096 bytes");
             writer.join(5000);
         }
-        try (ControlFixture.Client c = f.client()) {
+        try (RawControlClient c = f.client()) {
             assertThat(c.ok("status")).hasSize(4);
         }
     }
 
     @Test
     void halfOpenAndSilentClientsNeitherStallOthersNorStayForever() throws Exception {
-        List<ControlFixture.Client> silent = new ArrayList<>();
+        List<RawControlClient> silent = new ArrayList<>();
         for (int i = 0; i < 50; i++) {
-            ControlFixture.Client c = f.client();
+            RawControlClient c = f.client();
             c.send(i % 2 == 0 ? "sta" : ""); // half a request, or nothing
             silent.add(c);
         }
         long t0 = System.nanoTime();
-        try (ControlFixture.Client c = f.client()) {
+        try (RawControlClient c = f.client()) {
             assertThat(c.ok("status")).hasSize(4);
         }
         assertThat((System.nanoTime() - t0) / 1_000_000).as("ms to serve a client beside 50 silent ones").isLessThan(1000);
-        for (ControlFixture.Client c : silent) {
+        for (RawControlClient c : silent) {
             assertThat(c.line()).as("closed after the control timeout (2 s)").isNull();
             c.close();
         }
@@ -293,7 +293,7 @@ class ControlServerTest {
 
     @Test
     void aClientThatDoesNotReadItsRepliesHoldsOnlyItself() throws Exception {
-        try (ControlFixture.Client slow = f.client()) {
+        try (RawControlClient slow = f.client()) {
             StringBuilder requests = new StringBuilder();
             for (int i = 0; i < 20_000; i++) {
                 requests.append("help\n");
@@ -309,7 +309,7 @@ class ControlServerTest {
             writer.start();
             Thread.sleep(300);
             long t0 = System.nanoTime();
-            try (ControlFixture.Client c = f.client()) {
+            try (RawControlClient c = f.client()) {
                 assertThat(c.ok("status")).hasSize(4);
             }
             assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(1000);
@@ -326,7 +326,7 @@ class ControlServerTest {
             long t0 = System.nanoTime();
             for (int i = 0; i < 100; i++) {
                 replies.add(pool.submit(() -> {
-                    try (ControlFixture.Client c = f.client()) {
+                    try (RawControlClient c = f.client()) {
                         return c.ok(List.of("stats", "conns", "status", "get fin-timeout").get((int) (Thread.currentThread().getId() % 4)));
                     }
                 }));
@@ -342,25 +342,25 @@ class ControlServerTest {
 
     @Test
     void pastTheClientLimitNewClientsAreToldAndTheDaemonRecovers() throws Exception {
-        List<ControlFixture.Client> held = new ArrayList<>();
+        List<RawControlClient> held = new ArrayList<>();
         try {
             for (int i = 0; i < ControlServer.MAX_CLIENTS; i++) {
-                ControlFixture.Client c = f.client();
+                RawControlClient c = f.client();
                 c.ok("status"); // served: holds a slot
                 held.add(c);
             }
-            try (ControlFixture.Client extra = f.client()) {
+            try (RawControlClient extra = f.client()) {
                 assertThat(extra.line()).isEqualTo("error busy: " + ControlServer.MAX_CLIENTS + " clients are connected already");
             }
         } finally {
-            for (ControlFixture.Client c : held) {
+            for (RawControlClient c : held) {
                 c.close();
             }
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         List<String> reply;
         do {
-            try (ControlFixture.Client c = f.client()) {
+            try (RawControlClient c = f.client()) {
                 reply = c.request("status");
             }
         } while (!reply.get(0).startsWith("ok") && System.nanoTime() < deadline);
