@@ -66,9 +66,21 @@ final class ControlClient implements AutoCloseable {
         }
     }
 
+    /**
+     * Sends one request line. If the daemon closed the connection first (it refuses a client
+     * with one error line and closes), that error is what the caller gets.
+     */
     void send(String line) throws IOException {
         byte[] bytes = (line + "\n").getBytes(StandardCharsets.UTF_8);
-        write(bytes, bytes.length);
+        try {
+            write(bytes, bytes.length);
+        } catch (IOException e) {
+            String refusal = readLine();
+            if (refusal != null && refusal.startsWith("error ")) {
+                throw new ErrorReply(refusal.substring("error ".length()));
+            }
+            throw e;
+        }
     }
 
     /** The next line from the daemon, or null at end of stream. */
