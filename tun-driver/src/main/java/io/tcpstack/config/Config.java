@@ -79,10 +79,14 @@ public record Config(List<Knob> knobs, Path file, KnobValues flags, KnobValues v
         return c == null ? null : Path.of(c.replace(HostKnobs.DEV_PLACEHOLDER, device()));
     }
 
-    /** The control socket's group id. */
+    /** The control socket's group id; IllegalArgumentException naming the knob if the group does not exist. */
     public int controlGid() {
         String g = value(HostKnobs.CONTROL_GROUP);
-        return g.equals("-") ? Groups.ownGid() : Groups.gid(g);
+        try {
+            return g.equals("-") ? Groups.ownGid() : Groups.gid(g);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(HostKnobs.CONTROL_GROUP.name() + ": " + e.getMessage(), e);
+        }
     }
 
     public long controlTimeoutMs() {

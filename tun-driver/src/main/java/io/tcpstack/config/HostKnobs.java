@@ -27,6 +27,7 @@ public final class HostKnobs {
     public static final String DEV_PLACEHOLDER = "<dev>";
     /** Linux IFNAMSIZ is 16 with the terminating NUL. */
     private static final Pattern IFNAME = Pattern.compile("[A-Za-z0-9_.-]{1,15}");
+    private static final Pattern GROUP = Pattern.compile("-|[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.-]{0,31}");
     private static final String NONE = "none";
 
     public static final Knob DEV = Knob.host("dev", KnobType.of("NAME",
@@ -52,7 +53,7 @@ public final class HostKnobs {
             "control socket for tcpstack ctl and tcpstack nc (" + DEV_PLACEHOLDER + " is the device)");
     public static final Knob CONTROL_GROUP = Knob.host("control-group", KnobType.of("GROUP",
             "a group name or number, or - for the daemon's own group", HostKnobs::group, s -> s), "-",
-            "group whose members may use the control socket (besides root)");
+            "group whose members may use the control socket (besides root); looked up at start");
     public static final Knob CONTROL_TIMEOUT = Knob.host("control-timeout", KnobType.duration(SECONDS, 100, 3_600_000),
             "30s", "a control client must send a request, and read a reply, within this time");
     public static final Knob PCAP_DIR = Knob.host("pcap-dir", KnobType.of("DIR", "an absolute path",
@@ -127,9 +128,11 @@ public final class HostKnobs {
         throw new IllegalArgumentException("must be an absolute path, got '" + s + "'");
     }
 
+    /** A group's spelling (useradd's rules, or a number); whether it exists is checked at start. */
     private static String group(String s) {
-        if (!s.equals("-")) {
-            Groups.gid(s);
+        if (!GROUP.matcher(s).matches()) {
+            throw new IllegalArgumentException("must be a group name or number, or - for the daemon's own group, got '"
+                    + s + "'");
         }
         return s;
     }

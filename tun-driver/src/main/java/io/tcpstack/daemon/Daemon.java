@@ -67,6 +67,10 @@ public final class Daemon implements AutoCloseable {
     }
 
     public static Daemon start(Config config) throws IOException {
+        Path path = config.controlPath();
+        // the group is looked up before the device is touched: a typo costs nothing
+        PeerPolicy policy = path == null ? null
+                : new PeerPolicy(config.controlGid(), Groups.ownUid(), Groups::supplementary);
         TunHost host = TunHost.open(config.stackOptions());
         Services services = null;
         try {
@@ -76,10 +80,8 @@ public final class Daemon implements AutoCloseable {
                 traces.add(new ConnectionLog());
             }
             ControlCommands commands = new ControlCommands(host.stack(), host.pcap(), host::describe, config, traces);
-            Path path = config.controlPath();
             ControlServer control = path == null ? null
-                    : ControlServer.start(path, new PeerPolicy(config.controlGid(), Groups.ownUid(), Groups::supplementary),
-                            config.controlTimeoutMs(), commands);
+                    : ControlServer.start(path, policy, config.controlTimeoutMs(), commands);
             return new Daemon(host, services, traces, commands, control, config);
         } catch (IOException | RuntimeException e) {
             if (services != null) {

@@ -23,7 +23,8 @@ public class HostKnobsTest {
             Map.entry("log-level", new String[] {"verbose", "must be one of error, warn, info, debug, trace, got 'verbose'"}),
             Map.entry("services", new String[] {"ftp:21", "unknown service 'ftp' (echo, discard, http)"}),
             Map.entry("control", new String[] {"ctl.sock", "must be an absolute path, got 'ctl.sock'"}),
-            Map.entry("control-group", new String[] {"no-such-group-here", "no group named 'no-such-group-here'"}),
+            Map.entry("control-group", new String[] {"staff!", "must be a group name or number, or - for the daemon's own"
+                    + " group, got 'staff!'"}),
             Map.entry("control-timeout", new String[] {"10ms", "must be a duration 100ms..3600s"}),
             Map.entry("pcap-dir", new String[] {"pcaps", "must be an absolute path, got 'pcaps'"}),
             Map.entry("drain-timeout", new String[] {"11m", "must be a duration 0s..600s"}),
@@ -71,5 +72,16 @@ public class HostKnobsTest {
         Config config = new Config(HostKnobs.forDaemon(), null, flags, flags);
         assertThat(config.controlPath()).hasToString("/run/tcpstack/tun7.sock");
         assertThat(config.controlGid()).isEqualTo(Groups.ownGid());
+    }
+
+    @Test
+    void aControlGroupThatDoesNotExistIsReportedWhenItIsLookedUp() {
+        KnobValues flags = new KnobValues();
+        flags.put(HostKnobs.CONTROL_GROUP, "no-such-group-here", "--control-group");
+        Config config = new Config(HostKnobs.forDaemon(), null, flags, flags);
+        org.assertj.core.api.Assertions.assertThatThrownBy(config::controlGid).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("control-group: no group named 'no-such-group-here' on this system");
+        flags.put(HostKnobs.CONTROL_GROUP, "4242", "--control-group");
+        assertThat(new Config(HostKnobs.forDaemon(), null, flags, flags).controlGid()).isEqualTo(4242);
     }
 }
