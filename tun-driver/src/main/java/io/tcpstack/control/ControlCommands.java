@@ -12,6 +12,7 @@ import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.tcp.ConnectionInfo;
 import io.tcpstack.tcp.TcpState;
 import io.tcpstack.trace.TraceEvent;
+import io.tcpstack.wire.Ipv4Address;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -287,6 +288,8 @@ public final class ControlCommands {
                 }
                 if (e != null) {
                     c.line(e.toString());
+                } else if (c.clientGone()) {
+                    return; // the client left while nothing happened: stop tracing for it
                 }
             }
             c.line("end " + stream.endReason());
@@ -386,7 +389,8 @@ public final class ControlCommands {
         if (killed.isEmpty()) {
             throw new IllegalArgumentException("no connection matches " + filter);
         }
-        killed.forEach(c -> log.info("control: {} killed {}", peer, c.ssLine()));
+        killed.forEach(c -> log.info("control: {} killed {} {}:{} {}:{}", peer, c.state().ssName(),
+                Ipv4Address.format(c.localAddress()), c.localPort(), Ipv4Address.format(c.remoteAddress()), c.remotePort()));
         return SsFormat.lines(killed, false);
     }
 
@@ -407,7 +411,7 @@ public final class ControlCommands {
         int port = number(args.get(1), "PORT", 1, 65535);
         int localPort = args.size() > 2 ? number(args.get(2), "LOCALPORT", 0, 65535) : 0;
         int timeout = args.size() > 3 ? number(args.get(3), "TIMEOUT_MS", 0, Integer.MAX_VALUE) : 0;
-        io.tcpstack.wire.Ipv4Address.parse(args.get(0));
+        Ipv4Address.parse(args.get(0));
         return relays.connect(c, args.get(0), port, localPort, timeout);
     }
 

@@ -1,5 +1,6 @@
 package io.tcpstack.control;
 
+import io.tcpstack.tun.LibC;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
@@ -8,6 +9,9 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+import jnr.ffi.Runtime;
 import jnr.unixsocket.UnixSocketChannel;
 import jnr.unixsocket.UnixSocketOptions;
 
@@ -18,6 +22,12 @@ import jnr.unixsocket.UnixSocketOptions;
  * own thread, and only for that long.
  */
 final class ControlConnection implements AutoCloseable {
+    private static final Runtime RUNTIME = Runtime.getRuntime(LibC.INSTANCE);
+    /** poll(2) events: the peer shut down its writing side; hang-up; error. */
+    private static final short POLLRDHUP = 0x2000;
+    private static final short POLLHUP = 0x10;
+    private static final short POLLERR = 0x8;
+
     /** Longest request line, newline excluded. */
     static final int MAX_REQUEST = 4096;
 
@@ -134,6 +144,19 @@ final class ControlConnection implements AutoCloseable {
     /** Raw read for relays: bytes read, -1 at end of stream (0 only if a timeout is set and expired). */
     int read(ByteBuffer buffer) throws IOException {
         return channel.read(buffer);
+    }
+
+    /**
+     * True when the client has closed or shut down its side (poll(2) reports POLLRDHUP or
+     * POLLHUP), without reading anything: how a trace stream notices a client that left while no
+     * event came.
+     */
+    boolean clientGone() {
+        Pointer pollfd = Memory.allocateDirect(RUNTIME, 8, true);
+        pollfd.putInt(0, channel.getFD());
+        pollfd.putShort(4, (short) (POLLRDHUP | LibC.POLLIN));
+        int n = LibC.INSTANCE.poll(pollfd, 1, 0);
+        return n < 0 || (n > 0 && (pollfd.getShort(6) & (POLLRDHUP | POLLHUP | POLLERR)) != 0);
     }
 
     /** Half-close: the client reads end of stream, and may still send. */

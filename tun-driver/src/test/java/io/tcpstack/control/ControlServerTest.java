@@ -157,6 +157,22 @@ class ControlServerTest {
     }
 
     @Test
+    void aTraceClientThatLeavesWhileNothingHappensStopsItsTrace() throws Exception {
+        try (RawControlClient tracer = f.client(); RawControlClient other = f.client()) {
+            tracer.send("trace start\n");
+            assertThat(tracer.line()).isEqualTo("stream all");
+            assertThat(f.stack.tracer().enabled()).isTrue();
+            tracer.close();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (f.stack.tracer().enabled() && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThat(f.stack.tracer().enabled()).as("no listener left: tracing costs nothing again").isFalse();
+            assertThat(other.ok("status").get(3)).startsWith("trace streams 0 ");
+        }
+    }
+
+    @Test
     void pcapRecordsWhileRunningAndRefusesWhatItCannotDo() throws Exception {
         Path file = dir.resolve("run.pcap");
         try (RawControlClient c = f.client()) {
@@ -187,7 +203,11 @@ class ControlServerTest {
             c.channel.shutdownOutput();
             assertThat(c.line()).as("the peer's echo service closes after our FIN: end of stream").isNull();
         }
-        assertThat(f.commands.relayCount()).isZero();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (f.commands.relayCount() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(f.commands.relayCount()).as("the relay is gone once both sides closed").isZero();
     }
 
     @Test
