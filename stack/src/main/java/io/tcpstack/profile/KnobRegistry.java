@@ -16,11 +16,13 @@ import java.util.Optional;
 public final class KnobRegistry {
     private static final String NEW_CONNECTIONS = "connections opened from now on";
 
-    /** The knobs in the order help texts list them; {@code profile} first, since it sets others. */
-    public static final List<Knob> LIVE = List.of(
-            Knob.live("profile", null, KnobType.choice(Profile::knobValue, Profile.values()),
-                    "behaviour profile; sets syn-resend, affinity, tw-recycle and ts-offset (BEHAVIOURS.md 8)",
-                    "each knob it sets, as that knob says", s -> s.profile, (s, p) -> p.applyTo(s)),
+    /** The behaviour profile: setting it sets several other knobs, so it is applied before them. */
+    public static final Knob PROFILE = Knob.live("profile", null, KnobType.choice(Profile::knobValue, Profile.values()),
+            "behaviour profile; sets syn-resend, affinity, tw-recycle and ts-offset (BEHAVIOURS.md 8)",
+            "each knob it sets, as that knob says", s -> s.profile, (s, p) -> p.applyTo(s));
+
+    /** The knobs in the order help texts list them; {@link #PROFILE} first, since it sets others. */
+    public static final List<Knob> LIVE = List.of(PROFILE,
             Knob.live("affinity", null, KnobType.choice(Affinity::knobValue, Affinity.values()),
                     "inbound flow affinity: none lets two workers process one connection at once (the FIN/ACK race),"
                             + " flow keeps a connection on one worker",

@@ -51,10 +51,9 @@ public final class KnobValues {
     /** Fresh settings with these values: the profile first, then every other live knob given. */
     public TcpSettings settings() {
         TcpSettings settings = new TcpSettings();
-        Knob profile = KnobRegistry.LIVE.get(0);
-        get(profile).ifPresent(p -> profile.set(settings, p));
+        get(KnobRegistry.PROFILE).ifPresent(p -> KnobRegistry.PROFILE.set(settings, p));
         values.forEach((knob, value) -> {
-            if (knob.isLive() && knob != profile) {
+            if (knob.isLive() && knob != KnobRegistry.PROFILE) {
                 knob.set(settings, value);
             }
         });

@@ -75,7 +75,14 @@ final class Relays {
         try {
             socket = server.accept();
         } catch (IOException e) {
+            // no peer in time, or the client left (it closed the listener)
             relay.socket.completeExceptionally(e);
+            open.remove(relay);
+            try {
+                client.error("listen on port " + port + ": " + e.getMessage());
+            } catch (IOException gone) {
+                log.debug("relay: the client of listen {} left: {}", port, gone.toString());
+            }
             client.close();
             return true;
         } finally {

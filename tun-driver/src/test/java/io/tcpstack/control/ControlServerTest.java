@@ -235,6 +235,11 @@ class ControlServerTest {
             }
         }
         try (RawControlClient c = f.client()) {
+            c.send("listen 8082 300\n");
+            assertThat(c.line()).isEqualTo("listening 198.18.0.2:8082");
+            assertThat(c.line()).isEqualTo("error listen on port 8082: accept timed out after 300 ms");
+        }
+        try (RawControlClient c = f.client()) {
             c.send("listen 8081 5000\n");
             assertThat(c.line()).isEqualTo("listening 198.18.0.2:8081");
         }
@@ -246,6 +251,7 @@ class ControlServerTest {
         try (TcpServerSocket again = f.stack.listen(8081, 1)) {
             assertThat(again.port()).isEqualTo(8081);
         }
+        assertThat(f.commands.relayCount()).as("no relay left behind by listens that found no peer").isZero();
     }
 
     // ---- robustness
