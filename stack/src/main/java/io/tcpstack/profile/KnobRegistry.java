@@ -17,17 +17,18 @@ public final class KnobRegistry {
     private static final String NEW_CONNECTIONS = "connections opened from now on";
 
     /** The behaviour profile: setting it sets several other knobs, so it is applied before them. */
-    public static final Knob PROFILE = Knob.live("profile", null, KnobType.choice(Profile::knobValue, Profile.values()),
+    public static final Knob PROFILE = Knob.live("profile", null,
+            KnobType.choice(Profile::knobValue, List.of(Profile.values())),
             "behaviour profile; sets syn-resend, affinity, tw-recycle and ts-offset (BEHAVIOURS.md 8)",
             "each knob it sets, as that knob says", s -> s.profile, (s, p) -> p.applyTo(s));
 
     /** The knobs in the order help texts list them; {@link #PROFILE} first, since it sets others. */
     public static final List<Knob> LIVE = List.of(PROFILE,
-            Knob.live("affinity", null, KnobType.choice(Affinity::knobValue, Affinity.values()),
+            Knob.live("affinity", null, KnobType.choice(Affinity::knobValue, List.of(Affinity.values())),
                     "inbound flow affinity: none lets two workers process one connection at once (the FIN/ACK race),"
                             + " flow keeps a connection on one worker",
                     "the next inbound packet", s -> s.affinity, (s, a) -> s.affinity = a),
-            Knob.live("syn-resend", null, KnobType.choice(SynResend::knobValue, SynResend.values()),
+            Knob.live("syn-resend", null, KnobType.choice(SynResend::knobValue, List.of(SynResend.values())),
                     "SYN resend after an unacceptable ACK in SYN-SENT: rto-init (Linux <= 5.5) or timeout-min"
                             + " (Linux >= 5.6, commit 9603d47bad46)",
                     "the next unacceptable ACK in SYN-SENT", s -> s.synResend, (s, v) -> s.synResend = v),
@@ -79,7 +80,7 @@ public final class KnobRegistry {
                     "the next retransmission timeout", s -> s.retries2, (s, v) -> s.retries2 = v),
             Knob.live("timestamps", "tcp_timestamps", KnobType.flag(), "offer TCP timestamps (RFC 7323)",
                     NEW_CONNECTIONS, s -> s.timestamps, (s, v) -> s.timestamps = v),
-            Knob.live("ts-offset", null, KnobType.choice(KnobRegistry::spell, TsOffsetMode.values()),
+            Knob.live("ts-offset", null, KnobType.choice(KnobRegistry::spell, List.of(TsOffsetMode.values())),
                     "timestamp clock offset: per-connection (Linux >= 4.10), per-host, none (Linux < 4.10)",
                     NEW_CONNECTIONS, s -> s.tsOffsetMode, (s, v) -> s.tsOffsetMode = v),
             Knob.live("sack", "tcp_sack", KnobType.flag(), "offer selective acknowledgements (RFC 2018)",

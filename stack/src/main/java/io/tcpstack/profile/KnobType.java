@@ -1,6 +1,6 @@
 package io.tcpstack.profile;
 
-import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -177,11 +177,11 @@ public abstract class KnobType<T> {
     }
 
     /** One of {@code values}, each spelled by {@code name}. */
-    @SafeVarargs
-    public static <E> KnobType<E> choice(Function<E, String> name, E... values) {
-        String names = Arrays.stream(values).map(name).collect(Collectors.joining(", "));
-        String allowed = values.length == 2 ? name.apply(values[0]) + " or " + name.apply(values[1]) : "one of " + names;
-        String label = Arrays.stream(values).map(name).collect(Collectors.joining("|"));
+    public static <E> KnobType<E> choice(Function<E, String> name, List<E> values) {
+        String names = values.stream().map(name).collect(Collectors.joining(", "));
+        String allowed = values.size() == 2 ? name.apply(values.get(0)) + " or " + name.apply(values.get(1))
+                : "one of " + names;
+        String label = values.stream().map(name).collect(Collectors.joining("|"));
         return new KnobType<>(label, allowed) {
             @Override
             public E parse(String text) {

@@ -149,7 +149,8 @@ final class CtlCommand {
             return switch (action) {
                 case "list" -> "pcap";
                 case "start", "stop" -> "pcap " + action + f;
-                default -> throw new IllegalArgumentException("pcap takes start FILE, stop [FILE] or list, got '" + action + "'");
+                default -> throw new IllegalArgumentException("pcap takes start FILE, stop [FILE] or list, got '"
+                        + action + "'");
             };
         }
     }

@@ -43,7 +43,7 @@ public final class HostKnobs {
             "in|out:FLAGS[/N] like out:RA/10, or none", HostKnobs::faultOrNone, s -> s), NONE,
             "drop segments: in|out:FLAGS[/N], e.g. out:RA/10 drops every 10th RST/ACK sent");
     public static final Knob LOG_LEVEL = Knob.host("log-level",
-            KnobType.choice(s -> s, "error", "warn", "info", "debug", "trace"), "info",
+            KnobType.choice(s -> s, List.of("error", "warn", "info", "debug", "trace")), "info",
             "log level; debug logs one line per connection state change");
     public static final Knob SERVICES = Knob.host("services", KnobType.of("NAME:PORT,...|none",
             "NAME:PORT,... of echo, discard and http, or none", HostKnobs::services, s -> s),
