@@ -6,6 +6,7 @@ import io.tcpstack.config.HostKnobs;
 import io.tcpstack.daemon.TraceHub;
 import io.tcpstack.daemon.TunHost;
 import io.tcpstack.link.PcapLink;
+import io.tcpstack.link.PcapWriter;
 import io.tcpstack.profile.Knob;
 import io.tcpstack.profile.KnobRegistry;
 import io.tcpstack.profile.TcpSettings;
@@ -17,6 +18,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -312,10 +314,20 @@ public final class ControlCommands {
                     return lines;
                 }
                 case "start" -> {
-                    Path file = pcapPath(peer, only(args.subList(1, args.size()), "FILE"));
-                    recorder.start(file.toString(), TunHost.createPcap(file));
-                    log.info("control: {} started recording packets to {}", peer, file);
-                    return List.of("recording to " + file);
+                    Path file = Path.of(only(args.subList(1, args.size()), "FILE"));
+                    String name = file.normalize().toString();
+                    if (recorder.recordings().containsKey(name)) {
+                        throw new IllegalArgumentException(name + " is being recorded already");
+                    }
+                    PcapWriter writer = openPcap(peer, file);
+                    try {
+                        recorder.start(name, writer);
+                    } catch (IllegalStateException e) {
+                        writer.close(); // started by another client in the meantime
+                        throw e;
+                    }
+                    log.info("control: {} started recording packets to {}", peer, name);
+                    return List.of("recording to " + name);
                 }
                 case "stop" -> {
                     List<String> files = args.size() > 1 ? List.of(only(args.subList(1, args.size()), "FILE"))
@@ -341,17 +353,17 @@ public final class ControlCommands {
     }
 
     /**
-     * Where a peer may record: root anywhere; others only a new file in the pcap directory
-     * (the daemon writes as root, so it never writes where the asker could not).
+     * The pcap file a peer asked for. Root may name any absolute path. The daemon writes as root,
+     * so for anyone else it only creates a new file (never following a link) in the pcap
+     * directory, and gives it to the asker.
      */
-    private Path pcapPath(Peer peer, String name) throws IOException {
-        Path file = Path.of(name);
-        if (!file.isAbsolute()) {
-            throw new IllegalArgumentException("pcap FILE must be an absolute path, got '" + name + "'");
+    private PcapWriter openPcap(Peer peer, Path requested) throws IOException {
+        if (!requested.isAbsolute()) {
+            throw new IllegalArgumentException("pcap FILE must be an absolute path, got '" + requested + "'");
         }
-        file = file.normalize();
+        Path file = requested.normalize();
         if (peer.isRoot()) {
-            return file;
+            return TunHost.createPcap(file);
         }
         Path dir = config.pcapDir();
         if (!dir.equals(file.getParent())) {
@@ -361,13 +373,12 @@ public final class ControlCommands {
         if (!Files.isDirectory(dir)) {
             Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
         }
-        if (Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
-            throw new IllegalArgumentException(file + " exists already; pick a new name");
-        }
-        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-r-----")));
+        PcapWriter writer = TunHost.createPcap(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                LinkOption.NOFOLLOW_LINKS);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r-----"));
         Files.setAttribute(file, "unix:uid", peer.uid(), LinkOption.NOFOLLOW_LINKS);
         Files.setAttribute(file, "unix:gid", peer.gid(), LinkOption.NOFOLLOW_LINKS);
-        return file;
+        return writer;
     }
 
     // ---- kill

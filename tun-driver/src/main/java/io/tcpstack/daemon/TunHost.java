@@ -12,6 +12,7 @@ import io.tcpstack.trace.Tracer;
 import io.tcpstack.tun.TunDevice;
 import io.tcpstack.wire.Ipv4Address;
 import java.io.IOException;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,10 +66,10 @@ public final class TunHost implements AutoCloseable {
         }
     }
 
-    /** A new pcap file; the IOException says which file and why, in words. */
-    public static PcapWriter createPcap(Path file) throws IOException {
+    /** A pcap file opened with {@code options}; the IOException says which file and why, in words. */
+    public static PcapWriter createPcap(Path file, OpenOption... options) throws IOException {
         try {
-            return PcapWriter.create(file);
+            return PcapWriter.create(file, options);
         } catch (IOException e) {
             String why = e instanceof java.nio.file.NoSuchFileException ? "no such directory"
                     : e instanceof java.nio.file.AccessDeniedException ? "permission denied"

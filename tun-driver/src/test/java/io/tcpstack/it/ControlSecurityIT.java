@@ -34,7 +34,7 @@ class ControlSecurityIT {
     private DaemonProcess start(Netns ns) throws Exception {
         // the temporary directory is 0700: let other users reach the socket, so its own mode decides
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-        return DaemonProcess.start(ns, dir, "--control-group", GROUP);
+        return DaemonProcess.start(ns, dir, "--control-group", GROUP, "--pcap-dir", dir.resolve("pcaps").toString());
     }
 
     @Test
@@ -69,11 +69,20 @@ class ControlSecurityIT {
             assertThat(daemon.ctl("get", "fin-timeout").ok().out()).as("the refused set changed nothing")
                     .isEqualTo("fin-timeout = 20s\n");
 
-            Netns.Result pcap = daemon.ctlAs(List.of("--reuid=65534", "--regid=" + GROUP, "--clear-groups"), "pcap",
-                    "start", "/etc/tcpstack-test.pcap");
-            assertThat(pcap.exit()).isEqualTo(1);
-            assertThat(pcap.err()).contains("users other than root may record only to files in /var/tmp/tcpstack");
+            // the daemon writes pcap files as root: a member of the group only gets new files in pcap-dir
+            List<String> member = List.of("--reuid=65534", "--regid=" + GROUP, "--clear-groups");
+            Netns.Result outside = daemon.ctlAs(member, "pcap", "start", "/etc/tcpstack-test.pcap");
+            assertThat(outside.exit()).isEqualTo(1);
+            assertThat(outside.err()).contains("users other than root may record only to files in " + dir.resolve("pcaps"));
             assertThat(Files.exists(Path.of("/etc/tcpstack-test.pcap"))).isFalse();
+            Path mine = dir.resolve("pcaps/mine.pcap");
+            assertThat(daemon.ctlAs(member, "pcap", "start", mine.toString()).ok().out()).isEqualTo("recording to " + mine + "\n");
+            assertThat(daemon.ctlAs(member, "pcap", "stop", mine.toString()).ok().out()).startsWith("stopped " + mine);
+            assertThat(Files.getAttribute(mine, "unix:uid")).as("the file is the asker's").isEqualTo(65534);
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(mine))).isEqualTo("rw-r-----");
+            Netns.Result again = daemon.ctlAs(member, "pcap", "start", mine.toString());
+            assertThat(again.err().strip()).isEqualTo("tcpstack ctl pcap: cannot create pcap file " + mine
+                    + ": it exists already");
         }
     }
 
