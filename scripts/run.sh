@@ -5,6 +5,8 @@
 #   sudo scripts/run.sh --netns NAME     inside a fresh network namespace NAME (removed on exit)
 #   sudo scripts/run.sh [--netns NAME] [daemon options]   e.g. --queues 4 --pcap /tmp/t.pcap
 #
+# The control socket is /run/tcpstack/DEV.sock (/run/tcpstack/NAME-DEV.sock with --netns);
+# scripts/tcpstack ctl and scripts/tcpstack nc talk to the daemon through it.
 # Address plan: the kernel side of tun0 is 198.18.0.1/24, the stack is 198.18.0.2.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -12,12 +14,14 @@ KERNEL_ADDR=198.18.0.1
 STACK_ADDR=198.18.0.2
 DEV=tun0
 NETNS=""
+CONTROL=""
 ARGS=()
 while [[ $# -gt 0 ]]; do
     case $1 in
         --netns) NETNS=${2:?--netns needs a name}; shift 2 ;;
         --dev) DEV=${2:?--dev needs a name}; shift 2 ;;
-        -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --control) CONTROL=${2:?--control needs a path}; shift 2 ;;
+        -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) ARGS+=("$1"); shift ;;
     esac
 done
@@ -65,16 +69,27 @@ fi
 
 IN=""
 [[ -n $NETNS ]] && IN="ip netns exec $NETNS "
+# one control socket per daemon: in a namespace, its name says which
+[[ -z $CONTROL ]] && CONTROL="/run/tcpstack/${NETNS:+$NETNS-}$DEV.sock"
+CTL="sudo scripts/tcpstack ctl"
+NC="sudo scripts/tcpstack nc"
+[[ $CONTROL != "/run/tcpstack/$DEV.sock" || $DEV != tun0 ]] && CTL_OPT=" --control $CONTROL" || CTL_OPT=""
 cat <<TRY
 tcpstack on $DEV${NETNS:+ in netns $NETNS}: kernel $KERNEL_ADDR, stack $STACK_ADDR. Try, from another terminal:
   ${IN}ping -c 3 $STACK_ADDR
   ${IN}curl http://$STACK_ADDR/
   ${IN}curl -s http://$STACK_ADDR/bytes/1000000 | sha256sum
   echo hello | ${IN}nc -N $STACK_ADDR 7
-Stop with Ctrl-C.
+Observe and steer it (tcpstack ctl --help, tcpstack nc --help):
+  $CTL conns$CTL_OPT
+  $CTL stats$CTL_OPT
+  $CTL trace start --filter :80$CTL_OPT
+  $CTL set syn-resend rto-init$CTL_OPT
+  echo hi | $NC 198.18.0.1 8080$CTL_OPT   (to a kernel server: ${IN}nc -l 198.18.0.1 8080)
+Stop with Ctrl-C (open connections get a FIN, then the daemon exits).
 TRY
 
-"${NSEXEC[@]}" "$ROOT/scripts/tcpstack" daemon --dev "$DEV" --addr "$STACK_ADDR" "${ARGS[@]}" &
+"${NSEXEC[@]}" "$ROOT/scripts/tcpstack" daemon --dev "$DEV" --addr "$STACK_ADDR" --control "$CONTROL" "${ARGS[@]}" &
 DAEMON=$!
 trap 'kill -TERM "$DAEMON" 2>/dev/null || true' INT TERM
 status=0

@@ -5,7 +5,6 @@ import io.tcpstack.api.TcpSocket;
 import io.tcpstack.api.TcpStack;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -32,41 +31,6 @@ public final class Services implements AutoCloseable {
         return t;
     });
     private volatile boolean closed;
-
-    /**
-     * Parses "name:port,name:port" (names: echo, discard, http). Throws IllegalArgumentException
-     * with a message naming what is wrong.
-     */
-    public static Map<String, Integer> parse(String spec) {
-        Map<String, Integer> result = new LinkedHashMap<>();
-        if (spec == null || spec.isBlank()) {
-            return result;
-        }
-        for (String item : spec.split(",")) {
-            String[] parts = item.trim().split(":");
-            if (parts.length != 2) {
-                throw new IllegalArgumentException("service '" + item + "' must be NAME:PORT (echo, discard, http)");
-            }
-            String name = parts[0].trim();
-            if (!name.equals("echo") && !name.equals("discard") && !name.equals("http")) {
-                throw new IllegalArgumentException("unknown service '" + name + "' (echo, discard, http)");
-            }
-            int port;
-            try {
-                port = Integer.parseInt(parts[1].trim());
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("service port '" + parts[1] + "' is not a number");
-            }
-            if (port < 1 || port > 65535) {
-                throw new IllegalArgumentException("service port " + port + " must be 1..65535");
-            }
-            if (result.containsValue(port)) {
-                throw new IllegalArgumentException("port " + port + " is given to two services");
-            }
-            result.put(name, port);
-        }
-        return result;
-    }
 
     static Service create(String name) {
         return switch (name) {

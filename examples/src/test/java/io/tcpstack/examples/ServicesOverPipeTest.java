@@ -43,7 +43,7 @@ class ServicesOverPipeTest {
                 io.tcpstack.time.Clock.system(), clientSettings);
         server.start();
         client.start();
-        services = Services.start(server, Services.parse("echo:7,discard:9,http:80"));
+        services = Services.start(server, ServiceSpec.parse("echo:7,discard:9,http:80"));
     }
 
     @AfterEach
@@ -145,10 +145,10 @@ class ServicesOverPipeTest {
 
     @Test
     void services_spec_is_validated() {
-        assertThat(Services.parse("echo:7, http:8080")).isEqualTo(Map.of("echo", 7, "http", 8080));
-        assertThatThrownBy(() -> Services.parse("ftp:21")).hasMessageContaining("unknown service 'ftp'");
-        assertThatThrownBy(() -> Services.parse("echo:0")).hasMessageContaining("1..65535");
-        assertThatThrownBy(() -> Services.parse("echo")).hasMessageContaining("NAME:PORT");
-        assertThatThrownBy(() -> Services.parse("echo:7,http:7")).hasMessageContaining("two services");
+        assertThat(ServiceSpec.parse("echo:7, http:8080")).isEqualTo(Map.of("echo", 7, "http", 8080));
+        assertThatThrownBy(() -> ServiceSpec.parse("ftp:21")).hasMessageContaining("unknown service 'ftp'");
+        assertThatThrownBy(() -> ServiceSpec.parse("echo:0")).hasMessageContaining("1..65535");
+        assertThatThrownBy(() -> ServiceSpec.parse("echo")).hasMessageContaining("NAME:PORT");
+        assertThatThrownBy(() -> ServiceSpec.parse("echo:7,http:7")).hasMessageContaining("two services");
     }
 }

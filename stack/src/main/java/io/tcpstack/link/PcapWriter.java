@@ -8,6 +8,7 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.function.LongSupplier;
@@ -45,9 +46,12 @@ public final class PcapWriter implements AutoCloseable {
         this.lastFlushMicros = epochMicros.getAsLong();
     }
 
-    /** Creates (or truncates) {@code file}, with wall-clock timestamps. */
-    public static PcapWriter create(Path file) throws IOException {
-        return new PcapWriter(Files.newOutputStream(file), PcapWriter::wallClockMicros);
+    /**
+     * Opens {@code file} with {@code options} (none: create or truncate, like {@link
+     * Files#newOutputStream}) and writes with wall-clock timestamps.
+     */
+    public static PcapWriter create(Path file, OpenOption... options) throws IOException {
+        return new PcapWriter(Files.newOutputStream(file, options), PcapWriter::wallClockMicros);
     }
 
     private static long wallClockMicros() {

@@ -555,4 +555,26 @@ public final class TcpLayer implements TransportHandler {
     public TcpSettings tcpSettings() {
         return settings;
     }
+
+    /**
+     * ABORT of the connection on this 4-tuple from outside its owner (Linux tcp_abort, which ss -K
+     * reaches through sock_diag): RST where the state has a peer to tell, CLOSED, the owner sees
+     * ECONNABORTED. False if no live connection holds the 4-tuple (TIME_WAIT records are left alone).
+     */
+    public boolean abort(int remoteAddress, int remotePort, int localPort) {
+        Tcb tcb = demux.get(Demux.key(remoteAddress, remotePort, localPort));
+        if (tcb == null) {
+            return false;
+        }
+        tcb.lock.lock();
+        try {
+            if (tcb.state == TcpState.CLOSED) {
+                return false;
+            }
+            new TcpConnection(tcb).abort();
+            return true;
+        } finally {
+            tcb.lock.unlock();
+        }
+    }
 }

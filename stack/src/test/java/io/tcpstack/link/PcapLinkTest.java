@@ -1,6 +1,7 @@
 package io.tcpstack.link;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -8,6 +9,7 @@ import io.tcpstack.testing.CaptureLink;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
@@ -54,5 +56,33 @@ class PcapLinkTest {
         assertThat(sent).containsExactly(9, 8, 7, 6, 5);
         assertThat(pcap.hasRemaining()).isFalse();
         assertThat(device.poll().packet()).containsExactly(9, 8, 7, 6, 5);
+    }
+
+    @Test
+    void recordingsStartAndStopWhilePacketsFlowEachWithItsOwnPackets() throws Exception {
+        AtomicLong micros = new AtomicLong(1_700_000_000_000_000L);
+        CaptureLink device = new CaptureLink(1, 1500);
+        PcapLink link = new PcapLink(device);
+        link.start((queue, packet) -> { });
+        byte[] packet = {0x45, 1, 2, 3};
+
+        device.inject(0, Unpooled.wrappedBuffer(packet)); // before any recording: nowhere
+        ByteArrayOutputStream first = new ByteArrayOutputStream();
+        link.start("first", new PcapWriter(first, micros::get));
+        device.inject(0, Unpooled.wrappedBuffer(packet));
+        ByteArrayOutputStream second = new ByteArrayOutputStream();
+        link.start("second", new PcapWriter(second, micros::get));
+        link.send(0, Unpooled.wrappedBuffer(packet));
+        assertThat(link.recordings()).containsExactly(Map.entry("first", 2L), Map.entry("second", 1L));
+
+        assertThatThrownBy(() -> link.start("second", new PcapWriter(new ByteArrayOutputStream(), micros::get)))
+                .isInstanceOf(IllegalStateException.class).hasMessage("second is being recorded already");
+        assertThat(link.stop("first")).isEqualTo(2);
+        link.send(0, Unpooled.wrappedBuffer(packet));
+        assertThat(link.stop("first")).as("not recording any more").isEqualTo(-1);
+        link.close();
+
+        assertThat(first.size()).as("header + 2 records of 16 + 4 bytes").isEqualTo(24 + 2 * 20);
+        assertThat(second.size()).as("header + 2 records").isEqualTo(24 + 2 * 20);
     }
 }

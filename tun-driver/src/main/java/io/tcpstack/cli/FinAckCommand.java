@@ -1,6 +1,7 @@
 package io.tcpstack.cli;
 
 import io.tcpstack.api.TcpStack;
+import io.tcpstack.config.Config;
 import io.tcpstack.daemon.TunHost;
 import io.tcpstack.examples.FinAckLatency;
 import io.tcpstack.stats.Counter;
@@ -11,7 +12,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -34,12 +34,9 @@ final class FinAckCommand {
                 + " fault-drops=" + host.faultDrops();
     }
 
-    @Command(name = "client", mixinStandardHelpOptions = true,
+    @Command(name = "client", mixinStandardHelpOptions = true, abbreviateSynopsis = true,
             description = "Connect COUNT times from one local port to a fin-ack-lat server; print the connect-time figures.")
-    static final class Client implements Callable<Integer> {
-        @Mixin
-        StackMixin stack;
-
+    static final class Client extends KnobCommand implements Callable<Integer> {
         @Option(names = "--server", defaultValue = "198.18.0.1", description = "server address (default: ${DEFAULT-VALUE})")
         String server;
 
@@ -63,8 +60,8 @@ final class FinAckCommand {
 
         @Override
         public Integer call() throws Exception {
-            Knobs.configureLogging(stack.logLevel);
-            try (TunHost host = TunHost.open(stack.options())) {
+            Config config = resolve(null);
+            try (TunHost host = TunHost.open(config.stackOptions())) {
                 List<TraceEvent> events = new ArrayList<>();
                 if (ladder) {
                     host.stack().tracer().setListener(e -> {
@@ -104,12 +101,9 @@ final class FinAckCommand {
         }
     }
 
-    @Command(name = "server", mixinStandardHelpOptions = true,
+    @Command(name = "server", mixinStandardHelpOptions = true, abbreviateSynopsis = true,
             description = "Serve fin-ack-lat clients (read 4 bytes, echo them, close first) until COUNT or the lifetime.")
-    static final class Server implements Callable<Integer> {
-        @Mixin
-        StackMixin stack;
-
+    static final class Server extends KnobCommand implements Callable<Integer> {
         @Option(names = "--port", defaultValue = "5001", description = "port (default: ${DEFAULT-VALUE})")
         int port;
 
@@ -121,9 +115,9 @@ final class FinAckCommand {
 
         @Override
         public Integer call() throws Exception {
-            Knobs.configureLogging(stack.logLevel);
+            Config config = resolve(null);
             StopSignal stop = StopSignal.install();
-            try (TunHost host = TunHost.open(stack.options());
+            try (TunHost host = TunHost.open(config.stackOptions());
                     FinAckLatency.Server server = FinAckLatency.startServer(host.stack(), port, count,
                             Duration.ofSeconds(lifetimeSeconds))) {
                 System.out.println("fin-ack-lat server ready: " + host.describe() + " port=" + port);

@@ -6,8 +6,11 @@ import picocli.CommandLine.Command;
 /** {@code tcpstack}: every command of the project is a subcommand of this one. */
 @Command(name = "tcpstack", mixinStandardHelpOptions = true, version = "tcpstack 0.1.0",
         description = "A userspace TCP/IP stack in Java on a Linux TUN device.",
-        subcommands = {DaemonCommand.class, FinAckCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DaemonCommand.class, CtlCommand.class, NcCommand.class, FinAckCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
+    /** Exit status for a bad command line, a bad value or a bad config file. */
+    static final int USAGE = 2;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -16,15 +19,22 @@ public final class Main implements Runnable {
         System.exit(commandLine().execute(args));
     }
 
-    /** The command tree, with picocli's converters for the stack's knob types. */
+    /** The command tree, with the knob options of every command that runs a stack. */
     static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
-        Knobs.registerConverters(cl);
-        // bad values found while starting (a fault rule, a port range, a device that cannot be
-        // opened) get one clear line, not a stack trace: 2 for bad input, 1 for failures
+        KnobOptions.addAll(cl);
+        // a bad flag, a bad knob value, a bad config file, a device that cannot be opened: one
+        // line naming the problem, never a stack trace; 2 for bad input, 1 for failures
+        cl.setParameterExceptionHandler((e, args) -> {
+            String name = e.getCommandLine().getCommandSpec().qualifiedName();
+            String hint = e instanceof CommandLine.UnmatchedArgumentException u && !u.getSuggestions().isEmpty()
+                    ? "; did you mean " + String.join(" or ", u.getSuggestions()) + "?" : "";
+            e.getCommandLine().getErr().println(name + ": " + e.getMessage() + hint + " (see " + name + " --help)");
+            return USAGE;
+        });
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            cmd.getErr().println("tcpstack " + cmd.getCommandName() + ": " + e.getMessage());
-            return e instanceof IllegalArgumentException ? 2 : 1;
+            cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + e.getMessage());
+            return e instanceof IllegalArgumentException ? USAGE : 1;
         });
         return cl;
     }

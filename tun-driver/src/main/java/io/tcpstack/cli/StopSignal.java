@@ -1,36 +1,69 @@
 package io.tcpstack.cli;
 
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import sun.misc.Signal;
 
 /**
- * SIGTERM and SIGINT as a clean stop: replacing the JVM's handlers lets the command close what
- * it opened and exit with status 0 (the JVM's own handling exits with 143 or 130).
+ * SIGTERM and SIGINT as a clean stop, and (for the daemon) SIGHUP as a reload request:
+ * replacing the JVM's handlers lets the command close what it opened and exit with status 0
+ * (the JVM's own handling exits with 143, 130 or 129).
  */
 final class StopSignal {
-    private final CountDownLatch stop = new CountDownLatch(1);
+    private volatile boolean stop;
+    private volatile boolean reload;
+    /** Released once per signal, so a waiting thread wakes for each. */
+    private final Semaphore signals = new Semaphore(0);
 
     private StopSignal() {
     }
 
+    /** Handles SIGTERM and SIGINT. */
     static StopSignal install() {
         StopSignal s = new StopSignal();
-        Signal.handle(new Signal("TERM"), sig -> s.stop.countDown());
-        Signal.handle(new Signal("INT"), sig -> s.stop.countDown());
+        Signal.handle(new Signal("TERM"), sig -> s.requestStop());
+        Signal.handle(new Signal("INT"), sig -> s.requestStop());
         return s;
     }
 
-    void await() throws InterruptedException {
-        stop.await();
+    /** Handles SIGHUP too (as a reload request) instead of letting it end the process. */
+    static StopSignal installWithReload() {
+        StopSignal s = install();
+        Signal.handle(new Signal("HUP"), sig -> {
+            s.reload = true;
+            s.signals.release();
+        });
+        return s;
     }
 
-    /** Waits at most {@code millis}; true if a stop signal came. */
+    private void requestStop() {
+        stop = true;
+        signals.release();
+    }
+
+    /** Waits for a stop; returns true for a stop, false for a reload request (which it consumes). */
+    boolean awaitStopOrReload() throws InterruptedException {
+        while (true) {
+            signals.acquire();
+            if (stop) {
+                return true;
+            }
+            if (reload) {
+                reload = false;
+                return false;
+            }
+        }
+    }
+
+    /** Waits at most {@code millis} for a stop; true if one came. */
     boolean await(long millis) throws InterruptedException {
-        return stop.await(millis, TimeUnit.MILLISECONDS);
-    }
-
-    boolean requested() {
-        return stop.getCount() == 0;
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        while (!stop) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0 || !signals.tryAcquire(left, TimeUnit.NANOSECONDS)) {
+                return stop;
+            }
+        }
+        return true;
     }
 }

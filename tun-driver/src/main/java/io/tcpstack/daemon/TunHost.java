@@ -12,6 +12,8 @@ import io.tcpstack.trace.Tracer;
 import io.tcpstack.tun.TunDevice;
 import io.tcpstack.wire.Ipv4Address;
 import java.io.IOException;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,11 +26,13 @@ public final class TunHost implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TunHost.class);
 
     private final TunDevice device;
+    private final PcapLink pcap;
     private final FaultInjectingLink faults;
     private final TcpStack stack;
 
-    private TunHost(TunDevice device, FaultInjectingLink faults, TcpStack stack) {
+    private TunHost(TunDevice device, PcapLink pcap, FaultInjectingLink faults, TcpStack stack) {
         this.device = device;
+        this.pcap = pcap;
         this.faults = faults;
         this.stack = stack;
     }
@@ -38,11 +42,13 @@ public final class TunHost implements AutoCloseable {
         StackConfig config = StackConfig.builder().address(options.address()).build();
         TunDevice device = TunDevice.open(options.device(), options.queues());
         try {
-            Link link = device;
+            PcapLink pcap = new PcapLink(device);
             if (options.pcap() != null) {
-                link = new PcapLink(link, PcapWriter.create(options.pcap()));
-                log.info("recording packets to {}", options.pcap());
+                Path file = options.pcap().toAbsolutePath().normalize();
+                pcap.start(file.toString(), createPcap(file));
+                log.info("recording packets to {}", file);
             }
+            Link link = pcap;
             Tracer tracer = new Tracer();
             Clock clock = Clock.system();
             FaultInjectingLink faults = null;
@@ -53,15 +59,32 @@ public final class TunHost implements AutoCloseable {
             }
             TcpStack stack = new TcpStack(config, link, clock, settings, tracer);
             stack.start();
-            return new TunHost(device, faults, stack);
+            return new TunHost(device, pcap, faults, stack);
         } catch (IOException | RuntimeException e) {
             device.close();
             throw e;
         }
     }
 
+    /** A pcap file opened with {@code options}; the IOException says which file and why, in words. */
+    public static PcapWriter createPcap(Path file, OpenOption... options) throws IOException {
+        try {
+            return PcapWriter.create(file, options);
+        } catch (IOException e) {
+            String why = e instanceof java.nio.file.NoSuchFileException ? "no such directory"
+                    : e instanceof java.nio.file.AccessDeniedException ? "permission denied"
+                    : e instanceof java.nio.file.FileAlreadyExistsException ? "it exists already" : e.toString();
+            throw new IOException("cannot create pcap file " + file + ": " + why, e);
+        }
+    }
+
     public TcpStack stack() {
         return stack;
+    }
+
+    /** The recorder every packet passes, both directions (pcap files start and stop on it at run time). */
+    public PcapLink pcap() {
+        return pcap;
     }
 
     public TunDevice device() {

@@ -6,31 +6,53 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
-/** The shaded daemon jar running inside a {@link Netns}, started and stopped by PID. */
+/**
+ * The shaded daemon jar running inside a {@link Netns}, started and stopped by PID, with its
+ * control socket in the test's temporary directory (never /run: tests run beside other daemons).
+ */
 final class DaemonProcess {
     private static final long READY_TIMEOUT_MS = 30_000;
 
     final Process process;
     final Path stdout;
     final Path stderr;
+    final Path control;
 
-    private DaemonProcess(Process process, Path stdout, Path stderr) {
+    private DaemonProcess(Process process, Path stdout, Path stderr, Path control) {
         this.process = process;
         this.stdout = stdout;
         this.stderr = stderr;
+        this.control = control;
     }
 
-    /** Starts {@code tcpstack daemon --dev tun0 --addr 198.18.0.2 ARGS} and waits for its ready line. */
-    static DaemonProcess start(Netns ns, Path dir, String... args) throws IOException, InterruptedException {
+    static String jar() {
         String jar = System.getProperty("tcpstack.jar");
         if (jar == null || !Files.isRegularFile(Path.of(jar))) {
             fail("tcpstack.jar system property must name the shaded jar (run through failsafe after package): " + jar);
         }
-        List<String> command = new ArrayList<>(List.of("java", "-jar", jar, "daemon", "--dev", Netns.DEVICE,
+        return jar;
+    }
+
+    static String scripts() {
+        return System.getProperty("tcpstack.scripts", "../scripts");
+    }
+
+    /**
+     * Starts {@code tcpstack daemon --dev tun0 --addr 198.18.0.2 --control DIR/control.sock ARGS}
+     * and waits for its ready line.
+     */
+    static DaemonProcess start(Netns ns, Path dir, String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of("java", "-jar", jar(), "daemon", "--dev", Netns.DEVICE,
                 "--addr", Netns.STACK_ADDR));
+        Path control = dir.resolve("control.sock");
+        if (!Arrays.asList(args).contains("--control")) {
+            command.addAll(List.of("--control", control.toString()));
+        }
         command.addAll(List.of(args));
         Path out = dir.resolve("daemon.out");
         Path err = dir.resolve("daemon.err");
@@ -38,7 +60,7 @@ final class DaemonProcess {
         long deadline = System.currentTimeMillis() + READY_TIMEOUT_MS;
         while (System.currentTimeMillis() < deadline) {
             if (Files.readString(out).contains("tcpstack ready:")) {
-                return new DaemonProcess(p, out, err);
+                return new DaemonProcess(p, out, err, control);
             }
             if (!p.isAlive()) {
                 fail("daemon exited with " + p.exitValue() + " before it was ready:\n" + Files.readString(err));
@@ -49,10 +71,42 @@ final class DaemonProcess {
         return null;
     }
 
+    /** {@code tcpstack ctl ARGS --control SOCKET}, run as root from the root namespace (the socket is a file). */
+    Netns.Result ctl(String... args) throws IOException, InterruptedException {
+        return Netns.run(30, ctlCommand(List.of(), args));
+    }
+
+    /** The same, run through {@code setpriv PRIV...} (another user). */
+    Netns.Result ctlAs(List<String> setpriv, String... args) throws IOException, InterruptedException {
+        List<String> privileges = new ArrayList<>(List.of("setpriv"));
+        privileges.addAll(setpriv);
+        return Netns.run(30, ctlCommand(privileges, args));
+    }
+
+    private List<String> ctlCommand(List<String> prefix, String... args) {
+        List<String> command = new ArrayList<>(prefix);
+        command.addAll(List.of("java", "-jar", jar(), "ctl"));
+        command.addAll(List.of(args));
+        command.addAll(List.of("--control", control.toString()));
+        return command;
+    }
+
+    /** {@code tcpstack nc ARGS --control SOCKET} as a running process (stdin, stdout and stderr are the caller's). */
+    ProcessBuilder nc(String... args) {
+        List<String> command = new ArrayList<>(List.of("java", "-jar", jar(), "nc"));
+        command.addAll(List.of(args));
+        command.addAll(List.of("--control", control.toString()));
+        return new ProcessBuilder(command);
+    }
+
+    /** Sends {@code signal} (HUP, TERM...) to the daemon's JVM (ip netns exec execs it: same PID). */
+    void signal(String signal) throws IOException, InterruptedException {
+        Netns.run(5, "kill", "-" + signal, Long.toString(process.pid())).ok();
+    }
+
     /** SIGTERM, then the exit status and how long the exit took, in milliseconds. */
     long[] terminate() throws InterruptedException {
         long t0 = System.nanoTime();
-        // ip netns exec execs the command, so this PID is the JVM's own
         process.destroy();
         if (!process.waitFor(10, TimeUnit.SECONDS)) {
             process.destroyForcibly().waitFor();
@@ -63,5 +117,25 @@ final class DaemonProcess {
 
     String log() throws IOException {
         return Files.readString(stderr);
+    }
+
+    /** Waits up to {@code seconds} for {@code condition}; fails with {@code what} if it never holds. */
+    static void await(int seconds, String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                fail("waited " + seconds + " s for " + what);
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    /** The file's text, or "" if it does not exist yet. */
+    static String read(Path file) {
+        try {
+            return Files.exists(file) ? Files.readString(file) : "";
+        } catch (IOException e) {
+            return "";
+        }
     }
 }

@@ -1,0 +1,120 @@
+package io.tcpstack.profile;
+
+import static io.tcpstack.profile.KnobType.Unit.MILLISECONDS;
+import static io.tcpstack.profile.KnobType.Unit.SECONDS;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * The stack's run-time knobs: every {@link TcpSettings} field an operator may set, with its
+ * Linux sysctl name where there is one, what values it takes (ranges from the kernel's own limits
+ * where it has them, LINUX-TCP.md 0), its default and when a change is seen. The daemon's
+ * flags, its config file and {@code tcpstack ctl get|set} all validate through here.
+ */
+public final class KnobRegistry {
+    private static final String NEW_CONNECTIONS = "connections opened from now on";
+
+    /** The behaviour profile: setting it sets several other knobs, so it is applied before them. */
+    public static final Knob PROFILE = Knob.live("profile", null,
+            KnobType.choice(Profile::knobValue, List.of(Profile.values())),
+            "behaviour profile; sets syn-resend, affinity, tw-recycle and ts-offset (BEHAVIOURS.md 8)",
+            "each knob it sets, as that knob says", s -> s.profile, (s, p) -> p.applyTo(s));
+
+    /** The knobs in the order help texts list them; {@link #PROFILE} first, since it sets others. */
+    public static final List<Knob> LIVE = List.of(PROFILE,
+            Knob.live("affinity", null, KnobType.choice(Affinity::knobValue, List.of(Affinity.values())),
+                    "inbound flow affinity: none lets two workers process one connection at once (the FIN/ACK race),"
+                            + " flow keeps a connection on one worker",
+                    "the next inbound packet", s -> s.affinity, (s, a) -> s.affinity = a),
+            Knob.live("syn-resend", null, KnobType.choice(SynResend::knobValue, List.of(SynResend.values())),
+                    "SYN resend after an unacceptable ACK in SYN-SENT: rto-init (Linux <= 5.5) or timeout-min"
+                            + " (Linux >= 5.6, commit 9603d47bad46)",
+                    "the next unacceptable ACK in SYN-SENT", s -> s.synResend, (s, v) -> s.synResend = v),
+            Knob.live("lookup-delay-us", null, KnobType.integer(0, 1_000_000),
+                    "fault injection: microseconds between a segment's connection lookup and its lock, widening the"
+                            + " FIN/ACK race (0 in every reported figure)",
+                    "the next inbound segment", s -> (int) s.lookupDelayMicros, (s, v) -> s.lookupDelayMicros = v),
+            Knob.live("fin-timeout", "tcp_fin_timeout", KnobType.duration(SECONDS, 1, 3_600_000),
+                    "life of an orphaned connection in FIN_WAIT_2", "connections entering FIN_WAIT_2 from now on",
+                    s -> s.finTimeoutMs, (s, v) -> s.finTimeoutMs = v),
+            Knob.live("timewait-len", null, KnobType.duration(SECONDS, 1, 3_600_000),
+                    "TIME_WAIT length (Linux: the constant TCP_TIMEWAIT_LEN, 60 s)",
+                    "connections entering TIME_WAIT from now on", s -> s.timewaitLenMs, (s, v) -> s.timewaitLenMs = v),
+            Knob.live("max-tw-buckets", "tcp_max_tw_buckets", KnobType.integer(0, 1 << 24),
+                    "most TIME_WAIT and FIN_WAIT_2 records at once; beyond it a closing connection leaves none",
+                    "the next connection to close", s -> s.maxTwBuckets, (s, v) -> s.maxTwBuckets = v),
+            Knob.live("tw-reuse", "tcp_tw_reuse", KnobType.integer(0, 2),
+                    "reuse a TIME_WAIT 4-tuple for a new outgoing connection: 0 never, 1 always, 2 loopback only",
+                    "the next connect", s -> s.twReuse, (s, v) -> s.twReuse = v),
+            Knob.live("tw-reuse-delay", "tcp_tw_reuse_delay", KnobType.duration(MILLISECONDS, 1, 600_000),
+                    "how old a TIME_WAIT record must be before tw-reuse may take it", "the next connect",
+                    s -> s.twReuseDelayMs, (s, v) -> s.twReuseDelayMs = v),
+            Knob.live("tw-recycle", "tcp_tw_recycle", KnobType.flag(),
+                    "recycle TIME_WAIT by the peer's timestamps (removed in Linux 4.12; breaks clients behind NAT)",
+                    "connections entering TIME_WAIT from now on", s -> s.twRecycle, (s, v) -> s.twRecycle = v),
+            Knob.live("rfc1337", "tcp_rfc1337", KnobType.integer(0, 1),
+                    "0: an RST kills a TIME_WAIT record (Linux default); 1: RSTs are ignored in TIME_WAIT (RFC 1337)",
+                    "the next RST a TIME_WAIT record receives", s -> s.rfc1337, (s, v) -> s.rfc1337 = v),
+            Knob.live("port-range", "ip_local_port_range", KnobType.portRange(),
+                    "local ports for connections the stack opens (RFC 6056)", "the next connect",
+                    s -> new KnobType.PortRange(s.portRangeLow, s.portRangeHigh), (s, r) -> {
+                        s.portRangeLow = r.low();
+                        s.portRangeHigh = r.high();
+                    }),
+            Knob.live("rcvbuf", "tcp_rmem", KnobType.bytes(1024, 256 << 20),
+                    "receive buffer per connection (Linux tcp_rmem's max); sets the window scale offered",
+                    NEW_CONNECTIONS, s -> s.rcvbuf, (s, v) -> s.rcvbuf = v),
+            Knob.live("sndbuf", "tcp_wmem", KnobType.bytes(1024, 256 << 20),
+                    "send buffer per connection (Linux tcp_wmem's max)", NEW_CONNECTIONS, s -> s.sndbuf,
+                    (s, v) -> s.sndbuf = v),
+            Knob.live("syn-retries", "tcp_syn_retries", KnobType.integer(1, 127),
+                    "SYN retransmissions before connect gives up (MAX_TCP_SYNCNT 127)", "the next SYN timeout",
+                    s -> s.synRetries, (s, v) -> s.synRetries = v),
+            Knob.live("synack-retries", "tcp_synack_retries", KnobType.integer(1, 127),
+                    "SYN-ACK retransmissions before a half-open connection is dropped", "the next SYN-ACK timeout",
+                    s -> s.synackRetries, (s, v) -> s.synackRetries = v),
+            Knob.live("retries2", "tcp_retries2", KnobType.integer(1, 255),
+                    "data retransmissions (as a time, Linux's model) before a connection is dropped",
+                    "the next retransmission timeout", s -> s.retries2, (s, v) -> s.retries2 = v),
+            Knob.live("timestamps", "tcp_timestamps", KnobType.flag(), "offer TCP timestamps (RFC 7323)",
+                    NEW_CONNECTIONS, s -> s.timestamps, (s, v) -> s.timestamps = v),
+            Knob.live("ts-offset", null, KnobType.choice(KnobRegistry::spell, List.of(TsOffsetMode.values())),
+                    "timestamp clock offset: per-connection (Linux >= 4.10), per-host, none (Linux < 4.10)",
+                    NEW_CONNECTIONS, s -> s.tsOffsetMode, (s, v) -> s.tsOffsetMode = v),
+            Knob.live("sack", "tcp_sack", KnobType.flag(), "offer selective acknowledgements (RFC 2018)",
+                    NEW_CONNECTIONS, s -> s.sack, (s, v) -> s.sack = v),
+            Knob.live("window-scaling", "tcp_window_scaling", KnobType.flag(), "offer window scaling (RFC 7323)",
+                    NEW_CONNECTIONS, s -> s.windowScaling, (s, v) -> s.windowScaling = v),
+            Knob.live("keepalive-time", "tcp_keepalive_time", KnobType.duration(SECONDS, 1000, 32_767_000),
+                    "idle time before the first keepalive probe (MAX_TCP_KEEPIDLE 32767 s)", "the next keepalive timer",
+                    s -> s.keepaliveTimeMs, (s, v) -> s.keepaliveTimeMs = v),
+            Knob.live("keepalive-intvl", "tcp_keepalive_intvl", KnobType.duration(SECONDS, 1000, 32_767_000),
+                    "time between keepalive probes (MAX_TCP_KEEPINTVL 32767 s)", "the next keepalive timer",
+                    s -> s.keepaliveIntvlMs, (s, v) -> s.keepaliveIntvlMs = v),
+            Knob.live("keepalive-probes", "tcp_keepalive_probes", KnobType.integer(1, 127),
+                    "unanswered keepalive probes before a connection is dropped (MAX_TCP_KEEPCNT 127)",
+                    "the next keepalive timer", s -> s.keepaliveProbes, (s, v) -> s.keepaliveProbes = v),
+            Knob.live("invalid-ratelimit", "tcp_invalid_ratelimit", KnobType.duration(MILLISECONDS, 0, 3_600_000),
+                    "at most one out-of-window or challenge ACK per connection per this interval",
+                    "the next out-of-window segment", s -> s.invalidRatelimitMs, (s, v) -> s.invalidRatelimitMs = v));
+
+    private KnobRegistry() {
+    }
+
+    /** "per-connection" for PER_CONNECTION. */
+    private static String spell(Enum<?> e) {
+        return e.name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
+    /** The live knob that answers to {@code name} (its own or its sysctl's). */
+    public static Optional<Knob> find(String name) {
+        return find(LIVE, name);
+    }
+
+    /** The knob of {@code knobs} that answers to {@code name}. */
+    public static Optional<Knob> find(List<Knob> knobs, String name) {
+        return knobs.stream().filter(k -> k.answersTo(name)).findFirst();
+    }
+}

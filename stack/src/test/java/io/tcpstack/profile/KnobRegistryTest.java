@@ -1,0 +1,154 @@
+package io.tcpstack.profile;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The live knobs: each one's validation, defaults, names, and what setting it changes. */
+public class KnobRegistryTest {
+
+    /** For every live knob, a value it must refuse and the words its refusal must contain. */
+    public static final Map<String, String[]> REFUSED = Map.ofEntries(
+            Map.entry("profile", new String[] {"linux-9.9", "one of linux-5.5, linux-5.6, linux-4.9, rss"}),
+            Map.entry("affinity", new String[] {"rss", "none or flow"}),
+            Map.entry("syn-resend", new String[] {"fast", "rto-init or timeout-min"}),
+            Map.entry("lookup-delay-us", new String[] {"1000001", "0..1000000"}),
+            Map.entry("fin-timeout", new String[] {"soon", "a duration 1ms..3600s"}),
+            Map.entry("timewait-len", new String[] {"2h", "a duration 1ms..3600s"}),
+            Map.entry("max-tw-buckets", new String[] {"-1", "0..16777216"}),
+            Map.entry("tw-reuse", new String[] {"3", "0..2"}),
+            Map.entry("tw-reuse-delay", new String[] {"0", "a duration 1ms..600s"}),
+            Map.entry("tw-recycle", new String[] {"yes", "0 or 1"}),
+            Map.entry("rfc1337", new String[] {"2", "0..1"}),
+            Map.entry("port-range", new String[] {"5000-4000", "LOW-HIGH within 1..65535 with LOW <= HIGH"}),
+            Map.entry("rcvbuf", new String[] {"512", "a size 1k..256m"}),
+            Map.entry("sndbuf", new String[] {"1g", "a size 1k..256m"}),
+            Map.entry("syn-retries", new String[] {"0", "1..127"}),
+            Map.entry("synack-retries", new String[] {"128", "1..127"}),
+            Map.entry("retries2", new String[] {"x", "1..255"}),
+            Map.entry("timestamps", new String[] {"2", "0 or 1"}),
+            Map.entry("ts-offset", new String[] {"random", "one of per-connection, per-host, none"}),
+            Map.entry("sack", new String[] {"on", "0 or 1"}),
+            Map.entry("window-scaling", new String[] {"-1", "0 or 1"}),
+            Map.entry("keepalive-time", new String[] {"500ms", "a duration 1s..32767s"}),
+            Map.entry("keepalive-intvl", new String[] {"32768", "a duration 1s..32767s"}),
+            Map.entry("keepalive-probes", new String[] {"128", "1..127"}),
+            Map.entry("invalid-ratelimit", new String[] {"5x", "a duration 0s..3600s"}));
+
+    static Iterable<Knob> live() {
+        return KnobRegistry.LIVE;
+    }
+
+    @Test
+    void everyLiveKnobHasARefusalCase() {
+        assertThat(REFUSED.keySet()).containsExactlyInAnyOrderElementsOf(
+                KnobRegistry.LIVE.stream().map(Knob::name).collect(Collectors.toList()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("live")
+    void refusesABadValueSayingWhatIsAllowedAndWhatCame(Knob knob) {
+        String[] refused = REFUSED.get(knob.name());
+        TcpSettings settings = new TcpSettings();
+        String before = knob.get(settings);
+        assertThatThrownBy(() -> knob.set(settings, refused[0])).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("must be " + refused[1]).hasMessageEndingWith(", got '" + refused[0] + "'");
+        assertThat(knob.get(settings)).as("a refused value changes nothing").isEqualTo(before);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("live")
+    void defaultIsTheFreshSettingsValueAndReadsBackUnchanged(Knob knob) {
+        assertThat(knob.defaultValue()).isEqualTo(knob.get(new TcpSettings()));
+        assertThat(knob.canonical(knob.defaultValue())).isEqualTo(knob.defaultValue());
+        assertThat(knob.isLive()).isTrue();
+    }
+
+    @Test
+    void linuxDefaultsAreSpelledLikeTheSysctls() {
+        TcpSettings s = new TcpSettings();
+        assertThat(get("tcp_fin_timeout", s)).isEqualTo("60s");
+        assertThat(get("net.ipv4.tcp_tw_reuse", s)).isEqualTo("2");
+        assertThat(get("ip_local_port_range", s)).isEqualTo("32768-60999");
+        assertThat(get("tcp_rmem", s)).isEqualTo("6m");
+        assertThat(get("tcp_invalid_ratelimit", s)).isEqualTo("500ms");
+        assertThat(get("profile", s)).isEqualTo("linux-5.6");
+    }
+
+    private static String get(String name, TcpSettings s) {
+        return KnobRegistry.find(name).orElseThrow().get(s);
+    }
+
+    @Test
+    void namesAnswerInFlagOrSysctlSpellingWithUnderscoresOrDashes() {
+        assertThat(KnobRegistry.find("fin_timeout")).map(Knob::name).contains("fin-timeout");
+        assertThat(KnobRegistry.find("TCP_FIN_TIMEOUT")).map(Knob::name).contains("fin-timeout");
+        assertThat(KnobRegistry.find("net.ipv4.tcp_max_tw_buckets")).map(Knob::name).contains("max-tw-buckets");
+        assertThat(KnobRegistry.find("tcp-syn-resend")).isEmpty();
+        assertThat(KnobRegistry.find("fin")).isEmpty();
+    }
+
+    @Test
+    void settingWritesTheFieldTheEngineReads() {
+        TcpSettings s = new TcpSettings();
+        set("fin-timeout", "5", s);
+        assertThat(s.finTimeoutMs).as("a bare number is in seconds, like tcp_fin_timeout").isEqualTo(5000);
+        set("timewait-len", "250ms", s);
+        assertThat(s.timewaitLenMs).isEqualTo(250);
+        set("tw-reuse-delay", "1500", s);
+        assertThat(s.twReuseDelayMs).as("a bare number is in ms, like tcp_tw_reuse_delay").isEqualTo(1500);
+        set("keepalive-time", "2m", s);
+        assertThat(s.keepaliveTimeMs).isEqualTo(120_000);
+        assertThat(set("port-range", "40000 40010", s)).as("sysctl prints the range with a tab").isEqualTo("40000-40010");
+        assertThat(s.portRangeLow).isEqualTo(40000);
+        assertThat(s.portRangeHigh).isEqualTo(40010);
+        assertThat(set("rcvbuf", "2048", s)).isEqualTo("2k");
+        assertThat(s.rcvbuf).isEqualTo(2048);
+        set("tw-recycle", "1", s);
+        assertThat(s.twRecycle).isTrue();
+        set("syn-resend", "rto-init", s);
+        assertThat(s.synResend).isEqualTo(SynResend.RTO_INIT);
+        set("affinity", "flow", s);
+        assertThat(s.affinity).isEqualTo(Affinity.FLOW);
+        set("lookup-delay-us", "200", s);
+        assertThat(s.lookupDelayMicros).isEqualTo(200);
+        set("ts-offset", "per-host", s);
+        assertThat(s.tsOffsetMode).isEqualTo(TsOffsetMode.PER_HOST);
+    }
+
+    private static String set(String name, String value, TcpSettings s) {
+        return KnobRegistry.find(name).orElseThrow().set(s, value);
+    }
+
+    @Test
+    void aProfileSetsItsKnobs() {
+        TcpSettings s = new TcpSettings();
+        set("profile", "linux-4.9", s);
+        assertThat(s.profile).isEqualTo(Profile.LINUX_4_9);
+        assertThat(s.synResend).isEqualTo(SynResend.RTO_INIT);
+        assertThat(s.twRecycle).isTrue();
+        assertThat(s.tsOffsetMode).isEqualTo(TsOffsetMode.NONE);
+        set("profile", "rss", s);
+        assertThat(s.affinity).isEqualTo(Affinity.FLOW);
+        assertThat(s.synResend).isEqualTo(SynResend.TIMEOUT_MIN);
+    }
+
+    @Test
+    void valueTypesRefuseOverflowAndSignsAndFormatTheirUnits() {
+        KnobType<Integer> bytes = KnobType.bytes(1024, 1 << 30);
+        assertThat(bytes.parse("1g")).isEqualTo(1 << 30);
+        assertThatThrownBy(() -> bytes.parse("9999999999g")).hasMessageContaining("got '9999999999g'");
+        assertThatThrownBy(() -> bytes.parse("-4k")).hasMessageContaining("got '-4k'");
+        KnobType<Long> duration = KnobType.duration(KnobType.Unit.SECONDS, 0, Long.MAX_VALUE);
+        assertThat(duration.parse("2h")).isEqualTo(7_200_000);
+        assertThat(duration.format(1500L)).isEqualTo("1500ms");
+        assertThatThrownBy(() -> duration.parse("99999999999999h")).hasMessageContaining("must be a duration");
+        assertThatThrownBy(() -> duration.parse("1.5s")).hasMessageContaining("got '1.5s'");
+        assertThatThrownBy(() -> KnobType.integer(0, 10).parse("")).hasMessage("must be 0..10, got ''");
+    }
+}
