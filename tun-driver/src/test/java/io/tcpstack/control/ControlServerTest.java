@@ -310,7 +310,8 @@ class ControlServerTest {
         try (RawControlClient c = f.client()) {
             assertThat(c.ok("status")).hasSize(4);
         }
-        assertThat((System.nanoTime() - t0) / 1_000_000).as("ms to serve a client beside 50 silent ones").isLessThan(1000);
+        assertThat((System.nanoTime() - t0) / 1_000_000).as("ms to serve a client beside 50 silent ones (they hold 2 s)")
+                .isLessThan(1500);
         for (RawControlClient c : silent) {
             assertThat(c.line()).as("closed after the control timeout (2 s)").isNull();
             c.close();
@@ -338,7 +339,7 @@ class ControlServerTest {
             try (RawControlClient c = f.client()) {
                 assertThat(c.ok("status")).hasSize(4);
             }
-            assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(1000);
+            assertThat((System.nanoTime() - t0) / 1_000_000).as("ms, beside a client stuck for 2 s").isLessThan(1500);
             writer.join(10_000);
             assertThat(writer.isAlive()).as("the daemon gave up on the slow client").isFalse();
         }
