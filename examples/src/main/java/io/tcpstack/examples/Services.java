@@ -16,12 +16,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Hosts services on a stack ({@code --services echo:7,discard:9,http:80}): one accept thread per
+ * Hosts services on a stack ({@code --services echo:7,discard:9,http:80,chargen:19}): one accept thread per
  * port, one thread per connection.
  */
 public final class Services implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Services.class);
     private static final int BACKLOG = 128;
+    /** The services {@link #parse} knows. */
+    private static final List<String> NAMES = List.of("echo", "discard", "http", "chargen");
 
     private final List<TcpServerSocket> servers = new ArrayList<>();
     private final List<Thread> acceptors = new ArrayList<>();
@@ -34,7 +36,7 @@ public final class Services implements AutoCloseable {
     private volatile boolean closed;
 
     /**
-     * Parses "name:port,name:port" (names: echo, discard, http). Throws IllegalArgumentException
+     * Parses "name:port,name:port" (names: echo, discard, http, chargen). Throws IllegalArgumentException
      * with a message naming what is wrong.
      */
     public static Map<String, Integer> parse(String spec) {
@@ -45,11 +47,11 @@ public final class Services implements AutoCloseable {
         for (String item : spec.split(",")) {
             String[] parts = item.trim().split(":");
             if (parts.length != 2) {
-                throw new IllegalArgumentException("service '" + item + "' must be NAME:PORT (echo, discard, http)");
+                throw new IllegalArgumentException("service '" + item + "' must be NAME:PORT (" + String.join(", ", NAMES) + ")");
             }
             String name = parts[0].trim();
-            if (!name.equals("echo") && !name.equals("discard") && !name.equals("http")) {
-                throw new IllegalArgumentException("unknown service '" + name + "' (echo, discard, http)");
+            if (!NAMES.contains(name)) {
+                throw new IllegalArgumentException("unknown service '" + name + "' (" + String.join(", ", NAMES) + ")");
             }
             int port;
             try {
@@ -73,6 +75,7 @@ public final class Services implements AutoCloseable {
             case "echo" -> new EchoService();
             case "discard" -> new DiscardService();
             case "http" -> new HttpService("tcpstack: a userspace TCP/IP stack in Java, serving you over TUN.");
+            case "chargen" -> new ChargenService();
             default -> throw new IllegalArgumentException("unknown service " + name);
         };
     }

@@ -30,6 +30,12 @@ import org.slf4j.LoggerFactory;
  *       on the queue we last wrote it from, so its back-to-back segments share a queue.)
  * </ul>
  *
+ * <p>With one worker there is nothing to choose: a link with one queue has one reader thread, so
+ * {@link Mode#THREADED} runs each packet to completion on it (as a NAPI poll does), in arrival
+ * order, without the copy and the hand-off to a second thread. The order and the single thread
+ * are what the worker would have given; on two cores the hand-off cost a third of the
+ * throughput (scripts/bench).
+ *
  * <p>On virtual time there are no threads: {@link Mode#INLINE} processes every packet on the
  * caller, {@link Mode#STEPPED} queues packets per worker exactly as the threads would get them
  * and lets a test run each worker's next packet when it chooses (deterministic interleavings).
@@ -65,7 +71,7 @@ public final class Dispatcher implements PacketReceiver, AutoCloseable {
     public Dispatcher(PacketReceiver input, Mode mode, int workers, Supplier<Affinity> affinity,
             ByteBufAllocator alloc, StackStats stats) {
         this.input = input;
-        this.mode = mode;
+        this.mode = mode == Mode.THREADED && workers == 1 ? Mode.INLINE : mode;
         this.affinity = affinity;
         this.alloc = alloc;
         this.stats = stats;
