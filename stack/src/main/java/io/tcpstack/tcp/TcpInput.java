@@ -485,8 +485,10 @@ final class TcpInput {
 
     private void outOfOrder(Tcb tcb, Segment seg, int seq, int index, int length, boolean fin) {
         int rightEdge = tcb.rcvNxt + Math.max(tcb.rcvWnd - (tcb.rcvNxt - tcb.rcvWup), 0);
-        int fits = Math.max(0, Math.min(length, rightEdge - seq));
-        if (fits > 0 && tcb.reassembly.add(seq, seg.buf, index, fits, layer.settings().maxOfoBlocks)) {
+        // within the window we offered, and within the receive buffer, where it is stored
+        int fits = Math.max(0, Math.min(Math.min(length, rightEdge - seq), tcb.receiveBuffer.free() - (seq - tcb.rcvNxt)));
+        if (fits > 0 && tcb.reassembly.add(seq, fits, tcb.rcvNxt, tcb.receiveBuffer, seg.buf, index,
+                layer.settings().maxOfoBlocks)) {
             stats.inc(Counter.TcpExtTCPOFOQueue);
             if (fin && fits == length) {
                 tcb.reassembly.addFin(seq + length);
