@@ -125,6 +125,16 @@ start_bg() {
     exit 1
 }
 
+# warmup NS HOST: a second of each kind of traffic, not recorded, so that the JIT has compiled
+# the server's paths before the first measurement
+warmup() {
+    local ns=$1 host=$2 args
+    for args in "bulk-send $host 9" "bulk-recv $host 19" "conns $host 80" "pingpong $host 7"; do
+        # shellcheck disable=SC2086
+        timeout 30 ip netns exec "$ns" "${JAVA[@]}" io.tcpstack.bench.BenchClient $args 1 20000 >/dev/null || true
+    done
+}
+
 stop_bg() {
     kill -TERM "$1" 2>/dev/null || true
     wait "$1" 2>/dev/null || true
@@ -137,6 +147,7 @@ CONN_MAX=200000   # short connections and round trips: by time and by count
 # ---- the kernel: veth between two namespaces
 start_bg "$OUT/bench-server.log" "ready" "$NS_B" "${JAVA[@]}" io.tcpstack.bench.BenchServer 198.18.1.2 3600
 KSERVER=$BG
+warmup "$NS_A" 198.18.1.2
 veth() {   # veth MTU on|off: both ends
     local mtu=$1 state=$2 ns dev
     for end in "$NS_A vb-a" "$NS_B vb-b"; do
@@ -169,6 +180,7 @@ daemon() {   # daemon MTU on|off: (re)starts the stack with that MTU and TUN off
     start_bg "$OUT/daemon-$1-$2.log" "ready" "$NS_S" "${JAVA[@]}" io.tcpstack.bench.BenchDaemon \
         --dev tun0 --queues 1 --affinity flow --max-seconds 600 "${extra[@]}"
     DAEMON=$BG
+    warmup "$NS_S" 198.18.0.2
 }
 log "kernel <-> tcpstack over tun0:"
 for config in "1500 off" "9000 off" "1500 on"; do

@@ -1,5 +1,6 @@
 package io.tcpstack.examples;
 
+import io.netty.util.concurrent.FastThreadLocalThread;
 import io.tcpstack.api.TcpServerSocket;
 import io.tcpstack.api.TcpSocket;
 import io.tcpstack.api.TcpStack;
@@ -29,7 +30,8 @@ public final class Services implements AutoCloseable {
     private final List<Thread> acceptors = new ArrayList<>();
     private final AtomicInteger threadIds = new AtomicInteger();
     private final ExecutorService connections = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "tcpstack-conn-" + threadIds.incrementAndGet());
+        // netty recycles the ByteBuf objects of the segments a write sends only on a FastThreadLocalThread
+        Thread t = new FastThreadLocalThread(r, "tcpstack-conn-" + threadIds.incrementAndGet());
         t.setDaemon(true);
         return t;
     });

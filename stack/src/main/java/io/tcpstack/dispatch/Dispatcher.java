@@ -2,10 +2,12 @@ package io.tcpstack.dispatch;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.util.concurrent.FastThreadLocalThread;
 import io.tcpstack.link.PacketReceiver;
 import io.tcpstack.profile.Affinity;
 import io.tcpstack.stats.Counter;
 import io.tcpstack.stats.StackStats;
+import io.tcpstack.tcp.Wakeups;
 import io.tcpstack.wire.IpProtocol;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -43,6 +45,8 @@ import org.slf4j.LoggerFactory;
 public final class Dispatcher implements PacketReceiver, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
     private static final int QUEUE_DEPTH = 8192;
+    /** Packets a worker processes before it wakes the applications they were for (a TUN reader's budget). */
+    private static final int BURST = 64;
 
     private final PacketReceiver input;
     private final Supplier<Affinity> affinity;
@@ -53,6 +57,8 @@ public final class Dispatcher implements PacketReceiver, AutoCloseable {
     private final Mode mode;
     private final AtomicInteger spray = new AtomicInteger();
     private volatile boolean running;
+    /** The link has called {@link #endOfBurst}: it marks its bursts, so wake-ups can wait for their end. */
+    private volatile boolean linkMarksBursts;
 
     /** How packets reach the workers. */
     public enum Mode {
@@ -89,7 +95,8 @@ public final class Dispatcher implements PacketReceiver, AutoCloseable {
         }
         for (int i = 0; i < workers.length; i++) {
             int index = i;
-            workers[i] = new Thread(() -> work(index), "tcpstack-worker-" + i);
+            // netty recycles ByteBuf objects only on a FastThreadLocalThread
+            workers[i] = new FastThreadLocalThread(() -> work(index), "tcpstack-worker-" + i);
             workers[i].setDaemon(true);
             workers[i].start();
         }
@@ -98,10 +105,22 @@ public final class Dispatcher implements PacketReceiver, AutoCloseable {
     @Override
     public void receive(int queue, ByteBuf packet) {
         if (mode == Mode.INLINE) {
+            if (linkMarksBursts) {
+                Wakeups.defer();
+            }
             input.receive(queue, packet);
             return;
         }
         enqueue(packet);
+    }
+
+    /** Inline: the applications the burst gave data to wake now ({@link Wakeups}). */
+    @Override
+    public void endOfBurst(int queue) {
+        if (mode == Mode.INLINE) {
+            linkMarksBursts = true;
+            Wakeups.flush();
+        }
     }
 
     /** Hands a copy of {@code packet} to the worker the affinity policy picks; returns its index. */
@@ -143,18 +162,29 @@ public final class Dispatcher implements PacketReceiver, AutoCloseable {
         }
     }
 
+    /**
+     * A worker's burst is what its queue holds, up to {@link #BURST} packets: applications wake
+     * when it is empty or the burst is full ({@link Wakeups}).
+     */
     private void work(int index) {
         BlockingQueue<ByteBuf> queue = queues[index];
+        Wakeups.defer();
+        int burst = 0;
         while (running) {
-            ByteBuf packet;
-            try {
-                packet = queue.poll(50, TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                return;
+            ByteBuf packet = burst < BURST ? queue.poll() : null;
+            if (packet == null) {
+                Wakeups.flush();
+                burst = 0;
+                try {
+                    packet = queue.poll(50, TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) {
+                    return;
+                }
             }
             if (packet == null) {
                 continue;
             }
+            burst++;
             try {
                 input.receive(index, packet);
             } catch (RuntimeException e) {

@@ -144,11 +144,19 @@ public final class FaultInjectingLink implements Link {
 
     @Override
     public void start(PacketReceiver receiver) {
-        link.start((queue, packet) -> {
-            if (!rule.out() && drop(packet)) {
-                return;
+        link.start(new PacketReceiver() {
+            @Override
+            public void receive(int queue, ByteBuf packet) {
+                if (!rule.out() && drop(packet)) {
+                    return;
+                }
+                receiver.receive(queue, packet);
             }
-            receiver.receive(queue, packet);
+
+            @Override
+            public void endOfBurst(int queue) {
+                receiver.endOfBurst(queue);
+            }
         });
     }
 

@@ -42,9 +42,17 @@ public final class PcapLink implements Link {
 
     @Override
     public void start(PacketReceiver receiver) {
-        link.start((queue, packet) -> {
-            pcap.write(packet);
-            receiver.receive(queue, packet);
+        link.start(new PacketReceiver() {
+            @Override
+            public void receive(int queue, ByteBuf packet) {
+                pcap.write(packet);
+                receiver.receive(queue, packet);
+            }
+
+            @Override
+            public void endOfBurst(int queue) {
+                receiver.endOfBurst(queue);
+            }
         });
     }
 

@@ -410,7 +410,7 @@ final class TcpInput {
         }
         tcb.dupAcks = 0;
         TcpTimers.restartRetransmit(tcb);
-        tcb.changed.signalAll();
+        Wakeups.wake(tcb);
     }
 
     /** RFC 5681 3.2 fast retransmit on the third duplicate ACK; NewReno recovery (RFC 6582). */
@@ -523,7 +523,7 @@ final class TcpInput {
         tcb.lastDataRecvMs = now;
         tcb.lastActivityMs = now;
         tcb.segmentsSinceAck += Math.max(1, bytes / Math.max(tcb.rcvMss, 1));
-        tcb.changed.signalAll();
+        Wakeups.wake(tcb);
     }
 
     /**

@@ -3,6 +3,7 @@ package io.tcpstack.tun;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.util.concurrent.FastThreadLocalThread;
 import io.tcpstack.link.Link;
 import io.tcpstack.link.PacketReceiver;
 import java.io.IOException;
@@ -292,7 +293,9 @@ public final class TunDevice implements Link {
         this.receiver = receiver;
         for (int q = 0; q < fds.length; q++) {
             int queue = q;
-            readers[q] = new Thread(() -> readLoop(queue), "tun-rx-" + q);
+            // a FastThreadLocalThread: netty 4.2 recycles ByteBuf objects only on those, so the
+            // packets this reader's stack sends allocate nothing
+            readers[q] = new FastThreadLocalThread(() -> readLoop(queue), "tun-rx-" + q);
             readers[q].setDaemon(true);
             readers[q].start();
         }
@@ -326,6 +329,7 @@ public final class TunDevice implements Link {
                 if (pollfds.getShort(14) != 0) {
                     return;
                 }
+                int delivered = 0;
                 for (int i = 0; i < READ_BUDGET && !closed; i++) {
                     long n = libc.read(fd, address, READ_BUFFER);
                     if (n <= 0) {
@@ -342,10 +346,14 @@ public final class TunDevice implements Link {
                     }
                     try {
                         receiver.receive(queue, buf);
+                        delivered++;
                     } catch (RuntimeException e) {
                         rxHandlerErrors.increment();
                         log.warn("queue {}: packet handler failed", queue, e);
                     }
+                }
+                if (delivered > 0) {
+                    receiver.endOfBurst(queue);
                 }
             }
         } finally {
