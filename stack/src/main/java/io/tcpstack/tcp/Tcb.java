@@ -25,6 +25,8 @@ public final class Tcb {
     final Condition changed = lock.newCondition();
     /** A signal of {@link #changed} waits for the end of the receive burst ({@link Wakeups}). */
     boolean wakePending;
+    /** An ACK for in-order data waits for the end of the receive burst ({@link Wakeups}). */
+    boolean ackDeferred;
 
     volatile TcpState state = TcpState.CLOSED;
     /** Set when the connection failed; the application sees it as an exception. */

@@ -476,8 +476,12 @@ final class TcpInput {
         boolean finArrived = (fin && stored == length) || tcb.reassembly.takeFin(tcb.rcvNxt);
         if (finArrived) {
             fin(tcb);
-        } else if (holes || stored < length || ackNow(tcb)) {
+        } else if (holes || stored < length) {
             layer.output().sendAck(tcb);
+        } else if (ackNow(tcb)) {
+            if (!Wakeups.deferAck(tcb)) {
+                layer.output().sendAck(tcb);
+            }
         } else if (stored > 0) {
             TcpTimers.scheduleDelayedAck(tcb);
         }
