@@ -20,6 +20,8 @@ def load(path):
 def cpu_per_gb(r, which):
     res = r["result"]
     total = res.get("total_bytes", 0)
+    if which not in r:
+        return None
     if not total:
         return None
     return r[which] / r["hz"] / (total / GB)
@@ -65,8 +67,8 @@ def main():
     kk = ("kernel", "pingpong", 1500, "on")
     add("ping-pong 64 B round trip p50", "us", sk, kk, "p50_us", "veth MTU 1500 offloads on")
     add("ping-pong 64 B round trip p99", "us", sk, kk, "p99_us", "")
-    add("TUN path alone (reflector) vs kernel UDP echo", "pkt/s", ("stack", "udp-pps", 1500, "off"),
-        ("kernel", "udp-pps", 1500, "on"), "pps", "veth, UDP echo in Java")
+    add("UDP pkt/s: TUN reflector vs kernel veth receive", "pkt/s", ("stack", "udp-pps", 1500, "off"),
+        ("kernel", "udp-pps", 1500, "on"), "pps", "veth to the UDP socket layer")
 
     def fmt(v):
         if v is None:

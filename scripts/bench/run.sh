@@ -108,6 +108,12 @@ record() {
     log "  $side $test mtu=$mtu offload=$offload: $json"
 }
 
+# append SIDE TEST MTU OFFLOAD JSON: a figure measured outside the client (counters, a server's own report)
+append() {
+    printf '{"side":"%s","test":"%s","mtu":%s,"offload":"%s","result":%s}\n' "$1" "$2" "$3" "$4" "$5" >>"$RESULTS"
+    log "  $1 $2 mtu=$3 offload=$4: $5"
+}
+
 # start_bg LOGFILE READY_PATTERN NS COMMAND...: starts a server, waits for its ready line, sets BG
 start_bg() {
     local logfile=$1 pattern=$2 ns=$3
@@ -169,7 +175,13 @@ veth 1500 on
 record kernel conns-server-close 1500 on "$KSERVER" "$NS_A" conns 198.18.1.2 80 "$S" "$CONN_MAX" server
 record kernel conns-client-close 1500 on "$KSERVER" "$NS_A" conns 198.18.1.2 80 "$S" "$CONN_MAX" client
 record kernel pingpong 1500 on "$KSERVER" "$NS_A" pingpong 198.18.1.2 7 "$S" "$CONN_MAX"
-record kernel udp-pps 1500 on "$KSERVER" "$NS_A" udp 198.18.1.2 7 "$S"
+# packets/s the receiving kernel handled up to its UDP sockets, for the generator the TUN reflector gets
+udp_in() { ip netns exec "$NS_B" awk '/^Udp: [0-9]/{print $2 + $3 + $4}' /proc/net/snmp; }
+u0=$(udp_in)
+record kernel udp-blast 1500 on "$KSERVER" "$NS_A" udp 198.18.1.2 7 "$S"
+u1=$(udp_in)
+blast=$(tail -1 "$RESULTS" | python3 -c 'import json,sys; print(json.load(sys.stdin)["result"].get("total_seconds", 0))')
+append kernel udp-pps 1500 on "$(python3 -c "print('{\"udp_in\":%d,\"pps\":%.0f}' % ($u1 - $u0, ($u1 - $u0) / max($blast, 1e-9)))")"
 stop_bg "$KSERVER"
 
 # ---- the stack on tun0
@@ -201,8 +213,9 @@ done
 ip netns exec "$NS_S" ip link set dev tun0 mtu 1500 up
 start_bg "$OUT/reflector.log" "ready" "$NS_S" "${JAVA[@]}" io.tcpstack.bench.TunReflector tun0 600
 REFLECTOR=$BG
-record stack udp-pps 1500 off "$REFLECTOR" "$NS_S" udp 198.18.0.2 7 "$S"
+record stack udp-blast 1500 off "$REFLECTOR" "$NS_S" udp 198.18.0.2 7 "$S"
 stop_bg "$REFLECTOR"
+append stack udp-pps 1500 off "$(tail -1 "$OUT/reflector.log")"
 
 python3 "$ROOT/scripts/bench/report.py" "$RESULTS" "$OUT/results.json" | tee "$OUT/table.txt"
 log "raw results: $RESULTS; summary: $OUT/results.json"

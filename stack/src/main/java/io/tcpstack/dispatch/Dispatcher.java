@@ -34,9 +34,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>With one worker there is nothing to choose: a link with one queue has one reader thread, so
  * {@link Mode#THREADED} runs each packet to completion on it (as a NAPI poll does), in arrival
- * order, without the copy and the hand-off to a second thread. The order and the single thread
- * are what the worker would have given; on two cores the hand-off cost a third of the
- * throughput (scripts/bench).
+ * order, without the copy and the hand-off to a second thread (a futex wake-up and a context
+ * switch per packet). The order and the single thread are what the worker would have given.
  *
  * <p>On virtual time there are no threads: {@link Mode#INLINE} processes every packet on the
  * caller, {@link Mode#STEPPED} queues packets per worker exactly as the threads would get them

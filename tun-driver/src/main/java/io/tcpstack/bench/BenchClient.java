@@ -22,7 +22,7 @@ import java.util.Locale;
  *                                   serial short connections: connect, GET /bytes/64, close; the
  *                                   server closes first (Connection: close) or the client does
  * pingpong HOST PORT SECONDS MAX    64-byte round trips on one echo connection
- * udp HOST PORT SECONDS             64-byte UDP datagrams at full speed; counts the echoes
+ * udp HOST PORT SECONDS             64-byte UDP datagrams at full speed (a thread counts echoes)
  * </pre>
  *
  * A warm-up of a quarter of the time (at most 1 s) runs first and is not counted.
@@ -276,8 +276,9 @@ public final class BenchClient {
             receiver.join(2000);
             double elapsed = ((window[1] != 0 ? window[1] : end) - window[0]) / 1e9;
             return String.format(Locale.ROOT,
-                    "{\"mode\":\"udp\",\"sent\":%d,\"send_errors\":%d,\"echoed\":%d,\"seconds\":%.3f,\"pps\":%.0f}", sent,
-                    failed, received[0], elapsed, elapsed > 0 ? received[0] / elapsed : 0);
+                    "{\"mode\":\"udp\",\"sent\":%d,\"send_errors\":%d,\"echoed\":%d,\"seconds\":%.3f,\"total_seconds\":%.3f,"
+                            + "\"pps\":%.0f}",
+                    sent, failed, received[0], elapsed, (end - start) / 1e9, elapsed > 0 ? received[0] / elapsed : 0);
         }
     }
 

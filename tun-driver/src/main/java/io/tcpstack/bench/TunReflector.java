@@ -11,11 +11,16 @@ import java.util.concurrent.TimeUnit;
  * The TUN path alone: reads each IPv4 UDP packet from a queue and writes it back with addresses
  * and ports swapped (both checksums stay valid: the sums do not depend on the order of their
  * words). It uses the device as the stack does: a pooled direct buffer per outbound packet,
- * written by address. Stops on SIGTERM or after MAX_SECONDS and prints its counts as JSON.
+ * written by address. Stops on SIGTERM or after MAX_SECONDS and prints its counts as JSON, with
+ * the rate it reflected at between its first and its last packet.
  *
  * <pre>TunReflector DEVICE MAX_SECONDS</pre>
  */
 public final class TunReflector {
+    private static long firstNanos;
+    private static long lastNanos;
+    private static long reflected;
+
     private TunReflector() {}
 
     public static void main(String[] args) throws Exception {
@@ -27,8 +32,11 @@ public final class TunReflector {
             System.out.println("reflector ready: dev=" + tun.name() + " pid=" + ProcessHandle.current().pid());
             System.out.flush();
             stop.await(maxSeconds, TimeUnit.SECONDS);
-            System.out.println(String.format(Locale.ROOT, "{\"rx_packets\":%d,\"tx_packets\":%d,\"tx_errors\":%d}",
-                    tun.rxPackets(), tun.txPackets(), tun.txErrors()));
+            tun.close();
+            double seconds = (lastNanos - firstNanos) / 1e9;
+            System.out.println(String.format(Locale.ROOT,
+                    "{\"rx_packets\":%d,\"tx_packets\":%d,\"tx_errors\":%d,\"seconds\":%.3f,\"pps\":%.0f}",
+                    tun.rxPackets(), tun.txPackets(), tun.txErrors(), seconds, seconds > 0 ? reflected / seconds : 0));
         }
     }
 
@@ -47,5 +55,9 @@ public final class TunReflector {
         int ports = out.getInt(ihl);
         out.setInt(ihl, (ports << 16) | (ports >>> 16));
         tun.send(queue, out);
+        lastNanos = System.nanoTime();
+        if (reflected++ == 0) {
+            firstNanos = lastNanos;
+        }
     }
 }
