@@ -129,6 +129,11 @@ public final class FaultInjectingLink implements Link {
     }
 
     @Override
+    public int maxSendPacket() {
+        return link.maxSendPacket();
+    }
+
+    @Override
     public ByteBufAllocator alloc() {
         return link.alloc();
     }

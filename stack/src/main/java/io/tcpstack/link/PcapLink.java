@@ -30,6 +30,11 @@ public final class PcapLink implements Link {
     }
 
     @Override
+    public int maxSendPacket() {
+        return link.maxSendPacket();
+    }
+
+    @Override
     public ByteBufAllocator alloc() {
         return link.alloc();
     }

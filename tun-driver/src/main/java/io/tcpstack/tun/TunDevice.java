@@ -70,9 +70,7 @@ public final class TunDevice implements Link {
     private final int wakeFd;
     private final int mtu;
     private final boolean offload;
-    /** With offloads: a zeroed virtio-net header that every outbound packet starts with. */
-    private final Pointer plainHeader;
-    /** With offloads: one two-entry iovec array per sending thread (header, packet). */
+    /** With offloads: per sending thread, a two-entry iovec array (header, packet) and the header. */
     private final ThreadLocal<Pointer> iovecs;
     private final Thread[] readers;
     private final AtomicInteger writersInFlight = new AtomicInteger();
@@ -92,8 +90,7 @@ public final class TunDevice implements Link {
         this.wakeFd = wakeFd;
         this.mtu = mtu;
         this.offload = offload;
-        this.plainHeader = offload ? Memory.allocateDirect(runtime, VirtioNetHeader.LENGTH, true) : null;
-        this.iovecs = offload ? ThreadLocal.withInitial(() -> Memory.allocateDirect(runtime, 32, true)) : null;
+        this.iovecs = offload ? ThreadLocal.withInitial(() -> Memory.allocateDirect(runtime, 32 + 16, true)) : null;
         this.readers = new Thread[fds.length];
     }
 
@@ -196,6 +193,12 @@ public final class TunDevice implements Link {
         return mtu;
     }
 
+    /** With offloads, TCP super-packets up to 64 KiB, which the kernel segments (TSO); else the MTU. */
+    @Override
+    public int maxSendPacket() {
+        return offload ? VirtioNetHeader.MAX_SUPER_PACKET : mtu;
+    }
+
     @Override
     public ByteBufAllocator alloc() {
         return PooledByteBufAllocator.DEFAULT;
@@ -246,7 +249,7 @@ public final class TunDevice implements Link {
             int fd = fds[Math.floorMod(queue, fds.length)];
             long written;
             if (packet.hasMemoryAddress()) {
-                written = write(fd, packet.memoryAddress() + packet.readerIndex(), length);
+                written = write(fd, packet, packet.readerIndex(), packet.memoryAddress() + packet.readerIndex(), length);
             } else {
                 written = writeCopy(fd, packet, length);
             }
@@ -266,19 +269,25 @@ public final class TunDevice implements Link {
         ByteBuf direct = PooledByteBufAllocator.DEFAULT.directBuffer(length);
         try {
             direct.writeBytes(packet, packet.readerIndex(), length);
-            return write(fd, direct.memoryAddress(), length);
+            return write(fd, direct, 0, direct.memoryAddress(), length);
         } finally {
             direct.release();
         }
     }
 
-    /** Writes one packet (after a plain virtio-net header with offloads); returns the packet bytes written. */
-    private long write(int fd, long address, int length) {
+    /**
+     * Writes the packet at {@code index} of {@code buf} (at {@code address}); with offloads after
+     * its virtio-net header (plain, or TSO for a TCP super-packet). Returns the packet bytes written.
+     */
+    private long write(int fd, ByteBuf buf, int index, long address, int length) {
         if (!offload) {
             return libc.write(fd, address, length);
         }
         Pointer iov = iovecs.get();
-        iov.putLong(0, plainHeader.address());
+        if (!VirtioNetHeader.fillOutbound(iov, 32, buf, index, length, mtu)) {
+            return -1;
+        }
+        iov.putLong(0, iov.address() + 32);
         iov.putLong(8, VirtioNetHeader.LENGTH);
         iov.putLong(16, address);
         iov.putLong(24, length);

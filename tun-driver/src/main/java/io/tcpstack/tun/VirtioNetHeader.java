@@ -2,6 +2,8 @@ package io.tcpstack.tun;
 
 import io.netty.buffer.ByteBuf;
 import io.tcpstack.wire.Checksum;
+import io.tcpstack.wire.IpProtocol;
+import io.tcpstack.wire.TcpView;
 
 /**
  * The virtio-net header (linux/virtio_net.h, {@code struct virtio_net_hdr}) that a TUN device
@@ -27,6 +29,40 @@ final class VirtioNetHeader {
     static final int GSO_NONE = 0;
     static final int GSO_TCPV4 = 1;
     static final int GSO_ECN = 0x80;
+
+    /** Largest TSO super-packet we hand the kernel (IPv4 total length is 16 bits). */
+    static final int MAX_SUPER_PACKET = 65535;
+
+    /**
+     * Fills the header at offset {@code at} of native memory {@code mem} for the outbound packet of
+     * {@code length} bytes at {@code index} of {@code buf}: zero for a packet within {@code mtu};
+     * for a larger IPv4/TCP one, TSO with segments of {@code mtu} and a partial checksum (the
+     * kernel requires NEEDS_CSUM with GSO), whose field gets the pseudo-header sum as Linux's
+     * __tcp_v4_send_check leaves it. Returns false for a large packet it cannot describe.
+     */
+    static boolean fillOutbound(jnr.ffi.Pointer mem, int at, ByteBuf buf, int index, int length, int mtu) {
+        mem.putLong(at, 0);
+        mem.putShort(at + 8, (short) 0);
+        if (length <= mtu) {
+            return true;
+        }
+        int ihl = (buf.getUnsignedByte(index) & 0x0f) * 4;
+        if ((buf.getUnsignedByte(index) >>> 4) != 4 || buf.getUnsignedByte(index + 9) != IpProtocol.TCP
+                || length < ihl + TcpView.MIN_HEADER_LENGTH) {
+            return false;
+        }
+        int tcpHeader = (buf.getUnsignedByte(index + ihl + 12) >>> 4) * 4;
+        int pseudo = Checksum.fold(Checksum.pseudoHeader(buf.getInt(index + 12), buf.getInt(index + 16), IpProtocol.TCP,
+                length - ihl));
+        buf.setShort(index + ihl + 16, ~pseudo);
+        mem.putByte(at, (byte) F_NEEDS_CSUM);
+        mem.putByte(at + 1, (byte) GSO_TCPV4);
+        mem.putShort(at + 2, (short) (ihl + tcpHeader));
+        mem.putShort(at + 4, (short) (mtu - ihl - tcpHeader));
+        mem.putShort(at + 6, (short) ihl);
+        mem.putShort(at + 8, (short) 16);
+        return true;
+    }
 
     /** What {@link #complete} made of a packet. */
     enum Verdict {

@@ -51,6 +51,22 @@ class TcpInteropIT {
     }
 
     @Test
+    void withTunOffloadsSixteenMebibytesEchoByteExactInSuperPacketsBothWays() throws Exception {
+        byte[] data = new byte[16 * MIB];
+        new Random(43).nextBytes(data);
+        Path in = dir.resolve("in.bin");
+        Files.write(in, data);
+        try (Netns ns = Netns.createEmpty(); TunStack tun = TunStack.create(ns, 1, true, s -> { });
+                Services services = Services.start(tun.stack, Map.of("echo", 7))) {
+            Netns.Result nc = ns.sh(120, "nc -N " + Netns.STACK_ADDR + " 7 < " + in + " | sha256sum").ok();
+            assertThat(nc.out().split(" ")[0]).isEqualTo(sha256(data));
+            assertThat(tun.device.rxSuperPackets()).as("TSO super-packets from the kernel").isPositive();
+            assertThat(tun.device.rxUnsupported()).isZero();
+            assertThat(tun.device.txPackets() * 1448L).as("fewer writes than MSS segments: TSO out").isLessThan(data.length);
+        }
+    }
+
+    @Test
     void twoHundredSequentialConnectionsLeaveTheActiveCloserInTimeWait() throws Exception {
         // flow affinity: without it, reordering makes some closes race (FinAckRaceIT's subject)
         try (Netns ns = Netns.createEmpty(); TunStack tun = TunStack.create(ns, 2, s -> s.affinity = Affinity.FLOW);
