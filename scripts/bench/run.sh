@@ -41,6 +41,11 @@ if [[ ${#missing[@]} -gt 0 ]]; then
 fi
 
 "$ROOT/scripts/tcpstack" --version >/dev/null   # builds the jar when the sources changed
+# the figures are only comparable on an idle machine: say so when it is not
+LOAD=$(cut -d' ' -f1 /proc/loadavg)
+if python3 -c "import sys; sys.exit(0 if float('$LOAD') > 0.5 else 1)"; then
+    echo "run.sh: warning: load average $LOAD before the run; other work on these 2 cores skews every figure" >&2
+fi
 JAR="$ROOT/tun-driver/target/tcpstack.jar"
 JAVA=(java -XX:+UseParallelGC -cp "$JAR")
 [[ -n $OUT ]] || OUT=$(mktemp -d /tmp/tcpstack-bench.XXXXXX)
@@ -217,5 +222,6 @@ record stack udp-blast 1500 off "$REFLECTOR" "$NS_S" udp 198.18.0.2 7 "$S"
 stop_bg "$REFLECTOR"
 append stack udp-pps 1500 off "$(tail -1 "$OUT/reflector.log")"
 
-python3 "$ROOT/scripts/bench/report.py" "$RESULTS" "$OUT/results.json" | tee "$OUT/table.txt"
+echo "load average before the run: $LOAD; $(nproc) cores; $(uname -r)" | tee "$OUT/table.txt"
+python3 "$ROOT/scripts/bench/report.py" "$RESULTS" "$OUT/results.json" | tee -a "$OUT/table.txt"
 log "raw results: $RESULTS; summary: $OUT/results.json"
