@@ -133,9 +133,7 @@ public final class TunDevice implements Link {
                             + "; an existing device must be a multi_queue tun, and CAP_NET_ADMIN is needed)", runtime, libc);
                 }
                 actual = ifr.getString(0, IFNAMSIZ, StandardCharsets.US_ASCII);
-                if (offload) {
-                    enableOffloads(fd, libc, runtime);
-                }
+                setOffloads(fd, offload, libc, runtime);
             }
             int wake = libc.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
             if (wake < 0) {
@@ -152,14 +150,21 @@ public final class TunDevice implements Link {
         }
     }
 
-    /** TUNSETVNETHDRSZ to the 10-byte header, then TUNSETOFFLOAD: we accept partial checksums and TSO4. */
-    private static void enableOffloads(int fd, LibC libc, Runtime runtime) throws IOException {
-        Pointer size = Memory.allocateDirect(runtime, 4, true);
-        size.putInt(0, VirtioNetHeader.LENGTH);
-        if (libc.ioctl(fd, TUNSETVNETHDRSZ, size) < 0) {
-            throw failure("TUNSETVNETHDRSZ", runtime, libc);
+    /**
+     * With offloads, TUNSETVNETHDRSZ to the 10-byte header and TUNSETOFFLOAD: we accept partial
+     * checksums and TSO4. Without, TUNSETOFFLOAD 0: the offloads are the device's, not the
+     * queue's, and a process that had them on before us would leave the kernel sending partial
+     * checksums we could not recognise.
+     */
+    private static void setOffloads(int fd, boolean offload, LibC libc, Runtime runtime) throws IOException {
+        if (offload) {
+            Pointer size = Memory.allocateDirect(runtime, 4, true);
+            size.putInt(0, VirtioNetHeader.LENGTH);
+            if (libc.ioctl(fd, TUNSETVNETHDRSZ, size) < 0) {
+                throw failure("TUNSETVNETHDRSZ", runtime, libc);
+            }
         }
-        if (libc.ioctl(fd, TUNSETOFFLOAD, (long) (TUN_F_CSUM | TUN_F_TSO4)) < 0) {
+        if (libc.ioctl(fd, TUNSETOFFLOAD, offload ? (long) (TUN_F_CSUM | TUN_F_TSO4) : 0L) < 0) {
             throw failure("TUNSETOFFLOAD", runtime, libc);
         }
     }
