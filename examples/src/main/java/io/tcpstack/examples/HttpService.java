@@ -1,6 +1,7 @@
 package io.tcpstack.examples;
 
 import io.tcpstack.api.TcpSocket;
+import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,6 +19,8 @@ public final class HttpService implements Service {
     static final int MAX_HEAD = 16 * 1024;
     /** Largest body {@code /bytes/N} serves. */
     static final long MAX_BYTES = 1L << 34;
+    /** Response bytes gathered before a write. */
+    private static final int RESPONSE_BUFFER = 8 * 1024;
 
     private final String banner;
 
@@ -28,7 +31,8 @@ public final class HttpService implements Service {
     @Override
     public void serve(TcpSocket socket) throws IOException {
         InputStream in = socket.getInputStream();
-        OutputStream out = socket.getOutputStream();
+        // head and a small body leave in one segment (one write), as from a server that builds its response first
+        OutputStream out = new BufferedOutputStream(socket.getOutputStream(), RESPONSE_BUFFER);
         while (true) {
             String head = readHead(in);
             if (head == null) {
@@ -36,9 +40,12 @@ public final class HttpService implements Service {
             }
             if (head.length() > MAX_HEAD) {
                 respond(out, 431, "Request Header Fields Too Large", "text/plain", "header too large\n", false);
+                out.flush();
                 return;
             }
-            if (!handle(head, out)) {
+            boolean keepAlive = handle(head, out);
+            out.flush();
+            if (!keepAlive) {
                 return;
             }
         }

@@ -1,6 +1,7 @@
 package io.tcpstack.examples;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 
@@ -9,11 +10,14 @@ import java.util.stream.Collectors;
  * daemon validates its options with this before it configures logging.
  */
 public final class ServiceSpec {
+    /** The services there are. */
+    static final List<String> NAMES = List.of("echo", "discard", "http", "chargen");
+
     private ServiceSpec() {
     }
 
     /**
-     * Parses "name:port,name:port" (names: echo, discard, http). Throws IllegalArgumentException
+     * Parses "name:port,name:port" (names: echo, discard, http, chargen). Throws IllegalArgumentException
      * with a message naming what is wrong.
      */
     public static Map<String, Integer> parse(String spec) {
@@ -24,11 +28,11 @@ public final class ServiceSpec {
         for (String item : spec.split(",")) {
             String[] parts = item.trim().split(":");
             if (parts.length != 2) {
-                throw new IllegalArgumentException("service '" + item + "' must be NAME:PORT (echo, discard, http)");
+                throw new IllegalArgumentException("service '" + item + "' must be NAME:PORT (" + String.join(", ", NAMES) + ")");
             }
             String name = parts[0].trim();
-            if (!name.equals("echo") && !name.equals("discard") && !name.equals("http")) {
-                throw new IllegalArgumentException("unknown service '" + name + "' (echo, discard, http)");
+            if (!NAMES.contains(name)) {
+                throw new IllegalArgumentException("unknown service '" + name + "' (" + String.join(", ", NAMES) + ")");
             }
             int port;
             try {

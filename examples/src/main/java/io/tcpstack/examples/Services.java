@@ -1,5 +1,6 @@
 package io.tcpstack.examples;
 
+import io.netty.util.concurrent.FastThreadLocalThread;
 import io.tcpstack.api.TcpServerSocket;
 import io.tcpstack.api.TcpSocket;
 import io.tcpstack.api.TcpStack;
@@ -15,18 +16,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Hosts services on a stack ({@code --services echo:7,discard:9,http:80}): one accept thread per
+ * Hosts services on a stack ({@code --services echo:7,discard:9,http:80,chargen:19}): one accept thread per
  * port, one thread per connection.
  */
 public final class Services implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Services.class);
     private static final int BACKLOG = 128;
-
     private final List<TcpServerSocket> servers = new ArrayList<>();
     private final List<Thread> acceptors = new ArrayList<>();
     private final AtomicInteger threadIds = new AtomicInteger();
     private final ExecutorService connections = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "tcpstack-conn-" + threadIds.incrementAndGet());
+        // netty recycles the ByteBuf objects of the segments a write sends only on a FastThreadLocalThread
+        Thread t = new FastThreadLocalThread(r, "tcpstack-conn-" + threadIds.incrementAndGet());
         t.setDaemon(true);
         return t;
     });
@@ -37,6 +38,7 @@ public final class Services implements AutoCloseable {
             case "echo" -> new EchoService();
             case "discard" -> new DiscardService();
             case "http" -> new HttpService("tcpstack: a userspace TCP/IP stack in Java, serving you over TUN.");
+            case "chargen" -> new ChargenService();
             default -> throw new IllegalArgumentException("unknown service " + name);
         };
     }

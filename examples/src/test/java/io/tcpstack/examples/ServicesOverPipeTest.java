@@ -43,7 +43,7 @@ class ServicesOverPipeTest {
                 io.tcpstack.time.Clock.system(), clientSettings);
         server.start();
         client.start();
-        services = Services.start(server, ServiceSpec.parse("echo:7,discard:9,http:80"));
+        services = Services.start(server, ServiceSpec.parse("echo:7,discard:9,http:80,chargen:19"));
     }
 
     @AfterEach
@@ -70,6 +70,16 @@ class ServicesOverPipeTest {
             byte[] back = s.getInputStream().readAllBytes();
             writer.join();
             assertThat(back).isEqualTo(data);
+        }
+    }
+
+    @Test
+    void chargen_sends_rotating_lines_of_72_printable_characters() throws Exception {
+        try (TcpSocket s = client.connect("198.18.0.2", 19, 0, 5000)) {
+            byte[] two = s.getInputStream().readNBytes(148);
+            String text = new String(two, java.nio.charset.StandardCharsets.US_ASCII);
+            assertThat(text).startsWith(" !\"#$%&").contains("\r\n!\"#$%&'").endsWith("\r\n");
+            assertThat(text.substring(0, 72)).doesNotContain("\r").hasSize(72);
         }
     }
 

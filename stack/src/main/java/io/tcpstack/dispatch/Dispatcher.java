@@ -2,10 +2,12 @@ package io.tcpstack.dispatch;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.util.concurrent.FastThreadLocalThread;
 import io.tcpstack.link.PacketReceiver;
 import io.tcpstack.profile.Affinity;
 import io.tcpstack.stats.Counter;
 import io.tcpstack.stats.StackStats;
+import io.tcpstack.tcp.Wakeups;
 import io.tcpstack.wire.IpProtocol;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -30,6 +32,11 @@ import org.slf4j.LoggerFactory;
  *       on the queue we last wrote it from, so its back-to-back segments share a queue.)
  * </ul>
  *
+ * <p>With one worker there is nothing to choose: a link with one queue has one reader thread, so
+ * {@link Mode#THREADED} runs each packet to completion on it (as a NAPI poll does), in arrival
+ * order, without the copy and the hand-off to a second thread (a futex wake-up and a context
+ * switch per packet). The order and the single thread are what the worker would have given.
+ *
  * <p>On virtual time there are no threads: {@link Mode#INLINE} processes every packet on the
  * caller, {@link Mode#STEPPED} queues packets per worker exactly as the threads would get them
  * and lets a test run each worker's next packet when it chooses (deterministic interleavings).
@@ -37,6 +44,8 @@ import org.slf4j.LoggerFactory;
 public final class Dispatcher implements PacketReceiver, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
     private static final int QUEUE_DEPTH = 8192;
+    /** Packets a worker processes before it wakes the applications they were for (a TUN reader's budget). */
+    private static final int BURST = 64;
 
     private final PacketReceiver input;
     private final Supplier<Affinity> affinity;
@@ -47,6 +56,8 @@ public final class Dispatcher implements PacketReceiver, AutoCloseable {
     private final Mode mode;
     private final AtomicInteger spray = new AtomicInteger();
     private volatile boolean running;
+    /** The link has called {@link #endOfBurst}: it marks its bursts, so wake-ups can wait for their end. */
+    private volatile boolean linkMarksBursts;
 
     /** How packets reach the workers. */
     public enum Mode {
@@ -65,7 +76,7 @@ public final class Dispatcher implements PacketReceiver, AutoCloseable {
     public Dispatcher(PacketReceiver input, Mode mode, int workers, Supplier<Affinity> affinity,
             ByteBufAllocator alloc, StackStats stats) {
         this.input = input;
-        this.mode = mode;
+        this.mode = mode == Mode.THREADED && workers == 1 ? Mode.INLINE : mode;
         this.affinity = affinity;
         this.alloc = alloc;
         this.stats = stats;
@@ -83,7 +94,8 @@ public final class Dispatcher implements PacketReceiver, AutoCloseable {
         }
         for (int i = 0; i < workers.length; i++) {
             int index = i;
-            workers[i] = new Thread(() -> work(index), "tcpstack-worker-" + i);
+            // netty recycles ByteBuf objects only on a FastThreadLocalThread
+            workers[i] = new FastThreadLocalThread(() -> work(index), "tcpstack-worker-" + i);
             workers[i].setDaemon(true);
             workers[i].start();
         }
@@ -92,10 +104,22 @@ public final class Dispatcher implements PacketReceiver, AutoCloseable {
     @Override
     public void receive(int queue, ByteBuf packet) {
         if (mode == Mode.INLINE) {
+            if (linkMarksBursts) {
+                Wakeups.defer();
+            }
             input.receive(queue, packet);
             return;
         }
         enqueue(packet);
+    }
+
+    /** Inline: the applications the burst gave data to wake now ({@link Wakeups}). */
+    @Override
+    public void endOfBurst(int queue) {
+        if (mode == Mode.INLINE) {
+            linkMarksBursts = true;
+            Wakeups.flush();
+        }
     }
 
     /** Hands a copy of {@code packet} to the worker the affinity policy picks; returns its index. */
@@ -137,18 +161,29 @@ public final class Dispatcher implements PacketReceiver, AutoCloseable {
         }
     }
 
+    /**
+     * A worker's burst is what its queue holds, up to {@link #BURST} packets: applications wake
+     * when it is empty or the burst is full ({@link Wakeups}).
+     */
     private void work(int index) {
         BlockingQueue<ByteBuf> queue = queues[index];
+        Wakeups.defer();
+        int burst = 0;
         while (running) {
-            ByteBuf packet;
-            try {
-                packet = queue.poll(50, TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                return;
+            ByteBuf packet = burst < BURST ? queue.poll() : null;
+            if (packet == null) {
+                Wakeups.flush();
+                burst = 0;
+                try {
+                    packet = queue.poll(50, TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) {
+                    return;
+                }
             }
             if (packet == null) {
                 continue;
             }
+            burst++;
             try {
                 input.receive(index, packet);
             } catch (RuntimeException e) {

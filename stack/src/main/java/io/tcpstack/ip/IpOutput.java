@@ -58,6 +58,11 @@ public final class IpOutput {
         return link.mtu();
     }
 
+    /** Largest packet the link takes, TCP super-packets it segments itself included ({@link Link#maxSendPacket()}). */
+    public int maxPacket() {
+        return link.maxSendPacket();
+    }
+
     public int localAddress() {
         return config.address();
     }

@@ -126,12 +126,7 @@ public final class FaultInjectingLink extends ForwardingLink {
     }
 
     @Override
-    public void start(PacketReceiver receiver) {
-        link.start((queue, packet) -> {
-            if (!rule.out() && drop(packet)) {
-                return;
-            }
-            receiver.receive(queue, packet);
-        });
+    protected boolean received(int queue, ByteBuf packet) {
+        return rule.out() || !drop(packet);
     }
 }

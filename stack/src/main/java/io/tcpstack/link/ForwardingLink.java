@@ -1,10 +1,12 @@
 package io.tcpstack.link;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 
 /**
- * Base of the {@link Link} decorators (pcap, fault injection): queue count, MTU, allocator and
- * close go to the wrapped link; each decorator says what it does to sent and received packets.
+ * Base of the {@link Link} decorators (pcap, fault injection): queue count, MTU, allocator,
+ * bursts and close go to the wrapped link; each decorator says what it does to the packets it
+ * sends ({@link #send}) and receives ({@link #received}).
  */
 abstract class ForwardingLink implements Link {
     protected final Link link;
@@ -24,8 +26,36 @@ abstract class ForwardingLink implements Link {
     }
 
     @Override
+    public int maxSendPacket() {
+        return link.maxSendPacket();
+    }
+
+    @Override
     public ByteBufAllocator alloc() {
         return link.alloc();
+    }
+
+    /**
+     * Sees each inbound packet before the stack; false drops it (the link still owns the
+     * buffer, as the {@link PacketReceiver} contract says).
+     */
+    protected abstract boolean received(int queue, ByteBuf packet);
+
+    @Override
+    public final void start(PacketReceiver receiver) {
+        link.start(new PacketReceiver() {
+            @Override
+            public void receive(int queue, ByteBuf packet) {
+                if (received(queue, packet)) {
+                    receiver.receive(queue, packet);
+                }
+            }
+
+            @Override
+            public void endOfBurst(int queue) {
+                receiver.endOfBurst(queue);
+            }
+        });
     }
 
     @Override

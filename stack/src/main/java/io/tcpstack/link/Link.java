@@ -20,6 +20,15 @@ public interface Link extends AutoCloseable {
     /** Largest IPv4 packet the link carries. */
     int mtu();
 
+    /**
+     * Largest IPv4 packet the link accepts from the stack. Above {@link #mtu()} only for TCP, which
+     * the link cuts (TSO) into segments of {@code mtu() - IP header - TCP header} payload bytes,
+     * with the same headers, the sequence numbers advanced, FIN and PSH on the last one only.
+     */
+    default int maxSendPacket() {
+        return mtu();
+    }
+
     /** Allocator for outbound packets (pooled direct buffers on a real device). */
     ByteBufAllocator alloc();
 

@@ -12,4 +12,13 @@ public interface PacketReceiver {
      * receiver must not release it.
      */
     void receive(int queue, ByteBuf packet);
+
+    /**
+     * Called by a link after it handed over a burst of packets from {@code queue} (what one poll
+     * found ready), on the same thread. A receiver may defer work to it, such as waking the
+     * applications the burst gave data to (once per burst, not once per packet). A link that never
+     * calls it loses nothing but that batching; decorators pass it on.
+     */
+    default void endOfBurst(int queue) {
+    }
 }

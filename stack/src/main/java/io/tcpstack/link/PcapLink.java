@@ -92,11 +92,9 @@ public final class PcapLink extends ForwardingLink {
     }
 
     @Override
-    public void start(PacketReceiver receiver) {
-        link.start((queue, packet) -> {
-            record(packet);
-            receiver.receive(queue, packet);
-        });
+    protected boolean received(int queue, ByteBuf packet) {
+        record(packet);
+        return true;
     }
 
     @Override

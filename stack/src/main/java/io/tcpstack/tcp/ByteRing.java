@@ -4,14 +4,21 @@ import io.netty.buffer.ByteBuf;
 
 /**
  * A bounded ring of bytes: the storage of the send buffer (bytes from snd.una on) and of the
- * in-order part of the receive buffer. Grows its array on demand up to {@code capacity}. Not
- * thread-safe: used under the Tcb lock.
+ * receive buffer. Grows its array on demand up to {@code capacity}. Not thread-safe: used under
+ * the Tcb lock.
+ *
+ * <p>In the receive buffer, out-of-order data is stored where it belongs, past the readable bytes
+ * ({@link #writeAt}), and becomes readable without a copy when the hole before it fills ({@link
+ * #commit}); {@link Reassembly} keeps track of which ranges are there (smoltcp's assembler over
+ * its ring buffer works the same way).
  */
 final class ByteRing {
     private byte[] data;
     private int head;
     private int size;
     private int capacity;
+    /** Bytes past the readable ones that may hold out-of-order data ({@link #writeAt}). */
+    private int ahead;
 
     ByteRing(int capacity) {
         this.capacity = capacity;
@@ -31,7 +38,7 @@ final class ByteRing {
     }
 
     void setCapacity(int capacity) {
-        this.capacity = Math.max(capacity, size);
+        this.capacity = Math.max(capacity, size + ahead);
     }
 
     /** Appends up to {@code length} bytes from {@code src}; returns how many fit. */
@@ -42,7 +49,7 @@ final class ByteRing {
         int first = Math.min(n, data.length - tail);
         System.arraycopy(src, offset, data, tail, first);
         System.arraycopy(src, offset + first, data, 0, n - first);
-        size += n;
+        grow(n);
         return n;
     }
 
@@ -50,12 +57,42 @@ final class ByteRing {
     int write(ByteBuf src, int index, int length) {
         int n = Math.min(length, free());
         ensure(size + n);
-        int tail = (head + size) % data.length;
-        int first = Math.min(n, data.length - tail);
-        src.getBytes(index, data, tail, first);
-        src.getBytes(index + first, data, 0, n - first);
-        size += n;
+        copyIn(src, index, (head + size) % data.length, n);
+        grow(n);
         return n;
+    }
+
+    /**
+     * Stores {@code length} bytes from {@code src} {@code offset} bytes past the readable ones,
+     * without making them readable (out-of-order data). {@code offset + length} must not exceed
+     * {@link #free()}.
+     */
+    void writeAt(int offset, ByteBuf src, int index, int length) {
+        if (offset < 0 || offset + length > free()) {
+            throw new IllegalArgumentException("writeAt " + offset + "+" + length + " > free " + free());
+        }
+        ensure(size + offset + length);
+        copyIn(src, index, (head + size + offset) % data.length, length);
+        ahead = Math.max(ahead, offset + length);
+    }
+
+    /** Makes the next {@code n} bytes stored by {@link #writeAt} readable. */
+    void commit(int n) {
+        if (n > ahead) {
+            throw new IllegalArgumentException("commit " + n + " > stored ahead " + ahead);
+        }
+        grow(n);
+    }
+
+    private void grow(int n) {
+        size += n;
+        ahead = Math.max(0, ahead - n);
+    }
+
+    private void copyIn(ByteBuf src, int index, int position, int length) {
+        int first = Math.min(length, data.length - position);
+        src.getBytes(index, data, position, first);
+        src.getBytes(index + first, data, 0, length - first);
     }
 
     /** Copies {@code length} bytes starting {@code skip} bytes after the head into {@code dst} (appends). */
@@ -83,11 +120,12 @@ final class ByteRing {
         }
         head = (head + n) % data.length;
         size -= n;
-        if (size == 0) {
+        if (size == 0 && ahead == 0) {
             head = 0;
         }
     }
 
+    /** Grows the array to hold {@code needed} bytes from the head, keeping the readable and the ahead bytes. */
     private void ensure(int needed) {
         if (needed <= data.length) {
             return;
@@ -97,9 +135,10 @@ final class ByteRing {
             length = (int) Math.min((long) length * 2, Integer.MAX_VALUE - 8);
         }
         byte[] grown = new byte[length];
-        int first = Math.min(size, data.length - head);
+        int kept = size + ahead;
+        int first = Math.min(kept, data.length - head);
         System.arraycopy(data, head, grown, 0, first);
-        System.arraycopy(data, 0, grown, first, size - first);
+        System.arraycopy(data, 0, grown, first, kept - first);
         data = grown;
         head = 0;
     }

@@ -1,5 +1,6 @@
 package io.tcpstack.tcp;
 
+import io.netty.util.concurrent.FastThreadLocal;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiConsumer;
 
@@ -18,9 +19,42 @@ final class Demux {
         return ((long) remoteAddress << 32) | ((long) (remotePort & 0xffff) << 16) | (localPort & 0xffff);
     }
 
+    /**
+     * The entry of {@code key}, without boxing it: every inbound segment looks up, and a Long per
+     * lookup was most of what the receive path allocated (JMH SegmentPathBench). The lookup key
+     * is a per-thread {@link Probe} that hashes and compares like the Long keys of the table.
+     */
     Tcb get(long key) {
-        return table.get(key);
+        Probe probe = PROBE.get();
+        probe.key = key;
+        return table.get(probe);
     }
+
+    /**
+     * A lookup key equal to the stored {@code Long} of the same value: ConcurrentHashMap calls
+     * {@code probe.equals(storedKey)} and {@code probe.hashCode()}, never the reverse. Only for
+     * {@link #get}; the table holds Longs.
+     */
+    private static final class Probe {
+        long key;
+
+        @Override
+        public int hashCode() {
+            return Long.hashCode(key);
+        }
+
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof Long stored && stored == key;
+        }
+    }
+
+    private static final FastThreadLocal<Probe> PROBE = new FastThreadLocal<>() {
+        @Override
+        protected Probe initialValue() {
+            return new Probe();
+        }
+    };
 
     /** Inserts {@code entry} unless the 4-tuple is taken; returns the entry already there, or null. */
     Tcb putIfAbsent(long key, Tcb entry) {

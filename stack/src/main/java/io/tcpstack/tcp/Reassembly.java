@@ -1,49 +1,39 @@
 package io.tcpstack.tcp;
 
 import io.netty.buffer.ByteBuf;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Arrays;
 
 /**
  * Out-of-order segments waiting for the hole before them to fill (RFC 9293 3.10.7.4, seventh;
- * Linux tcp_data_queue_ofo). Blocks are kept sorted and merged, at most {@code maxBlocks} of them
- * (a bounded number of holes); data is kept as copies. Not thread-safe: used under the Tcb lock.
+ * Linux tcp_data_queue_ofo). The data itself goes straight into the receive {@link ByteRing} at
+ * its place past the readable bytes; this class keeps the sorted, merged sequence ranges held
+ * there, at most {@code maxBlocks} of them (a bounded number of holes). Nothing is copied again
+ * when ranges merge or become in order, and nothing is allocated per segment. Not thread-safe:
+ * used under the Tcb lock.
  */
 final class Reassembly {
-    /** One contiguous run of received bytes [seq, seq + data.length). */
-    private static final class Block {
-        int seq;
-        byte[] data;
-
-        Block(int seq, byte[] data) {
-            this.seq = seq;
-            this.data = data;
-        }
-
-        int end() {
-            return seq + data.length;
-        }
-    }
-
-    private final List<Block> blocks = new ArrayList<>();
-    /** Seq of the block that received the latest segment, for the first SACK block (RFC 2018 4). */
+    /** Ranges [starts[i], ends[i]) in sequence order, none touching another. */
+    private int[] starts = new int[4];
+    private int[] ends = new int[4];
+    private int count;
+    /** Start of the range that received the latest segment, for the first SACK block (RFC 2018 4). */
     private int latestSeq;
     private boolean finReceived;
     private int finSeq;
 
     boolean isEmpty() {
-        return blocks.isEmpty() && !finReceived;
+        return count == 0 && !finReceived;
     }
 
     int blockCount() {
-        return blocks.size();
+        return count;
     }
 
     /** Bytes held. */
     int bytes() {
         int n = 0;
-        for (Block b : blocks) {
-            n += b.data.length;
+        for (int i = 0; i < count; i++) {
+            n += ends[i] - starts[i];
         }
         return n;
     }
@@ -55,63 +45,75 @@ final class Reassembly {
     }
 
     /**
-     * Stores [seq, seq+length) copied from {@code src}. Returns false (nothing stored) when it
-     * would need more than {@code maxBlocks} blocks.
+     * Stores [seq, seq+length), copied from {@code src}, in {@code ring} at its place after
+     * {@code rcvNxt} (the caller keeps it within the ring's free space). Returns false (nothing
+     * stored) when it would need more than {@code maxBlocks} ranges.
      */
-    boolean add(int seq, ByteBuf src, int index, int length, int maxBlocks) {
-        byte[] data = new byte[length];
-        src.getBytes(index, data);
-        Block incoming = new Block(seq, data);
+    boolean add(int seq, int length, int rcvNxt, ByteRing ring, ByteBuf src, int index, int maxBlocks) {
+        int end = seq + length;
         int i = 0;
-        while (i < blocks.size() && SeqNum.lt(blocks.get(i).end(), seq)) {
+        while (i < count && SeqNum.lt(ends[i], seq)) {
             i++;
         }
-        // merge with every block that touches or overlaps [seq, end)
+        // every range from i to j - 1 touches or overlaps [seq, end): they merge into one
         int j = i;
-        while (j < blocks.size() && SeqNum.le(blocks.get(j).seq, incoming.end())) {
-            incoming = merge(incoming, blocks.get(j));
+        while (j < count && SeqNum.le(starts[j], end)) {
             j++;
         }
-        if (j == i && blocks.size() >= maxBlocks) {
+        if (j == i && count >= maxBlocks) {
             return false;
         }
-        blocks.subList(i, j).clear();
-        blocks.add(i, incoming);
-        latestSeq = incoming.seq;
+        ring.writeAt(seq - rcvNxt, src, index, length);
+        if (j == i) {
+            insertAt(i, seq, end);
+        } else {
+            starts[i] = SeqNum.min(starts[i], seq);
+            ends[i] = SeqNum.max(ends[j - 1], end);
+            removeRange(i + 1, j);
+        }
+        latestSeq = starts[i];
         return true;
     }
 
-    private static Block merge(Block a, Block b) {
-        int start = SeqNum.min(a.seq, b.seq);
-        int end = SeqNum.max(a.end(), b.end());
-        byte[] merged = new byte[end - start];
-        System.arraycopy(b.data, 0, merged, b.seq - start, b.data.length);
-        System.arraycopy(a.data, 0, merged, a.seq - start, a.data.length);
-        return new Block(start, merged);
+    private void insertAt(int i, int start, int end) {
+        if (count == starts.length) {
+            starts = Arrays.copyOf(starts, count * 2);
+            ends = Arrays.copyOf(ends, count * 2);
+        }
+        System.arraycopy(starts, i, starts, i + 1, count - i);
+        System.arraycopy(ends, i, ends, i + 1, count - i);
+        starts[i] = start;
+        ends[i] = end;
+        count++;
+    }
+
+    /** Removes ranges [from, to). */
+    private void removeRange(int from, int to) {
+        System.arraycopy(starts, to, starts, from, count - to);
+        System.arraycopy(ends, to, ends, from, count - to);
+        count -= to - from;
     }
 
     /**
-     * Moves what became in order at {@code rcvNxt} into {@code ring}; returns the new rcv.nxt
-     * (including a FIN that became in order, reported by {@link #takeFin}).
+     * Makes what became in order at {@code rcvNxt} readable in {@code ring} (it is already there);
+     * returns the new rcv.nxt. A FIN that became in order is reported by {@link #takeFin}.
      */
     int drainInto(int rcvNxt, ByteRing ring) {
-        while (!blocks.isEmpty() && SeqNum.le(blocks.get(0).seq, rcvNxt)) {
-            Block b = blocks.remove(0);
-            int skip = rcvNxt - b.seq;
-            if (skip < b.data.length) {
-                int written = ring.write(b.data, skip, b.data.length - skip);
-                rcvNxt += written;
-                if (written < b.data.length - skip) {
-                    break; // receive buffer full: the rest is dropped and will be retransmitted
-                }
+        int drained = 0;
+        while (drained < count && SeqNum.le(starts[drained], rcvNxt)) {
+            if (SeqNum.gt(ends[drained], rcvNxt)) {
+                ring.commit(ends[drained] - rcvNxt);
+                rcvNxt = ends[drained];
             }
+            drained++;
         }
+        removeRange(0, drained);
         return rcvNxt;
     }
 
     /** True (and forgets it) if a held FIN is now exactly at {@code rcvNxt}. */
     boolean takeFin(int rcvNxt) {
-        if (finReceived && finSeq == rcvNxt && blocks.isEmpty()) {
+        if (finReceived && finSeq == rcvNxt && count == 0) {
             finReceived = false;
             return true;
         }
@@ -123,29 +125,26 @@ final class Reassembly {
      * recent segment first, then the others in order); returns the count.
      */
     int sackBlocks(int[] out, int max) {
-        int count = 0;
-        for (Block b : blocks) {
-            if (b.seq == latestSeq) {
-                out[0] = b.seq;
-                out[1] = b.end();
-                count = 1;
+        int n = 0;
+        for (int i = 0; i < count; i++) {
+            if (starts[i] == latestSeq) {
+                out[0] = starts[i];
+                out[1] = ends[i];
+                n = 1;
             }
         }
-        for (Block b : blocks) {
-            if (count >= max) {
-                break;
-            }
-            if (b.seq != latestSeq || count == 0) {
-                out[2 * count] = b.seq;
-                out[2 * count + 1] = b.end();
-                count++;
+        for (int i = 0; i < count && n < max; i++) {
+            if (starts[i] != latestSeq || n == 0) {
+                out[2 * n] = starts[i];
+                out[2 * n + 1] = ends[i];
+                n++;
             }
         }
-        return count;
+        return n;
     }
 
     void clear() {
-        blocks.clear();
+        count = 0;
         finReceived = false;
     }
 }

@@ -23,6 +23,10 @@ public final class Tcb {
     final ReentrantLock lock = new ReentrantLock();
     /** Signalled on every change an application may wait for: data, space, state, error. */
     final Condition changed = lock.newCondition();
+    /** A signal of {@link #changed} waits for the end of the receive burst ({@link Wakeups}). */
+    boolean wakePending;
+    /** An ACK for in-order data waits for the end of the receive burst ({@link Wakeups}). */
+    boolean ackDeferred;
 
     volatile TcpState state = TcpState.CLOSED;
     /** Set when the connection failed; the application sees it as an exception. */

@@ -410,7 +410,7 @@ final class TcpInput {
         }
         tcb.dupAcks = 0;
         TcpTimers.restartRetransmit(tcb);
-        tcb.changed.signalAll();
+        Wakeups.wake(tcb);
     }
 
     /** RFC 5681 3.2 fast retransmit on the third duplicate ACK; NewReno recovery (RFC 6582). */
@@ -476,8 +476,12 @@ final class TcpInput {
         boolean finArrived = (fin && stored == length) || tcb.reassembly.takeFin(tcb.rcvNxt);
         if (finArrived) {
             fin(tcb);
-        } else if (holes || stored < length || ackNow(tcb)) {
+        } else if (holes || stored < length) {
             layer.output().sendAck(tcb);
+        } else if (ackNow(tcb)) {
+            if (!Wakeups.deferAck(tcb)) {
+                layer.output().sendAck(tcb);
+            }
         } else if (stored > 0) {
             TcpTimers.scheduleDelayedAck(tcb);
         }
@@ -485,8 +489,10 @@ final class TcpInput {
 
     private void outOfOrder(Tcb tcb, Segment seg, int seq, int index, int length, boolean fin) {
         int rightEdge = tcb.rcvNxt + Math.max(tcb.rcvWnd - (tcb.rcvNxt - tcb.rcvWup), 0);
-        int fits = Math.max(0, Math.min(length, rightEdge - seq));
-        if (fits > 0 && tcb.reassembly.add(seq, seg.buf, index, fits, layer.settings().maxOfoBlocks)) {
+        // within the window we offered, and within the receive buffer, where it is stored
+        int fits = Math.max(0, Math.min(Math.min(length, rightEdge - seq), tcb.receiveBuffer.free() - (seq - tcb.rcvNxt)));
+        if (fits > 0 && tcb.reassembly.add(seq, fits, tcb.rcvNxt, tcb.receiveBuffer, seg.buf, index,
+                layer.settings().maxOfoBlocks)) {
             stats.inc(Counter.TcpExtTCPOFOQueue);
             if (fin && fits == length) {
                 tcb.reassembly.addFin(seq + length);
@@ -521,7 +527,7 @@ final class TcpInput {
         tcb.lastDataRecvMs = now;
         tcb.lastActivityMs = now;
         tcb.segmentsSinceAck += Math.max(1, bytes / Math.max(tcb.rcvMss, 1));
-        tcb.changed.signalAll();
+        Wakeups.wake(tcb);
     }
 
     /**

@@ -94,13 +94,15 @@ final class TcpOutput {
 
     /**
      * Sends what the windows allow (Linux tcp_write_xmit): new data in segments of at most
-     * sndMss, then our FIN once every queued byte is out.
+     * sndMss, or in super-packets of whole sndMss segments that the link cuts (TSO), then our FIN
+     * once every queued byte is out.
      */
     void push(Tcb tcb) {
         if (!tcb.state.isSynchronized() || tcb.finAcked) {
             return;
         }
         boolean sent = false;
+        int burst = sendBurst(tcb);
         while (true) {
             int unsent = tcb.unsentBytes();
             if (unsent == 0) {
@@ -108,9 +110,12 @@ final class TcpOutput {
             }
             int window = tcb.sndUna + tcb.sndWnd - tcb.sndNxt;
             int cwndBytes = tcb.cwnd * tcb.sndMss - tcb.flightSize();
-            int length = Math.min(Math.min(unsent, tcb.sndMss), Math.min(window, cwndBytes));
+            int length = Math.min(Math.min(unsent, burst), Math.min(window, cwndBytes));
             if (length <= 0) {
                 break;
+            }
+            if (length > tcb.sndMss && length < unsent) {
+                length -= length % tcb.sndMss; // whole segments, the runt only at the end of the data
             }
             if (length < tcb.sndMss && length < unsent) {
                 // Window-limited: RFC 9293 3.8.6.2.1 (sender SWS avoidance) waits for at least
@@ -143,6 +148,21 @@ final class TcpOutput {
         } else {
             TcpTimers.checkPersist(tcb);
         }
+    }
+
+    /**
+     * Data bytes per transmission (Linux tcp_tso_autosize, bounded by the link): whole sndMss
+     * segments up to the link's largest packet, when the link cuts at exactly sndMss (same
+     * headers: no SACK blocks; our MSS is the link's); otherwise one sndMss segment.
+     */
+    private int sendBurst(Tcb tcb) {
+        int headers = Ipv4View.MIN_HEADER_LENGTH + TcpView.MIN_HEADER_LENGTH
+                + (tcb.tsOk ? TcpOptions.TIMESTAMP_LENGTH_ALIGNED : 0);
+        boolean sackBlocks = tcb.sackOk && tcb.reassembly.blockCount() > 0;
+        if (ip.maxPacket() <= ip.mtu() || sackBlocks || ip.mtu() - headers != tcb.sndMss) {
+            return tcb.sndMss;
+        }
+        return Math.max((ip.maxPacket() - headers) / tcb.sndMss, 1) * tcb.sndMss;
     }
 
     private void advanceSndNxt(Tcb tcb, int length, boolean fin) {

@@ -1,6 +1,7 @@
 package io.tcpstack.time;
 
 import java.util.Arrays;
+import java.util.function.LongConsumer;
 
 /**
  * The stack's timers: an indexed binary min-heap of intrusive {@link Timeout}s ordered by
@@ -12,17 +13,21 @@ public final class TimerQueue {
     private Timeout[] heap = new Timeout[64];
     private int size;
     private long sequence;
-    private Runnable onEarlierDeadline;
+    private LongConsumer onEarlierDeadline;
 
-    /** A hook run (outside the lock) when a schedule makes the earliest deadline earlier: wakes a timer thread. */
-    public synchronized void setOnEarlierDeadline(Runnable hook) {
+    /**
+     * A hook run (outside the lock) with the new earliest deadline when a schedule makes the
+     * earliest deadline earlier: wakes a timer thread that would sleep past it.
+     */
+    public synchronized void setOnEarlierDeadline(LongConsumer hook) {
         this.onEarlierDeadline = hook;
     }
 
     /** (Re)arms {@code t} for {@code deadlineNanos}; a past deadline fires at the next advance. */
     public void schedule(Timeout t, long deadlineNanos) {
-        Runnable wake = null;
+        LongConsumer wake = null;
         synchronized (this) {
+            long earliest = size == 0 ? Long.MAX_VALUE : heap[0].deadlineNanos;
             if (t.index >= 0) {
                 removeAt(t.index);
             }
@@ -35,12 +40,14 @@ public final class TimerQueue {
             t.index = size;
             size++;
             siftUp(t.index);
-            if (heap[0] == t) {
+            // only an earlier deadline needs the thread awake: a retransmission timer restarted
+            // later by every ACK must not cost a wake-up (a futex call and a context switch) each
+            if (heap[0] == t && deadlineNanos < earliest) {
                 wake = onEarlierDeadline;
             }
         }
         if (wake != null) {
-            wake.run();
+            wake.accept(deadlineNanos);
         }
     }
 

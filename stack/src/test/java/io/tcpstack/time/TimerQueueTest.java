@@ -127,10 +127,22 @@ class TimerQueueTest {
     @Test
     void an_earlier_deadline_wakes_the_timer_thread() {
         int[] wakes = {0};
-        timers.setOnEarlierDeadline(() -> wakes[0]++);
+        timers.setOnEarlierDeadline(deadline -> wakes[0]++);
         timers.schedule(new Named("x"), 100);
         timers.schedule(new Named("y"), 200);
         timers.schedule(new Named("z"), 50);
         assertThat(wakes[0]).isEqualTo(2);
+    }
+
+    @Test
+    void re_arming_the_earliest_timer_later_wakes_nobody() {
+        long[] woken = {-1};
+        Named rto = new Named("rto");
+        timers.schedule(rto, 100);
+        timers.setOnEarlierDeadline(deadline -> woken[0] = deadline);
+        timers.schedule(rto, 300); // every ACK restarts the retransmission timer
+        assertThat(woken[0]).isEqualTo(-1);
+        timers.schedule(new Named("syn"), 20);
+        assertThat(woken[0]).isEqualTo(20);
     }
 }

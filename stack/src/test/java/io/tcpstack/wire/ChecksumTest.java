@@ -54,4 +54,29 @@ class ChecksumTest {
         assertThat(Checksum.compute(b, 0, data.length)).isEqualTo(Checksum.fold(slow));
         assertThat(Checksum.compute(b, 3, 1000)).isEqualTo(Checksum.fold(Checksum.sum(Unpooled.wrappedBuffer(java.util.Arrays.copyOfRange(data, 3, 1003)), 0, 1000, 0)));
     }
+
+    /** Direct buffers take the native 32-bit path: same result as the word-by-word sum, any offset, length, initial. */
+    @Test
+    void native_path_on_direct_buffers_agrees_with_the_word_sum() {
+        SplittableRandom random = new SplittableRandom(3);
+        byte[] data = new byte[70_000];
+        random.nextBytes(data);
+        ByteBuf direct = Unpooled.directBuffer(data.length).writeBytes(data);
+        assertThat(direct.hasMemoryAddress()).isTrue();
+        for (int round = 0; round < 300; round++) {
+            int offset = random.nextInt(64);
+            int length = round == 0 ? 65_535 : random.nextInt(3000);
+            long initial = random.nextInt(1 << 20);
+            long words = initial;
+            for (int i = 0; i + 1 < length; i += 2) {
+                words += ((data[offset + i] & 0xff) << 8) | (data[offset + i + 1] & 0xff);
+            }
+            if (length % 2 == 1) {
+                words += (data[offset + length - 1] & 0xff) << 8;
+            }
+            assertThat(Checksum.fold(Checksum.sum(direct, offset, length, initial))).as("offset %d length %d", offset, length)
+                    .isEqualTo(Checksum.fold(words));
+        }
+        direct.release();
+    }
 }

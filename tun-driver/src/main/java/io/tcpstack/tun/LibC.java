@@ -29,6 +29,9 @@ public interface LibC {
 
     int ioctl(int fd, long request, Pointer arg);
 
+    /** ioctl with an argument passed by value (TUNSETOFFLOAD). */
+    int ioctl(int fd, long request, long arg);
+
     int poll(Pointer fds, long nfds, int timeoutMillis);
 
     int eventfd(int initval, int flags);
@@ -40,6 +43,11 @@ public interface LibC {
     @IgnoreError
     @ssize_t
     long write(int fd, long address, @size_t long count);
+
+    /** writev(2) with {@code iov} the address of {@code count} struct iovec {void *base; size_t len}. */
+    @IgnoreError
+    @ssize_t
+    long writev(int fd, long iov, int count);
 
     String strerror(int errno);
 }

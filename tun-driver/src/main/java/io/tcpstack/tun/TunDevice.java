@@ -3,6 +3,7 @@ package io.tcpstack.tun;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.util.concurrent.FastThreadLocalThread;
 import io.tcpstack.link.Link;
 import io.tcpstack.link.PacketReceiver;
 import java.io.IOException;
@@ -29,6 +30,14 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Opening attaches to an existing multi-queue device (as {@code ip tuntap add ... multi_queue}
  * makes it) or creates a non-persistent one that disappears when the last queue closes.
+ *
+ * <p>With offloads ({@link #open(String, int, boolean)}), the device carries a {@link
+ * VirtioNetHeader} before every packet ({@code IFF_VNET_HDR}, {@code TUNSETVNETHDRSZ}) and the
+ * kernel may hand us TCPv4 super-packets of up to 64 KiB with partial checksums ({@code
+ * TUNSETOFFLOAD} with {@code TUN_F_CSUM | TUN_F_TSO4}): one read per 64 KiB instead of one per
+ * MSS. The device completes them (fills the checksums) before the stack sees them, so the engine
+ * stays unaware of offloads; outbound packets get an all-zero header (no offload asked), written
+ * with the packet in one writev(2).
  */
 public final class TunDevice implements Link {
     private static final Logger log = LoggerFactory.getLogger(TunDevice.class);
@@ -38,14 +47,21 @@ public final class TunDevice implements Link {
     static final short IFF_TUN = 0x0001;
     static final short IFF_NO_PI = 0x1000;
     static final short IFF_MULTI_QUEUE = 0x0100;
+    static final short IFF_VNET_HDR = 0x4000;
+    /** linux/if_tun.h: _IOW('T', 208, unsigned int), the argument passed by value. */
+    static final long TUNSETOFFLOAD = 0x400454d0L;
+    /** linux/if_tun.h: _IOW('T', 216, int), the argument by reference. */
+    static final long TUNSETVNETHDRSZ = 0x400454d8L;
+    static final int TUN_F_CSUM = 0x01;
+    static final int TUN_F_TSO4 = 0x02;
     /** struct ifreq: char ifr_name[IFNAMSIZ] then a union (short ifr_flags); 40 bytes on x86_64. */
     private static final int IFREQ_SIZE = 40;
     private static final int IFNAMSIZ = 16;
     private static final int IFR_FLAGS_OFFSET = 16;
     /** Packets read per poll wake-up before polling again (like a NAPI budget). */
     private static final int READ_BUDGET = 64;
-    /** Largest packet a TUN device delivers without GSO (IP total length is 16 bits). */
-    private static final int READ_BUFFER = 65536;
+    /** Largest packet a TUN device delivers, GSO super-packets included (IP total length is 16 bits), and its header. */
+    private static final int READ_BUFFER = 65536 + VirtioNetHeader.LENGTH;
 
     private final LibC libc = LibC.INSTANCE;
     private final Runtime runtime = Runtime.getRuntime(LibC.INSTANCE);
@@ -53,21 +69,28 @@ public final class TunDevice implements Link {
     private final int[] fds;
     private final int wakeFd;
     private final int mtu;
+    private final boolean offload;
+    /** With offloads: per sending thread, a two-entry iovec array (header, packet) and the header. */
+    private final ThreadLocal<Pointer> iovecs;
     private final Thread[] readers;
     private final AtomicInteger writersInFlight = new AtomicInteger();
     private final LongAdder rxPackets = new LongAdder();
     private final LongAdder txPackets = new LongAdder();
     private final LongAdder txErrors = new LongAdder();
     private final LongAdder rxHandlerErrors = new LongAdder();
+    private final LongAdder rxSuperPackets = new LongAdder();
+    private final LongAdder rxUnsupported = new LongAdder();
     private volatile PacketReceiver receiver;
     private volatile boolean closed;
     private boolean fdsClosed;
 
-    private TunDevice(String name, int[] fds, int wakeFd, int mtu) {
+    private TunDevice(String name, int[] fds, int wakeFd, int mtu, boolean offload) {
         this.name = name;
         this.fds = fds;
         this.wakeFd = wakeFd;
         this.mtu = mtu;
+        this.offload = offload;
+        this.iovecs = offload ? ThreadLocal.withInitial(() -> Memory.allocateDirect(runtime, 32 + 16, true)) : null;
         this.readers = new Thread[fds.length];
     }
 
@@ -76,6 +99,14 @@ public final class TunDevice implements Link {
      * exist. Needs CAP_NET_ADMIN.
      */
     public static TunDevice open(String name, int queues) throws IOException {
+        return open(name, queues, false);
+    }
+
+    /**
+     * As {@link #open(String, int)}; with {@code offload}, also the virtio-net header, checksum
+     * offload and TSO for IPv4 (every queue of a device must be opened alike).
+     */
+    public static TunDevice open(String name, int queues, boolean offload) throws IOException {
         if (name == null || name.isEmpty() || name.getBytes(StandardCharsets.US_ASCII).length >= IFNAMSIZ) {
             throw new IllegalArgumentException("device name must be 1.." + (IFNAMSIZ - 1) + " characters: " + name);
         }
@@ -88,34 +119,53 @@ public final class TunDevice implements Link {
         String actual = name;
         int opened = 0;
         try {
-            for (; opened < queues; opened++) {
+            while (opened < queues) {
                 int fd = libc.open("/dev/net/tun", LibC.O_RDWR | LibC.O_NONBLOCK | LibC.O_CLOEXEC);
                 if (fd < 0) {
                     throw failure("open /dev/net/tun", runtime, libc);
                 }
-                fds[opened] = fd;
+                fds[opened++] = fd;
                 Pointer ifr = Memory.allocateDirect(runtime, IFREQ_SIZE, true);
                 ifr.putString(0, name, IFNAMSIZ, StandardCharsets.US_ASCII);
-                ifr.putShort(IFR_FLAGS_OFFSET, (short) (IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE));
+                ifr.putShort(IFR_FLAGS_OFFSET, (short) (IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE | (offload ? IFF_VNET_HDR : 0)));
                 if (libc.ioctl(fd, TUNSETIFF, ifr) < 0) {
-                    opened++;
                     throw failure("TUNSETIFF " + name + " (queue " + (opened - 1)
                             + "; an existing device must be a multi_queue tun, and CAP_NET_ADMIN is needed)", runtime, libc);
                 }
                 actual = ifr.getString(0, IFNAMSIZ, StandardCharsets.US_ASCII);
+                setOffloads(fd, offload, libc, runtime);
             }
             int wake = libc.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
             if (wake < 0) {
                 throw failure("eventfd", runtime, libc);
             }
             int mtu = readMtu(actual);
-            log.info("attached {} queue(s) to {} (mtu {})", queues, actual, mtu);
-            return new TunDevice(actual, fds, wake, mtu);
+            log.info("attached {} queue(s) to {} (mtu {}{})", queues, actual, mtu, offload ? ", virtio-net header, csum+tso4 offload" : "");
+            return new TunDevice(actual, fds, wake, mtu, offload);
         } catch (IOException | RuntimeException e) {
             for (int i = 0; i < opened; i++) {
                 libc.close(fds[i]);
             }
             throw e;
+        }
+    }
+
+    /**
+     * With offloads, TUNSETVNETHDRSZ to the 10-byte header and TUNSETOFFLOAD: we accept partial
+     * checksums and TSO4. Without, TUNSETOFFLOAD 0: the offloads are the device's, not the
+     * queue's, and a process that had them on before us would leave the kernel sending partial
+     * checksums we could not recognise.
+     */
+    private static void setOffloads(int fd, boolean offload, LibC libc, Runtime runtime) throws IOException {
+        if (offload) {
+            Pointer size = Memory.allocateDirect(runtime, 4, true);
+            size.putInt(0, VirtioNetHeader.LENGTH);
+            if (libc.ioctl(fd, TUNSETVNETHDRSZ, size) < 0) {
+                throw failure("TUNSETVNETHDRSZ", runtime, libc);
+            }
+        }
+        if (libc.ioctl(fd, TUNSETOFFLOAD, offload ? (long) (TUN_F_CSUM | TUN_F_TSO4) : 0L) < 0) {
+            throw failure("TUNSETOFFLOAD", runtime, libc);
         }
     }
 
@@ -148,6 +198,12 @@ public final class TunDevice implements Link {
         return mtu;
     }
 
+    /** With offloads, TCP super-packets up to 64 KiB, which the kernel segments (TSO); else the MTU. */
+    @Override
+    public int maxSendPacket() {
+        return offload ? VirtioNetHeader.MAX_SUPER_PACKET : mtu;
+    }
+
     @Override
     public ByteBufAllocator alloc() {
         return PooledByteBufAllocator.DEFAULT;
@@ -171,6 +227,21 @@ public final class TunDevice implements Link {
         return rxHandlerErrors.sum();
     }
 
+    /** Whether the device runs with the virtio-net header and offloads. */
+    public boolean offload() {
+        return offload;
+    }
+
+    /** TSO super-packets read (with offloads), each handed up whole. */
+    public long rxSuperPackets() {
+        return rxSuperPackets.sum();
+    }
+
+    /** Inbound packets dropped for an offload we never enabled, or a malformed virtio-net header. */
+    public long rxUnsupported() {
+        return rxUnsupported.sum();
+    }
+
     @Override
     public void send(int queue, ByteBuf packet) {
         writersInFlight.incrementAndGet();
@@ -180,11 +251,12 @@ public final class TunDevice implements Link {
                 return;
             }
             int length = packet.readableBytes();
+            int fd = fds[Math.floorMod(queue, fds.length)];
             long written;
             if (packet.hasMemoryAddress()) {
-                written = libc.write(fds[Math.floorMod(queue, fds.length)], packet.memoryAddress() + packet.readerIndex(), length);
+                written = write(fd, packet, packet.readerIndex(), packet.memoryAddress() + packet.readerIndex(), length);
             } else {
-                written = writeCopy(fds[Math.floorMod(queue, fds.length)], packet, length);
+                written = writeCopy(fd, packet, length);
             }
             if (written == length) {
                 txPackets.increment();
@@ -202,10 +274,29 @@ public final class TunDevice implements Link {
         ByteBuf direct = PooledByteBufAllocator.DEFAULT.directBuffer(length);
         try {
             direct.writeBytes(packet, packet.readerIndex(), length);
-            return libc.write(fd, direct.memoryAddress(), length);
+            return write(fd, direct, 0, direct.memoryAddress(), length);
         } finally {
             direct.release();
         }
+    }
+
+    /**
+     * Writes the packet at {@code index} of {@code buf} (at {@code address}); with offloads after
+     * its virtio-net header (plain, or TSO for a TCP super-packet). Returns the packet bytes written.
+     */
+    private long write(int fd, ByteBuf buf, int index, long address, int length) {
+        if (!offload) {
+            return libc.write(fd, address, length);
+        }
+        Pointer iov = iovecs.get();
+        if (!VirtioNetHeader.fillOutbound(iov, 32, buf, index, length, mtu)) {
+            return -1;
+        }
+        iov.putLong(0, iov.address() + 32);
+        iov.putLong(8, VirtioNetHeader.LENGTH);
+        iov.putLong(16, address);
+        iov.putLong(24, length);
+        return libc.writev(fd, iov.address(), 2) - VirtioNetHeader.LENGTH;
     }
 
     @Override
@@ -216,7 +307,9 @@ public final class TunDevice implements Link {
         this.receiver = receiver;
         for (int q = 0; q < fds.length; q++) {
             int queue = q;
-            readers[q] = new Thread(() -> readLoop(queue), "tun-rx-" + q);
+            // a FastThreadLocalThread: netty 4.2 recycles ByteBuf objects only on those, so the
+            // packets this reader's stack sends allocate nothing
+            readers[q] = new FastThreadLocalThread(() -> readLoop(queue), "tun-rx-" + q);
             readers[q].setDaemon(true);
             readers[q].start();
         }
@@ -235,6 +328,7 @@ public final class TunDevice implements Link {
                 throw new IllegalStateException("netty direct buffers have no memory address (sun.misc.Unsafe unavailable)");
             }
             long address = buf.memoryAddress();
+            int start = offload ? VirtioNetHeader.LENGTH : 0;
             while (!closed) {
                 pollfds.putShort(6, (short) 0);
                 pollfds.putShort(14, (short) 0);
@@ -249,24 +343,50 @@ public final class TunDevice implements Link {
                 if (pollfds.getShort(14) != 0) {
                     return;
                 }
+                int delivered = 0;
                 for (int i = 0; i < READ_BUDGET && !closed; i++) {
                     long n = libc.read(fd, address, READ_BUFFER);
                     if (n <= 0) {
                         break;
                     }
                     rxPackets.increment();
-                    buf.setIndex(0, (int) n);
+                    if (n <= start) {
+                        rxUnsupported.increment();
+                        continue;
+                    }
+                    buf.setIndex(start, (int) n);
+                    if (offload && !completeOffloads(buf, start, (int) n - start)) {
+                        continue;
+                    }
                     try {
                         receiver.receive(queue, buf);
+                        delivered++;
                     } catch (RuntimeException e) {
                         rxHandlerErrors.increment();
                         log.warn("queue {}: packet handler failed", queue, e);
                     }
                 }
+                if (delivered > 0) {
+                    receiver.endOfBurst(queue);
+                }
             }
         } finally {
             buf.release();
         }
+    }
+
+    /** Fills partial checksums of a packet read with its virtio-net header; false if it must be dropped. */
+    private boolean completeOffloads(ByteBuf buf, int index, int length) {
+        switch (VirtioNetHeader.complete(buf, index, length)) {
+            case SUPER -> rxSuperPackets.increment();
+            case UNSUPPORTED -> {
+                rxUnsupported.increment();
+                return false;
+            }
+            default -> {
+            }
+        }
+        return true;
     }
 
     /**

@@ -21,7 +21,7 @@ public class HostKnobsTest {
             Map.entry("pcap", new String[] {"", "must be a file path or none, got ''"}),
             Map.entry("fault", new String[] {"sideways:RA", "fault rule 'sideways:RA' must be in|out:FLAGS[/N]"}),
             Map.entry("log-level", new String[] {"verbose", "must be one of error, warn, info, debug, trace, got 'verbose'"}),
-            Map.entry("services", new String[] {"ftp:21", "unknown service 'ftp' (echo, discard, http)"}),
+            Map.entry("services", new String[] {"ftp:21", "unknown service 'ftp' (echo, discard, http, chargen)"}),
             Map.entry("control", new String[] {"ctl.sock", "must be an absolute path, got 'ctl.sock'"}),
             Map.entry("control-group", new String[] {"staff!", "must be a group name or number, or - for the daemon's own"
                     + " group, got 'staff!'"}),

@@ -26,8 +26,14 @@ final class TunStack implements AutoCloseable {
     }
 
     static TunStack create(Netns ns, int queues, Consumer<TcpSettings> knobs) throws IOException, InterruptedException {
+        return create(ns, queues, false, knobs);
+    }
+
+    /** With {@code offload}: the device with its virtio-net header, checksum offload and TSO. */
+    static TunStack create(Netns ns, int queues, boolean offload, Consumer<TcpSettings> knobs)
+            throws IOException, InterruptedException {
         String name = "tst" + ProcessHandle.current().pid() % 100_000 + "q" + SEQ.incrementAndGet();
-        TunDevice device = TunDevice.open(name, queues);
+        TunDevice device = TunDevice.open(name, queues, offload);
         try {
             ns.adopt(name);
             TcpSettings settings = new TcpSettings();

@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Turns the raw lines of scripts/bench/run.sh into its table and a JSON summary.
+
+usage: report.py RESULTS.jsonl SUMMARY.json   (prints the table)
+"""
+import json
+import sys
+
+GB = 1e9
+
+
+def load(path):
+    rows = {}
+    for line in open(path):
+        r = json.loads(line)
+        rows[(r["side"], r["test"], r["mtu"], r["offload"])] = r
+    return rows
+
+
+def cpu_per_gb(r, which):
+    res = r["result"]
+    total = res.get("total_bytes", 0)
+    if which not in r:
+        return None
+    if not total:
+        return None
+    return r[which] / r["hz"] / (total / GB)
+
+
+def main():
+    rows = load(sys.argv[1])
+    table = []   # (name, unit, stack, kernel, kernel setup, notes)
+
+    def add(name, unit, stack_key, kernel_key, field, setup, scale=1.0):
+        s = rows.get(stack_key)
+        k = rows.get(kernel_key)
+        sv = s["result"].get(field) if s and not s["result"].get("failed") else None
+        kv = k["result"].get(field) if k and not k["result"].get("failed") else None
+        note = ""
+        if s and field == "gbps" and sv is not None:
+            d = cpu_per_gb(s, "process_cpu_ticks")
+            m = cpu_per_gb(s, "machine_cpu_ticks")
+            km = cpu_per_gb(k, "machine_cpu_ticks") if k and kv is not None else None
+            note = "daemon %.2f, machine %.2f (kernel %s) CPU s/GB" % (d, m, "%.2f" % km if km else "-")
+        table.append({
+            "name": name, "unit": unit, "field": field,
+            "tcpstack": sv * scale if sv is not None else None,
+            "kernel": kv * scale if kv is not None else None,
+            "kernel_setup": setup, "note": note,
+            "stack_raw": s, "kernel_raw": k,
+        })
+
+    for mtu, off, koff, label in [(1500, "off", "off", "no offloads"), (9000, "off", "off", "no offloads"),
+                                  (1500, "on", "on", "virtio-net hdr + TSO")]:
+        ksetup = "veth MTU %d offloads %s" % (mtu, koff)
+        add("bulk kernel->stack, MTU %d, %s" % (mtu, label), "Gbit/s",
+            ("stack", "bulk-in", mtu, off), ("kernel", "bulk-in", mtu, koff), "gbps", ksetup)
+        add("bulk stack->kernel, MTU %d, %s" % (mtu, label), "Gbit/s",
+            ("stack", "bulk-out", mtu, off), ("kernel", "bulk-out", mtu, koff), "gbps", ksetup)
+    for test, label in [("conns-server-close", "server closes"), ("conns-client-close", "client closes")]:
+        sk = ("stack", test, 1500, "off")
+        kk = ("kernel", test, 1500, "on")
+        add("short connections/s, %s" % label, "conn/s", sk, kk, "per_second", "veth MTU 1500 offloads on")
+        add("  connect+request+close p50", "us", sk, kk, "p50_us", "")
+        add("  connect+request+close p99", "us", sk, kk, "p99_us", "")
+    sk = ("stack", "pingpong", 1500, "off")
+    kk = ("kernel", "pingpong", 1500, "on")
+    add("ping-pong 64 B round trip p50", "us", sk, kk, "p50_us", "veth MTU 1500 offloads on")
+    add("ping-pong 64 B round trip p99", "us", sk, kk, "p99_us", "")
+    add("UDP pkt/s: TUN reflector vs kernel veth receive", "pkt/s", ("stack", "udp-pps", 1500, "off"),
+        ("kernel", "udp-pps", 1500, "on"), "pps", "veth to the UDP socket layer")
+
+    def fmt(v):
+        if v is None:
+            return "-"
+        return "%.2f" % v if v < 100 else "%.0f" % v
+
+    header = ("%-52s %-7s %10s %10s %7s  %-28s %s" % ("measurement", "unit", "tcpstack", "kernel", "ratio",
+                                                       "kernel figure from", "notes"))
+    lines = [header, "-" * len(header)]
+    for t in table:
+        ratio = t["tcpstack"] / t["kernel"] if t["tcpstack"] is not None and t["kernel"] else None
+        t["ratio"] = ratio
+        lines.append("%-52s %-7s %10s %10s %7s  %-28s %s" % (t["name"], t["unit"], fmt(t["tcpstack"]),
+                                                           fmt(t["kernel"]), "%.2f" % ratio if ratio else "-",
+                                                           t["kernel_setup"], t["note"]))
+    print("\n".join(lines))
+    summary = [{k: v for k, v in t.items() if k not in ("stack_raw", "kernel_raw")} for t in table]
+    with open(sys.argv[2], "w") as f:
+        json.dump({"rows": summary, "raw": list(rows.values())}, f, indent=1, default=str)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,227 @@
+#!/usr/bin/env bash
+# tcpstack against the kernel, on this machine, in one run: builds, makes its own network
+# namespaces (tcpstack-bench-PID-*), measures the stack over TUN and the kernel over a veth pair
+# with the same client, and prints one table with each figure beside the kernel's and their ratio.
+#
+#   sudo scripts/bench/run.sh [--quick] [--out DIR]
+#
+#   --quick   2 s per measurement (the whole run stays under 5 minutes on 2 cores); default 8 s
+#   --out     where results.jsonl (raw), results.json and table.txt go (default: a new /tmp dir)
+#
+# Addresses (RFC 2544 space): tun0 198.18.0.1 (kernel) / 198.18.0.2 (stack); veth 198.18.1.1 /
+# 198.18.1.2. Every load loop is bounded in time and count; the trap removes the namespaces and
+# stops (by PID) every process this script started.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+SECONDS_PER=8
+OUT=""
+while [[ $# -gt 0 ]]; do
+    case $1 in
+        --quick) SECONDS_PER=2; shift ;;
+        --out) OUT=${2:?--out needs a directory}; shift 2 ;;
+        -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+    esac
+done
+if [[ $EUID -ne 0 ]]; then
+    echo "run.sh: needs root for network namespaces and TUN (sudo scripts/bench/run.sh)" >&2
+    exit 1
+fi
+
+# the bench's own tools: ip, ethtool (veth offloads), python3 (the report), java and maven
+declare -A NEEDS=([ip]=iproute2 [ethtool]=ethtool [python3]=python3 [mvn]=maven [java]=openjdk-17-jdk-headless)
+missing=()
+for cmd in "${!NEEDS[@]}"; do
+    command -v "$cmd" >/dev/null || missing+=("${NEEDS[$cmd]}")
+done
+if [[ ${#missing[@]} -gt 0 ]]; then
+    echo "run.sh: installing ${missing[*]}" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+"$ROOT/scripts/tcpstack" --version >/dev/null   # builds the jar when the sources changed
+# the figures are only comparable on an idle machine: say so when it is not
+LOAD=$(cut -d' ' -f1 /proc/loadavg)
+if python3 -c "import sys; sys.exit(0 if float('$LOAD') > 0.5 else 1)"; then
+    echo "run.sh: warning: load average $LOAD before the run; other work on these 2 cores skews every figure" >&2
+fi
+JAR="$ROOT/tun-driver/target/tcpstack.jar"
+JAVA=(java -XX:+UseParallelGC -cp "$JAR")
+[[ -n $OUT ]] || OUT=$(mktemp -d /tmp/tcpstack-bench.XXXXXX)
+mkdir -p "$OUT"
+RESULTS="$OUT/results.jsonl"
+: >"$RESULTS"
+
+P="tcpstack-bench-$$"
+NS_S="$P-s"   # tun0 and the stack
+NS_A="$P-a"   # kernel client, veth
+NS_B="$P-b"   # kernel server, veth
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in "${PIDS[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    for ns in "$NS_S" "$NS_A" "$NS_B"; do
+        ip netns del "$ns" 2>/dev/null || true
+    done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+for ns in "$NS_S" "$NS_A" "$NS_B"; do
+    ip netns add "$ns"
+    ip netns exec "$ns" ip link set lo up
+    ip netns exec "$ns" sysctl -qw net.ipv4.ip_local_port_range="1024 65000"
+done
+ip netns exec "$NS_S" ip tuntap add dev tun0 mode tun multi_queue
+ip netns exec "$NS_S" ip addr add 198.18.0.1/24 dev tun0
+ip link add vb-a netns "$NS_A" type veth peer name vb-b netns "$NS_B"
+ip netns exec "$NS_A" ip addr add 198.18.1.1/24 dev vb-a
+ip netns exec "$NS_B" ip addr add 198.18.1.2/24 dev vb-b
+ip netns exec "$NS_A" ip link set vb-a up
+ip netns exec "$NS_B" ip link set vb-b up
+
+log() { printf '%s\n' "$*" >&2; }
+
+cpu_ticks() {   # busy jiffies of the machine, or of one process
+    if [[ $# -eq 0 ]]; then
+        awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat
+    else
+        awk '{print $14+$15}' "/proc/$1/stat"
+    fi
+}
+
+# record SIDE TEST MTU OFFLOAD PROCESS_PID NS CLIENT_ARGS...: runs the client, appends one JSON line
+record() {
+    local side=$1 test=$2 mtu=$3 offload=$4 pid=$5 ns=$6
+    shift 6
+    local m0 p0 m1 p1 json
+    m0=$(cpu_ticks)
+    p0=$([[ $pid != - ]] && cpu_ticks "$pid" || echo 0)
+    json=$(timeout $((SECONDS_PER * 3 + 30)) ip netns exec "$ns" "${JAVA[@]}" io.tcpstack.bench.BenchClient "$@") || {
+        log "  $side $test mtu=$mtu offload=$offload: client failed"
+        json='{"failed":true}'
+    }
+    m1=$(cpu_ticks)
+    p1=$([[ $pid != - ]] && cpu_ticks "$pid" || echo 0)
+    printf '{"side":"%s","test":"%s","mtu":%s,"offload":"%s","machine_cpu_ticks":%s,"process_cpu_ticks":%s,"hz":%s,"result":%s}\n' \
+        "$side" "$test" "$mtu" "$offload" $((m1 - m0)) $((p1 - p0)) "$(getconf CLK_TCK)" "$json" >>"$RESULTS"
+    log "  $side $test mtu=$mtu offload=$offload: $json"
+}
+
+# append SIDE TEST MTU OFFLOAD JSON: a figure measured outside the client (counters, a server's own report)
+append() {
+    printf '{"side":"%s","test":"%s","mtu":%s,"offload":"%s","result":%s}\n' "$1" "$2" "$3" "$4" "$5" >>"$RESULTS"
+    log "  $1 $2 mtu=$3 offload=$4: $5"
+}
+
+# start_bg LOGFILE READY_PATTERN NS COMMAND...: starts a server, waits for its ready line, sets BG
+start_bg() {
+    local logfile=$1 pattern=$2 ns=$3
+    shift 3
+    ip netns exec "$ns" "$@" >"$logfile" 2>&1 &
+    BG=$!
+    PIDS+=("$BG")
+    for _ in $(seq 1 150); do
+        grep -q "$pattern" "$logfile" && return 0
+        kill -0 "$BG" 2>/dev/null || break
+        sleep 0.1
+    done
+    log "run.sh: $* did not start:"
+    cat "$logfile" >&2
+    exit 1
+}
+
+# warmup NS HOST: a second of each kind of traffic, not recorded, so that the JIT has compiled
+# the server's paths before the first measurement
+warmup() {
+    local ns=$1 host=$2 args
+    for args in "bulk-send $host 9" "bulk-recv $host 19" "conns $host 80" "pingpong $host 7"; do
+        # shellcheck disable=SC2086
+        timeout 30 ip netns exec "$ns" "${JAVA[@]}" io.tcpstack.bench.BenchClient $args 1 20000 >/dev/null || true
+    done
+}
+
+stop_bg() {
+    kill -TERM "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
+
+S=$SECONDS_PER
+BULK_MAX=0        # bulk runs are bounded by time only
+CONN_MAX=200000   # short connections and round trips: by time and by count
+
+# ---- the kernel: veth between two namespaces
+start_bg "$OUT/bench-server.log" "ready" "$NS_B" "${JAVA[@]}" io.tcpstack.bench.BenchServer 198.18.1.2 3600
+KSERVER=$BG
+warmup "$NS_A" 198.18.1.2
+veth() {   # veth MTU on|off: both ends
+    local mtu=$1 state=$2 ns dev
+    for end in "$NS_A vb-a" "$NS_B vb-b"; do
+        read -r ns dev <<<"$end"
+        ip netns exec "$ns" ip link set dev "$dev" mtu "$mtu"
+        ip netns exec "$ns" ethtool -K "$dev" tx "$state" rx "$state" sg "$state" tso "$state" gso "$state" \
+            gro "$state" >/dev/null 2>&1 || true
+    done
+}
+log "kernel <-> kernel over veth:"
+for offload in off on; do
+    for mtu in 1500 9000; do
+        veth "$mtu" "$offload"
+        record kernel bulk-in "$mtu" "$offload" "$KSERVER" "$NS_A" bulk-send 198.18.1.2 9 "$S" "$BULK_MAX"
+        record kernel bulk-out "$mtu" "$offload" "$KSERVER" "$NS_A" bulk-recv 198.18.1.2 19 "$S" "$BULK_MAX"
+    done
+done
+veth 1500 on
+record kernel conns-server-close 1500 on "$KSERVER" "$NS_A" conns 198.18.1.2 80 "$S" "$CONN_MAX" server
+record kernel conns-client-close 1500 on "$KSERVER" "$NS_A" conns 198.18.1.2 80 "$S" "$CONN_MAX" client
+record kernel pingpong 1500 on "$KSERVER" "$NS_A" pingpong 198.18.1.2 7 "$S" "$CONN_MAX"
+# packets/s the receiving kernel handled up to its UDP sockets, for the generator the TUN reflector gets
+udp_in() { ip netns exec "$NS_B" awk '/^Udp: [0-9]/{print $2 + $3 + $4}' /proc/net/snmp; }
+u0=$(udp_in)
+record kernel udp-blast 1500 on "$KSERVER" "$NS_A" udp 198.18.1.2 7 "$S"
+u1=$(udp_in)
+blast=$(tail -1 "$RESULTS" | python3 -c 'import json,sys; print(json.load(sys.stdin)["result"].get("total_seconds", 0))')
+append kernel udp-pps 1500 on "$(python3 -c "print('{\"udp_in\":%d,\"pps\":%.0f}' % ($u1 - $u0, ($u1 - $u0) / max($blast, 1e-9)))")"
+stop_bg "$KSERVER"
+
+# ---- the stack on tun0
+daemon() {   # daemon MTU on|off: (re)starts the stack with that MTU and TUN offloads; sets DAEMON
+    ip netns exec "$NS_S" ip link set dev tun0 mtu "$1" up
+    local extra=()
+    [[ $2 == on ]] && extra=(--offload)
+    start_bg "$OUT/daemon-$1-$2.log" "ready" "$NS_S" "${JAVA[@]}" io.tcpstack.bench.BenchDaemon \
+        --dev tun0 --queues 1 --affinity flow --max-seconds 600 "${extra[@]}"
+    DAEMON=$BG
+    warmup "$NS_S" 198.18.0.2
+}
+log "kernel <-> tcpstack over tun0:"
+for config in "1500 off" "9000 off" "1500 on"; do
+    set -- $config
+    daemon "$1" "$2"
+    record stack bulk-in "$1" "$2" "$DAEMON" "$NS_S" bulk-send 198.18.0.2 9 "$S" "$BULK_MAX"
+    record stack bulk-out "$1" "$2" "$DAEMON" "$NS_S" bulk-recv 198.18.0.2 19 "$S" "$BULK_MAX"
+    if [[ $1 == 1500 && $2 == off ]]; then
+        record stack conns-server-close 1500 off "$DAEMON" "$NS_S" conns 198.18.0.2 80 "$S" "$CONN_MAX" server
+        record stack conns-client-close 1500 off "$DAEMON" "$NS_S" conns 198.18.0.2 80 "$S" "$CONN_MAX" client
+        record stack pingpong 1500 off "$DAEMON" "$NS_S" pingpong 198.18.0.2 7 "$S" "$CONN_MAX"
+    fi
+    stop_bg "$DAEMON"
+    log "  daemon counters: $(tail -1 "$OUT/daemon-$1-$2.log")"
+done
+
+# ---- the TUN path alone: a reflector in place of the stack
+ip netns exec "$NS_S" ip link set dev tun0 mtu 1500 up
+start_bg "$OUT/reflector.log" "ready" "$NS_S" "${JAVA[@]}" io.tcpstack.bench.TunReflector tun0 600
+REFLECTOR=$BG
+record stack udp-blast 1500 off "$REFLECTOR" "$NS_S" udp 198.18.0.2 7 "$S"
+stop_bg "$REFLECTOR"
+append stack udp-pps 1500 off "$(tail -1 "$OUT/reflector.log")"
+
+echo "load average before the run: $LOAD; $(nproc) cores; $(uname -r)" | tee "$OUT/table.txt"
+python3 "$ROOT/scripts/bench/report.py" "$RESULTS" "$OUT/results.json" | tee -a "$OUT/table.txt"
+log "raw results: $RESULTS; summary: $OUT/results.json"
