@@ -4,6 +4,7 @@ import static io.tcpstack.testing.Seg.match;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.Counter;
@@ -118,8 +119,8 @@ class RobustnessScenarioTest extends ScenarioBase {
         establishedPassive();
         ByteBuf packet = peer("P.", PEER_ISS + 1, iss + 1).payload("abc").build().emit(UnpooledByteBufAllocator.DEFAULT);
         packet.setByte(packet.writerIndex() - 1, 'X');
-        byte[] bytes = new byte[packet.readableBytes()];
-        packet.getBytes(0, bytes);
+        byte[] bytes = ByteBufUtil.getBytes(packet);
+        packet.release();
         h.injectRaw(bytes);
         assertThat(h.stack.stats().get(DropReason.TCP_CSUM)).isEqualTo(1);
         assertThat(stat(Counter.TcpInCsumErrors)).isEqualTo(1);
@@ -156,8 +157,8 @@ class RobustnessScenarioTest extends ScenarioBase {
     /** A SYN to port 80 whose data offset field says {@code words}; checksums fixed so only the offset is bad. */
     private byte[] withDataOffset(int words) {
         ByteBuf packet = peer("S", PEER_ISS, 0).build().emit(UnpooledByteBufAllocator.DEFAULT);
-        byte[] p = new byte[packet.readableBytes()];
-        packet.getBytes(0, p);
+        byte[] p = ByteBufUtil.getBytes(packet);
+        packet.release();
         p[20 + 12] = (byte) (words << 4);
         fixTcpChecksum(p);
         return p;
@@ -194,6 +195,7 @@ class RobustnessScenarioTest extends ScenarioBase {
         ByteBuf plain = base.emit(UnpooledByteBufAllocator.DEFAULT);
         byte[] p = new byte[plain.readableBytes() + options.length];
         plain.getBytes(0, p, 0, plain.readableBytes());
+        plain.release();
         System.arraycopy(options, 0, p, 40, options.length);
         p[2] = (byte) (p.length >>> 8);
         p[3] = (byte) p.length;
