@@ -399,18 +399,31 @@ final class TcpInput {
                 layer.output().retransmitHead(tcb);
                 tcb.cwnd = Math.max(tcb.cwnd - segments + 1, 1);
             }
-        } else if (tcb.cwnd < tcb.ssthresh) {
-            tcb.cwnd += Math.min(segments, 2); // RFC 5681 3.1 slow start, RFC 3465 L = 2
-        } else {
-            tcb.cwndCount += segments; // congestion avoidance: one segment per window
-            if (tcb.cwndCount >= tcb.cwnd) {
-                tcb.cwndCount -= tcb.cwnd;
-                tcb.cwnd++;
+        } else if (cwndLimited(tcb, acked)) {
+            // RFC 7661 / Linux tcp_is_cwnd_limited: only a window the sender filled grows; it
+            // grew without bound behind the application's pace
+            if (tcb.cwnd < tcb.ssthresh) {
+                tcb.cwnd += Math.min(segments, 2); // RFC 5681 3.1 slow start, RFC 3465 L = 2
+            } else {
+                tcb.cwndCount += segments; // congestion avoidance: one segment per window
+                if (tcb.cwndCount >= tcb.cwnd) {
+                    tcb.cwndCount -= tcb.cwnd;
+                    tcb.cwnd++;
+                }
             }
         }
         tcb.dupAcks = 0;
         TcpTimers.restartRetransmit(tcb);
         Wakeups.wake(tcb);
+    }
+
+    /**
+     * Linux tcp_is_cwnd_limited: the flight before this ACK used the window: in slow start at
+     * least half of it, in congestion avoidance all of it.
+     */
+    private static boolean cwndLimited(Tcb tcb, int acked) {
+        int flightBefore = (tcb.flightSize() + acked + tcb.sndMss - 1) / tcb.sndMss;
+        return tcb.cwnd < tcb.ssthresh ? tcb.cwnd < 2 * flightBefore : tcb.cwnd <= flightBefore;
     }
 
     /** RFC 5681 3.2 fast retransmit on the third duplicate ACK; NewReno recovery (RFC 6582). */

@@ -109,7 +109,8 @@ final class TcpOutput {
                 break;
             }
             int window = tcb.sndUna + tcb.sndWnd - tcb.sndNxt;
-            int cwndBytes = tcb.cwnd * tcb.sndMss - tcb.flightSize();
+            // in long: cwnd x MSS passed 2^31 after minutes of bulk at MTU 9000, and sending stopped
+            int cwndBytes = (int) Math.min((long) tcb.cwnd * tcb.sndMss - tcb.flightSize(), Integer.MAX_VALUE);
             int length = Math.min(Math.min(unsent, burst), Math.min(window, cwndBytes));
             if (length <= 0) {
                 break;
