@@ -98,7 +98,7 @@ for c in TcpActiveOpens TcpPassiveOpens TcpExtTW TcpExtTCPTimeWaitOverflow; do
     printf '%-24s  %12s  %12s\n' "$c" "$(kstat "$c")" "$(report_field "$last" "$c")"
 done
 stop_daemon
-bytes=$("$ROOT/scripts/bench/timewait.sh" 200000 2>/dev/null | sed -n 's/.*heap bytes per record=\([0-9]*\).*/\1/p')
+bytes=$("$ROOT/scripts/bench/timewait.sh" 2>/dev/null | sed -n 's/.*heap bytes per record=\([0-9]*\).*/\1/p')
 echo
 echo "bytes per TIME_WAIT record: ${bytes:-?} in the stack (heap measured by scripts/bench/timewait.sh); 248 in Linux (tw_sock_TCP)"
 

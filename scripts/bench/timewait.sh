@@ -4,6 +4,8 @@
 #   scripts/bench/timewait.sh [RECORDS]
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-(cd "$ROOT" && mvn -q -B -ntp -pl stack test-compile)
-exec java -Xms1g -Xmx1g -cp "$ROOT/stack/target/classes:$ROOT/stack/target/test-classes" \
+CP_FILE=$(mktemp)
+trap 'rm -f "$CP_FILE"' EXIT
+(cd "$ROOT" && mvn -q -B -ntp -pl stack test-compile dependency:build-classpath -Dmdep.outputFile="$CP_FILE")
+java -Xms1g -Xmx1g -cp "$ROOT/stack/target/classes:$ROOT/stack/target/test-classes:$(cat "$CP_FILE")" \
     io.tcpstack.tcp.TimeWaitBench "$@"

@@ -85,7 +85,7 @@ public final class TimeWaitBench {
                 expired, inserted - expired);
         System.out.printf("timewait-bench: heap bytes per record=%d (measured after GC at the peak; Linux tw_sock_TCP: 248)%n",
                 bytesPerRecord);
-        System.out.printf("timewait-bench: insert=%.0f ns/record (slowest tick's inserts, a shard's index doubling: %.3f ms) "
+        System.out.printf("timewait-bench: insert=%.0f ns/record (slowest tick's inserts: %.3f ms) "
                 + "lookup=%.0f ns (1.4 M records, half hits, half misses)%n",
                 (double) insertNanos / inserted, insertMaxNanos / 1e6, (double) lookupNanos);
         long over1ms = Arrays.stream(sorted).filter(t -> t > 1_000_000).count();
