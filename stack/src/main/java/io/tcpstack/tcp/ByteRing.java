@@ -13,6 +13,13 @@ import io.netty.buffer.ByteBuf;
  * its ring buffer works the same way).
  */
 final class ByteRing {
+    /**
+     * Bytes allocated up front; the array doubles as data comes. Small: a short connection (an HTTP
+     * request and its answer) fits, and two rings per connection were most of what a stream of
+     * short connections allocated (16 KiB each).
+     */
+    private static final int INITIAL = 2048;
+
     private byte[] data;
     private int head;
     private int size;
@@ -22,7 +29,7 @@ final class ByteRing {
 
     ByteRing(int capacity) {
         this.capacity = capacity;
-        this.data = new byte[Math.min(capacity, 16 * 1024)];
+        this.data = new byte[Math.min(capacity, INITIAL)];
     }
 
     int size() {
