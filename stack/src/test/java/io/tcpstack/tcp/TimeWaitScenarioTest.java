@@ -29,8 +29,8 @@ class TimeWaitScenarioTest extends ScenarioBase {
         return s;
     }
 
-    /** Passive open with timestamps; we close first; the peer's ACK and FIN: TIME_WAIT (server side). */
-    private void serverTimeWait(TcpSettings s) throws IOException {
+    /** Passive open with timestamps (the peer's clock at 5000): ESTABLISHED, accepted. */
+    private void passiveOpenWithTimestamps(TcpSettings s) throws IOException {
         harness(s);
         listening();
         h.inject(peer("S", PEER_ISS, 0).options(TcpSegment.Options.syn(1460, -1, false, 5000L, 0L)).build());
@@ -39,6 +39,11 @@ class TimeWaitScenarioTest extends ScenarioBase {
         ourTs = synAck.options().tsVal();
         h.inject(peer(".", PEER_ISS + 1, iss + 1).ts(5001, ourTs).build());
         conn = server.poll();
+    }
+
+    /** Passive open with timestamps; we close first; the peer's ACK and FIN: TIME_WAIT (server side). */
+    private void serverTimeWait(TcpSettings s) throws IOException {
+        passiveOpenWithTimestamps(s);
         closeFirst(5002);
     }
 
@@ -122,14 +127,7 @@ class TimeWaitScenarioTest extends ScenarioBase {
     void over_max_tw_buckets_the_closer_skips_time_wait() throws IOException {
         TcpSettings s = timestamps();
         s.maxTwBuckets = 0;
-        harness(s);
-        listening();
-        h.inject(peer("S", PEER_ISS, 0).options(TcpSegment.Options.syn(1460, -1, false, 5000L, 0L)).build());
-        TcpSegment synAck = h.expect(match().flags("S."));
-        iss = u(synAck.seq());
-        ourTs = synAck.options().tsVal();
-        h.inject(peer(".", PEER_ISS + 1, iss + 1).ts(5001, ourTs).build());
-        conn = server.poll();
+        passiveOpenWithTimestamps(s);
         conn.shutdownOutput();
         h.expect(match().flags("F."));
         h.inject(peer(".", PEER_ISS + 1, iss + 2).ts(5002, ourTs).build());
