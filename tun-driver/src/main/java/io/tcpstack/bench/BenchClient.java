@@ -55,25 +55,63 @@ public final class BenchClient {
         return (long) (Math.min(seconds / 4, 1.0) * 1e9);
     }
 
+    /**
+     * A measurement after a warm-up (a quarter of its length, at most 1 s): events before the
+     * warm-up ends are not counted, and the measured time starts at the first event after it.
+     */
+    private static final class Window {
+        private long measureFrom;
+        private final long end;
+        private boolean measuring;
+        private long now;
+
+        Window(double seconds) {
+            now = System.nanoTime();
+            measureFrom = now + warmupNanos(seconds);
+            end = measureFrom + (long) (seconds * 1e9);
+        }
+
+        boolean open() {
+            return now < end;
+        }
+
+        /** Notes an event now; true if it counts (measuring had already started). */
+        boolean tick() {
+            now = System.nanoTime();
+            if (!measuring && now >= measureFrom) {
+                measuring = true;
+                measureFrom = now;
+                return false;
+            }
+            return measuring;
+        }
+
+        /** The time of the last event. */
+        long now() {
+            return now;
+        }
+
+        /** Seconds measured up to the last event. */
+        double seconds() {
+            return secondsUntil(now);
+        }
+
+        double secondsUntil(long nanos) {
+            return (nanos - measureFrom) / 1e9;
+        }
+    }
+
     private static String bulkSend(InetSocketAddress target, double seconds) throws IOException {
         try (SocketChannel ch = SocketChannel.open(target)) {
             ByteBuffer buf = ByteBuffer.allocateDirect(256 * 1024);
-            long start = System.nanoTime();
-            long measureFrom = start + warmupNanos(seconds);
-            long end = measureFrom + (long) (seconds * 1e9);
+            Window window = new Window(seconds);
             long bytes = 0;
             long total = 0;
-            boolean measuring = false;
-            long now = start;
-            while (now < end) {
+            while (window.open()) {
                 buf.clear();
                 int n = ch.write(buf);
                 total += n;
-                now = System.nanoTime();
-                if (!measuring && now >= measureFrom) {
-                    measuring = true;
-                    measureFrom = now;
-                } else if (measuring) {
+                if (window.tick()) {
                     bytes += n;
                 }
             }
@@ -83,39 +121,29 @@ public final class BenchClient {
             while (ch.read(buf) >= 0) {
                 buf.clear();
             }
-            double elapsed = (System.nanoTime() - measureFrom) / 1e9;
-            return bulkJson("bulk-send", bytes, total, elapsed);
+            return bulkJson("bulk-send", bytes, total, window.secondsUntil(System.nanoTime()));
         }
     }
 
     private static String bulkRecv(InetSocketAddress target, double seconds) throws IOException {
         try (SocketChannel ch = SocketChannel.open(target)) {
             ByteBuffer buf = ByteBuffer.allocateDirect(256 * 1024);
-            long start = System.nanoTime();
-            long measureFrom = start + warmupNanos(seconds);
-            long end = measureFrom + (long) (seconds * 1e9);
+            Window window = new Window(seconds);
             long bytes = 0;
             long total = 0;
-            boolean measuring = false;
-            long now = start;
-            while (now < end) {
+            while (window.open()) {
                 buf.clear();
                 int n = ch.read(buf);
                 if (n < 0) {
                     throw new IOException("server closed the connection");
                 }
                 total += n;
-                now = System.nanoTime();
-                if (!measuring && now >= measureFrom) {
-                    measuring = true;
-                    measureFrom = now;
-                } else if (measuring) {
+                if (window.tick()) {
                     bytes += n;
                 }
             }
-            double elapsed = (now - measureFrom) / 1e9;
             ch.setOption(StandardSocketOptions.SO_LINGER, 0);
-            return bulkJson("bulk-recv", bytes, total, elapsed);
+            return bulkJson("bulk-recv", bytes, total, window.seconds());
         }
     }
 
@@ -134,12 +162,8 @@ public final class BenchClient {
         ByteBuffer in = ByteBuffer.allocateDirect(4096);
         long[] latencies = new long[Math.min(max, 2_000_000)];
         int count = 0;
-        long start = System.nanoTime();
-        long measureFrom = start + warmupNanos(seconds);
-        long end = measureFrom + (long) (seconds * 1e9);
-        boolean measuring = false;
-        long now = start;
-        while (now < end && count < latencies.length) {
+        Window window = new Window(seconds);
+        while (window.open() && count < latencies.length) {
             long t0 = System.nanoTime();
             try (SocketChannel ch = SocketChannel.open(target)) {
                 ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
@@ -150,16 +174,12 @@ public final class BenchClient {
                 in.clear();
                 readResponse(ch, in, clientCloses);
             }
-            now = System.nanoTime();
-            if (!measuring && now >= measureFrom) {
-                measuring = true;
-                measureFrom = now;
-            } else if (measuring) {
-                latencies[count++] = now - t0;
+            if (window.tick()) {
+                latencies[count++] = window.now() - t0;
             }
         }
-        double elapsed = (now - measureFrom) / 1e9;
-        return latencyJson(clientCloses ? "conns-client-close" : "conns-server-close", latencies, count, elapsed);
+        return latencyJson(clientCloses ? "conns-client-close" : "conns-server-close", latencies, count,
+                window.seconds());
     }
 
     /**
@@ -201,12 +221,8 @@ public final class BenchClient {
             ByteBuffer in = ByteBuffer.allocateDirect(PAYLOAD);
             long[] latencies = new long[Math.min(max, 5_000_000)];
             int count = 0;
-            long start = System.nanoTime();
-            long measureFrom = start + warmupNanos(seconds);
-            long end = measureFrom + (long) (seconds * 1e9);
-            boolean measuring = false;
-            long now = start;
-            while (now < end && count < latencies.length) {
+            Window window = new Window(seconds);
+            while (window.open() && count < latencies.length) {
                 long t0 = System.nanoTime();
                 out.clear();
                 while (out.hasRemaining()) {
@@ -218,15 +234,11 @@ public final class BenchClient {
                         throw new IOException("echo server closed the connection");
                     }
                 }
-                now = System.nanoTime();
-                if (!measuring && now >= measureFrom) {
-                    measuring = true;
-                    measureFrom = now;
-                } else if (measuring) {
-                    latencies[count++] = now - t0;
+                if (window.tick()) {
+                    latencies[count++] = window.now() - t0;
                 }
             }
-            return latencyJson("pingpong", latencies, count, (now - measureFrom) / 1e9);
+            return latencyJson("pingpong", latencies, count, window.seconds());
         }
     }
 
