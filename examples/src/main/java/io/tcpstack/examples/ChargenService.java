@@ -1,19 +1,17 @@
 package io.tcpstack.examples;
 
-import io.tcpstack.api.TcpSocket;
-import java.io.IOException;
-import java.io.OutputStream;
+import io.tcpstack.tcp.TcpConnection;
 import java.nio.charset.StandardCharsets;
 
 /**
  * RFC 864 character generator: sends the 72-character lines of printable ASCII, rotating by one
- * character per line, until the client goes away. The bulk source of the benchmarks: the pattern
- * is built once, so the service costs only the socket writes.
+ * character per line, until the client goes away (its reset ends the session). The bulk source of
+ * the benchmarks: the pattern is built once, so the service costs only the socket writes.
  */
 public final class ChargenService implements Service {
     /** RFC 864: the 95 printable characters, 72 per line, each line starting one further on. */
     private static final byte[] PATTERN = pattern();
-    /** Bytes per write: whole rotations of the pattern. */
+    /** Lines in the pattern: whole rotations, so that it repeats seamlessly. */
     private static final int CHUNK_LINES = 95 * 9;
 
     private static byte[] pattern() {
@@ -28,10 +26,19 @@ public final class ChargenService implements Service {
     }
 
     @Override
-    public void serve(TcpSocket socket) throws IOException {
-        OutputStream out = socket.getOutputStream();
-        while (true) {
-            out.write(PATTERN, 0, PATTERN.length);
-        }
+    public Session open(TcpConnection connection) {
+        return new Session() {
+            /** Where in the pattern the next write starts. */
+            private int position;
+
+            @Override
+            public void onChange(TcpConnection c) throws java.io.IOException {
+                int n;
+                do {
+                    n = c.writeNow(PATTERN, position, PATTERN.length - position);
+                    position = (position + n) % PATTERN.length;
+                } while (n > 0); // until the send buffer is full: more when ACKs free it
+            }
+        };
     }
 }

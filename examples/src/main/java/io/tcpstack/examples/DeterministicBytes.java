@@ -13,8 +13,13 @@ public final class DeterministicBytes {
 
     /** Fills {@code buf[0..length)} with the stream's bytes from position {@code start}. */
     public static void fill(long start, byte[] buf, int length) {
+        fill(start, buf, 0, length);
+    }
+
+    /** Fills {@code buf[offset..offset+length)} with the stream's bytes from position {@code start}. */
+    public static void fill(long start, byte[] buf, int offset, int length) {
         for (int k = 0; k < length; k++) {
-            buf[k] = at(start + k);
+            buf[offset + k] = at(start + k);
         }
     }
 }

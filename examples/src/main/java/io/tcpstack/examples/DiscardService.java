@@ -1,17 +1,26 @@
 package io.tcpstack.examples;
 
-import io.tcpstack.api.TcpSocket;
+import io.tcpstack.tcp.TcpConnection;
 import java.io.IOException;
-import java.io.InputStream;
 
-/** RFC 863 discard: reads and throws away everything. */
+/** RFC 863 discard: reads and throws away everything; closes after the client does. */
 public final class DiscardService implements Service {
+    /**
+     * Where discarded bytes go: one array for every connection and thread, since nobody reads it
+     * (concurrent writes to it are harmless).
+     */
+    private static final byte[] SINK = new byte[64 * 1024];
+
     @Override
-    public void serve(TcpSocket socket) throws IOException {
-        InputStream in = socket.getInputStream();
-        byte[] buf = new byte[64 * 1024];
-        while (in.read(buf, 0, buf.length) > 0) {
-            // discard
-        }
+    public Session open(TcpConnection connection) {
+        return c -> {
+            int n;
+            while ((n = c.readNow(SINK, 0, SINK.length)) > 0) {
+                // discard
+            }
+            if (n < 0) {
+                c.close();
+            }
+        };
     }
 }

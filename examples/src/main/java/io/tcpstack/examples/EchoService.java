@@ -1,20 +1,50 @@
 package io.tcpstack.examples;
 
-import io.tcpstack.api.TcpSocket;
+import io.tcpstack.tcp.TcpConnection;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 
-/** RFC 862 echo: sends back every byte received, closes after the client does. */
+/**
+ * RFC 862 echo: sends back every byte received, closes after the client does. Reads only what it
+ * can send back: while the send buffer is full, received data waits and the receive window closes
+ * (back-pressure to the client, as a blocking echo loop has).
+ */
 public final class EchoService implements Service {
+    private static final int BUFFER = 16 * 1024;
+
     @Override
-    public void serve(TcpSocket socket) throws IOException {
-        InputStream in = socket.getInputStream();
-        OutputStream out = socket.getOutputStream();
-        byte[] buf = new byte[64 * 1024];
-        int n;
-        while ((n = in.read(buf, 0, buf.length)) > 0) {
-            out.write(buf, 0, n);
-        }
+    public Session open(TcpConnection connection) {
+        return new Session() {
+            private byte[] buf;
+            /** Received and not yet queued for sending: buf[start..end). */
+            private int start;
+            private int end;
+            private boolean endOfStream;
+
+            @Override
+            public void onChange(TcpConnection c) throws IOException {
+                while (true) {
+                    if (start < end) {
+                        start += c.writeNow(buf, start, end - start);
+                        if (start < end) {
+                            return; // the send buffer is full: more when ACKs free it
+                        }
+                    }
+                    if (endOfStream) {
+                        c.close();
+                        return;
+                    }
+                    if (buf == null) {
+                        buf = new byte[BUFFER];
+                    }
+                    int n = c.readNow(buf, 0, buf.length);
+                    if (n == 0) {
+                        return;
+                    }
+                    start = 0;
+                    end = Math.max(n, 0);
+                    endOfStream = n < 0;
+                }
+            }
+        };
     }
 }

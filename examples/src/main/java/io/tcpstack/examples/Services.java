@@ -1,36 +1,32 @@
 package io.tcpstack.examples;
 
-import io.netty.util.concurrent.FastThreadLocalThread;
 import io.tcpstack.api.TcpServerSocket;
-import io.tcpstack.api.TcpSocket;
 import io.tcpstack.api.TcpStack;
+import io.tcpstack.tcp.TcpConnection;
+import io.tcpstack.tcp.TcpHandler;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Hosts services on a stack ({@code --services echo:7,discard:9,http:80,chargen:19}): one accept thread per
- * port, one thread per connection.
+ * Hosts services on a stack ({@code --services echo:7,discard:9,http:80,chargen:19}), event-driven:
+ * each port listens with an acceptor ({@link TcpStack#listen(int, int, TcpHandler.Acceptor)}), and
+ * every connection is served by its {@link Service.Session} on the stack thread that received its
+ * segments. No accept thread and no thread per connection: a short connection's request is
+ * answered in the same receive burst that brought it (scripts/bench: the two hand-offs of a
+ * thread-per-connection server were most of its latency).
  */
 public final class Services implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Services.class);
     private static final int BACKLOG = 128;
     private final List<TcpServerSocket> servers = new ArrayList<>();
-    private final List<Thread> acceptors = new ArrayList<>();
-    private final AtomicInteger threadIds = new AtomicInteger();
-    private final ExecutorService connections = Executors.newCachedThreadPool(r -> {
-        // netty recycles the ByteBuf objects of the segments a write sends only on a FastThreadLocalThread
-        Thread t = new FastThreadLocalThread(r, "tcpstack-conn-" + threadIds.incrementAndGet());
-        t.setDaemon(true);
-        return t;
-    });
+    /** Connections a session still serves: closed by {@link #close()}. */
+    private final Set<TcpConnection> open = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
     static Service create(String name) {
@@ -54,47 +50,41 @@ public final class Services implements AutoCloseable {
 
     /** Serves {@code service} on {@code port}. */
     public void host(TcpStack stack, int port, String name, Service service) throws IOException {
-        TcpServerSocket server = stack.listen(port, BACKLOG);
-        servers.add(server);
-        Thread acceptor = new Thread(() -> acceptLoop(server, name, service), "tcpstack-accept-" + name);
-        acceptor.setDaemon(true);
-        acceptors.add(acceptor);
-        acceptor.start();
+        servers.add(stack.listen(port, BACKLOG, connection -> accept(name, service, connection)));
         log.info("serving {} on port {}", name, port);
     }
 
-    private void acceptLoop(TcpServerSocket server, String name, Service service) {
-        while (!closed) {
-            TcpSocket socket;
-            try {
-                socket = server.accept();
-            } catch (IOException e) {
-                if (!closed) {
-                    log.warn("{}: accept failed: {}", name, e.getMessage());
-                }
-                return;
-            }
-            connections.execute(() -> {
-                try (socket) {
-                    service.serve(socket);
-                } catch (IOException e) {
-                    log.debug("{}: {}: {}", name, socket, e.getMessage());
-                } catch (RuntimeException e) {
-                    log.error("{}: {} failed", name, socket, e);
-                }
-            });
+    private TcpHandler accept(String name, Service service, TcpConnection connection) {
+        if (closed) {
+            connection.abort(); // accepted in the instant of close(): nobody will serve it
+            return c -> { };
         }
+        Service.Session session = service.open(connection);
+        open.add(connection);
+        return c -> {
+            try {
+                session.onChange(c);
+            } catch (IOException e) {
+                log.debug("{}: {}: {}", name, c, e.getMessage());
+                c.close();
+            } catch (RuntimeException e) {
+                log.error("{}: {} failed", name, c, e);
+                c.abort();
+            }
+            if (c.isClosed()) {
+                open.remove(c);
+            }
+        };
     }
 
+    /** Stops listening and closes (FIN) every connection still served. */
     @Override
     public void close() {
         closed = true;
         servers.forEach(TcpServerSocket::close);
-        connections.shutdownNow();
-        try {
-            connections.awaitTermination(200, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        for (TcpConnection c : open) {
+            c.close();
+            open.remove(c);
         }
     }
 }

@@ -10,6 +10,7 @@ import io.tcpstack.stats.StackStats;
 import io.tcpstack.tcp.ConnectionInfo;
 import io.tcpstack.tcp.TcpConnection;
 import io.tcpstack.tcp.TcpException;
+import io.tcpstack.tcp.TcpHandler;
 import io.tcpstack.tcp.TcpLayer;
 import io.tcpstack.time.Clock;
 import io.tcpstack.time.TimerDriven;
@@ -133,8 +134,17 @@ public final class TcpStack implements TimerDriven, AutoCloseable {
     }
 
     public TcpServerSocket listen(int port, int backlog) throws IOException {
+        return listen(port, backlog, null);
+    }
+
+    /**
+     * Listens event-driven: every connection that completes its handshake goes to {@code
+     * acceptor} on the stack thread that completed it, and is served by the {@link TcpHandler} it
+     * returns (no accept queue, no thread per connection). The returned socket only closes.
+     */
+    public TcpServerSocket listen(int port, int backlog, TcpHandler.Acceptor acceptor) throws IOException {
         try {
-            return new TcpServerSocket(tcp, tcp.listen(port, backlog));
+            return new TcpServerSocket(tcp, tcp.listen(port, backlog, acceptor));
         } catch (IllegalStateException e) {
             throw new IOException(e.getMessage(), e);
         }

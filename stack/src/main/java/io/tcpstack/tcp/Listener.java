@@ -1,6 +1,7 @@
 package io.tcpstack.tcp;
 
 import java.util.ArrayDeque;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -9,22 +10,26 @@ import java.util.concurrent.locks.ReentrantLock;
  * A listening port (RFC 9293 LISTEN): connections in SYN-RECEIVED that came through it, and the
  * accept queue of established ones. {@code backlog} bounds both together, like Linux's
  * sk_max_ack_backlog for the accept queue (Linux bounds the SYN queue separately; one bound is
- * enough here).
+ * enough here). A listener with an {@link TcpHandler.Acceptor} has no accept queue: each
+ * connection goes to the acceptor as it completes its handshake, on the thread that completed it.
  */
 public final class Listener {
     final TcpLayer layer;
     public final int port;
     final int backlog;
+    /** Null: connections wait in the accept queue for {@link #accept}. */
+    private final TcpHandler.Acceptor acceptor;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition acceptable = lock.newCondition();
     private final ArrayDeque<Tcb> acceptQueue = new ArrayDeque<>();
     private int synReceived;
     private volatile boolean closed;
 
-    Listener(TcpLayer layer, int port, int backlog) {
+    Listener(TcpLayer layer, int port, int backlog, TcpHandler.Acceptor acceptor) {
         this.layer = layer;
         this.port = port;
         this.backlog = backlog;
+        this.acceptor = acceptor;
     }
 
     /** Reserves room for a new SYN-RECEIVED connection; false when the backlog is full. */
@@ -41,16 +46,25 @@ public final class Listener {
         }
     }
 
-    /** A reserved connection finished its handshake. */
+    /**
+     * Under the lock of {@code tcb}: a reserved connection finished its handshake. It waits in the
+     * accept queue, or is accepted now: its first handler run asks the acceptor for its handler.
+     */
     void established(Tcb tcb) {
         lock.lock();
         try {
             synReceived--;
-            acceptQueue.add(tcb);
-            acceptable.signalAll();
+            if (acceptor == null) {
+                acceptQueue.add(tcb);
+                acceptable.signalAll();
+                return;
+            }
         } finally {
             lock.unlock();
         }
+        tcb.listener = null;
+        tcb.handler = c -> c.setHandler(Objects.requireNonNull(acceptor.accepted(c), "acceptor returned no handler"));
+        Wakeups.notify(tcb);
     }
 
     /** A reserved connection died before it was accepted. */

@@ -1,6 +1,7 @@
 package io.tcpstack.tcp;
 
 import io.tcpstack.time.Timeout;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -140,6 +141,14 @@ public final class Tcb {
     final int txQueue;
     /** The listener of a passive open until it is accepted. */
     Listener listener;
+    /** The application's handle on this connection (one per connection: handlers compare it). */
+    final TcpConnection connection = new TcpConnection(this);
+    /** An event-driven application's handler, or null (blocking callers only). */
+    volatile TcpHandler handler;
+    /** The handler is on some thread's list to run ({@link Wakeups}). */
+    boolean handlerPosted;
+    /** Runs of the handler asked for and not yet done: the thread that takes it from 0 runs them all. */
+    final AtomicInteger handlerRuns = new AtomicInteger();
     /** Linux SO_ORIGINAL state for ss: when the connection was created (ms). */
     final long createdMs;
 

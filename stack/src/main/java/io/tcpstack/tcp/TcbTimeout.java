@@ -23,5 +23,6 @@ final class TcbTimeout extends Timeout {
         } finally {
             tcb.lock.unlock();
         }
+        Wakeups.dispatch();
     }
 }

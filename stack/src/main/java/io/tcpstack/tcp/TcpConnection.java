@@ -17,11 +17,37 @@ public final class TcpConnection {
     }
 
     public static TcpConnection of(Tcb tcb) {
-        return new TcpConnection(tcb);
+        return tcb.connection;
+    }
+
+    /**
+     * Makes this connection event-driven (the epoll_ctl of {@link TcpHandler}): {@code handler}
+     * runs at once if anything is already there to read, and after every change from now on;
+     * null stops it. Blocking calls keep working beside it.
+     */
+    public void setHandler(TcpHandler handler) {
+        tcb.lock.lock();
+        try {
+            tcb.handler = handler;
+            Wakeups.notify(tcb);
+        } finally {
+            tcb.lock.unlock();
+        }
+        Wakeups.dispatch();
     }
 
     public TcpState state() {
         return tcb.state;
+    }
+
+    /** The application closed or aborted it, or it ended (CLOSED), like {@link java.net.Socket#isClosed()}. */
+    public boolean isClosed() {
+        tcb.lock.lock();
+        try {
+            return tcb.orphan || tcb.state == TcpState.CLOSED;
+        } finally {
+            tcb.lock.unlock();
+        }
     }
 
     /** The error that ended the connection, or null. */
@@ -82,19 +108,7 @@ public final class TcpConnection {
         tcb.lock.lock();
         try {
             while (true) {
-                if (tcb.error != null) {
-                    throw new TcpException(tcb.error);
-                }
-                if (tcb.finQueued || tcb.state == TcpState.CLOSED) {
-                    throw new TcpException(TcpError.BROKEN_PIPE);
-                }
-                if (tcb.state.isSynchronized()) {
-                    int n = tcb.sendBuffer.write(data, offset + written, length - written);
-                    written += n;
-                    if (n > 0) {
-                        tcb.layer.output().push(tcb);
-                    }
-                }
+                written += queue(data, offset + written, length - written);
                 if (written == length || !block) {
                     return written;
                 }
@@ -107,6 +121,34 @@ public final class TcpConnection {
         }
     }
 
+    /** Non-blocking SEND (for {@link TcpHandler}s): queues what fits now; returns the bytes queued. */
+    public int writeNow(byte[] data, int offset, int length) throws TcpException {
+        tcb.lock.lock();
+        try {
+            return queue(data, offset, length);
+        } finally {
+            tcb.lock.unlock();
+        }
+    }
+
+    /** Under the lock: queues what fits of {@code length} bytes and sends what may go. */
+    private int queue(byte[] data, int offset, int length) throws TcpException {
+        if (tcb.error != null) {
+            throw new TcpException(tcb.error);
+        }
+        if (tcb.finQueued || tcb.state == TcpState.CLOSED) {
+            throw new TcpException(TcpError.BROKEN_PIPE);
+        }
+        if (!tcb.state.isSynchronized()) {
+            return 0;
+        }
+        int n = tcb.sendBuffer.write(data, offset, length);
+        if (n > 0) {
+            tcb.layer.output().push(tcb);
+        }
+        return n;
+    }
+
     /**
      * RECEIVE: up to {@code length} bytes. Returns the count, -1 at end of stream, 0 when nothing
      * is there and {@code block} is false or the timeout passed.
@@ -117,27 +159,43 @@ public final class TcpConnection {
         tcb.lock.lock();
         try {
             while (true) {
-                int n = tcb.receiveBuffer.read(data, offset, length);
-                if (n > 0) {
-                    windowUpdate();
+                int n = take(data, offset, length);
+                if (n != 0 || length == 0 || !block || !await(deadline, timeoutMillis)) {
                     return n;
-                }
-                if (tcb.finReceived) {
-                    return -1;
-                }
-                if (tcb.error != null) {
-                    throw new TcpException(tcb.error);
-                }
-                if (tcb.state == TcpState.CLOSED) {
-                    return -1;
-                }
-                if (!block || !await(deadline, timeoutMillis)) {
-                    return 0;
                 }
             }
         } finally {
             tcb.lock.unlock();
         }
+    }
+
+    /** Non-blocking RECEIVE (for {@link TcpHandler}s): the count, 0 when nothing is there, -1 at end of stream. */
+    public int readNow(byte[] data, int offset, int length) throws TcpException {
+        tcb.lock.lock();
+        try {
+            return take(data, offset, length);
+        } finally {
+            tcb.lock.unlock();
+        }
+    }
+
+    /** Under the lock: what is there to read now; -1 at end of stream, 0 for nothing yet. */
+    private int take(byte[] data, int offset, int length) throws TcpException {
+        if (length == 0) {
+            return 0;
+        }
+        int n = tcb.receiveBuffer.read(data, offset, length);
+        if (n > 0) {
+            windowUpdate();
+            return n;
+        }
+        if (tcb.finReceived) {
+            return -1;
+        }
+        if (tcb.error != null) {
+            throw new TcpException(tcb.error);
+        }
+        return tcb.state == TcpState.CLOSED ? -1 : 0;
     }
 
     /** Bytes ready to read. */
@@ -180,16 +238,19 @@ public final class TcpConnection {
         } finally {
             tcb.lock.unlock();
         }
+        Wakeups.dispatch();
     }
 
     /**
      * CLOSE (Linux tcp_close): unread data or SO_LINGER 0 abort with RST; otherwise FIN after the
-     * queued data, and the connection lives on as an orphan.
+     * queued data, and the connection lives on as an orphan. Its handler is gone with it (as
+     * close() takes a socket out of every epoll set).
      */
     public void close() {
         tcb.lock.lock();
         try {
             tcb.orphan = true;
+            tcb.handler = null;
             TcpLayer layer = tcb.layer;
             switch (tcb.state) {
                 case CLOSED -> {
@@ -224,13 +285,13 @@ public final class TcpConnection {
         }
     }
 
-    /** ABORT: RST now (where the state has a peer to tell), CLOSED. */
+    /** ABORT: RST now (where the state has a peer to tell), CLOSED; the handler is gone with it. */
     public void abort() {
         tcb.lock.lock();
         try {
             tcb.orphan = true;
-            boolean needsReset = tcb.state.isSynchronized() || tcb.state == TcpState.SYN_RECEIVED;
-            tcb.layer.close(tcb, TcpError.ABORTED, needsReset);
+            tcb.handler = null;
+            tcb.layer.abort(tcb);
         } finally {
             tcb.lock.unlock();
         }

@@ -556,7 +556,7 @@ final class TcpInput {
         tcb.rcvNxt++;
         tcb.finReceived = true;
         tcb.lastActivityMs = layer.nowMs();
-        tcb.changed.signalAll();
+        Wakeups.notify(tcb);
         switch (tcb.state) {
             case SYN_RECEIVED, ESTABLISHED -> {
                 layer.setState(tcb, TcpState.CLOSE_WAIT);

@@ -141,6 +141,7 @@ public final class TcpLayer implements TransportHandler {
         stats.inc(Counter.TcpInSegs);
         seg.load(queue, ip.source(), ip.buf(), offset, length);
         dispatch(seg, 0);
+        Wakeups.dispatch(); // handlers run here unless this thread's burst flush runs them
     }
 
     private void dispatch(Segment seg, int isnFromTimeWait) {
@@ -314,7 +315,7 @@ public final class TcpLayer implements TransportHandler {
         } finally {
             tcb.lock.unlock();
         }
-        return new TcpConnection(tcb);
+        return tcb.connection;
     }
 
     /**
@@ -398,12 +399,20 @@ public final class TcpLayer implements TransportHandler {
 
     // ---- passive open
 
-    /** Opens {@code port} for connections (RFC 9293 3.10.1, passive OPEN). */
+    /** Opens {@code port} for connections (RFC 9293 3.10.1, passive OPEN), for {@link #accept}. */
     public Listener listen(int port, int backlog) {
+        return listen(port, backlog, null);
+    }
+
+    /**
+     * Opens {@code port} for connections; with an {@code acceptor}, each is handed to it as its
+     * handshake completes (event-driven), else they wait for {@link #accept}.
+     */
+    public Listener listen(int port, int backlog, TcpHandler.Acceptor acceptor) {
         if (port < 1 || port > 65535) {
             throw new IllegalArgumentException("port must be 1..65535, got " + port);
         }
-        Listener listener = new Listener(this, port, Math.max(backlog, 1));
+        Listener listener = new Listener(this, port, Math.max(backlog, 1), acceptor);
         if (listeners.putIfAbsent(port, listener) != null) {
             throw new IllegalStateException("address already in use: port " + port + " is listening");
         }
@@ -429,7 +438,7 @@ public final class TcpLayer implements TransportHandler {
         } finally {
             tcb.lock.unlock();
         }
-        return new TcpConnection(tcb);
+        return tcb.connection;
     }
 
     /** Closes a listener and resets the connections nobody accepted (Linux inet_csk_listen_stop). */
@@ -453,7 +462,7 @@ public final class TcpLayer implements TransportHandler {
         TcpState from = tcb.state;
         tcb.state = state;
         trace.state(tcb, from, state);
-        tcb.changed.signalAll();
+        Wakeups.notify(tcb);
     }
 
     /** The handshake completed (SYN-SENT or SYN-RECEIVED -> ESTABLISHED). */
@@ -517,7 +526,7 @@ public final class TcpLayer implements TransportHandler {
             tcb.listener = null;
             l.abandoned(tcb, true);
         }
-        tcb.changed.signalAll();
+        Wakeups.notify(tcb);
     }
 
     void drop(Tcb tcb, Segment seg, DropReason reason) {
@@ -571,10 +580,17 @@ public final class TcpLayer implements TransportHandler {
             if (tcb.state == TcpState.CLOSED) {
                 return false;
             }
-            new TcpConnection(tcb).abort();
+            abort(tcb);
             return true;
         } finally {
             tcb.lock.unlock();
+            Wakeups.dispatch(); // the owner's handler learns of it here
         }
+    }
+
+    /** Under the lock: RST where the state has a peer to tell, CLOSED, the owner sees ECONNABORTED. */
+    void abort(Tcb tcb) {
+        boolean needsReset = tcb.state.isSynchronized() || tcb.state == TcpState.SYN_RECEIVED;
+        close(tcb, TcpError.ABORTED, needsReset);
     }
 }

@@ -2,11 +2,14 @@ package io.tcpstack.tcp;
 
 import io.netty.util.concurrent.FastThreadLocal;
 import java.util.Arrays;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Work deferred to the end of a receive burst. A thread that processes inbound segments in bursts
- * (a link's reader, a dispatcher worker) calls {@link #defer()} once, and {@link #flush()} when
- * its burst ends; every connection that got data or acknowledgements in between then
+ * Work deferred to the end of a receive burst, and the running of event handlers. A thread that
+ * processes inbound segments in bursts (a link's reader, a dispatcher worker) calls {@link
+ * #defer()} once, and {@link #flush()} when its burst ends; every connection that got data or
+ * acknowledgements in between then
  *
  * <ul>
  *   <li>wakes its application once, instead of once per segment: in a bulk transfer on two cores
@@ -18,8 +21,14 @@ import java.util.Arrays;
  *
  * Other threads (timers, applications) are never deferred; nor are ACKs that must go at once
  * (duplicate ACKs for out-of-order data, window and FIN ACKs).
+ *
+ * <p>A connection with a {@link TcpHandler} is posted to the thread that changed it, which runs
+ * the handler once its locks are released: at the flush of its burst, or at the end of the timer
+ * or application call ({@link #dispatch()}). So an event-driven application answers a request on
+ * the thread that received it, with no hand-off to another thread (lwIP's raw API, a NAPI poll).
  */
 public final class Wakeups {
+    private static final Logger log = LoggerFactory.getLogger(Wakeups.class);
     private static final FastThreadLocal<Wakeups> CURRENT = new FastThreadLocal<>() {
         @Override
         protected Wakeups initialValue() {
@@ -30,6 +39,9 @@ public final class Wakeups {
     private Tcb[] pending = new Tcb[16];
     private int count;
     private boolean deferring;
+    private Tcb[] posted = new Tcb[16];
+    private int postedCount;
+    private boolean dispatching;
 
     private Wakeups() {}
 
@@ -38,12 +50,22 @@ public final class Wakeups {
         CURRENT.get().deferring = true;
     }
 
-    /** Wakes the applications of the connections that changed since the last flush on this thread. */
+    /**
+     * Wakes the applications of the connections that changed since the last flush on this thread,
+     * and runs the handlers that were posted (and those their calls post in turn).
+     */
     public static void flush() {
         Wakeups w = CURRENT.get();
-        for (int i = 0; i < w.count; i++) {
-            Tcb tcb = w.pending[i];
-            w.pending[i] = null;
+        do {
+            w.wakePending();
+            w.runPosted();
+        } while (w.count > 0);
+    }
+
+    private void wakePending() {
+        for (int i = 0; i < count; i++) {
+            Tcb tcb = pending[i];
+            pending[i] = null;
             tcb.lock.lock();
             try {
                 tcb.wakePending = false;
@@ -53,19 +75,86 @@ public final class Wakeups {
                         tcb.layer.output().sendAck(tcb); // unless one went out since
                     }
                 }
-                tcb.changed.signalAll();
+                notify(tcb);
             } finally {
                 tcb.lock.unlock();
             }
         }
-        w.count = 0;
+        count = 0;
+    }
+
+    /**
+     * After a timer or an application call released its locks: runs the handlers it posted, unless
+     * this thread's burst flush or an outer dispatch (a handler's own call) will.
+     */
+    public static void dispatch() {
+        Wakeups w = CURRENT.get();
+        if (!w.deferring && !w.dispatching && w.postedCount > 0) {
+            w.runPosted();
+        }
+    }
+
+    private void runPosted() {
+        if (dispatching) {
+            return;
+        }
+        dispatching = true;
+        try {
+            for (int i = 0; i < postedCount; i++) { // handlers may post more: they run in this loop
+                Tcb tcb = posted[i];
+                posted[i] = null;
+                run(tcb);
+            }
+            postedCount = 0;
+        } finally {
+            dispatching = false;
+        }
+    }
+
+    /**
+     * Runs the handler of {@code tcb}, unless another thread is running it: then that thread runs
+     * it once more when it is done (the count of runs asked for), so no change goes unseen and
+     * one connection's handler never runs on two threads at once.
+     */
+    private static void run(Tcb tcb) {
+        tcb.lock.lock();
+        try {
+            tcb.handlerPosted = false; // changes from here on post it again
+        } finally {
+            tcb.lock.unlock();
+        }
+        if (tcb.handlerRuns.getAndIncrement() != 0) {
+            return;
+        }
+        int runs = 1;
+        do {
+            TcpHandler handler = tcb.handler;
+            if (handler != null) {
+                try {
+                    handler.onChange(tcb.connection);
+                } catch (RuntimeException e) {
+                    log.error("{}: handler failed; aborting the connection", tcb, e);
+                    tcb.connection.abort();
+                }
+            }
+            runs = tcb.handlerRuns.addAndGet(-runs);
+        } while (runs != 0);
+    }
+
+    /** Under the lock of {@code tcb}: wakes its blocked callers now and posts its handler. */
+    static void notify(Tcb tcb) {
+        tcb.changed.signalAll();
+        if (tcb.handler != null && !tcb.handlerPosted) {
+            tcb.handlerPosted = true;
+            CURRENT.get().post(tcb);
+        }
     }
 
     /** Under the lock of {@code tcb}: wakes its application now, or at the flush if this thread defers. */
     static void wake(Tcb tcb) {
         Wakeups w = CURRENT.get();
         if (!w.deferring) {
-            tcb.changed.signalAll();
+            notify(tcb);
             return;
         }
         w.enlist(tcb);
@@ -93,5 +182,12 @@ public final class Wakeups {
             }
             pending[count++] = tcb;
         }
+    }
+
+    private void post(Tcb tcb) {
+        if (postedCount == posted.length) {
+            posted = Arrays.copyOf(posted, postedCount * 2);
+        }
+        posted[postedCount++] = tcb;
     }
 }
