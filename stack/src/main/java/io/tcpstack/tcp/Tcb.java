@@ -147,6 +147,8 @@ public final class Tcb {
     volatile TcpHandler handler;
     /** The handler is on some thread's list to run ({@link Wakeups}). */
     boolean handlerPosted;
+    /** Its handler queued data or a FIN that goes out when the handler returns ({@link Wakeups#push}). */
+    boolean corked;
     /** Runs of the handler asked for and not yet done: the thread that takes it from 0 runs them all. */
     final AtomicInteger handlerRuns = new AtomicInteger();
     /** Linux SO_ORIGINAL state for ss: when the connection was created (ms). */

@@ -144,7 +144,7 @@ public final class TcpConnection {
         }
         int n = tcb.sendBuffer.write(data, offset, length);
         if (n > 0) {
-            tcb.layer.output().push(tcb);
+            Wakeups.push(tcb);
         }
         return n;
     }
@@ -300,7 +300,7 @@ public final class TcpConnection {
     private void queueFin(TcpState next) {
         tcb.finQueued = true;
         tcb.layer.setState(tcb, next);
-        tcb.layer.output().push(tcb);
+        Wakeups.push(tcb);
     }
 
     public void setNoDelay(boolean on) {

@@ -42,6 +42,8 @@ public final class Wakeups {
     private Tcb[] posted = new Tcb[16];
     private int postedCount;
     private boolean dispatching;
+    /** The connection whose handler this thread is running, or null. */
+    private Tcb running;
 
     private Wakeups() {}
 
@@ -52,35 +54,48 @@ public final class Wakeups {
 
     /**
      * Wakes the applications of the connections that changed since the last flush on this thread,
-     * and runs the handlers that were posted (and those their calls post in turn).
+     * runs the handlers that were posted (and those their calls post in turn), then sends the
+     * ACKs the burst still owes: a handler's answer to a request carries its ACK (lwIP's tcp_recv
+     * callback, where the reply piggybacks the ACK), where an ACK first would be one more packet
+     * each way.
      */
     public static void flush() {
         Wakeups w = CURRENT.get();
-        do {
-            w.wakePending();
+        int done = 0;
+        while (done < w.count || w.postedCount > 0) {
+            int end = w.count;
+            for (int i = done; i < end; i++) {
+                Tcb tcb = w.pending[i];
+                tcb.lock.lock();
+                try {
+                    notify(tcb);
+                } finally {
+                    tcb.lock.unlock();
+                }
+            }
             w.runPosted();
-        } while (w.count > 0);
+            for (int i = done; i < end; i++) {
+                w.sendDeferredAck(w.pending[i]);
+                w.pending[i] = null;
+            }
+            done = end;
+        }
+        w.count = 0;
     }
 
-    private void wakePending() {
-        for (int i = 0; i < count; i++) {
-            Tcb tcb = pending[i];
-            pending[i] = null;
-            tcb.lock.lock();
-            try {
-                tcb.wakePending = false;
-                if (tcb.ackDeferred) {
-                    tcb.ackDeferred = false;
-                    if (tcb.state != TcpState.CLOSED && tcb.rcvNxt != tcb.rcvWup) {
-                        tcb.layer.output().sendAck(tcb); // unless one went out since
-                    }
+    private void sendDeferredAck(Tcb tcb) {
+        tcb.lock.lock();
+        try {
+            tcb.wakePending = false;
+            if (tcb.ackDeferred) {
+                tcb.ackDeferred = false;
+                if (tcb.state != TcpState.CLOSED && tcb.rcvNxt != tcb.rcvWup) {
+                    tcb.layer.output().sendAck(tcb); // unless one went out since
                 }
-                notify(tcb);
-            } finally {
-                tcb.lock.unlock();
             }
+        } finally {
+            tcb.lock.unlock();
         }
-        count = 0;
     }
 
     /**
@@ -103,7 +118,7 @@ public final class Wakeups {
             for (int i = 0; i < postedCount; i++) { // handlers may post more: they run in this loop
                 Tcb tcb = posted[i];
                 posted[i] = null;
-                run(tcb);
+                run(tcb, this);
             }
             postedCount = 0;
         } finally {
@@ -116,7 +131,7 @@ public final class Wakeups {
      * it once more when it is done (the count of runs asked for), so no change goes unseen and
      * one connection's handler never runs on two threads at once.
      */
-    private static void run(Tcb tcb) {
+    private static void run(Tcb tcb, Wakeups w) {
         tcb.lock.lock();
         try {
             tcb.handlerPosted = false; // changes from here on post it again
@@ -130,15 +145,45 @@ public final class Wakeups {
         do {
             TcpHandler handler = tcb.handler;
             if (handler != null) {
+                w.running = tcb;
                 try {
                     handler.onChange(tcb.connection);
                 } catch (RuntimeException e) {
                     log.error("{}: handler failed; aborting the connection", tcb, e);
                     tcb.connection.abort();
+                } finally {
+                    w.running = null;
+                    uncork(tcb);
                 }
             }
             runs = tcb.handlerRuns.addAndGet(-runs);
         } while (runs != 0);
+    }
+
+    /**
+     * Under the lock of {@code tcb}: sends what the application queued, or, when its own handler
+     * queued it on this thread, when the handler returns. A handler run is one sendmsg with
+     * MSG_MORE: an answer and the close after it leave as one segment with FIN (as Linux sends
+     * them when the data is still queued at close: tcp_send_fin), not as data and then a bare FIN.
+     */
+    static void push(Tcb tcb) {
+        if (CURRENT.get().running == tcb) {
+            tcb.corked = true;
+        } else {
+            tcb.layer.output().push(tcb);
+        }
+    }
+
+    private static void uncork(Tcb tcb) {
+        tcb.lock.lock();
+        try {
+            if (tcb.corked) {
+                tcb.corked = false;
+                tcb.layer.output().push(tcb);
+            }
+        } finally {
+            tcb.lock.unlock();
+        }
     }
 
     /** Under the lock of {@code tcb}: wakes its blocked callers now and posts its handler. */

@@ -246,10 +246,10 @@ public final class BenchClient {
         long[] sorted = Arrays.copyOf(latencies, count);
         Arrays.sort(sorted);
         return String.format(Locale.ROOT,
-                "{\"mode\":\"%s\",\"count\":%d,\"seconds\":%.3f,\"per_second\":%.1f,\"p50_us\":%.1f,\"p99_us\":%.1f,"
-                        + "\"max_us\":%.1f}",
-                mode, count, elapsed, count / elapsed, percentile(sorted, 0.50), percentile(sorted, 0.99),
-                count == 0 ? 0.0 : sorted[count - 1] / 1e3);
+                "{\"mode\":\"%s\",\"count\":%d,\"seconds\":%.3f,\"per_second\":%.1f,\"p50_us\":%.1f,\"p90_us\":%.1f,"
+                        + "\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%.1f}",
+                mode, count, elapsed, count / elapsed, percentile(sorted, 0.50), percentile(sorted, 0.90),
+                percentile(sorted, 0.99), percentile(sorted, 0.999), count == 0 ? 0.0 : sorted[count - 1] / 1e3);
     }
 
     /** Nearest-rank percentile in microseconds. */
