@@ -167,7 +167,6 @@ public final class Dispatcher implements PacketReceiver, AutoCloseable {
      */
     private void work(int index) {
         BlockingQueue<ByteBuf> queue = queues[index];
-        Wakeups.defer();
         int burst = 0;
         while (running) {
             ByteBuf packet = burst < BURST ? queue.poll() : null;
@@ -184,6 +183,7 @@ public final class Dispatcher implements PacketReceiver, AutoCloseable {
                 continue;
             }
             burst++;
+            Wakeups.defer();
             try {
                 input.receive(index, packet);
             } catch (RuntimeException e) {

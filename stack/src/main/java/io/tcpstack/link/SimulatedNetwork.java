@@ -404,7 +404,9 @@ public final class SimulatedNetwork implements AutoCloseable {
             }
             delivered++;
             notify(PacketEvent.DELIVERED, packet);
-            to.receiver.receive(to.queueFor(packet), packet);
+            int queue = to.queueFor(packet);
+            to.receiver.receive(queue, packet);
+            to.receiver.endOfBurst(queue); // one packet per burst, as a TUN reader woken for each
         } finally {
             packet.release();
         }

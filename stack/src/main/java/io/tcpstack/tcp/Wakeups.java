@@ -47,7 +47,7 @@ public final class Wakeups {
 
     private Wakeups() {}
 
-    /** From now on, this thread's segment processing defers application wake-ups to {@link #flush()}. */
+    /** A burst starts (or goes on): this thread's segment processing defers wake-ups to {@link #flush()}. */
     public static void defer() {
         CURRENT.get().deferring = true;
     }
@@ -81,6 +81,7 @@ public final class Wakeups {
             done = end;
         }
         w.count = 0;
+        w.deferring = false; // the burst is over: timers this thread runs next wake at once
     }
 
     private void sendDeferredAck(Tcb tcb) {
