@@ -4,6 +4,7 @@ import io.tcpstack.daemon.StackOptions;
 import io.tcpstack.examples.ServiceSpec;
 import io.tcpstack.link.FaultInjectingLink;
 import io.tcpstack.profile.Knob;
+import io.tcpstack.profile.KnobType;
 import io.tcpstack.profile.TcpSettings;
 import java.nio.file.Path;
 import java.util.List;
@@ -51,6 +52,11 @@ public record Config(List<Knob> knobs, Path file, KnobValues flags, KnobValues v
 
     public int queues() {
         return Integer.parseInt(value(HostKnobs.QUEUES));
+    }
+
+    /** TUN offloads (virtio-net header, checksum offload, TSO). */
+    public boolean offload() {
+        return KnobType.flag().parse(value(HostKnobs.OFFLOAD));
     }
 
     /** The pcap file to record from the start, or null. */
@@ -115,6 +121,6 @@ public record Config(List<Knob> knobs, Path file, KnobValues flags, KnobValues v
     }
 
     public StackOptions stackOptions() {
-        return new StackOptions(device(), address(), queues(), pcap(), settings(), fault());
+        return new StackOptions(device(), address(), queues(), offload(), pcap(), settings(), fault());
     }
 }

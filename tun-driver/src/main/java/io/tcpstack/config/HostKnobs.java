@@ -37,6 +37,8 @@ public final class HostKnobs {
             s -> Ipv4Address.format(Ipv4Address.parse(s)), s -> s), "198.18.0.2", "the stack's IPv4 address");
     public static final Knob QUEUES = Knob.host("queues", KnobType.integer(1, 64), "2",
             "TUN queues, one reader thread each");
+    public static final Knob OFFLOAD = Knob.host("offload", KnobType.flag(), "0",
+            "virtio-net header on the TUN device: checksum offload and TSO both ways (64 KiB segments)");
     public static final Knob PCAP = Knob.host("pcap", KnobType.of("FILE|none", "a file path or none",
             HostKnobs::fileOrNone, s -> s), NONE, "record every packet, both directions, to this pcap file from the start");
     public static final Knob FAULT = Knob.host("fault", KnobType.of("DIR:FLAGS[/N]|none",
@@ -46,7 +48,7 @@ public final class HostKnobs {
             KnobType.choice(s -> s, List.of("error", "warn", "info", "debug", "trace")), "info",
             "log level; debug logs one line per connection state change");
     public static final Knob SERVICES = Knob.host("services", KnobType.of("NAME:PORT,...|none",
-            "NAME:PORT,... of echo, discard and http, or none", HostKnobs::services, s -> s),
+            "NAME:PORT,... of echo, discard, http and chargen, or none", HostKnobs::services, s -> s),
             "echo:7,discard:9,http:80", "services the daemon hosts");
     public static final Knob CONTROL = Knob.host("control", KnobType.of("PATH|none", "an absolute path or none",
             HostKnobs::absoluteOrNone, s -> s), "/run/tcpstack/" + DEV_PLACEHOLDER + ".sock",
@@ -65,7 +67,7 @@ public final class HostKnobs {
             "300s", "how often an info line sums up connections and counters (0: only at exit)");
 
     /** What every command that runs a stack on a TUN device takes. */
-    public static final List<Knob> STACK_HOST = List.of(DEV, ADDR, QUEUES, PCAP, FAULT, LOG_LEVEL);
+    public static final List<Knob> STACK_HOST = List.of(DEV, ADDR, QUEUES, OFFLOAD, PCAP, FAULT, LOG_LEVEL);
     /** What the daemon adds. */
     public static final List<Knob> DAEMON_HOST = List.of(SERVICES, CONTROL, CONTROL_GROUP, CONTROL_TIMEOUT, PCAP_DIR,
             DRAIN_TIMEOUT, SUMMARY_INTERVAL);

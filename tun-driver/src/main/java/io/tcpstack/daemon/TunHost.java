@@ -40,7 +40,7 @@ public final class TunHost implements AutoCloseable {
     public static TunHost open(StackOptions options) throws IOException {
         TcpSettings settings = options.settings();
         StackConfig config = StackConfig.builder().address(options.address()).build();
-        TunDevice device = TunDevice.open(options.device(), options.queues());
+        TunDevice device = TunDevice.open(options.device(), options.queues(), options.offload());
         try {
             PcapLink pcap = new PcapLink(device);
             if (options.pcap() != null) {
@@ -107,6 +107,7 @@ public final class TunHost implements AutoCloseable {
     @Override
     public void close() {
         stack.close();
-        log.info("stopped: rx {} tx {} tx-errors {} packets", device.rxPackets(), device.txPackets(), device.txErrors());
+        log.info("stopped: rx {} tx {} tx-errors {} packets, rx {} super-packets", device.rxPackets(), device.txPackets(),
+                device.txErrors(), device.rxSuperPackets());
     }
 }
