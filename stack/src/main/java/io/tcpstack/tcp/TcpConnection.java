@@ -20,6 +20,11 @@ public final class TcpConnection {
         return tcb.connection;
     }
 
+    /** The control block (package tests). */
+    Tcb tcb() {
+        return tcb;
+    }
+
     /**
      * Makes this connection event-driven (the epoll_ctl of {@link TcpHandler}): {@code handler}
      * runs at once if anything is already there to read, and after every change from now on;

@@ -68,6 +68,7 @@ public final class Wakeups {
                 Tcb tcb = w.pending[i];
                 tcb.lock.lock();
                 try {
+                    tcb.wakePending = false; // from here another thread's change enlists it again
                     notify(tcb);
                 } finally {
                     tcb.lock.unlock();
@@ -87,7 +88,6 @@ public final class Wakeups {
     private void sendDeferredAck(Tcb tcb) {
         tcb.lock.lock();
         try {
-            tcb.wakePending = false;
             if (tcb.ackDeferred) {
                 tcb.ackDeferred = false;
                 if (tcb.state != TcpState.CLOSED && tcb.rcvNxt != tcb.rcvWup) {

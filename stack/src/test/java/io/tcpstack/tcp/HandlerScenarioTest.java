@@ -262,4 +262,58 @@ class HandlerScenarioTest {
         assertThat(threads).containsExactly("first", "first");
         assertThat(mostAtOnce.get()).isEqualTo(1);
     }
+
+    /**
+     * Two threads' bursts woke one connection: the second must enlist it even while the first is
+     * still in its flush, running the handler (it used to find it marked pending until the
+     * first thread's deferred ACKs were done, and the change was never seen: two workers with
+     * affinity none left HTTP requests unanswered).
+     */
+    @Test
+    void a_wake_from_another_burst_during_a_flush_runs_the_handler_again() throws Exception {
+        TcpServerSide server = new TcpServerSide();
+        clientSends("a");
+        s.net.runForMillis(10);
+        TcpConnection accepted = s.server.tcp().pollAccept(server.listener);
+        Tcb tcb = accepted.tcb();
+        CountDownLatch inside = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        List<String> runs = java.util.Collections.synchronizedList(new ArrayList<>());
+        boolean[] armed = {false};
+        accepted.setHandler(conn -> {
+            if (!armed[0]) {
+                return;
+            }
+            runs.add(Thread.currentThread().getName());
+            if (runs.size() == 1) {
+                inside.countDown();
+                try {
+                    release.await(5, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        armed[0] = true;
+        Thread first = new Thread(() -> burstThatWakes(tcb), "first");
+        first.start();
+        assertThat(inside.await(5, TimeUnit.SECONDS)).isTrue();
+        burstThatWakes(tcb); // the test thread's burst, while "first" is inside its flush
+        assertThat(runs).containsExactly("first");
+        release.countDown();
+        first.join(5000);
+        assertThat(runs).containsExactly("first", "first");
+    }
+
+    /** What a reader's burst does for a segment that gave {@code tcb} data: defer, wake, flush. */
+    private static void burstThatWakes(Tcb tcb) {
+        Wakeups.defer();
+        tcb.lock.lock();
+        try {
+            Wakeups.wake(tcb);
+        } finally {
+            tcb.lock.unlock();
+        }
+        Wakeups.flush();
+    }
 }
