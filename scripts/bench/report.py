@@ -2,8 +2,12 @@
 """Turns the raw lines of scripts/bench/run.sh into its table and a JSON summary.
 
 usage: report.py RESULTS.jsonl SUMMARY.json   (prints the table)
+
+A measurement run more than once (the latency ones) shows the median of each figure over its
+runs, and the host's steal time during them (a VM's vCPUs taken away: the latency tails).
 """
 import json
+import statistics
 import sys
 
 GB = 1e9
@@ -13,8 +17,23 @@ def load(path):
     rows = {}
     for line in open(path):
         r = json.loads(line)
-        rows[(r["side"], r["test"], r["mtu"], r["offload"])] = r
+        rows.setdefault((r["side"], r["test"], r["mtu"], r["offload"]), []).append(r)
     return rows
+
+
+def value(runs, field):
+    """The median of a field over the runs that did not fail, or None."""
+    values = [r["result"][field] for r in runs or [] if not r["result"].get("failed") and field in r["result"]]
+    return statistics.median(values) if values else None
+
+
+def steal_note(runs):
+    """Runs, and the share of the machine's time the host stole during them."""
+    busy = sum(r.get("machine_cpu_ticks", 0) + r.get("steal_ticks", 0) for r in runs or [])
+    steal = sum(r.get("steal_ticks", 0) for r in runs or [])
+    if not runs or len(runs) < 2:
+        return ""
+    return "median of %d runs; host steal %.1f%% of busy time" % (len(runs), 100.0 * steal / busy if busy else 0)
 
 
 def cpu_per_gb(r, which):
@@ -31,12 +50,13 @@ def main():
     rows = load(sys.argv[1])
     table = []   # (name, unit, stack, kernel, kernel setup, notes)
 
-    def add(name, unit, stack_key, kernel_key, field, setup, scale=1.0):
-        s = rows.get(stack_key)
-        k = rows.get(kernel_key)
-        sv = s["result"].get(field) if s and not s["result"].get("failed") else None
-        kv = k["result"].get(field) if k and not k["result"].get("failed") else None
-        note = ""
+    def add(name, unit, stack_key, kernel_key, field, setup, scale=1.0, note=""):
+        s_runs = rows.get(stack_key)
+        k_runs = rows.get(kernel_key)
+        sv = value(s_runs, field)
+        kv = value(k_runs, field)
+        s = s_runs[-1] if s_runs else None
+        k = k_runs[-1] if k_runs else None
         if s and field == "gbps" and sv is not None:
             d = cpu_per_gb(s, "process_cpu_ticks")
             m = cpu_per_gb(s, "machine_cpu_ticks")
@@ -47,7 +67,7 @@ def main():
             "tcpstack": sv * scale if sv is not None else None,
             "kernel": kv * scale if kv is not None else None,
             "kernel_setup": setup, "note": note,
-            "stack_raw": s, "kernel_raw": k,
+            "stack_raw": s_runs, "kernel_raw": k_runs,
         })
 
     for mtu, off, koff, label in [(1500, "off", "off", "no offloads"), (9000, "off", "off", "no offloads"),
@@ -60,13 +80,15 @@ def main():
     for test, label in [("conns-server-close", "server closes"), ("conns-client-close", "client closes")]:
         sk = ("stack", test, 1500, "off")
         kk = ("kernel", test, 1500, "on")
-        add("short connections/s, %s" % label, "conn/s", sk, kk, "per_second", "veth MTU 1500 offloads on")
-        add("  connect+request+close p50", "us", sk, kk, "p50_us", "")
+        add("short connections/s, %s" % label, "conn/s", sk, kk, "per_second", "veth MTU 1500 offloads on",
+            note="tcpstack " + steal_note(rows.get(sk)))
+        add("  connect+request+close p50", "us", sk, kk, "p50_us", "", note="kernel " + steal_note(rows.get(kk)))
         add("  connect+request+close p99", "us", sk, kk, "p99_us", "")
     sk = ("stack", "pingpong", 1500, "off")
     kk = ("kernel", "pingpong", 1500, "on")
-    add("ping-pong 64 B round trip p50", "us", sk, kk, "p50_us", "veth MTU 1500 offloads on")
-    add("ping-pong 64 B round trip p99", "us", sk, kk, "p99_us", "")
+    add("ping-pong 64 B round trip p50", "us", sk, kk, "p50_us", "veth MTU 1500 offloads on",
+        note="tcpstack " + steal_note(rows.get(sk)))
+    add("ping-pong 64 B round trip p99", "us", sk, kk, "p99_us", "", note="kernel " + steal_note(rows.get(kk)))
     add("UDP pkt/s: TUN reflector vs kernel veth receive", "pkt/s", ("stack", "udp-pps", 1500, "off"),
         ("kernel", "udp-pps", 1500, "on"), "pps", "veth to the UDP socket layer")
 
@@ -87,7 +109,7 @@ def main():
     print("\n".join(lines))
     summary = [{k: v for k, v in t.items() if k not in ("stack_raw", "kernel_raw")} for t in table]
     with open(sys.argv[2], "w") as f:
-        json.dump({"rows": summary, "raw": list(rows.values())}, f, indent=1, default=str)
+        json.dump({"rows": summary, "raw": [r for runs in rows.values() for r in runs]}, f, indent=1, default=str)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@
 #
 #   sudo scripts/bench/run.sh [--quick] [--out DIR]
 #
-#   --quick   2 s per measurement (the whole run stays under 5 minutes on 2 cores); default 8 s
+#   --quick   2 s per measurement (the whole run stays under 5 minutes on 2 cores); default 8 s.
+#             Latency measurements (short connections, ping-pong) run 3 times; the table shows
+#             the median of each figure and the host's steal time during them
 #   --out     where results.jsonl (raw), results.json and table.txt go (default: a new /tmp dir)
 #
 # Addresses (RFC 2544 space): tun0 198.18.0.1 (kernel) / 198.18.0.2 (stack); veth 198.18.1.1 /
@@ -19,7 +21,7 @@ while [[ $# -gt 0 ]]; do
     case $1 in
         --quick) SECONDS_PER=2; shift ;;
         --out) OUT=${2:?--out needs a directory}; shift 2 ;;
-        -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -76,6 +78,10 @@ for ns in "$NS_S" "$NS_A" "$NS_B"; do
     ip netns add "$ns"
     ip netns exec "$ns" ip link set lo up
     ip netns exec "$ns" sysctl -qw net.ipv4.ip_local_port_range="1024 65000"
+    # the client-closes runs leave ~15,000 kernel TIME-WAIT sockets each: past half the port
+    # range connect() searches ports for milliseconds, unless it may reuse them (as it does on
+    # loopback by default, tcp_tw_reuse=2)
+    ip netns exec "$ns" sysctl -qw net.ipv4.tcp_tw_reuse=1
 done
 ip netns exec "$NS_S" ip tuntap add dev tun0 mode tun multi_queue
 ip netns exec "$NS_S" ip addr add 198.18.0.1/24 dev tun0
@@ -87,29 +93,34 @@ ip netns exec "$NS_B" ip link set vb-b up
 
 log() { printf '%s\n' "$*" >&2; }
 
-cpu_ticks() {   # busy jiffies of the machine, or of one process
+cpu_ticks() {   # busy jiffies of the machine (steal apart), or of one process
     if [[ $# -eq 0 ]]; then
-        awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat
+        awk '/^cpu /{print $2+$3+$4+$7+$8}' /proc/stat
     else
         awk '{print $14+$15}' "/proc/$1/stat"
     fi
+}
+steal_ticks() {   # jiffies the hypervisor ran something else on our vCPUs
+    awk '/^cpu /{print $9}' /proc/stat
 }
 
 # record SIDE TEST MTU OFFLOAD PROCESS_PID NS CLIENT_ARGS...: runs the client, appends one JSON line
 record() {
     local side=$1 test=$2 mtu=$3 offload=$4 pid=$5 ns=$6
     shift 6
-    local m0 p0 m1 p1 json
+    local m0 p0 s0 m1 p1 s1 json
     m0=$(cpu_ticks)
+    s0=$(steal_ticks)
     p0=$([[ $pid != - ]] && cpu_ticks "$pid" || echo 0)
     json=$(timeout $((SECONDS_PER * 3 + 30)) ip netns exec "$ns" "${JAVA[@]}" io.tcpstack.bench.BenchClient "$@") || {
         log "  $side $test mtu=$mtu offload=$offload: client failed"
         json='{"failed":true}'
     }
     m1=$(cpu_ticks)
+    s1=$(steal_ticks)
     p1=$([[ $pid != - ]] && cpu_ticks "$pid" || echo 0)
-    printf '{"side":"%s","test":"%s","mtu":%s,"offload":"%s","machine_cpu_ticks":%s,"process_cpu_ticks":%s,"hz":%s,"result":%s}\n' \
-        "$side" "$test" "$mtu" "$offload" $((m1 - m0)) $((p1 - p0)) "$(getconf CLK_TCK)" "$json" >>"$RESULTS"
+    printf '{"side":"%s","test":"%s","mtu":%s,"offload":"%s","machine_cpu_ticks":%s,"steal_ticks":%s,"process_cpu_ticks":%s,"hz":%s,"result":%s}\n' \
+        "$side" "$test" "$mtu" "$offload" $((m1 - m0)) $((s1 - s0)) $((p1 - p0)) "$(getconf CLK_TCK)" "$json" >>"$RESULTS"
     log "  $side $test mtu=$mtu offload=$offload: $json"
 }
 
@@ -154,6 +165,17 @@ stop_bg() {
 S=$SECONDS_PER
 BULK_MAX=0        # bulk runs are bounded by time only
 CONN_MAX=200000   # short connections and round trips: by time and by count
+REPEAT=3          # latency runs per measurement (their tails move with the host's steal time)
+
+# latency SIDE NS HOST MTU OFFLOAD PID: short connections (both closers) and ping-pong, REPEAT times
+latency() {
+    local side=$1 ns=$2 host=$3 mtu=$4 offload=$5 pid=$6 i
+    for i in $(seq 1 "$REPEAT"); do
+        record "$side" conns-server-close "$mtu" "$offload" "$pid" "$ns" conns "$host" 80 "$S" "$CONN_MAX" server
+        record "$side" conns-client-close "$mtu" "$offload" "$pid" "$ns" conns "$host" 80 "$S" "$CONN_MAX" client
+        record "$side" pingpong "$mtu" "$offload" "$pid" "$ns" pingpong "$host" 7 "$S" "$CONN_MAX"
+    done
+}
 
 # ---- the kernel: veth between two namespaces
 start_bg "$OUT/bench-server.log" "ready" "$NS_B" "${JAVA[@]}" io.tcpstack.bench.BenchServer 198.18.1.2 3600
@@ -177,9 +199,7 @@ for offload in off on; do
     done
 done
 veth 1500 on
-record kernel conns-server-close 1500 on "$KSERVER" "$NS_A" conns 198.18.1.2 80 "$S" "$CONN_MAX" server
-record kernel conns-client-close 1500 on "$KSERVER" "$NS_A" conns 198.18.1.2 80 "$S" "$CONN_MAX" client
-record kernel pingpong 1500 on "$KSERVER" "$NS_A" pingpong 198.18.1.2 7 "$S" "$CONN_MAX"
+latency kernel "$NS_A" 198.18.1.2 1500 on "$KSERVER"
 # packets/s the receiving kernel handled up to its UDP sockets, for the generator the TUN reflector gets
 udp_in() { ip netns exec "$NS_B" awk '/^Udp: [0-9]/{print $2 + $3 + $4}' /proc/net/snmp; }
 u0=$(udp_in)
@@ -206,9 +226,7 @@ for config in "1500 off" "9000 off" "1500 on"; do
     record stack bulk-in "$1" "$2" "$DAEMON" "$NS_S" bulk-send 198.18.0.2 9 "$S" "$BULK_MAX"
     record stack bulk-out "$1" "$2" "$DAEMON" "$NS_S" bulk-recv 198.18.0.2 19 "$S" "$BULK_MAX"
     if [[ $1 == 1500 && $2 == off ]]; then
-        record stack conns-server-close 1500 off "$DAEMON" "$NS_S" conns 198.18.0.2 80 "$S" "$CONN_MAX" server
-        record stack conns-client-close 1500 off "$DAEMON" "$NS_S" conns 198.18.0.2 80 "$S" "$CONN_MAX" client
-        record stack pingpong 1500 off "$DAEMON" "$NS_S" pingpong 198.18.0.2 7 "$S" "$CONN_MAX"
+        latency stack "$NS_S" 198.18.0.2 1500 off "$DAEMON"
     fi
     stop_bg "$DAEMON"
     log "  daemon counters: $(tail -1 "$OUT/daemon-$1-$2.log")"
