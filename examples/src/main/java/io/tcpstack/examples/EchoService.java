@@ -14,34 +14,25 @@ public final class EchoService implements Service {
     @Override
     public Session open(TcpConnection connection) {
         return new Session() {
-            private byte[] buf;
-            /** Received and not yet queued for sending: buf[start..end). */
-            private int start;
-            private int end;
+            /** Received and not yet queued for sending. */
+            private final Outbox received = new Outbox();
             private boolean endOfStream;
 
             @Override
             public void onChange(TcpConnection c) throws IOException {
-                while (true) {
-                    if (start < end) {
-                        start += c.writeNow(buf, start, end - start);
-                        if (start < end) {
-                            return; // the send buffer is full: more when ACKs free it
-                        }
-                    }
+                while (received.drain(c)) { // else the send buffer is full: more when ACKs free it
                     if (endOfStream) {
                         c.close();
                         return;
                     }
-                    if (buf == null) {
-                        buf = new byte[BUFFER];
+                    if (received.data.length == 0) {
+                        received.data = new byte[BUFFER];
                     }
-                    int n = c.readNow(buf, 0, buf.length);
+                    int n = c.readNow(received.data, 0, received.data.length);
                     if (n == 0) {
                         return;
                     }
-                    start = 0;
-                    end = Math.max(n, 0);
+                    received.set(received.data, Math.max(n, 0));
                     endOfStream = n < 0;
                 }
             }

@@ -39,10 +39,8 @@ public final class HttpService implements Service {
         /** Received bytes not yet consumed as a request head: in[0..inLength). */
         private byte[] in = new byte[512];
         private int inLength;
-        /** The answer being sent: out[outStart..outEnd), then body bytes bodySent..bodyLength. */
-        private byte[] out;
-        private int outStart;
-        private int outEnd;
+        /** The answer being sent: what the outbox holds, then body bytes bodySent..bodyLength. */
+        private final Outbox out = new Outbox();
         private long bodySent;
         private long bodyLength;
         private boolean closeAfter;
@@ -84,26 +82,18 @@ public final class HttpService implements Service {
 
         /** Writes what it can of the current answer; true when all of it is queued. */
         private boolean sendAnswer(TcpConnection c) throws IOException {
-            while (true) {
-                if (outStart < outEnd) {
-                    outStart += c.writeNow(out, outStart, outEnd - outStart);
-                    if (outStart < outEnd) {
-                        return false;
-                    }
-                }
+            while (out.drain(c)) {
                 if (bodySent == bodyLength) {
                     return true;
                 }
                 // sized to the answer: 64 KiB per short answer made young-GC pauses the p99 of short connections
                 int length = (int) Math.min(CHUNK, bodyLength - bodySent);
-                if (out.length < length) {
-                    out = new byte[length];
-                }
-                DeterministicBytes.fill(bodySent, out, 0, length);
+                byte[] chunk = out.data.length < length ? new byte[length] : out.data;
+                DeterministicBytes.fill(bodySent, chunk, 0, length);
                 bodySent += length;
-                outStart = 0;
-                outEnd = length;
+                out.set(chunk, length);
             }
+            return false;
         }
 
         private void consume(int bytes) {
@@ -158,10 +148,9 @@ public final class HttpService implements Service {
 
         private void respond(int status, String reason, String type, byte[] body, boolean keepAlive) {
             byte[] head = head(status, reason, type, body.length, keepAlive);
-            out = Arrays.copyOf(head, head.length + body.length);
-            System.arraycopy(body, 0, out, head.length, body.length);
-            outStart = 0;
-            outEnd = out.length;
+            byte[] answer = Arrays.copyOf(head, head.length + body.length);
+            System.arraycopy(body, 0, answer, head.length, body.length);
+            out.set(answer, answer.length);
             bodySent = bodyLength = 0;
             closeAfter = !keepAlive;
         }
@@ -170,10 +159,9 @@ public final class HttpService implements Service {
         private void stream(long n, long send, boolean keepAlive) {
             byte[] head = head(200, "OK", "application/octet-stream", n, keepAlive);
             int inline = (int) Math.min(send, INLINE_BODY);
-            out = Arrays.copyOf(head, head.length + inline);
-            DeterministicBytes.fill(0, out, head.length, inline);
-            outStart = 0;
-            outEnd = out.length;
+            byte[] answer = Arrays.copyOf(head, head.length + inline);
+            DeterministicBytes.fill(0, answer, head.length, inline);
+            out.set(answer, answer.length);
             bodySent = inline;
             bodyLength = send;
             closeAfter = !keepAlive;

@@ -224,43 +224,73 @@ class HandlerScenarioTest {
         assertThat(calls.get()).isGreaterThan(16);
     }
 
-    @Test
-    void one_connection_s_handler_never_runs_on_two_threads_at_once() throws Exception {
+    /** A connection the server accepted (accept queue) with one byte waiting. */
+    private TcpConnection acceptedWithData() throws IOException {
         TcpServerSide server = new TcpServerSide();
         clientSends("a");
         s.net.runForMillis(10);
-        TcpConnection accepted = s.server.tcp().pollAccept(server.listener);
-        CountDownLatch inside = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        AtomicInteger running = new AtomicInteger();
-        AtomicInteger mostAtOnce = new AtomicInteger();
-        List<String> threads = java.util.Collections.synchronizedList(new ArrayList<>());
-        TcpHandler handler = conn -> {
+        return s.server.tcp().pollAccept(server.listener);
+    }
+
+    /**
+     * A handler whose first run blocks until {@link #release()}: records the threads it ran on
+     * and the most runs at once.
+     */
+    private static final class BlockingFirstRun implements TcpHandler {
+        final CountDownLatch inside = new CountDownLatch(1);
+        final CountDownLatch released = new CountDownLatch(1);
+        final AtomicInteger running = new AtomicInteger();
+        final AtomicInteger mostAtOnce = new AtomicInteger();
+        final List<String> threads = java.util.Collections.synchronizedList(new ArrayList<>());
+        volatile boolean armed;
+
+        @Override
+        public void onChange(TcpConnection conn) {
+            if (!armed) {
+                return;
+            }
             mostAtOnce.accumulateAndGet(running.incrementAndGet(), Math::max);
             threads.add(Thread.currentThread().getName());
             if (threads.size() == 1) {
                 inside.countDown();
                 try {
-                    release.await(5, TimeUnit.SECONDS);
+                    released.await(5, TimeUnit.SECONDS);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
             }
             running.decrementAndGet();
-        };
-        Thread first = new Thread(() -> accepted.setHandler(handler), "first");
-        first.start();
-        assertThat(inside.await(5, TimeUnit.SECONDS)).isTrue();
+        }
+
+        /** Starts {@code firstRun} on a thread named "first" and waits until it is inside the handler. */
+        Thread startBlocked(Runnable firstRun) throws InterruptedException {
+            armed = true;
+            Thread first = new Thread(firstRun, "first");
+            first.start();
+            assertThat(inside.await(5, TimeUnit.SECONDS)).isTrue();
+            return first;
+        }
+
+        void release(Thread first) throws InterruptedException {
+            released.countDown();
+            first.join(5000);
+        }
+    }
+
+    @Test
+    void one_connection_s_handler_never_runs_on_two_threads_at_once() throws Exception {
+        TcpConnection accepted = acceptedWithData();
+        BlockingFirstRun handler = new BlockingFirstRun();
+        Thread first = handler.startBlocked(() -> accepted.setHandler(handler));
         // a change on another thread while the handler runs: it is not run there, but again on "first"
         Thread second = new Thread(accepted::shutdownOutput, "second");
         second.start();
         second.join(5000);
         assertThat(second.isAlive()).isFalse();
-        assertThat(threads).containsExactly("first");
-        release.countDown();
-        first.join(5000);
-        assertThat(threads).containsExactly("first", "first");
-        assertThat(mostAtOnce.get()).isEqualTo(1);
+        assertThat(handler.threads).containsExactly("first");
+        handler.release(first);
+        assertThat(handler.threads).containsExactly("first", "first");
+        assertThat(handler.mostAtOnce.get()).isEqualTo(1);
     }
 
     /**
@@ -271,38 +301,15 @@ class HandlerScenarioTest {
      */
     @Test
     void a_wake_from_another_burst_during_a_flush_runs_the_handler_again() throws Exception {
-        TcpServerSide server = new TcpServerSide();
-        clientSends("a");
-        s.net.runForMillis(10);
-        TcpConnection accepted = s.server.tcp().pollAccept(server.listener);
+        TcpConnection accepted = acceptedWithData();
         Tcb tcb = accepted.tcb();
-        CountDownLatch inside = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        List<String> runs = java.util.Collections.synchronizedList(new ArrayList<>());
-        boolean[] armed = {false};
-        accepted.setHandler(conn -> {
-            if (!armed[0]) {
-                return;
-            }
-            runs.add(Thread.currentThread().getName());
-            if (runs.size() == 1) {
-                inside.countDown();
-                try {
-                    release.await(5, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-        });
-        armed[0] = true;
-        Thread first = new Thread(() -> burstThatWakes(tcb), "first");
-        first.start();
-        assertThat(inside.await(5, TimeUnit.SECONDS)).isTrue();
+        BlockingFirstRun handler = new BlockingFirstRun();
+        accepted.setHandler(handler); // not armed yet: runs, does nothing
+        Thread first = handler.startBlocked(() -> burstThatWakes(tcb));
         burstThatWakes(tcb); // the test thread's burst, while "first" is inside its flush
-        assertThat(runs).containsExactly("first");
-        release.countDown();
-        first.join(5000);
-        assertThat(runs).containsExactly("first", "first");
+        assertThat(handler.threads).containsExactly("first");
+        handler.release(first);
+        assertThat(handler.threads).containsExactly("first", "first");
     }
 
     /** What a reader's burst does for a segment that gave {@code tcb} data: defer, wake, flush. */
