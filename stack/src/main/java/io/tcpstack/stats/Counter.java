@@ -64,6 +64,7 @@ public enum Counter {
     TcpExtTCPFastRetrans,
     TcpExtTCPLossProbes,
     TcpExtTCPRenoRecovery,
+    TcpExtTCPSackRecovery,
     TcpExtTCPOFOQueue,
     TcpExtTCPOFODrop,
     TcpExtTCPRcvQDrop,

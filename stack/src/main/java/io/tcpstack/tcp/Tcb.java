@@ -81,6 +81,13 @@ public final class Tcb {
     final ByteRing sendBuffer;
     final ByteRing receiveBuffer;
     final Reassembly reassembly = new Reassembly();
+    /**
+     * The SACK blocks of the segment being built (per connection: workers transmit for
+     * different connections at once).
+     */
+    final int[] sackOut = new int[2 * io.tcpstack.wire.TcpOptions.MAX_SACK_BLOCKS];
+    /** What the peer SACKed of our data (RFC 6675), from its first SACK block on; else null. */
+    SackScoreboard scoreboard;
     /** Application called close() or shutdownOutput(): a FIN follows the queued data. */
     boolean finQueued;
     /** Our FIN is in flight or acknowledged, at {@link #finSeq}. */
@@ -114,6 +121,8 @@ public final class Tcb {
     int dupAcks;
     /** NewReno: in fast recovery until snd.una passes recover (RFC 6582). */
     boolean inRecovery;
+    /** This recovery is SACK-based (RFC 6675): it retransmits what the scoreboard says is lost. */
+    boolean sackRecovery;
     int recover;
     /** Partial window progress in congestion avoidance (bytes acked / cwnd). */
     int cwndCount;

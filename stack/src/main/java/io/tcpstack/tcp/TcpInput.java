@@ -348,13 +348,34 @@ final class TcpInput {
             tcb.maxSndWnd = Math.max(tcb.maxSndWnd, tcb.sndWnd);
             tcb.sndWl1 = seg.seq;
         }
+        boolean newlySacked = tcb.sackOk && seg.options.sackBlockCount > 0 && recordSack(tcb, seg);
         int acked = ack - tcb.sndUna;
         if (acked > 0) {
             newlyAcked(tcb, seg, acked);
-        } else if (seg.payloadLength == 0 && !seg.has(TcpView.FIN) && tcb.sndWnd == oldWindow && tcb.flightSize() > 0) {
+        } else if (seg.payloadLength == 0 && !seg.has(TcpView.FIN) && tcb.flightSize() > 0
+                && (tcb.sndWnd == oldWindow || newlySacked)) {
+            // RFC 5681 2 duplicate ACK (same window), or RFC 6675 2: one that SACKs new data,
+            // whatever its window (a receiver holding out-of-order data offers less)
             duplicateAck(tcb);
         }
         return true;
+    }
+
+    /**
+     * RFC 6675 Update(): the SACK blocks of an ACK go to the scoreboard (Linux
+     * tcp_sacktag_write_queue). True when they SACKed data not SACKed before.
+     */
+    private static boolean recordSack(Tcb tcb, Segment seg) {
+        if (tcb.scoreboard == null) {
+            tcb.scoreboard = new SackScoreboard();
+        }
+        int before = tcb.scoreboard.sackedBytes();
+        int una = SeqNum.max(seg.ack, tcb.sndUna);
+        int[] blocks = seg.options.sackBlocks;
+        for (int b = 0; b < seg.options.sackBlockCount; b++) {
+            tcb.scoreboard.add(blocks[2 * b], blocks[2 * b + 1], una, tcb.sndMax);
+        }
+        return tcb.scoreboard.sackedBytes() > before;
     }
 
     /**
@@ -390,10 +411,18 @@ final class TcpInput {
         tcb.retransStampMs = 0;
         tcb.probesOut = 0;
         int segments = (acked + tcb.sndMss - 1) / tcb.sndMss;
+        if (tcb.scoreboard != null) {
+            tcb.scoreboard.advance(ack);
+        }
         if (tcb.inRecovery) {
             if (SeqNum.ge(ack, tcb.recover)) {
-                tcb.cwnd = Math.min(tcb.ssthresh, Math.max(TcpTimers.inFlightSegments(tcb), 1) + 1); // RFC 6582 3.2 step 3
+                // RFC 6582 3.2 step 3; after SACK recovery Linux tcp_end_cwnd_reduction: cwnd = ssthresh
+                tcb.cwnd = tcb.sackRecovery ? tcb.ssthresh
+                        : Math.min(tcb.ssthresh, Math.max(TcpTimers.inFlightSegments(tcb), 1) + 1);
                 tcb.inRecovery = false;
+                tcb.sackRecovery = false;
+            } else if (tcb.sackRecovery) {
+                layer.output().sackRecover(tcb); // RFC 6675: a partial ACK frees pipe, no deflation
             } else {
                 // RFC 6582 3.2 step 4: partial ACK, retransmit the next hole, deflate
                 layer.output().retransmitHead(tcb);
@@ -426,17 +455,37 @@ final class TcpInput {
         return tcb.cwnd < tcb.ssthresh ? tcb.cwnd < 2 * flightBefore : tcb.cwnd <= flightBefore;
     }
 
-    /** RFC 5681 3.2 fast retransmit on the third duplicate ACK; NewReno recovery (RFC 6582). */
+    /**
+     * RFC 5681 3.2 fast retransmit on the third duplicate ACK, or as soon as the scoreboard says
+     * the head is lost (RFC 6675 IsLost); then SACK-based recovery (RFC 6675) when the peer SACKs,
+     * else NewReno (RFC 6582).
+     */
     private void duplicateAck(Tcb tcb) {
         tcb.dupAcks++;
-        if (tcb.dupAcks == 3 && !tcb.inRecovery && SeqNum.gt(tcb.sndUna, tcb.recover - 1)) {
+        SackScoreboard sb = tcb.scoreboard;
+        boolean sacked = sb != null && !sb.isEmpty();
+        if (!tcb.inRecovery && SeqNum.gt(tcb.sndUna, tcb.recover - 1)
+                && (tcb.dupAcks == 3 || (sacked && sb.isLost(tcb.sndUna, tcb.sndMss)))) {
             tcb.ssthresh = Math.max(TcpTimers.inFlightSegments(tcb) / 2, 2);
             tcb.recover = tcb.sndMax;
             tcb.inRecovery = true;
+            tcb.sackRecovery = sacked;
             stats.inc(Counter.TcpExtTCPFastRetrans);
-            stats.inc(Counter.TcpExtTCPRenoRecovery);
-            layer.output().retransmitHead(tcb);
-            tcb.cwnd = tcb.ssthresh + 3;
+            if (sacked) {
+                // RFC 6675 5 (4): cwnd = ssthresh, retransmit the head, then what else is lost
+                stats.inc(Counter.TcpExtTCPSackRecovery);
+                tcb.cwnd = tcb.ssthresh;
+                sb.highRxt = tcb.sndUna;
+                layer.output().retransmitHead(tcb);
+                sb.highRxt = tcb.sndUna + Math.min(tcb.sndMss, tcb.sendBuffer.size());
+                layer.output().sackRecover(tcb);
+            } else {
+                stats.inc(Counter.TcpExtTCPRenoRecovery);
+                layer.output().retransmitHead(tcb);
+                tcb.cwnd = tcb.ssthresh + 3;
+            }
+        } else if (tcb.inRecovery && tcb.sackRecovery) {
+            layer.output().sackRecover(tcb); // RFC 6675 5 (C): each ACK may let more go
         } else if (tcb.dupAcks > 3 && tcb.inRecovery) {
             tcb.cwnd++; // RFC 5681 3.2 step 4: inflate per further duplicate
         }

@@ -23,7 +23,6 @@ final class TcpOutput {
     private final IpOutput ip;
     /** Rotates outbound segments over the queues when there is no flow affinity. */
     private final java.util.concurrent.atomic.AtomicInteger txRotor = new java.util.concurrent.atomic.AtomicInteger();
-    private final int[] sackScratch = new int[2 * TcpOptions.MAX_SACK_BLOCKS];
 
     TcpOutput(TcpLayer layer, IpOutput ip) {
         this.layer = layer;
@@ -110,7 +109,7 @@ final class TcpOutput {
             }
             int window = tcb.sndUna + tcb.sndWnd - tcb.sndNxt;
             // in long: cwnd x MSS passed 2^31 after minutes of bulk at MTU 9000, and sending stopped
-            int cwndBytes = (int) Math.min((long) tcb.cwnd * tcb.sndMss - tcb.flightSize(), Integer.MAX_VALUE);
+            int cwndBytes = (int) Math.min((long) tcb.cwnd * tcb.sndMss - inNetwork(tcb), Integer.MAX_VALUE);
             int length = Math.min(Math.min(unsent, burst), Math.min(window, cwndBytes));
             if (length <= 0) {
                 break;
@@ -183,6 +182,32 @@ final class TcpOutput {
         tcb.lastActivityMs = layer.nowMs();
     }
 
+    /** What cwnd is compared with: the flight, or in SACK recovery RFC 6675's pipe. */
+    private static int inNetwork(Tcb tcb) {
+        return tcb.sackRecovery ? tcb.scoreboard.pipe(tcb.sndUna, tcb.sndMax, tcb.sndMss) : tcb.flightSize();
+    }
+
+    /**
+     * RFC 6675 5 (C), Linux tcp_xmit_retransmit_queue: while pipe leaves a segment's room in
+     * cwnd, retransmits the lost holes in order (NextSeg rule 1), then sends new data (rule 2).
+     */
+    void sackRecover(Tcb tcb) {
+        SackScoreboard sb = tcb.scoreboard;
+        int mss = tcb.sndMss;
+        while ((long) tcb.cwnd * mss - sb.pipe(tcb.sndUna, tcb.sndMax, mss) >= mss && sb.nextLost(tcb.sndUna, mss)) {
+            int offset = sb.lostStart - tcb.sndUna;
+            int length = Math.min(Math.min(mss, sb.lostEnd - sb.lostStart), tcb.sendBuffer.size() - offset);
+            if (length <= 0) {
+                break;
+            }
+            layer.stats().inc(Counter.TcpRetransSegs);
+            tcb.rttTiming = false; // Karn's rule
+            transmit(tcb, sb.lostStart, TcpView.ACK | TcpView.PSH, offset, length);
+            sb.highRxt = sb.lostStart + length;
+        }
+        push(tcb);
+    }
+
     /**
      * Retransmits the first unacknowledged segment (RFC 6298 5.4, RFC 5681 3.2 fast retransmit):
      * the SYN, up to sndMss bytes of data (with our FIN if it fits), or the FIN alone.
@@ -220,7 +245,7 @@ final class TcpOutput {
         int optionsLength = tcb.tsOk ? TcpOptions.TIMESTAMP_LENGTH_ALIGNED : 0;
         if (tcb.sackOk && (flags & TcpView.ACK) != 0 && tcb.reassembly.blockCount() > 0) {
             int max = Math.min(TcpOptions.MAX_SACK_BLOCKS, (MAX_OPTIONS - optionsLength - 4) / 8);
-            sackCount = tcb.reassembly.sackBlocks(sackScratch, max);
+            sackCount = tcb.reassembly.sackBlocks(tcb.sackOut, max);
             optionsLength += 4 + 8 * sackCount;
         }
         int headerLength = TcpView.MIN_HEADER_LENGTH + optionsLength;
@@ -239,7 +264,7 @@ final class TcpOutput {
             o += TcpOptions.writeTimestamp(buf, o, tcb.tsVal(), tcb.tsRecent);
         }
         if (sackCount > 0) {
-            TcpOptions.writeSack(buf, o, sackScratch, sackCount);
+            TcpOptions.writeSack(buf, o, tcb.sackOut, sackCount);
         }
         buf.writerIndex(t + headerLength);
         if (dataLength > 0) {

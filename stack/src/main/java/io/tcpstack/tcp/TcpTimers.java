@@ -103,6 +103,10 @@ final class TcpTimers {
         tcb.cwndCount = 0;
         tcb.dupAcks = 0;
         tcb.inRecovery = false;
+        tcb.sackRecovery = false;
+        if (tcb.scoreboard != null) {
+            tcb.scoreboard.clear(); // go-back-N resends it all; SACKs of the resent data rebuild it
+        }
         // go back N: everything after snd.una is sent again as the window opens. A FIN already
         // sent keeps its sequence number (finSent stays set), so an ACK of the first one still
         // acknowledges it (Linux: the FIN stays on its skb in the retransmit queue).

@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.tcpstack.link.Impairment;
 import io.tcpstack.link.SimulatedNetwork;
 import io.tcpstack.link.SimulatedNetwork.PacketEvent;
+import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.Counter;
 import io.tcpstack.stats.DropReason;
 import io.tcpstack.testing.TwoStacks;
@@ -178,6 +179,65 @@ class TwoStackTransferTest {
     }
 
     private record Sent(long nanos, TcpSegment seg) {
+    }
+
+    /**
+     * Segments 100, 102 and 104 of a 1 MiB upload lost, with SACK on both ends or off: the
+     * client's retransmissions, each with the cumulative ACK the server had sent last (what the
+     * client knew when it retransmitted).
+     */
+    private Result threeLossesInOneWindow(boolean sack, List<Resent> resent) throws IOException {
+        TcpSettings settings = new TcpSettings();
+        settings.sack = sack;
+        s = new TwoStacks(8, settings, settings);
+        s.net.impair(FIVE_MS);
+        int[] dataSegments = {0};
+        s.net.dropIf(seg -> seg.src() == TwoStacks.CLIENT && seg.payloadLength() > 0
+                && List.of(100, 102, 104).contains(++dataSegments[0]));
+        java.util.Set<Integer> seen = new java.util.HashSet<>();
+        int[] lastServerAck = {0};
+        s.net.addObserver((event, nanos, packet) -> {
+            TcpSegment seg = TcpSegment.parse(packet);
+            if (event != PacketEvent.SENT) {
+                return;
+            }
+            if (seg.src() == TwoStacks.SERVER) {
+                lastServerAck[0] = seg.ack();
+            } else if (seg.payloadLength() > 0 && !seen.add(seg.seq())) {
+                resent.add(new Resent(seg.seq(), lastServerAck[0]));
+            }
+        });
+        return upload(pattern(MIB, 49), 10_000);
+    }
+
+    private record Resent(int seq, int serverAck) {
+    }
+
+    @Test
+    void three_losses_in_one_window_are_repaired_in_one_sack_recovery_without_waiting_for_partial_acks()
+            throws IOException {
+        List<Resent> sack = new ArrayList<>();
+        Result withSack = threeLossesInOneWindow(true, sack);
+        assertThat(stat(s.client, Counter.TcpExtTCPSackRecovery)).isEqualTo(1);
+        assertThat(stat(s.client, Counter.TcpExtTCPRenoRecovery)).isZero();
+        assertThat(stat(s.client, Counter.TcpExtTCPTimeouts)).isZero();
+        assertThat(stat(s.client, Counter.TcpRetransSegs)).as("each lost segment once, nothing else").isEqualTo(3);
+        assertThat(sack).hasSize(3);
+        // RFC 6675 NextSeg: the scoreboard shows the later holes lost, so they go together, the
+        // third before any cumulative ACK reached it (pipe, not a partial ACK, lets them go)
+        assertThat(sack.get(2).serverAck()).isEqualTo(sack.get(1).serverAck()).isNotEqualTo(sack.get(2).seq());
+        s.close();
+
+        List<Resent> reno = new ArrayList<>();
+        Result newReno = threeLossesInOneWindow(false, reno);
+        assertThat(stat(s.client, Counter.TcpExtTCPRenoRecovery)).isEqualTo(1);
+        assertThat(stat(s.client, Counter.TcpExtTCPTimeouts)).isZero();
+        // NewReno learns of each further hole from a partial ACK that stops at it: a round trip each
+        assertThat(reno).hasSize(3).allMatch(r -> r.serverAck() == r.seq());
+        // the same three holes (each stack draws its own ISN: compare offsets)
+        assertThat(reno.stream().map(r -> r.seq() - reno.get(0).seq()).toList())
+                .isEqualTo(sack.stream().map(r -> r.seq() - sack.get(0).seq()).toList());
+        assertSameBytes(withSack.received(), newReno.received());
     }
 
     @Test
