@@ -26,6 +26,12 @@ final class TimeWaitTable {
     private static final int CHUNK_BITS = 10;
     private static final int CHUNK = 1 << CHUNK_BITS;
     private static final int INITIAL_BUCKETS = 64;
+    /**
+     * Old index buckets moved per insert while the index doubles: the old index is gone after an
+     * eighth of the inserts to the next doubling, so the two indexes coexist only briefly (4
+     * bytes a record more while they do).
+     */
+    private static final int MOVES_PER_INSERT = 8;
 
     /** meta bits: substate, timestamps, our window scale, tx queue, our window (scaled). */
     static final int META_TIME_WAIT = 1;
@@ -95,6 +101,14 @@ final class TimeWaitTable {
         private int slotsUsed;
         private int freeSlot = -1;
         private int[] buckets = new int[INITIAL_BUCKETS];
+        /**
+         * While the index doubles: the old buckets, whose chains move to {@link #buckets} a few
+         * per insert ({@link #MOVES_PER_INSERT}); those below {@link #moved} have moved. A lookup
+         * reads the old chain while it is still there. Doubling at once stopped one insert for
+         * the whole shard (tens of ms per shard at a million records, scripts/bench/timewait.sh).
+         */
+        private int[] draining;
+        private int moved;
         private int count;
         private final int[] wheel = new int[WHEEL];
         /** Start of the oldest wheel bucket not yet swept (a multiple of GRAIN_MS). */
@@ -137,7 +151,8 @@ final class TimeWaitTable {
 
         /** The slot holding {@code key}, or -1. */
         int find(long key) {
-            for (int s = buckets[bucketOf(key)] - 1; s >= 0; s = chunk(s).hashNext[at(s)] - 1) {
+            int[] table = tableOf(key);
+            for (int s = table[bucketOf(key, table)] - 1; s >= 0; s = chunk(s).hashNext[at(s)] - 1) {
                 if (chunk(s).key[at(s)] == key) {
                     return s;
                 }
@@ -145,15 +160,25 @@ final class TimeWaitTable {
             return -1;
         }
 
-        private int bucketOf(long key) {
-            return (int) mix(key) & (buckets.length - 1);
+        /** The index whose chain holds {@code key}: the old one until its bucket has moved. */
+        private int[] tableOf(long key) {
+            return draining != null && bucketOf(key, draining) >= moved ? draining : buckets;
+        }
+
+        private static int bucketOf(long key, int[] table) {
+            return (int) mix(key) & (table.length - 1);
         }
 
         /** A new record for {@code key} (not present), expiring at {@code expiresMs}. */
         int insert(long key, int sndNxt, int rcvNxt, int tsRecent, int tsRecentStampMs, int tsOffset, int meta,
                 long nowMs, long expiresMs) {
-            if (count >= buckets.length) {
-                rehash(buckets.length * 2);
+            if (draining == null && count >= buckets.length) {
+                draining = buckets; // a load factor of 1 reached: double, a few chains per insert
+                buckets = new int[draining.length * 2];
+                moved = 0;
+            }
+            if (draining != null) {
+                moveChains(MOVES_PER_INSERT);
             }
             int slot = allocate();
             Chunk c = chunk(slot);
@@ -167,9 +192,10 @@ final class TimeWaitTable {
             c.lastOowAck[i] = (int) nowMs - 0x4000_0000;
             c.meta[i] = meta;
             c.expires[i] = (int) expiresMs;
-            int b = bucketOf(key);
-            c.hashNext[i] = buckets[b];
-            buckets[b] = slot + 1;
+            int[] table = tableOf(key);
+            int b = bucketOf(key, table);
+            c.hashNext[i] = table[b];
+            table[b] = slot + 1;
             linkWheel(slot, expiresMs);
             count++;
             total.incrementAndGet();
@@ -191,18 +217,24 @@ final class TimeWaitTable {
             return slotsUsed++;
         }
 
-        private void rehash(int size) {
-            int[] old = buckets;
-            buckets = new int[size];
-            for (int head : old) {
-                for (int s = head - 1; s >= 0; ) {
+        /**
+         * Moves the chains of the next {@code chains} old buckets into the new index. The new
+         * one has twice the buckets, so the doubling ends long before the next one is due.
+         */
+        private void moveChains(int chains) {
+            for (int k = 0; k < chains && moved < draining.length; k++, moved++) {
+                for (int s = draining[moved] - 1; s >= 0; ) {
                     Chunk c = chunk(s);
                     int next = c.hashNext[at(s)] - 1;
-                    int b = bucketOf(c.key[at(s)]);
+                    int b = bucketOf(c.key[at(s)], buckets);
                     c.hashNext[at(s)] = buckets[b];
                     buckets[b] = s + 1;
                     s = next;
                 }
+                draining[moved] = 0;
+            }
+            if (moved == draining.length) {
+                draining = null;
             }
         }
 
@@ -219,13 +251,14 @@ final class TimeWaitTable {
         void remove(int slot) {
             Chunk c = chunk(slot);
             long key = c.key[at(slot)];
-            int b = bucketOf(key);
+            int[] table = tableOf(key);
+            int b = bucketOf(key, table);
             int prev = -1;
-            for (int s = buckets[b] - 1; s >= 0; prev = s, s = chunk(s).hashNext[at(s)] - 1) {
+            for (int s = table[b] - 1; s >= 0; prev = s, s = chunk(s).hashNext[at(s)] - 1) {
                 if (s == slot) {
                     int next = c.hashNext[at(slot)];
                     if (prev < 0) {
-                        buckets[b] = next;
+                        table[b] = next;
                     } else {
                         chunk(prev).hashNext[at(prev)] = next;
                     }

@@ -50,6 +50,30 @@ class TimeWaitTableTest {
         assertThat(live).hasSize(2500).contains(key(2)).doesNotContain(key(1));
     }
 
+    /**
+     * The index doubles a few chains per insert: every record stays findable and removable at
+     * every step of a doubling (lookups, inserts and removals between the moves).
+     */
+    @Test
+    void everyRecordStaysFindableWhileTheIndexDoublesStepByStep() {
+        TimeWaitTable.Shard s = new TimeWaitTable(0).shard(0);
+        Set<Integer> live = new HashSet<>();
+        for (int i = 1; i <= 20_000; i++) {
+            insert(s, key(i), 0, 60_000);
+            live.add(i);
+            if (i % 3 == 0) {
+                s.remove(s.find(key(i - 1))); // a removal between the moves
+                live.remove(i - 1);
+            }
+            if (i % 257 == 0 || Integer.bitCount(i) == 1 || Integer.bitCount(i - 64) == 1) {
+                for (int k = 1; k <= i; k++) {
+                    assertThat(s.find(key(k)) >= 0).as("record %d after %d inserts", k, i).isEqualTo(live.contains(k));
+                }
+            }
+        }
+        assertThat(s.count()).isEqualTo(live.size());
+    }
+
     @Test
     void expiresEachRecordAtItsOwnMillisecondAndFollowsRestarts() {
         TimeWaitTable.Shard s = new TimeWaitTable(1_000).shard(0);
