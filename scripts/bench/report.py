@@ -77,18 +77,19 @@ def main():
             ("stack", "bulk-in", mtu, off), ("kernel", "bulk-in", mtu, koff), "gbps", ksetup)
         add("bulk stack->kernel, MTU %d, %s" % (mtu, label), "Gbit/s",
             ("stack", "bulk-out", mtu, off), ("kernel", "bulk-out", mtu, koff), "gbps", ksetup)
-    for test, label in [("conns-server-close", "server closes"), ("conns-client-close", "client closes")]:
-        sk = ("stack", test, 1500, "off")
-        kk = ("kernel", test, 1500, "on")
-        add("short connections/s, %s" % label, "conn/s", sk, kk, "per_second", "veth MTU 1500 offloads on",
+    for suffix, variant in [("", ""), ("-busy-poll", ", busy-poll")]:
+        for test, label in [("conns-server-close", "server closes"), ("conns-client-close", "client closes")]:
+            sk = ("stack", test + suffix, 1500, "off")
+            kk = ("kernel", test, 1500, "on")
+            add("short connections/s, %s%s" % (label, variant), "conn/s", sk, kk, "per_second",
+                "veth MTU 1500 offloads on", note="tcpstack " + steal_note(rows.get(sk)))
+            add("  connect+request+close p50", "us", sk, kk, "p50_us", "", note="kernel " + steal_note(rows.get(kk)))
+            add("  connect+request+close p99", "us", sk, kk, "p99_us", "")
+        sk = ("stack", "pingpong" + suffix, 1500, "off")
+        kk = ("kernel", "pingpong", 1500, "on")
+        add("ping-pong 64 B round trip p50%s" % variant, "us", sk, kk, "p50_us", "veth MTU 1500 offloads on",
             note="tcpstack " + steal_note(rows.get(sk)))
-        add("  connect+request+close p50", "us", sk, kk, "p50_us", "", note="kernel " + steal_note(rows.get(kk)))
-        add("  connect+request+close p99", "us", sk, kk, "p99_us", "")
-    sk = ("stack", "pingpong", 1500, "off")
-    kk = ("kernel", "pingpong", 1500, "on")
-    add("ping-pong 64 B round trip p50", "us", sk, kk, "p50_us", "veth MTU 1500 offloads on",
-        note="tcpstack " + steal_note(rows.get(sk)))
-    add("ping-pong 64 B round trip p99", "us", sk, kk, "p99_us", "", note="kernel " + steal_note(rows.get(kk)))
+        add("ping-pong 64 B round trip p99", "us", sk, kk, "p99_us", "", note="kernel " + steal_note(rows.get(kk)))
     add("UDP pkt/s: TUN reflector vs kernel veth receive", "pkt/s", ("stack", "udp-pps", 1500, "off"),
         ("kernel", "udp-pps", 1500, "on"), "pps", "veth to the UDP socket layer")
 

@@ -167,13 +167,16 @@ BULK_MAX=0        # bulk runs are bounded by time only
 CONN_MAX=200000   # short connections and round trips: by time and by count
 REPEAT=3          # latency runs per measurement (their tails move with the host's steal time)
 
-# latency SIDE NS HOST MTU OFFLOAD PID: short connections (both closers) and ping-pong, REPEAT times
+BUSY_POLL_US=50   # the second set of the stack's latency runs: its TUN reader busy-polls this long
+
+# latency SIDE NS HOST MTU OFFLOAD PID [SUFFIX]: short connections (both closers) and ping-pong,
+# REPEAT times; SUFFIX names a variant of the setup in the test names (-busy-poll)
 latency() {
-    local side=$1 ns=$2 host=$3 mtu=$4 offload=$5 pid=$6 i
+    local side=$1 ns=$2 host=$3 mtu=$4 offload=$5 pid=$6 suffix=${7:-} i
     for i in $(seq 1 "$REPEAT"); do
-        record "$side" conns-server-close "$mtu" "$offload" "$pid" "$ns" conns "$host" 80 "$S" "$CONN_MAX" server
-        record "$side" conns-client-close "$mtu" "$offload" "$pid" "$ns" conns "$host" 80 "$S" "$CONN_MAX" client
-        record "$side" pingpong "$mtu" "$offload" "$pid" "$ns" pingpong "$host" 7 "$S" "$CONN_MAX"
+        record "$side" "conns-server-close$suffix" "$mtu" "$offload" "$pid" "$ns" conns "$host" 80 "$S" "$CONN_MAX" server
+        record "$side" "conns-client-close$suffix" "$mtu" "$offload" "$pid" "$ns" conns "$host" 80 "$S" "$CONN_MAX" client
+        record "$side" "pingpong$suffix" "$mtu" "$offload" "$pid" "$ns" pingpong "$host" 7 "$S" "$CONN_MAX"
     done
 }
 
@@ -210,11 +213,11 @@ append kernel udp-pps 1500 on "$(python3 -c "print('{\"udp_in\":%d,\"pps\":%.0f}
 stop_bg "$KSERVER"
 
 # ---- the stack on tun0
-daemon() {   # daemon MTU on|off: (re)starts the stack with that MTU and TUN offloads; sets DAEMON
+daemon() {   # daemon MTU on|off [BUSY_POLL_US]: (re)starts the stack with that MTU, TUN offloads and busy polling; sets DAEMON
     ip netns exec "$NS_S" ip link set dev tun0 mtu "$1" up
-    local extra=()
-    [[ $2 == on ]] && extra=(--offload)
-    start_bg "$OUT/daemon-$1-$2.log" "ready" "$NS_S" "${JAVA[@]}" io.tcpstack.bench.BenchDaemon \
+    local extra=(--busy-poll "${3:-0}")
+    [[ $2 == on ]] && extra+=(--offload)
+    start_bg "$OUT/daemon-$1-$2-${3:-0}.log" "ready" "$NS_S" "${JAVA[@]}" io.tcpstack.bench.BenchDaemon \
         --dev tun0 --queues 1 --affinity flow --max-seconds 600 "${extra[@]}"
     DAEMON=$BG
     warmup "$NS_S" 198.18.0.2
@@ -229,8 +232,13 @@ for config in "1500 off" "9000 off" "1500 on"; do
         latency stack "$NS_S" 198.18.0.2 1500 off "$DAEMON"
     fi
     stop_bg "$DAEMON"
-    log "  daemon counters: $(tail -1 "$OUT/daemon-$1-$2.log")"
+    log "  daemon counters: $(tail -1 "$OUT/daemon-$1-$2-0.log")"
 done
+# the same latency runs with the TUN reader busy-polling (the kernel's net.core.busy_poll is
+# global, not per namespace, and veth has no busy-poll hook: the kernel figures stay as they are)
+daemon 1500 off "$BUSY_POLL_US"
+latency stack "$NS_S" 198.18.0.2 1500 off "$DAEMON" -busy-poll
+stop_bg "$DAEMON"
 
 # ---- the TUN path alone: a reflector in place of the stack
 ip netns exec "$NS_S" ip link set dev tun0 mtu 1500 up

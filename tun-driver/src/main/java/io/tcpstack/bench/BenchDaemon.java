@@ -42,6 +42,10 @@ public final class BenchDaemon implements Callable<Integer> {
     @Option(names = "--offload", description = "virtio-net header with checksum offload and TSO on the TUN device")
     boolean offload;
 
+    @Option(names = "--busy-poll", defaultValue = "0",
+            description = "microseconds the TUN reader keeps reading after a burst (default: ${DEFAULT-VALUE})")
+    int busyPollMicros;
+
     @Option(names = "--services", defaultValue = "echo:7,discard:9,http:80,chargen:19",
             description = "services (default: ${DEFAULT-VALUE})")
     String services;
@@ -68,12 +72,14 @@ public final class BenchDaemon implements Callable<Integer> {
         TcpSettings settings = new TcpSettings();
         settings.affinity = affinity;
         TunDevice tun = TunDevice.open(device, queues, offload);
+        tun.setBusyPollMicros(busyPollMicros);
         TcpStack stack = new TcpStack(StackConfig.builder().address(address).build(), tun, Clock.system(), settings);
         stack.start();
         Services hosted = Services.start(stack, ServiceSpec.parse(services));
         CountDownLatch stop = new CountDownLatch(1);
         sun.misc.Signal.handle(new sun.misc.Signal("TERM"), sig -> stop.countDown());
         System.out.println("bench daemon ready: dev=" + device + " queues=" + queues + " offload=" + offload
+                + " busy-poll=" + busyPollMicros + "us"
                 + " mtu=" + tun.mtu() + " pid=" + ProcessHandle.current().pid());
         System.out.flush();
         stop.await(maxSeconds, java.util.concurrent.TimeUnit.SECONDS);

@@ -54,6 +54,11 @@ public record Config(List<Knob> knobs, Path file, KnobValues flags, KnobValues v
         return Integer.parseInt(value(HostKnobs.QUEUES));
     }
 
+    /** Microseconds a TUN reader busy-polls after a burst. */
+    public int busyPollMicros() {
+        return Integer.parseInt(value(HostKnobs.BUSY_POLL));
+    }
+
     /** TUN offloads (virtio-net header, checksum offload, TSO). */
     public boolean offload() {
         return KnobType.flag().parse(value(HostKnobs.OFFLOAD));
@@ -121,6 +126,6 @@ public record Config(List<Knob> knobs, Path file, KnobValues flags, KnobValues v
     }
 
     public StackOptions stackOptions() {
-        return new StackOptions(device(), address(), queues(), offload(), pcap(), settings(), fault());
+        return new StackOptions(device(), address(), queues(), offload(), busyPollMicros(), pcap(), settings(), fault());
     }
 }

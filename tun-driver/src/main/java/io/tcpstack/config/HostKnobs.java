@@ -39,6 +39,9 @@ public final class HostKnobs {
             "TUN queues, one reader thread each");
     public static final Knob OFFLOAD = Knob.host("offload", KnobType.flag(), "0",
             "virtio-net header on the TUN device: checksum offload and TSO both ways (64 KiB segments)");
+    public static final Knob BUSY_POLL = Knob.host("busy-poll", KnobType.integer(0, 10_000), "0",
+            "microseconds a TUN reader keeps reading after a burst before it sleeps (net.core.busy_poll):"
+                    + " lower latency, a core spinning while traffic flows");
     public static final Knob PCAP = Knob.host("pcap", KnobType.of("FILE|none", "a file path or none",
             HostKnobs::fileOrNone, s -> s), NONE, "record every packet, both directions, to this pcap file from the start");
     public static final Knob FAULT = Knob.host("fault", KnobType.of("DIR:FLAGS[/N]|none",
@@ -67,7 +70,7 @@ public final class HostKnobs {
             "300s", "how often an info line sums up connections and counters (0: only at exit)");
 
     /** What every command that runs a stack on a TUN device takes. */
-    public static final List<Knob> STACK_HOST = List.of(DEV, ADDR, QUEUES, OFFLOAD, PCAP, FAULT, LOG_LEVEL);
+    public static final List<Knob> STACK_HOST = List.of(DEV, ADDR, QUEUES, OFFLOAD, BUSY_POLL, PCAP, FAULT, LOG_LEVEL);
     /** What the daemon adds. */
     public static final List<Knob> DAEMON_HOST = List.of(SERVICES, CONTROL, CONTROL_GROUP, CONTROL_TIMEOUT, PCAP_DIR,
             DRAIN_TIMEOUT, SUMMARY_INTERVAL);

@@ -41,6 +41,7 @@ public final class TunHost implements AutoCloseable {
         TcpSettings settings = options.settings();
         StackConfig config = StackConfig.builder().address(options.address()).build();
         TunDevice device = TunDevice.open(options.device(), options.queues(), options.offload());
+        device.setBusyPollMicros(options.busyPollMicros());
         try {
             PcapLink pcap = new PcapLink(device);
             if (options.pcap() != null) {

@@ -83,6 +83,8 @@ public final class TunDevice implements Link {
     private volatile PacketReceiver receiver;
     private volatile boolean closed;
     private boolean fdsClosed;
+    /** After a burst, keep reading this long before sleeping in poll (0: sleep at once). */
+    private volatile long busyPollNanos;
 
     private TunDevice(String name, int[] fds, int wakeFd, int mtu, boolean offload) {
         this.name = name;
@@ -92,6 +94,20 @@ public final class TunDevice implements Link {
         this.offload = offload;
         this.iovecs = offload ? ThreadLocal.withInitial(() -> Memory.allocateDirect(runtime, 32 + 16, true)) : null;
         this.readers = new Thread[fds.length];
+    }
+
+    /**
+     * Busy polling (Linux net.core.busy_poll, for a TUN reader): after a burst, each reader keeps
+     * reading for {@code micros} microseconds before it sleeps in poll(2). While requests keep
+     * coming its CPU never halts, so the next packet costs no wake-up (in a VM, waking a halted
+     * vCPU goes through the host's scheduler); the price is a core spinning up to that long
+     * after the last packet. 0 (the default) sleeps at once.
+     */
+    public void setBusyPollMicros(int micros) {
+        if (micros < 0) {
+            throw new IllegalArgumentException("busy poll must be >= 0 us, got " + micros);
+        }
+        busyPollNanos = micros * 1000L;
     }
 
     /**
@@ -329,10 +345,13 @@ public final class TunDevice implements Link {
             }
             long address = buf.memoryAddress();
             int start = offload ? VirtioNetHeader.LENGTH : 0;
+            long lastDelivered = 0;
             while (!closed) {
                 pollfds.putShort(6, (short) 0);
                 pollfds.putShort(14, (short) 0);
-                if (libc.poll(pollfds, 2, -1) < 0) {
+                if (System.nanoTime() - lastDelivered < busyPollNanos) {
+                    Thread.onSpinWait(); // busy polling: read again without sleeping
+                } else if (libc.poll(pollfds, 2, -1) < 0) {
                     int errno = runtime.getLastError();
                     if (errno == LibC.EINTR) {
                         continue;
@@ -368,6 +387,7 @@ public final class TunDevice implements Link {
                 }
                 if (delivered > 0) {
                     receiver.endOfBurst(queue);
+                    lastDelivered = System.nanoTime();
                 }
             }
         } finally {

@@ -19,6 +19,7 @@ public class HostKnobsTest {
             Map.entry("addr", new String[] {"198.18.0.256", "not an IPv4 address: '198.18.0.256'"}),
             Map.entry("queues", new String[] {"65", "must be 1..64, got '65'"}),
             Map.entry("offload", new String[] {"yes", "must be 0 or 1, got 'yes'"}),
+            Map.entry("busy-poll", new String[] {"10001", "must be 0..10000, got '10001'"}),
             Map.entry("pcap", new String[] {"", "must be a file path or none, got ''"}),
             Map.entry("fault", new String[] {"sideways:RA", "fault rule 'sideways:RA' must be in|out:FLAGS[/N]"}),
             Map.entry("log-level", new String[] {"verbose", "must be one of error, warn, info, debug, trace, got 'verbose'"}),
