@@ -10,6 +10,8 @@ import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The daemon on a 2-queue TUN device in a fresh namespace, against the kernel's ping. */
@@ -89,17 +91,19 @@ class DaemonIT {
         assertThat(curl.out().split(" ")[0]).isEqualTo(HexFormat.of().formatHex(sha.digest()));
     }
 
-    @Test
-    void sigtermUnderPingFloodExitsZeroWithinOneSecondAndLeavesTheDevice() throws Exception {
+    @ParameterizedTest(name = "busy-poll {0} us")
+    @ValueSource(strings = {"0", "1000"})
+    void sigtermUnderPingFloodExitsZeroWithinOneSecondAndLeavesTheDevice(String busyPoll) throws Exception {
         try (Netns ns = Netns.create()) {
-            DaemonProcess daemon = DaemonProcess.start(ns, dir, "--queues", "2");
+            DaemonProcess daemon = DaemonProcess.start(ns, dir, "--queues", "2", "--busy-poll", busyPoll);
             Process flood = ns.start(dir.resolve("flood.out"), dir.resolve("flood.err"),
                     "ping", "-n", "-f", "-c", "200000", "-w", "20", Netns.STACK_ADDR);
             Thread.sleep(1500);
             assertThat(flood.isAlive()).as("flood still running").isTrue();
 
             long[] exit = daemon.terminate();
-            System.out.println("SIGTERM under ping flood: exit status " + exit[0] + " after " + exit[1] + " ms");
+            System.out.println("SIGTERM under ping flood, busy-poll " + busyPoll + " us: exit status " + exit[0]
+                    + " after " + exit[1] + " ms");
 
             assertThat(exit[0]).as("exit status").isZero();
             assertThat(exit[1]).as("exit time (ms)").isLessThan(1000);
