@@ -84,7 +84,7 @@ for mode in rto-init timeout-min; do
     wait "$client" || { echo "demo-finack.sh: client ($mode) failed:" >&2; cat "$out" >&2; exit 1; }
     wait "$server" || true
     stats=$(grep '^stack:' "$out")
-    echo "A stack client -> kernel server|syn-resend $mode|$(grep '^{' "$out")|$(field "$stats" stale-lookup-drops)|$fw2" >>"$ROWS"
+    echo "A stack client -> kernel server|syn-resend $mode|$(grep '^{' "$out")|$(field "$stats" stale-lookup-drops)|$(field "$stats" invalid-ack-drops)|$fw2" >>"$ROWS"
 done
 
 for affinity in none flow; do
@@ -97,19 +97,20 @@ for affinity in none flow; do
         --deadline "$DEADLINE" --json >"$out.client" 2>&1 || { echo "demo-finack.sh: kernel client failed:" >&2; cat "$out.client" >&2; exit 1; }
     wait "$server" || true
     stats=$(grep 'stale-lookup-drops=' "$out")
-    echo "B kernel client -> stack server|affinity $affinity|$(grep '^{' "$out.client")|$(field "$stats" stale-lookup-drops)|-" >>"$ROWS"
+    echo "B kernel client -> stack server|affinity $affinity|$(grep '^{' "$out.client")|$(field "$stats" stale-lookup-drops)|-|-" >>"$ROWS"
 done
 
 python3 - "$ROWS" <<'PY'
 import json, sys
 rows = [line.rstrip("\n").split("|") for line in open(sys.argv[1])]
-head = ("scenario", "mode", "conns", "slow>500ms", "p50 ms", "p99 ms", "max ms", "stale drops", "kernel FW2")
+head = ("scenario", "mode", "conns", "slow>500ms", "p50 ms", "p99 ms", "max ms", "stale drops", "old-conn ACKs",
+        "kernel FW2")
 table = [head]
-for scenario, mode, figures, stale, fw2 in rows:
+for scenario, mode, figures, stale, old_acks, fw2 in rows:
     f = json.loads(figures)
     ms = lambda us: "%.1f" % (us / 1000)
     table.append((scenario, mode, str(f["count"]), str(f["slow"]), ms(f["p50_us"]), ms(f["p99_us"]),
-                  ms(f["max_us"]), stale, fw2))
+                  ms(f["max_us"]), stale, old_acks, fw2))
 widths = [max(len(r[i]) for r in table) for i in range(len(head))]
 for n, r in enumerate(table):
     print("  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
@@ -117,7 +118,9 @@ for n, r in enumerate(table):
         print("  ".join("-" * w for w in widths))
 PY
 echo
-echo "kernel FW2: most kernel sockets seen in FIN-WAIT-2 at once (ss -tan, sampled every 100 ms)."
+echo "old-conn ACKs: the stack's new SYN was answered by an ACK of the kernel's old connection, still in"
+echo "FIN-WAIT-2 (the unacceptable ACK in SYN-SENT); kernel FW2: most kernel sockets seen in FIN-WAIT-2 at"
+echo "once (ss -tan, sampled every 100 ms: a FIN-WAIT-2 that the stack's RST ends within a millisecond is seldom seen)."
 echo "stale drops: segments the stack dropped because their connection was replaced between lookup and lock."
 echo
 sed -n '/^ladder of the slowest connect/,$p' "$WORK/client-rto-init"

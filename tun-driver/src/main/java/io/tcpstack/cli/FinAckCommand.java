@@ -5,6 +5,7 @@ import io.tcpstack.config.Config;
 import io.tcpstack.daemon.TunHost;
 import io.tcpstack.examples.FinAckLatency;
 import io.tcpstack.stats.Counter;
+import io.tcpstack.stats.DropReason;
 import io.tcpstack.trace.Ladder;
 import io.tcpstack.trace.TraceEvent;
 import java.time.Duration;
@@ -30,6 +31,8 @@ final class FinAckCommand {
         TcpStack s = host.stack();
         return "stack: stale-lookup-drops=" + s.stats().get(Counter.TcpExtStaleLookupDrop)
                 + " syn-retrans=" + s.stats().get(Counter.TcpExtTCPSynRetrans)
+                // in SYN-SENT: the peer's old connection answered our SYN with its ACK
+                + " invalid-ack-drops=" + s.stats().get(DropReason.TCP_INVALID_ACK_SEQUENCE)
                 + " out-rsts=" + s.stats().get(Counter.TcpOutRsts)
                 + " fault-drops=" + host.faultDrops();
     }
