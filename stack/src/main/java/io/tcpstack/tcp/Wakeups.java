@@ -119,7 +119,7 @@ public final class Wakeups {
             for (int i = 0; i < postedCount; i++) { // handlers may post more: they run in this loop
                 Tcb tcb = posted[i];
                 posted[i] = null;
-                run(tcb, this);
+                run(tcb);
             }
             postedCount = 0;
         } finally {
@@ -132,7 +132,7 @@ public final class Wakeups {
      * it once more when it is done (the count of runs asked for), so no change goes unseen and
      * one connection's handler never runs on two threads at once.
      */
-    private static void run(Tcb tcb, Wakeups w) {
+    private void run(Tcb tcb) {
         tcb.lock.lock();
         try {
             tcb.handlerPosted = false; // changes from here on post it again
@@ -146,14 +146,14 @@ public final class Wakeups {
         do {
             TcpHandler handler = tcb.handler;
             if (handler != null) {
-                w.running = tcb;
+                running = tcb;
                 try {
                     handler.onChange(tcb.connection);
                 } catch (RuntimeException e) {
                     log.error("{}: handler failed; aborting the connection", tcb, e);
                     tcb.connection.abort();
                 } finally {
-                    w.running = null;
+                    running = null;
                     uncork(tcb);
                 }
             }
