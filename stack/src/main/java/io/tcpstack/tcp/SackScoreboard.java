@@ -111,29 +111,34 @@ final class SackScoreboard {
 
     /** RFC 6675 IsLost: more than (DupThresh - 1) segments' worth SACKed above {@code seq}. */
     boolean isLost(int seq, int mss) {
-        return sackedAbove(seq) > (DUP_THRESH - 1) * mss;
+        return lost(sackedAbove(seq), mss);
+    }
+
+    private static boolean lost(int sackedAbove, int mss) {
+        return sackedAbove > (DUP_THRESH - 1) * mss;
     }
 
     /**
      * RFC 6675 SetPipe, in bytes, for the data between {@code una} and {@code max}: every byte
      * not SACKed counts once unless it is lost, and once more if it was retransmitted (below
-     * HighRxt).
+     * HighRxt). One walk over the holes: what is SACKed above a hole is all the ranges after it.
      */
     int pipe(int una, int max, int mss) {
         int pipe = 0;
+        int above = sackedBytes();
         int holeStart = una;
         for (int i = 0; i <= count; i++) {
             int holeEnd = i < count ? start[i] : max;
             if (SeqNum.lt(holeStart, holeEnd)) {
-                int hole = holeEnd - holeStart;
-                if (!isLost(holeStart, mss)) {
-                    pipe += hole;
+                if (!lost(above, mss)) {
+                    pipe += holeEnd - holeStart;
                 }
                 if (SeqNum.gt(highRxt, holeStart)) {
                     pipe += SeqNum.min(highRxt, holeEnd) - holeStart;
                 }
             }
             if (i < count) {
+                above -= end[i] - start[i];
                 holeStart = end[i];
             }
         }
@@ -146,14 +151,16 @@ final class SackScoreboard {
      */
     boolean nextLost(int una, int mss) {
         int from = SeqNum.max(una, highRxt);
+        int above = sackedBytes();
         int holeStart = una;
         for (int i = 0; i < count; i++) {
             int lo = SeqNum.max(holeStart, from);
-            if (SeqNum.lt(lo, start[i]) && isLost(lo, mss)) {
+            if (SeqNum.lt(lo, start[i]) && lost(above, mss)) {
                 lostStart = lo;
                 lostEnd = start[i];
                 return true;
             }
+            above -= end[i] - start[i];
             holeStart = end[i];
         }
         return false;

@@ -1,6 +1,7 @@
 package io.tcpstack.tcp;
 
 import io.tcpstack.time.Timeout;
+import io.tcpstack.wire.TcpOptions;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -85,7 +86,7 @@ public final class Tcb {
      * The SACK blocks of the segment being built (per connection: workers transmit for
      * different connections at once).
      */
-    final int[] sackOut = new int[2 * io.tcpstack.wire.TcpOptions.MAX_SACK_BLOCKS];
+    final int[] sackOut = new int[2 * TcpOptions.MAX_SACK_BLOCKS];
     /** What the peer SACKed of our data (RFC 6675), from its first SACK block on; else null. */
     SackScoreboard scoreboard;
     /** Application called close() or shutdownOutput(): a FIN follows the queued data. */

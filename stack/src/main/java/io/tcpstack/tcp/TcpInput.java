@@ -475,7 +475,6 @@ final class TcpInput {
                 // RFC 6675 5 (4): cwnd = ssthresh, retransmit the head, then what else is lost
                 stats.inc(Counter.TcpExtTCPSackRecovery);
                 tcb.cwnd = tcb.ssthresh;
-                sb.highRxt = tcb.sndUna;
                 layer.output().retransmitHead(tcb);
                 sb.highRxt = tcb.sndUna + Math.min(tcb.sndMss, tcb.sendBuffer.size());
                 layer.output().sackRecover(tcb);
