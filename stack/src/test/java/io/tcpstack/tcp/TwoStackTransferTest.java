@@ -6,6 +6,7 @@ import static io.tcpstack.testing.TwoStacks.pattern;
 import static io.tcpstack.testing.TwoStacks.stat;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tcpstack.api.TcpStack;
 import io.tcpstack.link.Impairment;
 import io.tcpstack.link.SimulatedNetwork;
 import io.tcpstack.link.SimulatedNetwork.PacketEvent;
@@ -277,6 +278,20 @@ class TwoStackTransferTest {
         return sent.stream().filter(x -> x.seg().src() == from && x.seg().has(TcpView.FIN)).toList();
     }
 
+    /**
+     * The FIN from {@code from} went twice, at the same sequence number, the second time by the
+     * timer: RFC 6298, nothing acknowledges a lost FIN, so only the RTO (at least TCP_RTO_MIN)
+     * resends it.
+     */
+    private static void assertFinResentOnceByTheRto(List<Sent> sent, int from, TcpStack stack) {
+        List<Sent> fins = fins(sent, from);
+        assertThat(fins).hasSize(2);
+        assertThat(fins.get(1).seg().seq()).isEqualTo(fins.get(0).seg().seq());
+        assertThat(fins.get(1).nanos() - fins.get(0).nanos()).isGreaterThanOrEqualTo(Duration.ofMillis(200).toNanos());
+        assertThat(stat(stack, Counter.TcpExtTCPTimeouts)).isEqualTo(1);
+        assertThat(stat(stack, Counter.TcpRetransSegs)).isEqualTo(1);
+    }
+
     @Test
     void the_passive_closers_lost_fin_is_retransmitted_after_the_rto() throws IOException {
         s = new TwoStacks(6);
@@ -288,13 +303,7 @@ class TwoStackTransferTest {
 
         assertSameBytes(data, r.received());
         assertThat(rule.dropped()).isEqualTo(1);
-        List<Sent> fins = fins(sent, TwoStacks.SERVER);
-        assertThat(fins).hasSize(2);
-        assertThat(fins.get(1).seg().seq()).isEqualTo(fins.get(0).seg().seq());
-        // RFC 6298: nothing acknowledges the FIN, so only the timer (at least TCP_RTO_MIN) resends it
-        assertThat(fins.get(1).nanos() - fins.get(0).nanos()).isGreaterThanOrEqualTo(Duration.ofMillis(200).toNanos());
-        assertThat(stat(s.server, Counter.TcpExtTCPTimeouts)).isEqualTo(1);
-        assertThat(stat(s.server, Counter.TcpRetransSegs)).isEqualTo(1);
+        assertFinResentOnceByTheRto(sent, TwoStacks.SERVER, s.server);
         // the client's orphaned FIN_WAIT_2 record took the resent FIN and moved to TIME_WAIT
         assertThat(listedState(s.client, r.c().client())).isEqualTo(TcpState.TIME_WAIT);
         assertThat(r.c().server().error()).isNull();
@@ -313,13 +322,8 @@ class TwoStackTransferTest {
 
         assertSameBytes(data, r.received());
         assertThat(rule.dropped()).isEqualTo(1);
-        List<Sent> fins = fins(sent, TwoStacks.CLIENT);
-        assertThat(fins).hasSize(2);
-        assertThat(fins.get(0).seg().payloadLength()).as("a bare FIN after the data").isZero();
-        assertThat(fins.get(1).seg().seq()).isEqualTo(fins.get(0).seg().seq());
-        assertThat(fins.get(1).nanos() - fins.get(0).nanos()).isGreaterThanOrEqualTo(Duration.ofMillis(200).toNanos());
-        assertThat(stat(s.client, Counter.TcpExtTCPTimeouts)).isEqualTo(1);
-        assertThat(stat(s.client, Counter.TcpRetransSegs)).isEqualTo(1);
+        assertThat(fins(sent, TwoStacks.CLIENT).get(0).seg().payloadLength()).as("a bare FIN after the data").isZero();
+        assertFinResentOnceByTheRto(sent, TwoStacks.CLIENT, s.client);
         assertThat(listedState(s.client, r.c().client())).isEqualTo(TcpState.TIME_WAIT);
         assertThat(r.c().server().error()).isNull();
     }
