@@ -5,11 +5,11 @@ import io.tcpstack.profile.TcpSettings;
 import java.nio.file.Path;
 
 /**
- * A stack on a TUN device: the device, the stack's address, the queues, offloads and busy polling, the stack's settings,
- * and the optional pcap file (recorded from the start) and fault rule. Values are validated by
- * their knobs ({@link io.tcpstack.config.HostKnobs}, {@link io.tcpstack.profile.KnobRegistry}).
+ * A stack on a TUN device: the device, the stack's address, the queues, offloads and busy
+ * polling, the stack's settings, and the optional pcap file (recorded from the start) and fault
+ * rule. Values are validated by their knobs ({@link io.tcpstack.config.HostKnobs}, {@link
+ * io.tcpstack.profile.KnobRegistry}).
  */
 public record StackOptions(String device, String address, int queues, boolean offload, int busyPollMicros, Path pcap,
-        TcpSettings settings,
-        FaultInjectingLink.Rule fault) {
+        TcpSettings settings, FaultInjectingLink.Rule fault) {
 }

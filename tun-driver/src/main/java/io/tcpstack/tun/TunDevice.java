@@ -345,11 +345,11 @@ public final class TunDevice implements Link {
             }
             long address = buf.memoryAddress();
             int start = offload ? VirtioNetHeader.LENGTH : 0;
-            long lastDelivered = 0;
+            long spinUntil = System.nanoTime();
             while (!closed) {
                 pollfds.putShort(6, (short) 0);
                 pollfds.putShort(14, (short) 0);
-                if (System.nanoTime() - lastDelivered < busyPollNanos) {
+                if (busyPollNanos > 0 && System.nanoTime() - spinUntil < 0) {
                     Thread.onSpinWait(); // busy polling: read again without sleeping
                 } else if (libc.poll(pollfds, 2, -1) < 0) {
                     int errno = runtime.getLastError();
@@ -387,7 +387,7 @@ public final class TunDevice implements Link {
                 }
                 if (delivered > 0) {
                     receiver.endOfBurst(queue);
-                    lastDelivered = System.nanoTime();
+                    spinUntil = System.nanoTime() + busyPollNanos;
                 }
             }
         } finally {
