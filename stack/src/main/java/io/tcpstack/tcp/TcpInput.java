@@ -155,7 +155,9 @@ final class TcpInput {
                 }
                 sendOutOfWindowAck(tcb, seg, Counter.TcpExtTCPACKSkippedSeq);
             }
-            layer.drop(tcb, seg, DropReason.TCP_INVALID_SEQUENCE);
+            // Linux tcp_sequence (6.x): wholly before rcv.wup is an old duplicate, else beyond the window
+            layer.drop(tcb, seg, SeqNum.lt(seg.endSeq(), tcb.rcvWup) ? DropReason.TCP_OLD_SEQUENCE
+                    : tcb.rcvWnd == 0 ? DropReason.TCP_ZEROWINDOW : DropReason.TCP_INVALID_SEQUENCE);
             return;
         }
         // second: RST (RFC 5961 3.2)

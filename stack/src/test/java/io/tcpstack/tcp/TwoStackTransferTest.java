@@ -140,6 +140,55 @@ class TwoStackTransferTest {
         assertThat(s.server.stats().get(DropReason.TCP_OLD_DATA)).isPositive();
     }
 
+    /**
+     * A deterministic permutation: every 7th data segment of the client is held 1 ms (the rest of
+     * its burst overtakes it) and every 25th is duplicated. The receiver keeps everything out of
+     * order (no drop but the duplicates), and reports each duplicate it gets with a D-SACK, which
+     * lets the sender undo the one spurious recovery the first reordering causes and widen RACK's
+     * window: later reordering costs no retransmission.
+     */
+    @Test
+    void a_deterministic_reordering_permutation_loses_nothing_and_every_duplicate_is_dsacked() throws IOException {
+        s = new TwoStacks(9);
+        s.net.impair(FIVE_MS);
+        int[] data = {0, 0};
+        SimulatedNetwork.Rule late = s.net.delayIf(seg -> seg.src() == TwoStacks.CLIENT && seg.payloadLength() > 0
+                && ++data[0] % 7 == 0, Duration.ofMillis(1));
+        SimulatedNetwork.Rule twice = s.net.duplicateIf(seg -> seg.src() == TwoStacks.CLIENT && seg.payloadLength() > 0
+                && ++data[1] % 25 == 0);
+        byte[] bytes = pattern(MIB, 50);
+        Result r = upload(bytes, 60_000);
+
+        assertSameBytes(bytes, r.received());
+        assertThat(late.acted()).isGreaterThan(80);
+        assertThat(twice.acted()).isGreaterThan(25);
+        // the receiver dropped nothing but the copies it already had
+        java.util.Map<DropReason, Long> drops = new java.util.EnumMap<>(DropReason.class);
+        s.server.stats().drops().forEach((reason, n) -> {
+            if (n > 0) {
+                drops.put(reason, n);
+            }
+        });
+        assertThat(drops.keySet()).isSubsetOf(DropReason.TCP_OLD_DATA, DropReason.TCP_OLD_SEQUENCE);
+        assertThat(stat(s.server, Counter.TcpExtTCPOFODrop)).isZero();
+        assertThat(stat(s.server, Counter.TcpExtPAWSEstab)).isZero();
+        // a D-SACK for each duplicate that reached it: the network's copies and our retransmissions
+        long duplicates = s.net.duplicated() + stat(s.client, Counter.TcpRetransSegs);
+        assertThat(stat(s.server, Counter.TcpExtTCPDSACKOldSent) + stat(s.server, Counter.TcpExtTCPDSACKOfoSent))
+                .isEqualTo(duplicates);
+        assertThat(stat(s.client, Counter.TcpExtTCPDSACKRecv) + stat(s.client, Counter.TcpExtTCPDSACKOfoRecv))
+                .isEqualTo(duplicates);
+        // the first late segment looked lost (three SACKs, no reordering seen yet); the ACK of the
+        // original undid that recovery (its timestamp predates the retransmission: Eifel, Linux
+        // tcp_try_undo_partial), and from then on RACK waits out the reordering
+        assertThat(stat(s.client, Counter.TcpRetransSegs)).isEqualTo(1);
+        assertThat(stat(s.client, Counter.TcpExtTCPPartialUndo) + stat(s.client, Counter.TcpExtTCPFullUndo)
+                + stat(s.client, Counter.TcpExtTCPDSACKUndo)).isEqualTo(1);
+        assertThat(stat(s.client, Counter.TcpExtTCPSACKReorder)).isGreaterThan(50);
+        // the network's copies were never retransmitted: D-SACKs of them are not taken as undo evidence
+        assertThat(stat(s.client, Counter.TcpExtTCPDSACKIgnoredDubious)).isPositive();
+    }
+
     @Test
     void one_lost_data_segment_with_data_behind_it_is_fast_retransmitted_on_three_duplicate_acks()
             throws IOException {
