@@ -84,8 +84,10 @@ public final class TcpSettings {
     public volatile int reordering = 3;
     /** tcp_max_reordering: the most the reordering degree grows to. */
     public volatile int maxReordering = 300;
-    /** tcp_congestion_control. */
-    public volatile CongestionAlgorithm congestionControl = CongestionAlgorithm.RENO;
+    /** tcp_slow_start_after_idle: cwnd restarts after an RTO of silence. */
+    public volatile boolean slowStartAfterIdle = true;
+    /** tcp_congestion_control: cubic, as Linux's default. */
+    public volatile CongestionAlgorithm congestionControl = CongestionAlgorithm.CUBIC;
     /** ip_local_port_range. */
     public volatile int portRangeLow = 32768;
     public volatile int portRangeHigh = 60999;

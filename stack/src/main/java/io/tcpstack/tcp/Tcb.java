@@ -251,7 +251,7 @@ public final class Tcb {
         this.receiveBuffer = new ByteRing(TcpReceive.windowFromSpace(rcvbuf));
         this.moderateRcvbuf = settings.moderateRcvbuf;
         this.rtt = new RttEstimator(layer.settings().rtoMinMs * 1000, layer.settings().rtoMaxMs * 1000);
-        this.cc = CongestionControl.of(layer.settings().congestionControl);
+        this.cc = CongestionControl.of(settings.congestionControl, layer.stats());
         this.reordering = layer.settings().reordering;
         this.createdMs = layer.nowMs();
         this.retransmitTimer = new TcbTimeout(this, TcpTimers::onRetransmitTimer);
@@ -284,6 +284,18 @@ public final class Tcb {
     /** Timestamp value we send now (RFC 7323: a ms clock plus our offset). */
     int tsVal() {
         return (int) layer.nowMs() + tsOffset;
+    }
+
+    /**
+     * The congestion variables with the connection's current snd.una, snd.nxt and time, as the
+     * algorithm is about to see them.
+     */
+    CongestionState congestion() {
+        cong.sndUna = sndUna;
+        cong.sndNxt = sndNxt;
+        cong.nowMicros = layer.clock().nanos() / 1000;
+        cong.delivered = delivered;
+        return cong;
     }
 
     /** The timestamp value we sent (or would have) at clock time {@code nanos}. */

@@ -490,7 +490,7 @@ public final class TcpLayer implements TransportHandler {
         tcb.retransmits = 0;
         tcb.retransStampMs = 0;
         tcb.cong.cwnd = TcpSettings.INIT_CWND;
-        tcb.cc.init(tcb.cong);
+        tcb.cc.init(tcb.congestion());
         tcb.lastActivityMs = nowMs();
         TcpReceive.initBufferSpace(tcb, clock.nanos());
         TcpTimers.rearmRto(tcb);

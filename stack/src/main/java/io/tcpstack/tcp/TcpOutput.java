@@ -6,6 +6,7 @@ import io.tcpstack.profile.Affinity;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.Counter;
 import io.tcpstack.tcp.congestion.CongestionState;
+import io.tcpstack.tcp.congestion.CwndEvent;
 import io.tcpstack.wire.IpProtocol;
 import io.tcpstack.wire.Ipv4View;
 import io.tcpstack.wire.TcpOptions;
@@ -122,6 +123,9 @@ final class TcpOutput {
         }
         RetransmitQueue q = tcb.rtx;
         int priorPackets = q.packetsOut();
+        if (priorPackets == 0 && tcb.unsentBytes() > 0) {
+            slowStartAfterIdle(tcb);
+        }
         int sent = 0;
         boolean cwndLimited = false;
         int mss = tcb.sndMss;
@@ -171,6 +175,7 @@ final class TcpOutput {
         if (tcb.caState.inCwndReduction()) {
             tcb.prrOut += sent;
         }
+        tcb.cong.lastSendMs = layer.nowMs();
         // Linux tcp_event_new_data_sent: the RTO starts with the first segment in flight, and
         // replaces a pending loss probe, which is then scheduled again after this data
         if (priorPackets == 0 || tcb.retransmitKind == Tcb.TimerKind.LOSS_PROBE) {
@@ -180,6 +185,30 @@ final class TcpOutput {
             layer.recovery().scheduleLossProbe(tcb, false);
         }
         return true;
+    }
+
+    /**
+     * Data after a pause with nothing in flight (Linux tcp_event_data_sent and
+     * tcp_slow_start_after_idle_check): the algorithm hears TX_START; after more than an RTO of
+     * silence cwnd falls back towards the initial window, halving per RTO idle (RFC 7661's
+     * predecessor, RFC 5681 4.1; tcp_cwnd_restart), when tcp_slow_start_after_idle is on.
+     */
+    private void slowStartAfterIdle(Tcb tcb) {
+        CongestionState c = tcb.congestion();
+        tcb.cc.cwndEvent(c, CwndEvent.TX_START);
+        long idle = layer.nowMs() - c.lastSendMs;
+        long rto = tcb.rtt.rtoMicros() / 1000;
+        if (!layer.settings().slowStartAfterIdle || c.lastSendMs == 0 || idle <= rto) {
+            return;
+        }
+        int restart = Math.min(TcpSettings.INIT_CWND, c.cwnd);
+        tcb.cc.cwndEvent(c, CwndEvent.CWND_RESTART);
+        c.ssthresh = Math.max(c.ssthresh, (c.cwnd >> 1) + (c.cwnd >> 2)); // tcp_current_ssthresh
+        int cwnd = c.cwnd;
+        while ((idle -= rto) > 0 && cwnd > restart) {
+            cwnd >>= 1;
+        }
+        c.cwnd = Math.max(cwnd, restart);
     }
 
     /**
