@@ -9,6 +9,7 @@ import io.tcpstack.testing.PacketHarness;
 import io.tcpstack.tcp.congestion.CongestionState;
 import io.tcpstack.wire.TcpSegment;
 import java.io.IOException;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -129,6 +130,81 @@ class RackTlpScenarioTest extends ScenarioBase {
         assertThat(stat(Counter.TcpExtTCPSackRecovery)).isEqualTo(1);
         assertThat(stat(Counter.TcpExtTCPTimeouts)).as("the RTO never fired").isZero();
         assertThat(stat(Counter.TcpRetransSegs)).isEqualTo(2);
+    }
+
+    /**
+     * RFC 6937's pseudocode, run beside the stack: a window of 20 segments with the first lost
+     * enters recovery on three SACKs; then the receiver acknowledges each segment as it arrives
+     * (the retransmission after the originals), and after every ACK the stack must send exactly
+     * the sndcnt PRR gives (PRR-SSRB), until recovery ends.
+     */
+    @Test
+    void proportional_rate_reduction_sends_what_rfc_6937_gives_on_every_ack_of_a_recovery() throws Exception {
+        establishedWithSack();
+        conn.write(new byte[200 * MSS], 0, 200 * MSS, false, 0);
+        h.discardUnread(); // the initial window, segments 0..9
+        h.advance(RTT);
+        h.inject(ack(seg(10))); // slow start: cwnd 10 -> 20, segments 10..29 go
+        assertThat(h.unread()).hasSize(20);
+        h.discardUnread();
+        h.advance(RTT);
+        // segment 10 was lost; 11..13 arrived: one ACK SACKs all three (reo_wnd 0, recovery)
+        int ssthresh = 20 * 717 / 1024; // CUBIC's beta
+        int recoverFs = 20;
+        int prrDelivered = 0;
+        int prrOut = 0;
+        java.util.ArrayDeque<Long> arriving = new java.util.ArrayDeque<>();
+        java.util.TreeSet<Long> received = new java.util.TreeSet<>();
+        for (int i = 11; i <= 13; i++) {
+            received.add(seg(i));
+        }
+        for (int i = 14; i < 30; i++) {
+            arriving.add(seg(i));
+        }
+        long sndNxt = seg(30);
+        long highSeq = sndNxt;
+        long rcvNxt = seg(10);
+        boolean holeRetransmitted = false;
+        int delivered = 3;
+        int acks = 0;
+        while (rcvNxt < highSeq) {
+            long sackRight = received.isEmpty() ? 0 : received.last() + MSS;
+            h.inject(received.isEmpty() ? ack(rcvNxt) : ack(rcvNxt, received.first(), sackRight));
+            // the model: pipe (RFC 6675 SetPipe) after this ACK, then PRR's sndcnt
+            int outstanding = (int) ((sndNxt - rcvNxt) / MSS);
+            int pipe = outstanding - received.size() - (holeRetransmitted ? 0 : 1);
+            prrDelivered += delivered;
+            int sndcnt = pipe > ssthresh
+                    ? (int) Math.ceil((double) prrDelivered * ssthresh / recoverFs) - prrOut
+                    : Math.min(ssthresh - pipe, Math.max(prrDelivered - prrOut, delivered) + 1);
+            List<TcpSegment> sent = h.unread();
+            h.discardUnread();
+            assertThat(sent).as("ACK %d of the recovery, pipe %d, prr_delivered %d, prr_out %d", acks, pipe,
+                    prrDelivered, prrOut).hasSize(Math.max(sndcnt, 0));
+            for (TcpSegment x : sent) {
+                long seq = u(x.seq());
+                if (seq == seg(10)) {
+                    holeRetransmitted = true;
+                } else {
+                    sndNxt = Math.max(sndNxt, seq + MSS);
+                }
+                arriving.add(seq);
+            }
+            prrOut += sent.size();
+            // the next segment reaches the receiver and is acknowledged
+            long next = arriving.poll();
+            received.add(next);
+            while (received.contains(rcvNxt)) {
+                received.remove(rcvNxt);
+                rcvNxt += MSS;
+            }
+            delivered = 1;
+            acks++;
+        }
+        // 16 ACKs for the originals 14..29, in the proportional phase and then PRR-SSRB, and the
+        // ACK of the retransmission, which reaches high_seq
+        assertThat(acks).isEqualTo(17);
+        assertThat(stat(Counter.TcpExtTCPSackRecovery)).isEqualTo(1);
     }
 
     @Test
