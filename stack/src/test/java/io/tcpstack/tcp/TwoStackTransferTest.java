@@ -10,6 +10,7 @@ import io.tcpstack.api.TcpStack;
 import io.tcpstack.link.Impairment;
 import io.tcpstack.link.SimulatedNetwork;
 import io.tcpstack.link.SimulatedNetwork.PacketEvent;
+import io.tcpstack.profile.CongestionAlgorithm;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.Counter;
 import io.tcpstack.stats.DropReason;
@@ -24,6 +25,8 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Two stacks talking over a {@link io.tcpstack.link.SimulatedNetwork} on virtual time: bulk
@@ -41,6 +44,13 @@ class TwoStackTransferTest {
         if (s != null) {
             s.close();
         }
+    }
+
+    /** Settings with congestion control {@code cc} (the rest Linux's defaults). */
+    private static TcpSettings both(CongestionAlgorithm cc) {
+        TcpSettings settings = new TcpSettings();
+        settings.congestionControl = cc;
+        return settings;
     }
 
     /** Client sends {@code data} and closes; the server reads to end of stream and closes. */
@@ -80,9 +90,10 @@ class TwoStackTransferTest {
         assertThat(s.net.inFlight()).isZero();
     }
 
-    @Test
-    void one_mebibyte_with_two_percent_random_loss_arrives_byte_exact_through_retransmissions() throws IOException {
-        s = new TwoStacks(2);
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(CongestionAlgorithm.class)
+    void one_mebibyte_with_two_percent_random_loss_arrives_byte_exact_through_retransmissions(CongestionAlgorithm cc) throws IOException {
+        s = new TwoStacks(2, both(cc), both(cc));
         s.net.impair(FIVE_MS.withLoss(0.02));
         byte[] data = pattern(MIB, 43);
         Result r = upload(data, 120_000);
@@ -125,9 +136,10 @@ class TwoStackTransferTest {
         return run;
     }
 
-    @Test
-    void reordering_and_duplication_still_deliver_byte_exact_through_the_out_of_order_queue() throws IOException {
-        s = new TwoStacks(3);
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(CongestionAlgorithm.class)
+    void reordering_and_duplication_still_deliver_byte_exact_through_the_out_of_order_queue(CongestionAlgorithm cc) throws IOException {
+        s = new TwoStacks(3, both(cc), both(cc));
         s.net.impair(FIVE_MS.withReorder(0.05, Duration.ofMillis(3)).withDuplication(0.02));
         byte[] data = pattern(MIB, 44);
         Result r = upload(data, 120_000);
@@ -290,9 +302,10 @@ class TwoStackTransferTest {
         assertSameBytes(withSack.received(), newReno.received());
     }
 
-    @Test
-    void a_lost_fast_retransmission_is_detected_by_rack_and_sent_again_without_waiting_for_the_rto() throws IOException {
-        s = new TwoStacks(5);
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(CongestionAlgorithm.class)
+    void a_lost_fast_retransmission_is_detected_by_rack_and_sent_again_without_waiting_for_the_rto(CongestionAlgorithm cc) throws IOException {
+        s = new TwoStacks(5, both(cc), both(cc));
         s.net.impair(FIVE_MS);
         long[] hole = {-1};
         s.net.addObserver((event, nanos, packet) -> {
