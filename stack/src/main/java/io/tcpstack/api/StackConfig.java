@@ -1,20 +1,22 @@
 package io.tcpstack.api;
 
 import io.tcpstack.dispatch.Dispatcher;
-import io.tcpstack.wire.Ipv4Address;
+import io.tcpstack.wire.IpAddress;
 import java.util.Objects;
 
 /**
- * The stack's configuration: its own address and the knobs. Immutable; built with {@link
- * #builder()}.
+ * The stack's configuration: its own addresses (one IPv4, one IPv6, or both: a dual-stack host)
+ * and the knobs. Immutable; built with {@link #builder()}.
  */
 public final class StackConfig {
-    private final int address;
+    private final IpAddress address4;
+    private final IpAddress address6;
     private final int defaultTtl;
     private final Dispatcher.Mode dispatchMode;
 
     private StackConfig(Builder b) {
-        this.address = b.address;
+        this.address4 = b.address4;
+        this.address6 = b.address6;
         this.defaultTtl = b.defaultTtl;
         this.dispatchMode = b.dispatchMode;
     }
@@ -28,18 +30,29 @@ public final class StackConfig {
         return new Builder();
     }
 
-    /** The stack's IPv4 address, as a big-endian int. */
+    /** The stack's IPv4 address, as a big-endian int; 0 when it has none. */
     public int address() {
-        return address;
+        return address4 == null ? 0 : address4.v4();
     }
 
-    /** TTL of packets the stack originates (Linux net.ipv4.ip_default_ttl = 64). */
+    /** The stack's IPv4 address (IPv4-mapped), or null. */
+    public IpAddress address4() {
+        return address4;
+    }
+
+    /** The stack's IPv6 address, or null. */
+    public IpAddress address6() {
+        return address6;
+    }
+
+    /** TTL of IPv4 packets and hop limit of IPv6 ones the stack originates (Linux ip_default_ttl, hop_limit = 64). */
     public int defaultTtl() {
         return defaultTtl;
     }
 
     public static final class Builder {
-        private int address;
+        private IpAddress address4;
+        private IpAddress address6;
         private int defaultTtl = 64;
         private Dispatcher.Mode dispatchMode;
 
@@ -48,13 +61,31 @@ public final class StackConfig {
             return this;
         }
 
-        public Builder address(String dotted) {
-            this.address = Ipv4Address.parse(Objects.requireNonNull(dotted));
-            return this;
+        /** An address of either family ("198.18.0.2", "2001:2::2"); one of each at most. */
+        public Builder address(String address) {
+            return address(IpAddress.parse(Objects.requireNonNull(address)));
         }
 
         public Builder address(int address) {
-            this.address = address;
+            return address(IpAddress.v4(address));
+        }
+
+        public Builder address(IpAddress address) {
+            if (address.isUnspecified() || address.isLoopback() || (!address.isV4() && IpAddress.isMulticast(address.hi()))
+                    || (address.isV4() && (address.v4() == 0 || (address.v4() >>> 28) >= 0xe))) {
+                throw new IllegalArgumentException(address + " cannot be a host's address");
+            }
+            if (address.isV4()) {
+                if (address4 != null && !address4.equals(address)) {
+                    throw new IllegalArgumentException("one IPv4 address only: " + address4 + " and " + address);
+                }
+                address4 = address;
+            } else {
+                if (address6 != null && !address6.equals(address)) {
+                    throw new IllegalArgumentException("one IPv6 address only: " + address6 + " and " + address);
+                }
+                address6 = address;
+            }
             return this;
         }
 
@@ -67,7 +98,7 @@ public final class StackConfig {
         }
 
         public StackConfig build() {
-            if (address == 0) {
+            if (address4 == null && address6 == null) {
                 throw new IllegalArgumentException("address must be set");
             }
             return new StackConfig(this);

@@ -2,8 +2,10 @@ package io.tcpstack.api;
 
 import io.tcpstack.dispatch.Dispatcher;
 import io.tcpstack.ip.Icmp;
+import io.tcpstack.ip.IpInput;
 import io.tcpstack.ip.IpOutput;
 import io.tcpstack.ip.Ipv4Input;
+import io.tcpstack.ip.Ipv6Input;
 import io.tcpstack.link.Link;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.StackStats;
@@ -18,16 +20,16 @@ import io.tcpstack.time.TimerThread;
 import io.tcpstack.time.TimerQueue;
 import io.tcpstack.time.VirtualClock;
 import io.tcpstack.trace.Tracer;
+import io.tcpstack.wire.IpAddress;
 import io.tcpstack.wire.IpProtocol;
-import io.tcpstack.wire.Ipv4Address;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.util.List;
 import java.util.Objects;
 
 /**
- * The stack: one IPv4 address on one {@link Link}. Wires the layers (ip, icmp, tcp) and the
- * timers together and is what applications, the daemon and tests hold.
+ * The stack: an IPv4 address, an IPv6 address or both on one {@link Link}. Wires the layers (ip,
+ * icmp, icmpv6, tcp) and the timers together and is what applications, the daemon and tests hold.
  *
  * <p>With a real clock, {@link #start()} also starts the timer thread. With a {@link
  * VirtualClock} nothing runs by itself: the owner (a simulated network or a test harness) calls
@@ -63,10 +65,16 @@ public final class TcpStack implements TimerDriven, AutoCloseable {
         this.settings = Objects.requireNonNull(settings);
         this.wheel = new TimerQueue();
         this.timerThread = clock instanceof VirtualClock ? null : new TimerThread(wheel, clock);
-        IpOutput ipOutput = new IpOutput(config, link, stats);
-        Ipv4Input ipInput = new Ipv4Input(config.address(), link.queueCount(), stats, new Icmp(ipOutput, stats));
+        IpOutput ipOutput = new IpOutput(config, link, stats, clock);
+        Ipv4Input ipv4 = new Ipv4Input(config.address(), link.queueCount(), stats, new Icmp(ipOutput, stats));
+        Ipv6Input ipv6 = config.address6() == null ? null
+                : new Ipv6Input(config.address6(), link.queueCount(), ipOutput, stats, settings, clock, wheel);
         this.tcp = new TcpLayer(ipOutput, link.queueCount(), settings, stats, clock, wheel, tracer);
-        ipInput.register(IpProtocol.TCP, tcp);
+        ipv4.register(IpProtocol.TCP, tcp);
+        if (ipv6 != null) {
+            ipv6.register(IpProtocol.TCP, tcp);
+        }
+        IpInput ipInput = new IpInput(ipv4, ipv6, stats);
         Dispatcher.Mode mode = config.dispatchMode() != null ? config.dispatchMode()
                 : clock instanceof VirtualClock ? Dispatcher.Mode.INLINE : Dispatcher.Mode.THREADED;
         this.dispatcher = new Dispatcher(ipInput, mode, link.queueCount(), () -> settings.affinity, link.alloc(),
@@ -104,7 +112,7 @@ public final class TcpStack implements TimerDriven, AutoCloseable {
      * @param localPort 0 for an ephemeral port (RFC 6056)
      */
     public TcpSocket connect(String address, int port, int localPort, long timeoutMillis) throws IOException {
-        TcpConnection c = open(Ipv4Address.parse(address), port, localPort);
+        TcpConnection c = open(IpAddress.parse(address), port, localPort);
         try {
             if (!c.awaitEstablished(timeoutMillis)) {
                 c.abort();
@@ -124,8 +132,8 @@ public final class TcpStack implements TimerDriven, AutoCloseable {
         return connect(address, port, 0, 0);
     }
 
-    /** Starts an active open without waiting (non-blocking connect). */
-    public TcpConnection open(int address, int port, int localPort) throws IOException {
+    /** Starts an active open without waiting (non-blocking connect), to an address of either family. */
+    public TcpConnection open(IpAddress address, int port, int localPort) throws IOException {
         try {
             return tcp.connect(address, port, localPort);
         } catch (IllegalStateException e) {

@@ -46,11 +46,6 @@ public final class Ipv4Input implements PacketReceiver {
         int start = packet.readerIndex();
         int available = packet.readableBytes();
         if (available < 1 || (packet.getUnsignedByte(start) >>> 4) != 4) {
-            if (available >= 1 && (packet.getUnsignedByte(start) >>> 4) == 6) {
-                stats.inc(Counter.Ip6InDiscardsNoIpv6);
-                stats.drop(DropReason.NOT_IPV4);
-                return;
-            }
             stats.inc(Counter.IpInReceives);
             drop(available < 1 ? DropReason.IP_TOO_SHORT : DropReason.IP_VERSION, Counter.IpInHdrErrors);
             return;

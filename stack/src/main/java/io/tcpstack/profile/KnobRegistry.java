@@ -120,7 +120,14 @@ public final class KnobRegistry {
                     "the next keepalive timer", s -> s.keepaliveProbes, (s, v) -> s.keepaliveProbes = v),
             Knob.live("invalid-ratelimit", "tcp_invalid_ratelimit", KnobType.duration(MILLISECONDS, 0, 3_600_000),
                     "at most one out-of-window or challenge ACK per connection per this interval",
-                    "the next out-of-window segment", s -> s.invalidRatelimitMs, (s, v) -> s.invalidRatelimitMs = v));
+                    "the next out-of-window segment", s -> s.invalidRatelimitMs, (s, v) -> s.invalidRatelimitMs = v),
+            Knob.live("ipv6", null, KnobType.flag(),
+                    "IPv6 on tun0 (0 drops every IPv6 packet and refuses IPv6 connects, like disable_ipv6 = 1)",
+                    "the next IPv6 packet or connect", s -> s.ipv6, (s, v) -> s.ipv6 = v),
+            Knob.live("icmp6-ratelimit", "net.ipv6.icmp.ratelimit", KnobType.duration(MILLISECONDS, 0, 3_600_000),
+                    "per destination, at most one ICMPv6 error (unreachable, time exceeded, parameter problem) per"
+                            + " this interval, a quarter of it for a /64 peer (burst 6)",
+                    "the next ICMPv6 error", s -> s.icmp6RatelimitMs, (s, v) -> s.icmp6RatelimitMs = v));
 
     private KnobRegistry() {
     }

@@ -91,6 +91,10 @@ public final class TcpSettings {
     /** ip_local_port_range. */
     public volatile int portRangeLow = 32768;
     public volatile int portRangeHigh = 60999;
+    /** IPv6 on: the opposite of net.ipv6.conf.DEV.disable_ipv6 (off drops every IPv6 packet). */
+    public volatile boolean ipv6 = true;
+    /** net.ipv6.icmp.ratelimit: per destination, one rate-limited ICMPv6 error per this interval (this kernel's 100). */
+    public volatile long icmp6RatelimitMs = 100;
 
     /** TCP_MAX_QUICKACKS: segments ACKed at once at the start of a connection. */
     public static final int MAX_QUICKACKS = 16;

@@ -26,8 +26,6 @@ public enum DropReason {
     IP_INVALID_SOURCE,
     /** No handler for the protocol; ICMP protocol unreachable sent (SKB_DROP_REASON_IP_NOPROTO). */
     IP_NOPROTO,
-    /** IPv6 or other non-IPv4 packets from the link (the kernel sends router solicitations into a fresh TUN). */
-    NOT_IPV4,
     /** ICMP message shorter than its header or with a bad checksum (SKB_DROP_REASON_ICMP_CSUM). */
     ICMP_CSUM,
     /** ICMP type the stack does not handle. */
@@ -65,5 +63,48 @@ public enum DropReason {
     /** Duplicate or old segment, fully before rcv.nxt (SKB_DROP_REASON_TCP_OLD_DATA). */
     TCP_OLD_DATA,
     /** Silently dropped by an impairment layer or a fault-injection knob. */
-    IMPAIRMENT;
+    IMPAIRMENT,
+    // IPv6 (RFC 8200, RFC 4443, RFC 4861; Linux ip6_rcv_core, exthdrs.c, reassembly.c, ndisc.c)
+    /** IPv6 is switched off (--ipv6 0, Linux disable_ipv6: SKB_DROP_REASON_IPV6DISABLED). */
+    IPV6_DISABLED,
+    /** Shorter than the fixed header, a multicast or loopback source, a loopback destination, or a multicast one of scope 0 or 1 (SKB_DROP_REASON_IP_INHDR). */
+    IPV6_HDR,
+    /** The payload length runs past the bytes received (SKB_DROP_REASON_PKT_TOO_SMALL, Ip6InTruncatedPkts). */
+    IPV6_PAYLOAD_LENGTH,
+    /** An IPv4-mapped source or destination on the wire (RFC 4038 4.2; Linux refuses them in tcp_v6_conn_request). */
+    IPV6_V4MAPPED,
+    /** To a multicast group this host has not joined (Linux ip6_mc_input). */
+    IPV6_MULTICAST,
+    /** An extension header that runs past the packet, or whose options are malformed (SKB_DROP_REASON_IP_INHDR). */
+    IPV6_EXTHDR,
+    /** An unknown option whose type says drop (RFC 8200 4.2, SKB_DROP_REASON_UNHANDLED_PROTO); maybe a Parameter Problem. */
+    IPV6_UNKNOWN_OPTION,
+    /** A routing header with segments left, which a host does not process (RFC 8200 4.4; a Parameter Problem), or a disabled type. */
+    IPV6_RTHDR,
+    /** An unknown next header: Parameter Problem code 1 (RFC 8200 4; SKB_DROP_REASON_IP_NOPROTO). */
+    IPV6_NOPROTO,
+    /** A fragment that cannot be reassembled: bad length or offset, overlap, oversize (RFC 8200 4.5, RFC 5722; SKB_DROP_REASON_FRAG_*). */
+    IPV6_FRAG,
+    /** A fragment that repeats bytes already queued (SKB_DROP_REASON_DUP_FRAG). */
+    IPV6_FRAG_DUP,
+    /** A datagram whose fragments did not all arrive in time (SKB_DROP_REASON_FRAG_REASM_TIMEOUT). */
+    IPV6_FRAG_TIMEOUT,
+    /** No Next Header (59): nothing follows (RFC 8200 4.7). */
+    IPV6_NO_NEXT_HEADER,
+    /** A neighbour discovery message with a hop limit other than 255 (RFC 4861 7.1.1; SKB_DROP_REASON_IPV6_NDISC_HOP_LIMIT). */
+    IPV6_NDISC_HOP_LIMIT,
+    /** A neighbour discovery message with a code other than 0 (SKB_DROP_REASON_IPV6_NDISC_BAD_CODE). */
+    IPV6_NDISC_BAD_CODE,
+    /** Too short, a multicast target, bad options, or a DAD probe not to a solicited-node group (SKB_DROP_REASON_IPV6_NDISC_BAD_OPTIONS). */
+    IPV6_NDISC_BAD_OPTIONS,
+    /** A neighbour solicitation for an address that is not ours (SKB_DROP_REASON_IPV6_NDISC_NS_OTHERHOST). */
+    IPV6_NDISC_NS_OTHERHOST,
+    /** A router advertisement, solicitation or redirect: a host on a TUN link ignores them. */
+    IPV6_NDISC_IGNORED,
+    /** UDP datagram shorter than its header or than its length field says (SKB_DROP_REASON_PKT_TOO_SMALL). */
+    UDP_BAD_LENGTH,
+    /** UDP checksum does not verify, or is zero over IPv6 (RFC 8200 8.1; SKB_DROP_REASON_UDP_CSUM). */
+    UDP_CSUM,
+    /** UDP datagram for a port without a socket: ICMP port unreachable (SKB_DROP_REASON_NO_SOCKET). */
+    UDP_NO_SOCKET;
 }

@@ -1,16 +1,17 @@
 package io.tcpstack.tcp;
 
-import io.tcpstack.wire.Ipv4Address;
+import io.tcpstack.wire.IpAddress;
 
 /**
  * A snapshot of one connection, like a line of {@code ss -tan} (plus {@code -i} details when
  * there is a Tcb behind it).
  *
+ * @param localAddress our address, of the connection's family (IPv4 ones IPv4-mapped, {@link IpAddress})
  * @param recvQ bytes received and not read (LISTEN: accept queue length)
  * @param sendQ bytes queued and not acknowledged (LISTEN: backlog)
  * @param details rtt, rto, cwnd... for a full connection; null for LISTEN and TIME_WAIT records
  */
-public record ConnectionInfo(TcpState state, int localAddress, int localPort, int remoteAddress, int remotePort,
+public record ConnectionInfo(TcpState state, IpAddress localAddress, int localPort, IpAddress remoteAddress, int remotePort,
         int recvQ, int sendQ, Details details) {
 
     /** What {@code ss -ti} shows. */
@@ -35,10 +36,11 @@ public record ConnectionInfo(TcpState state, int localAddress, int localPort, in
         }
     }
 
-    /** "ESTAB 0 0 198.18.0.2:80 198.18.0.1:40000", the columns of ss -tan. */
+    /** "ESTAB 0 0 198.18.0.2:80 198.18.0.1:40000" (IPv6: "[2001:2::2]:80"), the columns of ss -tan. */
     public String ssLine() {
-        String peer = state == TcpState.LISTEN ? "0.0.0.0:*" : Ipv4Address.format(remoteAddress) + ":" + remotePort;
-        return String.format("%-11s %-6d %-6d %-21s %s", state.ssName(), recvQ, sendQ,
-                Ipv4Address.format(localAddress) + ":" + localPort, peer);
+        String peer = state != TcpState.LISTEN ? remoteAddress.withPort(remotePort)
+                : localAddress.isV4() ? "0.0.0.0:*" : "[::]:*";
+        return String.format("%-11s %-6d %-6d %-21s %s", state.ssName(), recvQ, sendQ, localAddress.withPort(localPort),
+                peer);
     }
 }

@@ -1,5 +1,6 @@
 package io.tcpstack.tcp;
 
+import io.tcpstack.wire.IpAddress;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.IntPredicate;
 
@@ -34,10 +35,10 @@ final class EphemeralPorts {
     }
 
     /** A usable local port for a connection to remoteAddress:remotePort, or -1 (EADDRNOTAVAIL). */
-    synchronized int select(int localAddress, int remoteAddress, int remotePort, IntPredicate usable) {
+    synchronized int select(IpAddress localAddress, IpAddress remoteAddress, int remotePort, IntPredicate usable) {
         int lo = low;
         int count = high - lo + 1;
-        long dest = ((long) localAddress << 32) | (remoteAddress & 0xffffffffL);
+        long dest = destination(localAddress, remoteAddress);
         int offset = (int) Math.floorMod(offsetKey.hash(dest, remotePort), (long) count);
         int index = (int) Math.floorMod(indexKey.hash(dest, remotePort), (long) TABLE_SIZE);
         int base = (offset + perturb[index]) & ~1;
@@ -52,5 +53,16 @@ final class EphemeralPorts {
             }
         }
         return -1;
+    }
+
+    /**
+     * The addresses as one word for the keyed hashes: both IPv4 addresses, or the IPv6
+     * destination folded (Linux secure_ipv6_port_ephemeral hashes the destination address).
+     */
+    private static long destination(IpAddress local, IpAddress remote) {
+        if (local.isV4()) {
+            return ((long) local.v4() << 32) | (remote.v4() & 0xffffffffL);
+        }
+        return remote.hi() ^ Long.rotateLeft(remote.lo(), 32);
     }
 }

@@ -602,6 +602,36 @@ final class LossRecovery {
         st.rexmit = true;
     }
 
+    // ---- after the path MTU shrank (Linux tcp_simple_retransmit)
+
+    /**
+     * Linux tcp_simple_retransmit, after a Packet Too Big lowered snd MSS: every segment in flight
+     * longer than it is lost, and they go again cut to the new size; ssthresh is what it would be
+     * now and cwnd stays (fewer bytes per segment, not fewer segments: the path lost no data to
+     * congestion), in the Loss state so that undo cannot bring the old segments back.
+     */
+    void simpleRetransmit(Tcb tcb) {
+        RetransmitQueue q = tcb.rtx;
+        for (int i = 0; i < q.packetsOut(); i++) {
+            int slot = q.slot(i);
+            int length = q.end(slot) - q.start(slot) - (q.has(slot, RetransmitQueue.FIN) ? 1 : 0);
+            if (length > tcb.sndMss) {
+                markLost(tcb, slot);
+            }
+        }
+        if (q.lostOut() == 0) {
+            return;
+        }
+        if (tcb.caState != CaState.LOSS) {
+            tcb.highSeq = tcb.sndNxt;
+            tcb.congestion().ssthresh = currentSsthresh(tcb);
+            tcb.priorSsthresh = 0;
+            tcb.undoArmed = false;
+            setCaState(tcb, CaState.LOSS);
+        }
+        xmitRetransmitQueue(tcb);
+    }
+
     // ---- retransmission (Linux tcp_xmit_recovery, tcp_xmit_retransmit_queue)
 
     /** Linux tcp_xmit_recovery: after the ACK, the lost segments go while cwnd has room. */

@@ -1,6 +1,7 @@
 package io.tcpstack.tcp;
 
 import io.netty.buffer.ByteBuf;
+import io.tcpstack.wire.IpAddress;
 import io.tcpstack.wire.TcpOptions;
 import io.tcpstack.wire.TcpView;
 
@@ -13,7 +14,9 @@ final class Segment {
     final TcpView tcp = new TcpView();
     final TcpOptions options = new TcpOptions();
     int queue;
-    int source;
+    /** The source address, IPv4-mapped for IPv4 ({@link IpAddress}). */
+    long sourceHi;
+    long sourceLo;
     int sourcePort;
     int destinationPort;
     int seq;
@@ -25,9 +28,10 @@ final class Segment {
     int payloadIndex;
     int payloadLength;
 
-    void load(int queue, int source, ByteBuf buf, int offset, int length) {
+    void load(int queue, long sourceHi, long sourceLo, ByteBuf buf, int offset, int length) {
         this.queue = queue;
-        this.source = source;
+        this.sourceHi = sourceHi;
+        this.sourceLo = sourceLo;
         this.buf = buf;
         tcp.wrap(buf, offset, length);
         sourcePort = tcp.sourcePort();
@@ -39,6 +43,11 @@ final class Segment {
         payloadIndex = tcp.payloadOffset();
         payloadLength = tcp.payloadLength();
         options.parse(buf, tcp.optionsOffset(), tcp.optionsLength(), (flags & TcpView.SYN) != 0);
+    }
+
+    /** The source address as a value (allocates: for new connections and traces). */
+    IpAddress source() {
+        return IpAddress.of(sourceHi, sourceLo);
     }
 
     boolean has(int flag) {

@@ -12,14 +12,20 @@ final class SipHash {
 
     /** Hashes two 64-bit words (16 bytes, little-endian words as in the reference). */
     long hash(long m0, long m1) {
+        return hash(new long[] {m0, m1});
+    }
+
+    /** Hashes {@code words.length} 64-bit words (8 bytes each, no tail bytes). */
+    long hash(long... words) {
         long v0 = k0 ^ 0x736f6d6570736575L;
         long v1 = k1 ^ 0x646f72616e646f6dL;
         long v2 = k0 ^ 0x6c7967656e657261L;
         long v3 = k1 ^ 0x7465646279746573L;
         long[] s = {v0, v1, v2, v3};
-        compress(s, m0);
-        compress(s, m1);
-        compress(s, 16L << 56); // final block: length 16, no tail bytes
+        for (long m : words) {
+            compress(s, m);
+        }
+        compress(s, (long) (8 * words.length) << 56); // final block: the length, no tail bytes
         s[2] ^= 0xff;
         for (int i = 0; i < 4; i++) {
             round(s);

@@ -5,6 +5,7 @@ import io.tcpstack.tcp.congestion.CaState;
 import io.tcpstack.tcp.congestion.CongestionControl;
 import io.tcpstack.tcp.congestion.CongestionState;
 import io.tcpstack.time.Timeout;
+import io.tcpstack.wire.IpAddress;
 import io.tcpstack.wire.TcpOptions;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
@@ -20,10 +21,12 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class Tcb {
     final TcpLayer layer;
-    public final int localAddress;
+    /** Our address and the peer's, of one family (IPv4 ones IPv4-mapped, {@link IpAddress}). */
+    public final IpAddress localAddress;
     public final int localPort;
-    public final int remoteAddress;
+    public final IpAddress remoteAddress;
     public final int remotePort;
+    /** The 4-tuple's key in the connection and TIME_WAIT tables ({@link Demux#key}). */
     final long key;
 
     final ReentrantLock lock = new ReentrantLock();
@@ -200,6 +203,13 @@ public final class Tcb {
     /** IP identification of our next packet (Linux inet_id: per socket, random start). */
     int ipId;
     /**
+     * IPv6 flow label of our packets (RFC 6437; Linux auto_flowlabels: a random per-socket hash,
+     * sk_txhash, which a retransmission timeout draws again, sk_rethink_txhash).
+     */
+    int flowLabel;
+    /** The path MTU our segments are sized for (Linux icsk_pmtu_cookie). */
+    int pmtu;
+    /**
      * The queue this connection's segments go out on with flow affinity: fixed per 4-tuple, so
      * TUN steers the flow's inbound packets to one queue too.
      */
@@ -237,7 +247,7 @@ public final class Tcb {
         LOSS_PROBE
     }
 
-    Tcb(TcpLayer layer, int localAddress, int localPort, int remoteAddress, int remotePort) {
+    Tcb(TcpLayer layer, IpAddress localAddress, int localPort, IpAddress remoteAddress, int remotePort) {
         this.layer = layer;
         this.localAddress = localAddress;
         this.localPort = localPort;
@@ -305,7 +315,6 @@ public final class Tcb {
 
     @Override
     public String toString() {
-        return io.tcpstack.wire.Ipv4Address.format(localAddress) + ":" + localPort + " "
-                + io.tcpstack.wire.Ipv4Address.format(remoteAddress) + ":" + remotePort + " " + state;
+        return localAddress.withPort(localPort) + " " + remoteAddress.withPort(remotePort) + " " + state;
     }
 }

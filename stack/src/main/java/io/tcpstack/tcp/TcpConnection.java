@@ -1,6 +1,7 @@
 package io.tcpstack.tcp;
 
 import io.tcpstack.stats.Counter;
+import io.tcpstack.wire.IpAddress;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -60,7 +61,7 @@ public final class TcpConnection {
         return tcb.error;
     }
 
-    public int localAddress() {
+    public IpAddress localAddress() {
         return tcb.localAddress;
     }
 
@@ -68,7 +69,7 @@ public final class TcpConnection {
         return tcb.localPort;
     }
 
-    public int remoteAddress() {
+    public IpAddress remoteAddress() {
         return tcb.remoteAddress;
     }
 

@@ -1,6 +1,10 @@
 package io.tcpstack.tcp;
 
+import io.netty.buffer.ByteBuf;
+import io.tcpstack.ip.FlowLabel;
+import io.tcpstack.ip.Icmp6;
 import io.tcpstack.ip.IpOutput;
+import io.tcpstack.ip.Ipv6Transport;
 import io.tcpstack.ip.TransportHandler;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.profile.TsOffsetMode;
@@ -10,7 +14,12 @@ import io.tcpstack.stats.StackStats;
 import io.tcpstack.time.Clock;
 import io.tcpstack.time.TimerQueue;
 import io.tcpstack.trace.Tracer;
+import io.tcpstack.wire.Checksum;
+import io.tcpstack.wire.IpAddress;
+import io.tcpstack.wire.IpProtocol;
+import io.tcpstack.wire.Ipv4Address;
 import io.tcpstack.wire.Ipv4View;
+import io.tcpstack.wire.Ipv6View;
 import io.tcpstack.wire.TcpOptions;
 import io.tcpstack.wire.TcpView;
 import java.util.ArrayList;
@@ -19,12 +28,13 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * TCP for one local address: input demultiplexing (Linux tcp_v4_rcv), the listeners, active
- * opens, and the state changes every part shares. Thread-safe: one reader thread per queue
- * calls {@link #receive}; applications and the timer thread call the rest.
+ * TCP for the stack's local addresses, one per family: input demultiplexing (Linux tcp_v4_rcv
+ * and tcp_v6_rcv), the listeners (each on both families, as a dual-stack socket), active opens,
+ * and the state changes every part shares. Thread-safe: one reader thread per queue calls
+ * {@link #receive}; applications and the timer thread call the rest.
  */
-public final class TcpLayer implements TransportHandler {
-    private final int localAddress;
+public final class TcpLayer implements TransportHandler, Ipv6Transport {
+    private final IpOutput ip;
     private final TcpSettings settings;
     private final StackStats stats;
     private final Clock clock;
@@ -53,12 +63,12 @@ public final class TcpLayer implements TransportHandler {
 
     public TcpLayer(IpOutput ip, int queueCount, TcpSettings settings, StackStats stats, Clock clock,
             TimerQueue wheel, Tracer tracer) {
-        this.localAddress = ip.localAddress();
+        this.ip = ip;
         this.settings = settings;
         this.stats = stats;
         this.clock = clock;
         this.wheel = wheel;
-        this.trace = new TcpTrace(tracer, clock);
+        this.trace = new TcpTrace(tracer, clock, this);
         this.output = new TcpOutput(this, ip);
         this.recovery = new LossRecovery(this);
         this.ack = new TcpAck(this, recovery);
@@ -127,48 +137,100 @@ public final class TcpLayer implements TransportHandler {
         return demux;
     }
 
-    int localAddress() {
-        return localAddress;
+    /** Our address of {@code peer}'s family, or null when the stack has none of it. */
+    IpAddress localAddress(IpAddress peer) {
+        return ip.localAddress(peer);
     }
 
     int queueCount() {
         return segments.length;
     }
 
-    // ---- input (Linux tcp_v4_rcv)
+    // ---- input (Linux tcp_v4_rcv, tcp_v6_rcv)
 
     @Override
     public void receive(int queue, Ipv4View ip) {
         int length = ip.payloadLength();
-        int offset = ip.payloadOffset();
+        receive(queue, ip.buf(), ip.payloadOffset(), length,
+                Checksum.pseudoHeader(ip.source(), ip.destination(), IpProtocol.TCP, length), 0,
+                IpAddress.v4Lo(ip.source()));
+    }
+
+    @Override
+    public void receive(int queue, Ipv6View ip) {
+        int length = ip.payloadLength();
+        receive(queue, ip.buf(), ip.payloadOffset(), length, ip.pseudoHeader(IpProtocol.TCP, length), ip.sourceHi(),
+                ip.sourceLo());
+    }
+
+    /** The segment of {@code length} bytes at {@code offset}, from the source address sourceHi:sourceLo. */
+    private void receive(int queue, ByteBuf buf, int offset, int length, long pseudoHeader, long sourceHi,
+            long sourceLo) {
         if (length < TcpView.MIN_HEADER_LENGTH) {
             stats.inc(Counter.TcpInErrs);
             stats.drop(DropReason.TCP_TOO_SHORT);
             return;
         }
-        int dataOffset = (ip.buf().getUnsignedByte(offset + 12) >>> 4) * 4;
+        int dataOffset = (buf.getUnsignedByte(offset + 12) >>> 4) * 4;
         if (dataOffset < TcpView.MIN_HEADER_LENGTH || dataOffset > length) {
             stats.inc(Counter.TcpInErrs);
             stats.drop(DropReason.TCP_DATA_OFFSET);
             return;
         }
         Segment seg = segments[queue];
-        seg.tcp.wrap(ip.buf(), offset, length);
-        if (!seg.tcp.checksumValid(ip.source(), ip.destination())) {
+        seg.tcp.wrap(buf, offset, length);
+        if (!seg.tcp.checksumValid(pseudoHeader)) {
             stats.inc(Counter.TcpInCsumErrors);
             stats.inc(Counter.TcpInErrs);
             stats.drop(DropReason.TCP_CSUM);
             return;
         }
         stats.inc(Counter.TcpInSegs);
-        seg.load(queue, ip.source(), ip.buf(), offset, length);
+        seg.load(queue, sourceHi, sourceLo, buf, offset, length);
         dispatch(seg, 0);
         Wakeups.dispatch(); // handlers run here unless this thread's burst flush runs them
     }
 
+    /**
+     * Linux tcp_v6_err for a Packet Too Big about a segment we sent: the connection it belongs
+     * to, if the quoted sequence number is in flight (else TcpExtOutOfWindowIcmps), sizes its
+     * segments for the new path MTU and sends again what no longer fits (tcp_v6_mtu_reduced). An
+     * MTU below 1280 is ignored, as Linux does (RFC 8201 4). Other errors are counted by ICMPv6.
+     */
+    @Override
+    public void error(int queue, int type, int code, int info, Ipv6View quoted) {
+        if (type != Icmp6.TYPE_PACKET_TOO_BIG || info < Ipv6View.MIN_MTU) {
+            return;
+        }
+        ByteBuf buf = quoted.buf();
+        int o = quoted.payloadOffset();
+        int localPort = buf.getUnsignedShort(o);
+        int remotePort = buf.getUnsignedShort(o + 2);
+        int seq = buf.getInt(o + 4);
+        long hi = quoted.destinationHi();
+        long lo = quoted.destinationLo();
+        Tcb tcb = demux.get(Demux.key(hi, lo, remotePort, localPort), hi, lo);
+        if (tcb == null) {
+            return;
+        }
+        tcb.lock.lock();
+        try {
+            if (tcb.state == TcpState.CLOSED) {
+                return;
+            }
+            if (!SeqNum.between(seq, tcb.sndUna, tcb.sndNxt)) {
+                stats.inc(Counter.TcpExtOutOfWindowIcmps);
+                return;
+            }
+            output.mtuReduced(tcb, info);
+        } finally {
+            tcb.lock.unlock();
+        }
+    }
+
     private void dispatch(Segment seg, int isnFromTimeWait) {
-        long key = Demux.key(seg.source, seg.sourcePort, seg.destinationPort);
-        Tcb tcb = demux.get(key);
+        long key = Demux.key(seg.sourceHi, seg.sourceLo, seg.sourcePort, seg.destinationPort);
+        Tcb tcb = demux.get(key, seg.sourceHi, seg.sourceLo);
         if (tcb != null) {
             // lookup, then lock (Linux tcp_v4_rcv then bh_lock_sock): the entry may have been
             // closed or replaced in between; Linux drops such a segment (reason TCP_CLOSE)
@@ -180,7 +242,7 @@ public final class TcpLayer implements TransportHandler {
                     drop(seg, DropReason.TCP_CLOSE);
                     return;
                 }
-                trace.segmentIn(localAddress, seg, tcb.state.ssName());
+                trace.segmentIn(seg, tcb.state.ssName());
                 input.process(tcb, seg);
             } finally {
                 tcb.lock.unlock();
@@ -194,10 +256,10 @@ public final class TcpLayer implements TransportHandler {
             case SYN -> {
                 Listener l = listeners.get(seg.destinationPort);
                 if (l == null || l.isClosed()) {
-                    timeWait.ack(key); // no listener: Linux falls through to TCP_TW_ACK
+                    timeWait.ack(key, seg.sourceHi, seg.sourceLo); // no listener: Linux falls through to TCP_TW_ACK
                     return;
                 }
-                Integer isn = timeWait.takeForSuccessor(key);
+                Integer isn = timeWait.takeForSuccessor(key, seg.sourceHi, seg.sourceLo);
                 if (isn != null) {
                     dispatch(seg, isn);
                     return;
@@ -208,7 +270,7 @@ public final class TcpLayer implements TransportHandler {
         }
         Listener listener = listeners.get(seg.destinationPort);
         if (listener == null || listener.isClosed()) {
-            trace.segmentIn(localAddress, seg, "no socket");
+            trace.segmentIn(seg, "no socket");
             drop(seg, DropReason.TCP_NO_SOCKET);
             output.sendResetFor(seg);
             return;
@@ -218,7 +280,7 @@ public final class TcpLayer implements TransportHandler {
             drop(seg, DropReason.TCP_RFC7323_PAWS);
             return;
         }
-        trace.segmentIn(localAddress, seg, "LISTEN");
+        trace.segmentIn(seg, "LISTEN");
         listen(listener, seg, isnFromTimeWait);
     }
 
@@ -258,7 +320,8 @@ public final class TcpLayer implements TransportHandler {
             drop(seg, DropReason.TCP_LISTEN_OVERFLOW);
             return;
         }
-        Tcb tcb = new Tcb(this, localAddress, seg.destinationPort, seg.source, seg.sourcePort);
+        IpAddress source = seg.source();
+        Tcb tcb = new Tcb(this, localAddress(source), seg.destinationPort, source, seg.sourcePort);
         tcb.listener = listener;
         boolean published;
         tcb.lock.lock();
@@ -277,8 +340,8 @@ public final class TcpLayer implements TransportHandler {
             tcb.maxSndWnd = tcb.sndWnd;
             tcb.sndWl1 = seg.seq;
             initSendSequence(tcb, isnFromTimeWait != 0 ? isnFromTimeWait
-                    : isn.isn(localAddress, tcb.localPort, tcb.remoteAddress, tcb.remotePort));
-            published = demux.putIfAbsent(tcb.key, tcb) == null;
+                    : isn.isn(tcb.localAddress, tcb.localPort, tcb.remoteAddress, tcb.remotePort));
+            published = demux.putIfAbsent(tcb) == null;
             if (published) {
                 trace.state(tcb, TcpState.LISTEN, TcpState.SYN_RECEIVED);
                 tcb.rttStartNanos = clock.nanos();
@@ -303,14 +366,21 @@ public final class TcpLayer implements TransportHandler {
      * Starts an active open (RFC 9293 3.10.1, OPEN call): picks the local port (RFC 6056) unless
      * {@code localPort} is given, sends the SYN and returns the Tcb in SYN-SENT.
      *
-     * @throws IllegalStateException (EADDRNOTAVAIL / EADDRINUSE) when no 4-tuple is free
+     * @throws IllegalStateException (EADDRNOTAVAIL / EADDRINUSE) when no 4-tuple is free, or
+     *     (ENETUNREACH) when the stack has no address of the remote address's family, or it is
+     *     not one a connection can go to
      */
-    public TcpConnection connect(int remoteAddress, int remotePort, int localPort) {
+    public TcpConnection connect(IpAddress remoteAddress, int remotePort, int localPort) {
+        IpAddress local = localAddress(remoteAddress);
+        if (local == null || (!remoteAddress.isV4() && !settings.ipv6) || !unicast(remoteAddress)) {
+            throw new IllegalStateException("network is unreachable: " + remoteAddress.withPort(remotePort)
+                    + (local == null || unicast(remoteAddress) ? " (the stack has no address of its family)" : ""));
+        }
         Tcb tcb;
         if (localPort == 0) {
             ports.setRange(settings.portRangeLow, settings.portRangeHigh);
             Tcb[] claimed = new Tcb[1];
-            int port = ports.select(localAddress, remoteAddress, remotePort, p -> {
+            int port = ports.select(local, remoteAddress, remotePort, p -> {
                 claimed[0] = listeners.containsKey(p) ? null : claim(remoteAddress, remotePort, p, false);
                 return claimed[0] != null;
             });
@@ -323,7 +393,7 @@ public final class TcpLayer implements TransportHandler {
             tcb = claim(remoteAddress, remotePort, localPort, true);
             if (tcb == null) {
                 throw new IllegalStateException("address already in use: local port " + localPort + " to "
-                        + io.tcpstack.wire.Ipv4Address.format(remoteAddress) + ":" + remotePort);
+                        + remoteAddress.withPort(remotePort));
             }
         }
         tcb.lock.lock();
@@ -345,17 +415,19 @@ public final class TcpLayer implements TransportHandler {
      * TIME_WAIT record that tw_reuse does not let go ({@code bound}: the application chose the
      * local port).
      */
-    private Tcb claim(int remoteAddress, int remotePort, int localPort, boolean bound) {
+    private Tcb claim(IpAddress remoteAddress, int remotePort, int localPort, boolean bound) {
         long key = Demux.key(remoteAddress, remotePort, localPort);
-        if (demux.contains(key)) {
+        long hi = remoteAddress.hi();
+        long lo = remoteAddress.lo();
+        if (demux.contains(key, hi, lo)) {
             return null;
         }
-        Tcb tcb = new Tcb(this, localAddress, localPort, remoteAddress, remotePort);
+        Tcb tcb = new Tcb(this, localAddress(remoteAddress), localPort, remoteAddress, remotePort);
         offerOptions(tcb);
         tcb.state = TcpState.SYN_SENT;
-        int iss = isn.isn(localAddress, localPort, remoteAddress, remotePort);
-        if (timeWait.contains(key)) {
-            TimeWait.Reuse reuse = timeWait.reuse(key, bound);
+        int iss = isn.isn(tcb.localAddress, localPort, remoteAddress, remotePort);
+        if (timeWait.contains(key, hi, lo)) {
+            TimeWait.Reuse reuse = timeWait.reuse(key, hi, lo, bound);
             if (reuse == null) {
                 return null;
             }
@@ -365,7 +437,20 @@ public final class TcpLayer implements TransportHandler {
             tcb.tsRecentStampMs = reuse.tsRecentStampMs();
         }
         initSendSequence(tcb, iss);
-        return demux.putIfAbsent(tcb.key, tcb) == null ? tcb : null;
+        return demux.putIfAbsent(tcb) == null ? tcb : null;
+    }
+
+    /**
+     * A unicast address a connection can go to (Linux tcp_v4_connect refuses multicast and
+     * broadcast routes, tcp_v6_connect multicast, ENETUNREACH); IPv4 keys rely on it ({@link
+     * Demux#key}).
+     */
+    private static boolean unicast(IpAddress address) {
+        if (address.isV4()) {
+            int a = address.v4();
+            return a != 0 && (a >>> 28) != 0xe && a != -1;
+        }
+        return !IpAddress.isMulticast(address.hi()) && !address.isUnspecified();
     }
 
     private void initSendSequence(Tcb tcb, int iss) {
@@ -376,6 +461,7 @@ public final class TcpLayer implements TransportHandler {
         tcb.sndSml = iss;
         tcb.cwndUsageSeq = iss;
         tcb.ipId = ThreadLocalRandom.current().nextInt(0x10000);
+        tcb.flowLabel = FlowLabel.random();
     }
 
     /** Linux net.core.rmem_max's default: the window scale covers at least this much. */
@@ -383,7 +469,8 @@ public final class TcpLayer implements TransportHandler {
 
     /** What our SYN offers (BEHAVIOURS.md 6): MSS, SACK, timestamps, window scale. */
     private void offerOptions(Tcb tcb) {
-        tcb.rcvMss = output.ourMss();
+        tcb.pmtu = ip.pathMtu(tcb.remoteAddress);
+        tcb.rcvMss = output.ourMss(tcb);
         tcb.sndMss = Math.min(tcb.peerMss, tcb.rcvMss);
         tcb.sackOk = settings.sack;
         tcb.tsOk = settings.timestamps;
@@ -394,8 +481,8 @@ public final class TcpLayer implements TransportHandler {
         tcb.rcvWscale = tcb.wscaleOk ? shift : 0;
         tcb.rcvSsthresh = tcb.receiveBuffer.capacity();
         tcb.tsOffset = switch (settings.tsOffsetMode) {
-            case PER_CONNECTION -> isn.tsOffset(localAddress, tcb.remoteAddress, tcb.localPort, tcb.remotePort);
-            case PER_HOST -> isn.tsOffsetPerHost(localAddress, tcb.remoteAddress);
+            case PER_CONNECTION -> isn.tsOffset(tcb.localAddress, tcb.remoteAddress, tcb.localPort, tcb.remotePort);
+            case PER_HOST -> isn.tsOffsetPerHost(tcb.localAddress, tcb.remoteAddress);
             case NONE -> 0;
         };
     }
@@ -411,7 +498,7 @@ public final class TcpLayer implements TransportHandler {
         tcb.sackOk = tcb.sackOk && o.sackPermitted;
         tcb.tsOk = tcb.tsOk && o.hasTimestamp;
         int optionBytes = tcb.tsOk ? TcpOptions.TIMESTAMP_LENGTH_ALIGNED : 0;
-        int ourMss = output.ourMss();
+        int ourMss = output.ourMss(tcb);
         tcb.sndMss = Math.max(Math.min(tcb.peerMss, ourMss) - optionBytes, 1);
         tcb.rcvMss = Math.max(Math.min(tcb.peerMss, ourMss) - optionBytes, 1);
     }
@@ -535,7 +622,7 @@ public final class TcpLayer implements TransportHandler {
         }
         setState(tcb, TcpState.CLOSED);
         release(tcb);
-        demux.remove(tcb.key, tcb);
+        demux.remove(tcb);
     }
 
     /** Marks a Tcb CLOSED after its 4-tuple moved on (to a TIME_WAIT record, or gone). */
@@ -556,16 +643,25 @@ public final class TcpLayer implements TransportHandler {
 
     private void drop(Segment seg, DropReason reason) {
         stats.drop(reason);
-        trace.drop(localAddress, seg, reason);
+        trace.drop(seg, reason);
     }
 
     // ---- views
 
-    /** Every connection and TIME_WAIT/FIN_WAIT_2 record, like {@code ss -tan}. */
+    /**
+     * Every connection and TIME_WAIT/FIN_WAIT_2 record, like {@code ss -tan}; a listener once per
+     * family the stack has an address of, as two bound sockets show.
+     */
     public List<ConnectionInfo> connections() {
         List<ConnectionInfo> list = new ArrayList<>();
         for (Listener l : listeners.values()) {
-            list.add(new ConnectionInfo(TcpState.LISTEN, localAddress, l.port, 0, 0, l.acceptQueueLength(), l.backlog, null));
+            for (IpAddress any : new IpAddress[] {IpAddress.v4(0), IpAddress.V6_UNSPECIFIED}) {
+                IpAddress local = localAddress(any);
+                if (local != null) {
+                    list.add(new ConnectionInfo(TcpState.LISTEN, local, l.port, any, 0, l.acceptQueueLength(), l.backlog,
+                            null));
+                }
+            }
         }
         demux.forEach((key, tcb) -> list.add(ConnectionInfo.of(tcb)));
         timeWait.forEach(list::add);
@@ -591,8 +687,8 @@ public final class TcpLayer implements TransportHandler {
      * reaches through sock_diag): RST where the state has a peer to tell, CLOSED, the owner sees
      * ECONNABORTED. False if no live connection holds the 4-tuple (TIME_WAIT records are left alone).
      */
-    public boolean abort(int remoteAddress, int remotePort, int localPort) {
-        Tcb tcb = demux.get(Demux.key(remoteAddress, remotePort, localPort));
+    public boolean abort(IpAddress remoteAddress, int remotePort, int localPort) {
+        Tcb tcb = demux.get(Demux.key(remoteAddress, remotePort, localPort), remoteAddress.hi(), remoteAddress.lo());
         if (tcb == null) {
             return false;
         }

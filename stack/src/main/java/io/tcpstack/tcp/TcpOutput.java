@@ -1,14 +1,18 @@
 package io.tcpstack.tcp;
 
 import io.netty.buffer.ByteBuf;
+import io.tcpstack.ip.FlowLabel;
 import io.tcpstack.ip.IpOutput;
 import io.tcpstack.profile.Affinity;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.Counter;
 import io.tcpstack.tcp.congestion.CongestionState;
 import io.tcpstack.tcp.congestion.CwndEvent;
+import io.tcpstack.wire.Checksum;
+import io.tcpstack.wire.IpAddress;
 import io.tcpstack.wire.IpProtocol;
 import io.tcpstack.wire.Ipv4View;
+import io.tcpstack.wire.Ipv6View;
 import io.tcpstack.wire.TcpOptions;
 import io.tcpstack.wire.TcpView;
 
@@ -20,6 +24,8 @@ import io.tcpstack.wire.TcpView;
 final class TcpOutput {
     /** Largest TCP option space (data offset 15 words). */
     private static final int MAX_OPTIONS = 40;
+    /** Linux net.ipv4.tcp_min_snd_mss: no path MTU makes segments smaller. */
+    private static final int MIN_SND_MSS = 48;
 
     private final TcpLayer layer;
     private final IpOutput ip;
@@ -45,9 +51,9 @@ final class TcpOutput {
         int flags = synAck ? TcpView.SYN | TcpView.ACK : TcpView.SYN;
         int wscale = tcb.wscaleOk ? tcb.rcvWscale : -1;
         int optionsLength = TcpOptions.synLength(true, tcb.sackOk, tcb.tsOk, wscale >= 0);
-        ByteBuf buf = ip.allocate(TcpView.MIN_HEADER_LENGTH + optionsLength);
+        ByteBuf buf = ip.allocate(tcb.remoteAddress, TcpView.MIN_HEADER_LENGTH + optionsLength);
         int t = buf.writerIndex();
-        int mss = ourMss() - (synAck && tcb.tsOk ? TcpOptions.TIMESTAMP_LENGTH_ALIGNED : 0);
+        int mss = ourMss(tcb) - (synAck && tcb.tsOk ? TcpOptions.TIMESTAMP_LENGTH_ALIGNED : 0);
         int space = Math.min(tcb.receiveBuffer.capacity(), 65535);
         int window = space > mss ? space / mss * mss : space;
         tcb.rcvWnd = window;
@@ -55,7 +61,7 @@ final class TcpOutput {
         TcpView.writeHeader(buf, t, tcb.localPort, tcb.remotePort, tcb.iss, synAck ? tcb.rcvNxt : 0,
                 optionsLength, flags, window);
         // our MSS (Linux advmss) whatever the peer announced
-        TcpOptions.writeSyn(buf, t + TcpView.MIN_HEADER_LENGTH, ourMss(), tcb.sackOk, tcb.tsOk,
+        TcpOptions.writeSyn(buf, t + TcpView.MIN_HEADER_LENGTH, ourMss(tcb), tcb.sackOk, tcb.tsOk,
                 tcb.tsVal(), synAck ? tcb.tsRecent : 0, wscale);
         finish(tcb, buf, t, TcpView.MIN_HEADER_LENGTH + optionsLength, flags, synAck ? 0 : tcb.ipId++ & 0xffff);
     }
@@ -282,13 +288,15 @@ final class TcpOutput {
     /**
      * Data bytes per transmission (Linux tcp_tso_autosize, bounded by the link): whole sndMss
      * segments up to the link's largest packet, when the link cuts at exactly sndMss (same
-     * headers: no SACK blocks; our MSS is the link's); otherwise one sndMss segment.
+     * headers: no SACK blocks; our MSS is the link's); otherwise one sndMss segment. The link
+     * cuts IPv4 super-packets only.
      */
     private int sendBurst(Tcb tcb) {
         int headers = Ipv4View.MIN_HEADER_LENGTH + TcpView.MIN_HEADER_LENGTH
                 + (tcb.tsOk ? TcpOptions.TIMESTAMP_LENGTH_ALIGNED : 0);
         boolean sackBlocks = tcb.sackOk && tcb.reassembly.hasSackInfo();
-        if (ip.maxPacket() <= ip.mtu() || sackBlocks || ip.mtu() - headers != tcb.sndMss) {
+        if (ip.maxPacket() <= ip.mtu() || sackBlocks || ip.mtu() - headers != tcb.sndMss
+                || !tcb.remoteAddress.isV4()) {
             return tcb.sndMss;
         }
         return Math.max((ip.maxPacket() - headers) / tcb.sndMss, 1) * tcb.sndMss;
@@ -297,8 +305,9 @@ final class TcpOutput {
     /**
      * Linux tcp_retransmit_skb (and __tcp_retransmit_skb for a tail loss probe, {@code
      * inFlight} false): sends the segment in {@code slot} again, unless it lies beyond the peer's
-     * window (the head always goes). Counts TcpRetransSegs; a counted retransmission starts the
-     * clock of the retransmission timeout's give-up time and of undo. False if not sent.
+     * window (the head always goes); one sent before the MSS shrank goes in pieces of the new
+     * one (tcp_fragment). Counts TcpRetransSegs; a counted retransmission starts the clock of
+     * the retransmission timeout's give-up time and of undo. False if not sent.
      */
     boolean retransmit(Tcb tcb, int slot, boolean inFlight) {
         RetransmitQueue q = tcb.rtx;
@@ -309,7 +318,15 @@ final class TcpOutput {
             return false;
         }
         int flags = TcpView.ACK | (fin ? TcpView.FIN : 0) | (q.has(slot, RetransmitQueue.PSH) ? TcpView.PSH : 0);
-        transmit(tcb, start, flags, start - tcb.sndUna, length);
+        for (int sent = 0; ; ) {
+            int part = Math.min(length - sent, tcb.sndMss);
+            boolean last = sent + part == length;
+            transmit(tcb, start + sent, last ? flags : TcpView.ACK, start - tcb.sndUna + sent, part);
+            sent += part;
+            if (last) {
+                break;
+            }
+        }
         long now = sendTime(tcb);
         q.sentAgain(slot, now, inFlight, tcb.delivered, tcb.deliveredNanos);
         layer.stats().inc(Counter.TcpRetransSegs);
@@ -354,7 +371,7 @@ final class TcpOutput {
             optionsLength += 4 + 8 * sackCount;
         }
         int headerLength = TcpView.MIN_HEADER_LENGTH + optionsLength;
-        ByteBuf buf = ip.allocate(headerLength + dataLength);
+        ByteBuf buf = ip.allocate(tcb.remoteAddress, headerLength + dataLength);
         int t = buf.writerIndex();
         int window = 0;
         if ((flags & TcpView.RST) == 0) {
@@ -386,7 +403,7 @@ final class TcpOutput {
         }
         layer.stats().inc(Counter.TcpOutSegs);
         layer.trace().segmentOut(tcb, buf, t, tcpLength);
-        ip.send(txQueue(tcb), buf, IpProtocol.TCP, tcb.remoteAddress, true, ipId);
+        ip.send(txQueue(tcb), buf, IpProtocol.TCP, tcb.remoteAddress, ipId, tcb.flowLabel);
     }
 
     /**
@@ -436,9 +453,10 @@ final class TcpOutput {
     }
 
     /**
-     * Answers a segment that has no connection (RFC 9293 3.10.7.1; Linux tcp_v4_send_reset): with
-     * ACK set, RST seq=SEG.ACK; otherwise RST|ACK seq=0 ack=SEG.SEQ+SEG.LEN. Window 0, no options,
-     * IP ID 0. Never answers an RST.
+     * Answers a segment that has no connection (RFC 9293 3.10.7.1; Linux tcp_v4_send_reset and
+     * tcp_v6_send_reset): with ACK set, RST seq=SEG.ACK; otherwise RST|ACK seq=0
+     * ack=SEG.SEQ+SEG.LEN. Window 0, no options, IP ID 0 (IPv6: the flow's hashed label). Never
+     * answers an RST.
      */
     void sendResetFor(Segment seg) {
         if (seg.has(TcpView.RST)) {
@@ -448,34 +466,79 @@ final class TcpOutput {
         int seq = hasAck ? seg.ack : 0;
         int ack = hasAck ? 0 : seg.seq + seg.length();
         int flags = hasAck ? TcpView.RST : TcpView.RST | TcpView.ACK;
-        sendBare(seg.queue, seg.source, seg.destinationPort, seg.sourcePort, seq, ack, flags, 0, -1, 0);
+        sendBare(seg.queue, seg.sourceHi, seg.sourceLo, -1, seg.destinationPort, seg.sourcePort, seq, ack, flags, 0,
+                -1, 0);
         layer.stats().inc(Counter.TcpOutRsts);
     }
 
     /**
      * A segment built from a few values and no Tcb: resets and the ACKs of TIME_WAIT and FIN_WAIT_2
-     * records (Linux tcp_v4_send_ack). {@code tsVal} < 0 (as long) means no timestamp option.
+     * records (Linux tcp_v4_send_ack, tcp_v6_send_response), to the remote address remoteHi:remoteLo
+     * (IPv4-mapped for IPv4). {@code flowLabel} < 0: one hashed from the 4-tuple (a packet without
+     * a socket). {@code tsVal} < 0 (as long) means no timestamp option.
      */
-    void sendBare(int queue, int remoteAddress, int localPort, int remotePort, int seq, int ack, int flags,
-            int window, long tsVal, int tsEcr) {
+    void sendBare(int queue, long remoteHi, long remoteLo, int flowLabel, int localPort, int remotePort, int seq,
+            int ack, int flags, int window, long tsVal, int tsEcr) {
+        boolean v4 = IpAddress.isV4(remoteHi, remoteLo);
         int optionsLength = tsVal >= 0 ? TcpOptions.TIMESTAMP_LENGTH_ALIGNED : 0;
         int tcpLength = TcpView.MIN_HEADER_LENGTH + optionsLength;
-        ByteBuf buf = ip.allocate(tcpLength);
+        ByteBuf buf = v4 ? ip.allocate(tcpLength) : ip.allocate6(tcpLength);
         int t = buf.writerIndex();
         TcpView.writeHeader(buf, t, localPort, remotePort, seq, ack, optionsLength, flags, window);
         if (tsVal >= 0) {
             TcpOptions.writeTimestamp(buf, t + TcpView.MIN_HEADER_LENGTH, (int) tsVal, tsEcr);
         }
         buf.writerIndex(t + tcpLength);
-        TcpView.fillChecksum(buf, t, tcpLength, ip.localAddress(), remoteAddress);
         layer.stats().inc(Counter.TcpOutSegs);
-        layer.trace().bareOut(ip.localAddress(), remoteAddress, localPort, remotePort, buf, t, tcpLength);
-        ip.send(queue, buf, IpProtocol.TCP, remoteAddress, true, 0);
+        if (v4) {
+            int remote = (int) remoteLo;
+            TcpView.fillChecksum(buf, t, tcpLength, ip.localAddress(), remote);
+            if (layer.trace().enabled()) {
+                layer.trace().bareOut(IpAddress.v4(ip.localAddress()), IpAddress.v4(remote), localPort, remotePort, buf,
+                        t, tcpLength);
+            }
+            ip.send(queue, buf, IpProtocol.TCP, remote, true, 0);
+            return;
+        }
+        IpAddress local = ip.localAddress(IpAddress.V6_UNSPECIFIED);
+        buf.setShort(t + 16, Checksum.fold(Checksum.sum(buf, t, tcpLength,
+                Checksum.pseudoHeader6(local.hi(), local.lo(), remoteHi, remoteLo, IpProtocol.TCP, tcpLength))));
+        if (layer.trace().enabled()) {
+            layer.trace().bareOut(local, IpAddress.of(remoteHi, remoteLo), localPort, remotePort, buf, t, tcpLength);
+        }
+        int label = flowLabel >= 0 ? flowLabel : FlowLabel.ofFlow(remoteHi, remoteLo, localPort << 16 | remotePort);
+        ip.send6(queue, buf, IpProtocol.TCP, remoteHi, remoteLo, label, 0, ip.defaultHopLimit());
     }
 
-    /** Our MSS: the link MTU less IPv4 and TCP headers (Linux tcp_mss_to_mtu inverse). */
-    int ourMss() {
-        return ip.mtu() - Ipv4View.MIN_HEADER_LENGTH - TcpView.MIN_HEADER_LENGTH;
+    /**
+     * Our MSS: the path MTU less the IP and TCP headers (Linux tcp_mss_to_mtu inverse): 1460
+     * over IPv4 and 1440 over IPv6 at MTU 1500.
+     */
+    int ourMss(Tcb tcb) {
+        return tcb.pmtu - ipHeaderLength(tcb.remoteAddress) - TcpView.MIN_HEADER_LENGTH;
+    }
+
+    private static int ipHeaderLength(IpAddress remote) {
+        return remote.isV4() ? Ipv4View.MIN_HEADER_LENGTH : Ipv6View.HEADER_LENGTH;
+    }
+
+    /**
+     * Linux tcp_v6_mtu_reduced with tcp_sync_mss: a path MTU of {@code mtu} ({@code >= 1280})
+     * makes the segments smaller (tcp_mtu_to_mss: at most the peer's MSS, at least 48 bytes, less
+     * our options) if it shrinks them; what is in flight and no longer fits goes again
+     * (tcp_simple_retransmit).
+     */
+    void mtuReduced(Tcb tcb, int mtu) {
+        int optionBytes = tcb.tsOk ? TcpOptions.TIMESTAMP_LENGTH_ALIGNED : 0;
+        int mss = Math.max(Math.min(mtu - ipHeaderLength(tcb.remoteAddress) - TcpView.MIN_HEADER_LENGTH, tcb.peerMss),
+                MIN_SND_MSS) - optionBytes;
+        if (mss >= tcb.sndMss) {
+            return;
+        }
+        layer.trace().note(tcb, "path MTU " + mtu + ": mss " + tcb.sndMss + " -> " + mss);
+        tcb.pmtu = mtu;
+        tcb.sndMss = mss;
+        layer.recovery().simpleRetransmit(tcb);
     }
 
 }

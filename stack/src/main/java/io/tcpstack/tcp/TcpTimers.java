@@ -1,5 +1,6 @@
 package io.tcpstack.tcp;
 
+import io.tcpstack.ip.FlowLabel;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.Counter;
 import io.tcpstack.time.Timeout;
@@ -105,6 +106,7 @@ final class TcpTimers {
         if (tcb.retransStampMs == 0) {
             tcb.retransStampMs = layer.nowMs();
         }
+        rethinkFlowLabel(tcb);
         layer.stats().inc(active ? Counter.TcpExtTCPSynRetrans : Counter.TcpExtTCPTimeouts);
         layer.stats().inc(Counter.TcpRetransSegs);
         layer.output().sendSyn(tcb);
@@ -125,7 +127,18 @@ final class TcpTimers {
             return;
         }
         layer.stats().inc(Counter.TcpExtTCPTimeouts);
+        rethinkFlowLabel(tcb);
         layer.recovery().retransmitTimeout(tcb);
+    }
+
+    /**
+     * Linux tcp_write_timeout's sk_rethink_txhash (net.core.txrehash 1): every retransmission
+     * timeout draws a new flow hash, so an IPv6 flow label that a broken path keys on changes
+     * (TcpExtTcpTimeoutRehash).
+     */
+    private static void rethinkFlowLabel(Tcb tcb) {
+        tcb.flowLabel = FlowLabel.random();
+        tcb.layer.stats().inc(Counter.TcpExtTcpTimeoutRehash);
     }
 
     /**

@@ -5,7 +5,7 @@ import io.tcpstack.stats.DropReason;
 import io.tcpstack.time.Clock;
 import io.tcpstack.trace.TraceEvent;
 import io.tcpstack.trace.Tracer;
-import io.tcpstack.wire.Ipv4Address;
+import io.tcpstack.wire.IpAddress;
 import io.tcpstack.wire.TcpView;
 
 /** Formats TCP events for the {@link Tracer}; does nothing (and allocates nothing) when tracing is off. */
@@ -13,9 +13,12 @@ final class TcpTrace {
     private final Tracer tracer;
     private final Clock clock;
 
-    TcpTrace(Tracer tracer, Clock clock) {
+    private final TcpLayer layer;
+
+    TcpTrace(Tracer tracer, Clock clock, TcpLayer layer) {
         this.tracer = tracer;
         this.clock = clock;
+        this.layer = layer;
     }
 
     boolean enabled() {
@@ -26,8 +29,15 @@ final class TcpTrace {
         tracer.emit(new TraceEvent(clock.nanos(), kind, connection, text));
     }
 
-    static String connection(int localAddress, int localPort, int remoteAddress, int remotePort) {
-        return Ipv4Address.format(localAddress) + ":" + localPort + " " + Ipv4Address.format(remoteAddress) + ":" + remotePort;
+    /** "198.18.0.2:80 198.18.0.1:40000", or "[2001:2::2]:80 [2001:2::1]:40000" over IPv6. */
+    static String connection(IpAddress localAddress, int localPort, IpAddress remoteAddress, int remotePort) {
+        return localAddress.withPort(localPort) + " " + remoteAddress.withPort(remotePort);
+    }
+
+    /** The connection of an inbound segment: our address of its family and port, and its source. */
+    private String connection(Segment seg) {
+        IpAddress source = seg.source();
+        return connection(layer.localAddress(source), seg.destinationPort, source, seg.sourcePort);
     }
 
     private static String connection(Tcb tcb) {
@@ -40,10 +50,9 @@ final class TcpTrace {
                 + Integer.toUnsignedString(v.ack()) + " win=" + v.window() + " len=" + v.payloadLength();
     }
 
-    void segmentIn(int localAddress, Segment seg, String verdict) {
+    void segmentIn(Segment seg, String verdict) {
         if (tracer.enabled()) {
-            emit(TraceEvent.Kind.SEGMENT_IN, connection(localAddress, seg.destinationPort, seg.source, seg.sourcePort),
-                    seg + " q" + seg.queue + " -> " + verdict);
+            emit(TraceEvent.Kind.SEGMENT_IN, connection(seg), seg + " q" + seg.queue + " -> " + verdict);
         }
     }
 
@@ -53,17 +62,17 @@ final class TcpTrace {
         }
     }
 
-    void bareOut(int localAddress, int remoteAddress, int localPort, int remotePort, ByteBuf buf, int offset, int length) {
+    void bareOut(IpAddress localAddress, IpAddress remoteAddress, int localPort, int remotePort, ByteBuf buf, int offset,
+            int length) {
         if (tracer.enabled()) {
             emit(TraceEvent.Kind.SEGMENT_OUT, connection(localAddress, localPort, remoteAddress, remotePort),
                     describe(buf, offset, length));
         }
     }
 
-    void drop(int localAddress, Segment seg, DropReason reason) {
+    void drop(Segment seg, DropReason reason) {
         if (tracer.enabled()) {
-            emit(TraceEvent.Kind.DROP, connection(localAddress, seg.destinationPort, seg.source, seg.sourcePort),
-                    seg + " q" + seg.queue + " dropped: " + reason);
+            emit(TraceEvent.Kind.DROP, connection(seg), seg + " q" + seg.queue + " dropped: " + reason);
         }
     }
 

@@ -4,6 +4,7 @@ import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.Counter;
 import io.tcpstack.stats.DropReason;
 import io.tcpstack.time.Timeout;
+import io.tcpstack.wire.IpAddress;
 import io.tcpstack.wire.TcpView;
 import java.util.function.Consumer;
 
@@ -49,10 +50,10 @@ final class TimeWait {
         return table.count();
     }
 
-    boolean contains(long key) {
+    boolean contains(long key, long remoteHi, long remoteLo) {
         TimeWaitTable.Shard s = table.shard(key);
         synchronized (s) {
-            return s.find(key) >= 0;
+            return s.find(key, remoteHi, remoteLo) >= 0;
         }
     }
 
@@ -73,15 +74,16 @@ final class TimeWait {
         long lengthMs = timeWait ? timeWaitLengthMs(tcb) : finWait2TimeoutMs(tcb);
         TimeWaitTable.Shard s = table.shard(tcb.key);
         synchronized (s) {
-            if (s.find(tcb.key) >= 0) {
+            if (s.find(tcb.key, tcb.remoteAddress.hi(), tcb.remoteAddress.lo()) >= 0) {
                 layer.close(tcb, null, false);
                 return;
             }
-            s.insert(tcb.key, tcb.sndNxt, tcb.rcvNxt, tcb.tsRecent, (int) tcb.tsRecentStampMs, tcb.tsOffset,
+            s.insert(tcb.key, tcb.remoteAddress.hi(), tcb.remoteAddress.lo(), tcb.flowLabel, tcb.sndNxt, tcb.rcvNxt,
+                    tcb.tsRecent, (int) tcb.tsRecentStampMs, tcb.tsOffset,
                     TimeWaitTable.meta(timeWait, tcb.tsOk, tcb.rcvWscale, tcb.txQueue, tcb.rcvWnd), now, now + lengthMs);
         }
         layer.setState(tcb, substate);
-        layer.demux().remove(tcb.key, tcb);
+        layer.demux().remove(tcb);
         layer.release(tcb);
         reaper.atLeastBy(now + lengthMs);
     }
@@ -118,13 +120,15 @@ final class TimeWait {
         if (!layer.settings().twRecycle) {
             return false;
         }
-        return peers.rejects(seg.source, seg.options.hasTimestamp, seg.options.tsVal, layer.nowMs(), PAWS_MSL_MS,
+        return peers.rejects(seg.source(), seg.options.hasTimestamp, seg.options.tsVal, layer.nowMs(), PAWS_MSL_MS,
                 PAWS_WINDOW);
     }
 
-    private String connection(long key) {
-        return TcpTrace.connection(layer.localAddress(), (int) key & 0xffff, (int) (key >>> 32),
-                (int) (key >>> 16) & 0xffff);
+    /** The record's 4-tuple as traces write it. */
+    private String connection(TimeWaitTable.Shard s, int slot) {
+        long key = s.key(slot);
+        IpAddress remote = IpAddress.of(s.remoteHi(slot), s.remoteLo(slot));
+        return TcpTrace.connection(layer.localAddress(remote), (int) key & 0xffff, remote, (int) (key >>> 16) & 0xffff);
     }
 
     private static String substateName(int meta) {
@@ -137,15 +141,15 @@ final class TimeWait {
         return isn == 0 ? 1 : isn;
     }
 
-    /** tcp_timewait_state_process for the record of {@code key}, if there is one. */
+    /** tcp_timewait_state_process for the record of {@code key} (from {@code seg}'s source), if there is one. */
     Verdict process(long key, Segment seg) {
         TimeWaitTable.Shard s = table.shard(key);
         synchronized (s) {
-            int slot = s.find(key);
+            int slot = s.find(key, seg.sourceHi, seg.sourceLo);
             if (slot < 0) {
                 return Verdict.NONE;
             }
-            layer.trace().segmentIn(layer.localAddress(), seg, substateName(s.meta(slot)) + " record");
+            layer.trace().segmentIn(seg, substateName(s.meta(slot)) + " record");
             int meta = s.meta(slot);
             s.meta(slot, (meta & ~(0xff << 8)) | ((seg.queue & 0xff) << 8));
             boolean pawsReject = TimeWaitTable.tsOk(meta) && seg.options.hasTimestamp && pawsReject(s, slot, seg);
@@ -165,14 +169,13 @@ final class TimeWait {
     private Verdict finWait2(TimeWaitTable.Shard s, int slot, Segment seg, boolean pawsReject) {
         int endSeq = seg.endSeq();
         int rcvNxt = s.rcvNxt(slot);
-        long key = s.key(slot);
         if (pawsReject || !inWindow(seg.seq, endSeq, rcvNxt, rcvNxt + TimeWaitTable.rcvWnd(s.meta(slot)))) {
             ackRateLimited(s, slot, seg, Counter.TcpExtTCPACKSkippedFinWait2);
             return Verdict.DONE;
         }
         if (seg.has(TcpView.RST)) {
+            layer.trace().state(connection(s, slot), "FIN-WAIT-2", "CLOSED (RST)");
             s.remove(slot);
-            layer.trace().state(connection(key), "FIN-WAIT-2", "CLOSED (RST)");
             return Verdict.DONE;
         }
         if (seg.has(TcpView.SYN) && !SeqNum.lt(seg.seq, rcvNxt)) {
@@ -190,7 +193,7 @@ final class TimeWait {
             s.rcvNxt(slot, endSeq);
             recordTimestamp(s, slot, seg);
             restart(s, slot, layer.settings().timewaitLenMs);
-            layer.trace().state(connection(key), "FIN-WAIT-2", "TIME-WAIT");
+            layer.trace().state(connection(s, slot), "FIN-WAIT-2", "TIME-WAIT");
             sendAck(s, slot);
             return Verdict.DONE;
         }
@@ -202,14 +205,13 @@ final class TimeWait {
 
     private Verdict timeWait(TimeWaitTable.Shard s, int slot, Segment seg, boolean pawsReject) {
         int rcvNxt = s.rcvNxt(slot);
-        long key = s.key(slot);
         if (!pawsReject && seg.seq == rcvNxt && (seg.length() == 0 || seg.has(TcpView.RST))) {
             if (seg.has(TcpView.RST)) {
                 if (layer.settings().rfc1337 == 0) {
                     // "TIME_WAIT assassination" (RFC 1337 describes it; Linux allows it by default)
+                    layer.trace().state(connection(s, slot), "TIME-WAIT", "CLOSED (RST)");
                     s.remove(slot);
                     layer.stats().inc(Counter.TcpExtTWKilled);
-                    layer.trace().state(connection(key), "TIME-WAIT", "CLOSED (RST)");
                     return Verdict.DONE;
                 }
             } else {
@@ -246,10 +248,10 @@ final class TimeWait {
      * Kills the record of {@code key} whose SYN a listener takes (Linux inet_twsk_deschedule_put)
      * and returns the new connection's ISN; null if the record is gone meanwhile.
      */
-    Integer takeForSuccessor(long key) {
+    Integer takeForSuccessor(long key, long remoteHi, long remoteLo) {
         TimeWaitTable.Shard s = table.shard(key);
         synchronized (s) {
-            int slot = s.find(key);
+            int slot = s.find(key, remoteHi, remoteLo);
             if (slot < 0) {
                 return null;
             }
@@ -266,10 +268,10 @@ final class TimeWait {
      * only, and the stack has no loopback peers) and its last timestamp is over tw_reuse_delay
      * old. Returns what the new connection inherits, or null when the 4-tuple stays taken.
      */
-    Reuse reuse(long key, boolean boundPort) {
+    Reuse reuse(long key, long remoteHi, long remoteLo, boolean boundPort) {
         TimeWaitTable.Shard s = table.shard(key);
         synchronized (s) {
-            int slot = s.find(key);
+            int slot = s.find(key, remoteHi, remoteLo);
             if (slot < 0) {
                 return null;
             }
@@ -281,18 +283,18 @@ final class TimeWait {
                 return null;
             }
             Reuse reuse = new Reuse(successorIsn(s.sndNxt(slot)), s.tsRecent(slot), s.tsRecentStampMs(slot));
+            layer.trace().state(connection(s, slot), "TIME-WAIT", "CLOSED (reused)");
             s.remove(slot);
             layer.stats().inc(Counter.TcpExtTWRecycled);
-            layer.trace().state(connection(key), "TIME-WAIT", "CLOSED (reused)");
             return reuse;
         }
     }
 
     /** Answers with the record's ACK now (a new SYN with no listener behind it). */
-    void ack(long key) {
+    void ack(long key, long remoteHi, long remoteLo) {
         TimeWaitTable.Shard s = table.shard(key);
         synchronized (s) {
-            int slot = s.find(key);
+            int slot = s.find(key, remoteHi, remoteLo);
             if (slot >= 0) {
                 sendAck(s, slot);
             }
@@ -307,7 +309,8 @@ final class TimeWait {
                 s.forEach(slot -> {
                     long key = s.key(slot);
                     TcpState state = TimeWaitTable.isTimeWait(s.meta(slot)) ? TcpState.TIME_WAIT : TcpState.FIN_WAIT_2;
-                    action.accept(new ConnectionInfo(state, layer.localAddress(), (int) key & 0xffff, (int) (key >>> 32),
+                    IpAddress remote = IpAddress.of(s.remoteHi(slot), s.remoteLo(slot));
+                    action.accept(new ConnectionInfo(state, layer.localAddress(remote), (int) key & 0xffff, remote,
                             (int) (key >>> 16) & 0xffff, 0, 0, null));
                 });
             }
@@ -349,13 +352,16 @@ final class TimeWait {
         sendAck(s, slot);
     }
 
-    /** Linux tcp_v4_timewait_ack: seq = old snd.nxt, ack = old rcv.nxt, our window and timestamp. */
+    /**
+     * Linux tcp_v4_timewait_ack and tcp_v6_timewait_ack: seq = old snd.nxt, ack = old rcv.nxt,
+     * our window and timestamp; over IPv6 with the connection's flow label (tw_txhash).
+     */
     private void sendAck(TimeWaitTable.Shard s, int slot) {
         int meta = s.meta(slot);
         long key = s.key(slot);
         long tsVal = TimeWaitTable.tsOk(meta) ? Integer.toUnsignedLong((int) layer.nowMs() + s.tsOffset(slot)) : -1;
-        layer.output().sendBare(TimeWaitTable.queue(meta), (int) (key >>> 32), (int) key & 0xffff,
-                (int) (key >>> 16) & 0xffff, s.sndNxt(slot), s.rcvNxt(slot), TcpView.ACK,
+        layer.output().sendBare(TimeWaitTable.queue(meta), s.remoteHi(slot), s.remoteLo(slot), s.flowLabel(slot),
+                (int) key & 0xffff, (int) (key >>> 16) & 0xffff, s.sndNxt(slot), s.rcvNxt(slot), TcpView.ACK,
                 TimeWaitTable.rcvWnd(meta) >>> TimeWaitTable.rcvWscale(meta), tsVal, s.tsRecent(slot));
     }
 
@@ -383,7 +389,7 @@ final class TimeWait {
                 synchronized (s) {
                     int expired = s.sweep(now, slot -> {
                         if (tracing) {
-                            layer.trace().state(connection(s.key(slot)), substateName(s.meta(slot)), "CLOSED (timer)");
+                            layer.trace().state(connection(s, slot), substateName(s.meta(slot)), "CLOSED (timer)");
                         }
                     });
                     layer.stats().add(Counter.TcpExtTW, expired);

@@ -1,5 +1,6 @@
 package io.tcpstack.tcp;
 
+import io.tcpstack.wire.IpAddress;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntConsumer;
 
@@ -8,7 +9,10 @@ import java.util.function.IntConsumer;
  * timer per record. A record is a slot in struct-of-arrays chunks (48 bytes: the 4-tuple key and
  * ten ints), found through a chained hash index (4 to 8 bytes per record) and expired by a
  * per-shard timing wheel whose buckets are lists threaded through the slots. Linux's
- * {@code tw_sock_TCP} costs 248 bytes on the research host (BEHAVIOURS.md 4).
+ * {@code tw_sock_TCP} costs 248 bytes on the research host (BEHAVIOURS.md 4). An IPv6 record's
+ * key holds only a hash of the remote address ({@link Demux#key}): a chunk that holds one also
+ * has three more columns, the 128-bit address and the connection's flow label (20 bytes a slot;
+ * a table of IPv4 records never allocates them).
  *
  * <p>The table is split into {@link #SHARDS} shards by key hash; each shard is guarded by its own
  * monitor, which callers hold while they read or change a record (see {@link #shard}).
@@ -135,6 +139,18 @@ final class TimeWaitTable {
             final int[] hashNext = new int[CHUNK];
             /** Next slot + 1 in the wheel bucket; 0 ends it. */
             final int[] wheelNext = new int[CHUNK];
+            /** IPv6 records' remote address and flow label; null until the chunk holds one. */
+            long[] remoteHi;
+            long[] remoteLo;
+            int[] flowLabel;
+
+            void widen() {
+                if (remoteHi == null) {
+                    remoteHi = new long[CHUNK];
+                    remoteLo = new long[CHUNK];
+                    flowLabel = new int[CHUNK];
+                }
+            }
         }
 
         private Chunk chunk(int slot) {
@@ -149,11 +165,16 @@ final class TimeWaitTable {
             return count;
         }
 
-        /** The slot holding {@code key}, or -1. */
-        int find(long key) {
+        /**
+         * The slot of the 4-tuple of {@code key} with the remote address {@code remoteHi}:{@code
+         * remoteLo} (IPv4-mapped for IPv4, whose key holds all of it), or -1.
+         */
+        int find(long key, long remoteHi, long remoteLo) {
             int[] table = tableOf(key);
+            boolean v6 = Demux.isV6(key);
             for (int s = table[bucketOf(key, table)] - 1; s >= 0; s = chunk(s).hashNext[at(s)] - 1) {
-                if (chunk(s).key[at(s)] == key) {
+                Chunk c = chunk(s);
+                if (c.key[at(s)] == key && (!v6 || (c.remoteHi[at(s)] == remoteHi && c.remoteLo[at(s)] == remoteLo))) {
                     return s;
                 }
             }
@@ -169,9 +190,12 @@ final class TimeWaitTable {
             return (int) mix(key) & (table.length - 1);
         }
 
-        /** A new record for {@code key} (not present), expiring at {@code expiresMs}. */
-        int insert(long key, int sndNxt, int rcvNxt, int tsRecent, int tsRecentStampMs, int tsOffset, int meta,
-                long nowMs, long expiresMs) {
+        /**
+         * A new record for {@code key} (not present), expiring at {@code expiresMs}; an IPv6 key's
+         * remote address and flow label go into the chunk's wide columns.
+         */
+        int insert(long key, long remoteHi, long remoteLo, int flowLabel, int sndNxt, int rcvNxt, int tsRecent,
+                int tsRecentStampMs, int tsOffset, int meta, long nowMs, long expiresMs) {
             if (draining == null && count >= buckets.length) {
                 draining = buckets; // a load factor of 1 reached: double, a few chains per insert
                 buckets = new int[draining.length * 2];
@@ -184,6 +208,12 @@ final class TimeWaitTable {
             Chunk c = chunk(slot);
             int i = at(slot);
             c.key[i] = key;
+            if (Demux.isV6(key)) {
+                c.widen();
+                c.remoteHi[i] = remoteHi;
+                c.remoteLo[i] = remoteLo;
+                c.flowLabel[i] = flowLabel;
+            }
             c.sndNxt[i] = sndNxt;
             c.rcvNxt[i] = rcvNxt;
             c.tsRecent[i] = tsRecent;
@@ -357,6 +387,23 @@ final class TimeWaitTable {
 
         long key(int slot) {
             return chunk(slot).key[at(slot)];
+        }
+
+        /** The remote address's high half (IPv4: 0, as IPv4-mapped). */
+        long remoteHi(int slot) {
+            long key = key(slot);
+            return Demux.isV6(key) ? chunk(slot).remoteHi[at(slot)] : 0;
+        }
+
+        /** The remote address's low half (IPv4: the mapped address from the key). */
+        long remoteLo(int slot) {
+            long key = key(slot);
+            return Demux.isV6(key) ? chunk(slot).remoteLo[at(slot)] : IpAddress.v4Lo((int) (key >>> 32));
+        }
+
+        /** An IPv6 record's flow label (IPv4: 0). */
+        int flowLabel(int slot) {
+            return Demux.isV6(key(slot)) ? chunk(slot).flowLabel[at(slot)] : 0;
         }
 
         int sndNxt(int slot) {

@@ -86,6 +86,28 @@ public final class Checksum {
     }
 
     /**
+     * The IPv6 upper-layer pseudo-header sum (RFC 8200 8.1): source and destination addresses,
+     * the 32-bit upper-layer packet length and the next header value.
+     */
+    public static long pseudoHeader6(long srcHi, long srcLo, long dstHi, long dstLo, int protocol, int length) {
+        return words(srcHi) + words(srcLo) + words(dstHi) + words(dstLo) + (length >>> 16) + (length & 0xffff)
+                + protocol;
+    }
+
+    /** The pseudo-header sum of either family (an IPv4-mapped pair is an IPv4 packet). */
+    public static long pseudoHeader(IpAddress src, IpAddress dst, int protocol, int length) {
+        if (src.isV4()) {
+            return pseudoHeader(src.v4(), dst.v4(), protocol, length);
+        }
+        return pseudoHeader6(src.hi(), src.lo(), dst.hi(), dst.lo(), protocol, length);
+    }
+
+    /** The sum of the four 16-bit words of {@code x}. */
+    private static long words(long x) {
+        return (x >>> 48) + ((x >>> 32) & 0xffff) + ((x >>> 16) & 0xffff) + (x & 0xffff);
+    }
+
+    /**
      * RFC 1624 eqn. 3: the new checksum when a 16-bit field changes from {@code oldValue} to
      * {@code newValue}: HC' = ~(~HC + ~m + m').
      */

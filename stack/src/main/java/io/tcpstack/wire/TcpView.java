@@ -109,8 +109,12 @@ public final class TcpView {
 
     /** True when the checksum over pseudo-header, header and payload verifies (RFC 9293 3.1). */
     public boolean checksumValid(int source, int destination) {
-        long sum = Checksum.pseudoHeader(source, destination, IpProtocol.TCP, length);
-        return Checksum.fold(Checksum.sum(buf, offset, length, sum)) == 0;
+        return checksumValid(Checksum.pseudoHeader(source, destination, IpProtocol.TCP, length));
+    }
+
+    /** As {@link #checksumValid(int, int)} with the pseudo-header sum of either family. */
+    public boolean checksumValid(long pseudoHeader) {
+        return Checksum.fold(Checksum.sum(buf, offset, length, pseudoHeader)) == 0;
     }
 
     /** Writes the fixed 20 bytes; the data offset covers {@code optionsLength} more (a multiple of 4). */
@@ -129,8 +133,16 @@ public final class TcpView {
 
     /** Computes and stores the checksum over the {@code length} bytes of segment at {@code offset}. */
     public static void fillChecksum(ByteBuf buf, int offset, int length, int source, int destination) {
-        long sum = Checksum.pseudoHeader(source, destination, IpProtocol.TCP, length);
-        buf.setShort(offset + 16, Checksum.fold(Checksum.sum(buf, offset, length, sum)));
+        fillChecksum(buf, offset, length, Checksum.pseudoHeader(source, destination, IpProtocol.TCP, length));
+    }
+
+    /** As {@link #fillChecksum(ByteBuf, int, int, int, int)} between addresses of either family. */
+    public static void fillChecksum(ByteBuf buf, int offset, int length, IpAddress source, IpAddress destination) {
+        fillChecksum(buf, offset, length, Checksum.pseudoHeader(source, destination, IpProtocol.TCP, length));
+    }
+
+    private static void fillChecksum(ByteBuf buf, int offset, int length, long pseudoHeader) {
+        buf.setShort(offset + 16, Checksum.fold(Checksum.sum(buf, offset, length, pseudoHeader)));
     }
 
     /** tcpdump-style flags: "S", "S.", ".", "F.", "R", "R.", "P." ... */
