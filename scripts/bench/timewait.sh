@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # TIME_WAIT at scale: 1.4 million compact records inserted at a busy server's rate, expired on
 # simulated time. Prints bytes per record (heap measured), insert/lookup cost and sweep times.
-#   scripts/bench/timewait.sh [RECORDS]
+#   scripts/bench/timewait.sh [--ipv6] [RECORDS]   (--ipv6: IPv6 connections' records)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 CP_FILE=$(mktemp)

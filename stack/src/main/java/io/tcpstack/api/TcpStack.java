@@ -132,6 +132,11 @@ public final class TcpStack implements TimerDriven, AutoCloseable {
         return connect(address, port, 0, 0);
     }
 
+    /** As {@link #open(IpAddress, int, int)} to the IPv4 address {@code address} (big-endian). */
+    public TcpConnection open(int address, int port, int localPort) throws IOException {
+        return open(IpAddress.v4(address), port, localPort);
+    }
+
     /** Starts an active open without waiting (non-blocking connect), to an address of either family. */
     public TcpConnection open(IpAddress address, int port, int localPort) throws IOException {
         try {

@@ -17,7 +17,6 @@ import io.tcpstack.trace.Tracer;
 import io.tcpstack.wire.Checksum;
 import io.tcpstack.wire.IpAddress;
 import io.tcpstack.wire.IpProtocol;
-import io.tcpstack.wire.Ipv4Address;
 import io.tcpstack.wire.Ipv4View;
 import io.tcpstack.wire.Ipv6View;
 import io.tcpstack.wire.TcpOptions;
@@ -362,6 +361,11 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
 
     // ---- active open
 
+    /** As {@link #connect(IpAddress, int, int)} to the IPv4 address {@code remoteAddress} (big-endian). */
+    public TcpConnection connect(int remoteAddress, int remotePort, int localPort) {
+        return connect(IpAddress.v4(remoteAddress), remotePort, localPort);
+    }
+
     /**
      * Starts an active open (RFC 9293 3.10.1, OPEN call): picks the local port (RFC 6056) unless
      * {@code localPort} is given, sends the SYN and returns the Tcb in SYN-SENT.
@@ -372,9 +376,12 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
      */
     public TcpConnection connect(IpAddress remoteAddress, int remotePort, int localPort) {
         IpAddress local = localAddress(remoteAddress);
-        if (local == null || (!remoteAddress.isV4() && !settings.ipv6) || !unicast(remoteAddress)) {
-            throw new IllegalStateException("network is unreachable: " + remoteAddress.withPort(remotePort)
-                    + (local == null || unicast(remoteAddress) ? " (the stack has no address of its family)" : ""));
+        if (local == null || (!remoteAddress.isV4() && !settings.ipv6)) {
+            throw new IllegalStateException("network is unreachable: the stack has no "
+                    + (remoteAddress.isV4() ? "IPv4" : "IPv6") + " address for " + remoteAddress.withPort(remotePort));
+        }
+        if (!unicast(remoteAddress)) {
+            throw new IllegalStateException("network is unreachable: " + remoteAddress + " is not a unicast address");
         }
         Tcb tcb;
         if (localPort == 0) {

@@ -196,11 +196,12 @@ class Ipv4InputTest {
     }
 
     @Test
-    void ipv6_from_the_link_is_counted_and_dropped() {
+    void ipv6_to_a_stack_without_an_ipv6_address_is_counted_and_dropped() {
         byte[] p = new byte[40];
         p[0] = 0x60;
-        assertDropped(p, DropReason.NOT_IPV4);
-        assertThat(h.stack.stats().get(Counter.Ip6InDiscardsNoIpv6)).isEqualTo(1);
+        assertDropped(p, DropReason.IPV6_DISABLED);
+        assertThat(h.stack.stats().get(Counter.Ip6InDiscards)).isEqualTo(1);
+        assertThat(h.stack.stats().get(Counter.IpInReceives)).isZero();
     }
 
     @Test

@@ -45,7 +45,9 @@ public class KnobRegistryTest {
             Map.entry("keepalive-time", new String[] {"500ms", "a duration 1s..32767s"}),
             Map.entry("keepalive-intvl", new String[] {"32768", "a duration 1s..32767s"}),
             Map.entry("keepalive-probes", new String[] {"128", "1..127"}),
-            Map.entry("invalid-ratelimit", new String[] {"5x", "a duration 0s..3600s"}));
+            Map.entry("invalid-ratelimit", new String[] {"5x", "a duration 0s..3600s"}),
+            Map.entry("ipv6", new String[] {"2", "0 or 1"}),
+            Map.entry("icmp6-ratelimit", new String[] {"-1", "a duration 0s..3600s"}));
 
     static Iterable<Knob> live() {
         return KnobRegistry.LIVE;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tcpstack.time.VirtualClock;
+import io.tcpstack.wire.IpAddress;
 import java.util.HashSet;
 import java.util.Random;
 import java.util.Set;
@@ -35,13 +36,13 @@ class SeqAndIdsTest {
     void isn_is_keyed_per_tuple_and_ticks_every_64_ns() {
         VirtualClock clock = new VirtualClock();
         IsnGenerator isn = new IsnGenerator(clock, new Random(1));
-        int a = isn.isn(1, 80, 2, 40000);
-        assertThat(isn.isn(1, 80, 2, 40000)).isEqualTo(a);
-        assertThat(isn.isn(1, 80, 2, 40001)).isNotEqualTo(a);
+        int a = isn.isn(IpAddress.v4(1), 80, IpAddress.v4(2), 40000);
+        assertThat(isn.isn(IpAddress.v4(1), 80, IpAddress.v4(2), 40000)).isEqualTo(a);
+        assertThat(isn.isn(IpAddress.v4(1), 80, IpAddress.v4(2), 40001)).isNotEqualTo(a);
         clock.advanceNanos(64 * 1000);
-        assertThat(isn.isn(1, 80, 2, 40000) - a).isEqualTo(1000);
-        assertThat(isn.tsOffset(1, 2, 80, 40000)).isNotEqualTo(isn.tsOffset(1, 2, 80, 40001));
-        assertThat(isn.tsOffsetPerHost(1, 2)).isEqualTo(isn.tsOffsetPerHost(1, 2));
+        assertThat(isn.isn(IpAddress.v4(1), 80, IpAddress.v4(2), 40000) - a).isEqualTo(1000);
+        assertThat(isn.tsOffset(IpAddress.v4(1), IpAddress.v4(2), 80, 40000)).isNotEqualTo(isn.tsOffset(IpAddress.v4(1), IpAddress.v4(2), 80, 40001));
+        assertThat(isn.tsOffsetPerHost(IpAddress.v4(1), IpAddress.v4(2))).isEqualTo(isn.tsOffsetPerHost(IpAddress.v4(1), IpAddress.v4(2)));
     }
 
     @Test
@@ -50,12 +51,12 @@ class SeqAndIdsTest {
         ports.setRange(40000, 40009);
         Set<Integer> used = new HashSet<>();
         for (int i = 0; i < 10; i++) {
-            int p = ports.select(1, 2, 80, port -> !used.contains(port));
+            int p = ports.select(IpAddress.v4(1), IpAddress.v4(2), 80, port -> !used.contains(port));
             assertThat(p).isBetween(40000, 40009);
             used.add(p);
         }
         assertThat(used).hasSize(10);
-        assertThat(ports.select(1, 2, 80, port -> !used.contains(port))).isEqualTo(-1);
+        assertThat(ports.select(IpAddress.v4(1), IpAddress.v4(2), 80, port -> !used.contains(port))).isEqualTo(-1);
     }
 
     @Test
@@ -63,7 +64,7 @@ class SeqAndIdsTest {
         EphemeralPorts ports = new EphemeralPorts();
         Set<Integer> seen = new HashSet<>();
         for (int i = 0; i < 100; i++) {
-            seen.add(ports.select(1, 2, 80, port -> true));
+            seen.add(ports.select(IpAddress.v4(1), IpAddress.v4(2), 80, port -> true));
         }
         assertThat(seen.size()).isGreaterThan(90);
     }
@@ -72,7 +73,7 @@ class SeqAndIdsTest {
     void a_single_port_range_works_and_bad_ranges_are_refused() {
         EphemeralPorts ports = new EphemeralPorts();
         ports.setRange(50000, 50000);
-        assertThat(ports.select(1, 2, 80, port -> true)).isEqualTo(50000);
+        assertThat(ports.select(IpAddress.v4(1), IpAddress.v4(2), 80, port -> true)).isEqualTo(50000);
         assertThatThrownBy(() -> ports.setRange(0, 10)).hasMessageContaining("1-65535");
         assertThatThrownBy(() -> ports.setRange(60000, 50000)).hasMessageContaining("low <= high");
     }

@@ -1,5 +1,6 @@
 package io.tcpstack.tcp;
 
+import io.tcpstack.wire.IpAddress;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
 import java.util.Arrays;
@@ -11,6 +12,8 @@ import java.util.SplittableRandom;
  * 60 s TIME_WAIT (23,333/s, on simulated time, one tick per ms), keeps that steady state for
  * 60 s while they expire and new ones arrive, then lets the rest expire. Prints heap bytes per
  * record (measured after a GC), insert and lookup cost, and the time each tick's sweep takes.
+ * With {@code --ipv6} the records are IPv6 connections' (2001:2::/64 clients), whose chunks hold
+ * the 128-bit address and the flow label besides the key.
  */
 public final class TimeWaitBench {
     private static final int RECORDS = 1_400_000;
@@ -21,9 +24,29 @@ public final class TimeWaitBench {
     private TimeWaitBench() {
     }
 
+    /** IPv6 records instead of IPv4 ones. */
+    private static boolean ipv6;
+
+    /** The client address of record {@code i}: 2^16 client ports per client address, server port 80. */
+    private static long remoteHi(long i) {
+        return ipv6 ? 0x2001_0002_0000_0000L : 0;
+    }
+
+    private static long remoteLo(long i) {
+        return ipv6 ? 0x1000 + (i >>> 16) : IpAddress.v4Lo(0xc6120000 + (int) (i >>> 16));
+    }
+
     private static long key(long i) {
-        // distinct 4-tuples: 2^16 client ports per client address, server port 80
-        return Demux.key(0xc6120000 + (int) (i >>> 16), (int) (i & 0xffff), 80);
+        return Demux.key(remoteHi(i), remoteLo(i), (int) (i & 0xffff), 80);
+    }
+
+    private static void insert(TimeWaitTable table, long i, int seq, long now, int meta) {
+        long k = key(i);
+        TimeWaitTable.Shard s = table.shard(k);
+        synchronized (s) {
+            s.insert(k, remoteHi(i), remoteLo(i), (int) i & 0xfffff, seq, seq, 1, (int) now, 0, meta, now,
+                    now + LIFETIME_MS);
+        }
     }
 
     /** Collections so far, all collectors. */
@@ -40,7 +63,9 @@ public final class TimeWaitBench {
     }
 
     public static void main(String[] args) throws InterruptedException {
-        int records = args.length > 0 ? Integer.parseInt(args[0]) : RECORDS;
+        ipv6 = Arrays.asList(args).contains("--ipv6");
+        String[] numbers = Arrays.stream(args).filter(a -> !a.startsWith("--")).toArray(String[]::new);
+        int records = numbers.length > 0 ? Integer.parseInt(numbers[0]) : RECORDS;
         double perMs = (double) records / LIFETIME_MS;
         long[] tickNanos = new long[(int) (3 * LIFETIME_MS) + 2];
         MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
@@ -62,11 +87,7 @@ public final class TimeWaitBench {
             long target = now <= 2 * LIFETIME_MS ? (long) (now * perMs) : inserted;
             long t0 = System.nanoTime();
             for (; inserted < target; inserted++) {
-                long k = key(inserted);
-                TimeWaitTable.Shard s = table.shard(k);
-                synchronized (s) {
-                    s.insert(k, (int) inserted, (int) inserted, 1, (int) now, 0, meta, now, now + LIFETIME_MS);
-                }
+                insert(table, inserted, (int) inserted, now, meta);
             }
             long t1 = System.nanoTime();
             insertNanos += t1 - t0;
@@ -96,8 +117,8 @@ public final class TimeWaitBench {
         long lookupNanos = lookups(table, inserted);
         long[] sorted = Arrays.copyOf(tickNanos, ticks);
         Arrays.sort(sorted);
-        System.out.printf("timewait-bench: records inserted=%d peak live=%d expired=%d left=%d%n", inserted, peak,
-                expired, inserted - expired);
+        System.out.printf("timewait-bench: %s records inserted=%d peak live=%d expired=%d left=%d%n",
+                ipv6 ? "IPv6" : "IPv4", inserted, peak, expired, inserted - expired);
         System.out.printf("timewait-bench: heap bytes per record=%d (measured after GC at the peak; Linux tw_sock_TCP: 248)%n",
                 bytesPerRecord);
         System.out.printf("timewait-bench: insert=%.0f ns/record (slowest tick's inserts after the first second, "
@@ -109,8 +130,9 @@ public final class TimeWaitBench {
                 + "max=%.3f ms, ticks over 1 ms: %d of %d (GC time in the run, all collectors: %d ms)%n",
                 perMs, sorted[ticks / 2] / 1e3, sorted[(int) (ticks * 0.99)] / 1e3, sorted[ticks - 1] / 1e6, over1ms,
                 ticks, gcMillis);
-        System.out.printf("{\"records\": %d, \"bytes_per_record\": %d, \"insert_ns\": %.0f, \"lookup_ns\": %.0f, "
-                + "\"sweep_p99_us\": %.1f, \"sweep_max_ms\": %.3f}%n", peak, bytesPerRecord,
+        System.out.printf("{\"family\": \"%s\", \"records\": %d, \"bytes_per_record\": %d, \"insert_ns\": %.0f, "
+                + "\"lookup_ns\": %.0f, \"sweep_p99_us\": %.1f, \"sweep_max_ms\": %.3f}%n", ipv6 ? "ipv6" : "ipv4",
+                peak, bytesPerRecord,
                 (double) insertNanos / inserted, (double) lookupNanos, sorted[(int) (ticks * 0.99)] / 1e3,
                 sorted[ticks - 1] / 1e6);
     }
@@ -120,21 +142,18 @@ public final class TimeWaitBench {
         TimeWaitTable table = new TimeWaitTable(0);
         int meta = TimeWaitTable.meta(true, true, 7, 0, 65535 << 7);
         for (long i = 0; i < RECORDS; i++) {
-            long k = key(i);
-            TimeWaitTable.Shard s = table.shard(k);
-            synchronized (s) {
-                s.insert(k, 0, 0, 0, 0, 0, meta, 0, LIFETIME_MS);
-            }
+            insert(table, i, 0, 0, meta);
         }
         SplittableRandom random = new SplittableRandom(1);
         int n = 2_000_000;
         long found = 0;
         long t0 = System.nanoTime();
-        for (int i = 0; i < n; i++) {
-            long k = key(random.nextLong(2L * RECORDS));
+        for (int lookup = 0; lookup < n; lookup++) {
+            long i = random.nextLong(2L * RECORDS);
+            long k = key(i);
             TimeWaitTable.Shard s = table.shard(k);
             synchronized (s) {
-                found += s.find(k) >= 0 ? 1 : 0;
+                found += s.find(k, remoteHi(i), remoteLo(i)) >= 0 ? 1 : 0;
             }
         }
         long perLookup = (System.nanoTime() - t0) / n;

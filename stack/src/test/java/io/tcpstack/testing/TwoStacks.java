@@ -76,7 +76,7 @@ public final class TwoStacks implements AutoCloseable {
     public static TcpState listedState(TcpStack stack, TcpConnection c) {
         return stack.connections().stream()
                 .filter(i -> i.state() != TcpState.LISTEN && i.localPort() == c.localPort()
-                        && i.remotePort() == c.remotePort() && i.remoteAddress() == c.remoteAddress())
+                        && i.remotePort() == c.remotePort() && i.remoteAddress().equals(c.remoteAddress()))
                 .map(ConnectionInfo::state).findFirst().orElse(TcpState.CLOSED);
     }
 
