@@ -5,9 +5,11 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.tcpstack.time.TimerDriven;
 import io.tcpstack.time.VirtualClock;
+import io.tcpstack.wire.IpAddress;
 import io.tcpstack.wire.IpProtocol;
 import io.tcpstack.wire.Ipv4Address;
 import io.tcpstack.wire.Ipv4View;
+import io.tcpstack.wire.Ipv6View;
 import io.tcpstack.wire.TcpSegment;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,7 +28,8 @@ import java.util.function.Predicate;
  * idea of smoltcp's seeded tests/netsim.rs; ARCHITECTURE.md, "Testing shape").
  *
  * <p>Each stack gets its own {@link Link} from {@link #endpoint}, addressed by the stack's IPv4
- * address; a packet is routed by the destination address in its IPv4 header. Packets in flight
+ * address (and its IPv6 one, {@link Endpoint#alsoAt}); a packet is routed by the destination
+ * address in its IPv4 or IPv6 header. Packets in flight
  * wait in one event queue ordered by (delivery time, sequence number), so ties go in sending
  * order. Impairments ({@link Impairment}: latency, loss, duplication, reordering) apply per
  * direction or to every direction; their random choices come from one {@link SplittableRandom}
@@ -58,6 +61,7 @@ public final class SimulatedNetwork implements AutoCloseable {
     private final SplittableRandom random;
     private final PriorityQueue<InFlight> inFlight = new PriorityQueue<>(ORDER);
     private final Map<Integer, Endpoint> endpoints = new LinkedHashMap<>();
+    private final Map<IpAddress, Endpoint> endpoints6 = new HashMap<>();
     private final List<TimerDriven> timerOwners = new ArrayList<>();
     private final Map<Long, Impairment> paths = new HashMap<>();
     private final List<Rule> rules = new ArrayList<>();
@@ -300,9 +304,7 @@ public final class SimulatedNetwork implements AutoCloseable {
     private void transmit(Endpoint from, ByteBuf packet) {
         sent++;
         notify(PacketEvent.SENT, packet);
-        int start = packet.readerIndex();
-        Endpoint to = packet.readableBytes() >= Ipv4View.MIN_HEADER_LENGTH
-                ? endpoints.get(packet.getInt(start + 16)) : null;
+        Endpoint to = route(packet);
         if (to == null) {
             unroutable++;
             notify(PacketEvent.UNROUTABLE, packet);
@@ -335,6 +337,22 @@ public final class SimulatedNetwork implements AutoCloseable {
         }
     }
 
+    /** The endpoint of the packet's destination address, or null. */
+    private Endpoint route(ByteBuf packet) {
+        int start = packet.readerIndex();
+        if (packet.isReadable() && (packet.getUnsignedByte(start) >>> 4) == 6) {
+            return packet.readableBytes() >= Ipv6View.HEADER_LENGTH ? endpoints6.get(IpAddress.read(packet, start + 24)) : null;
+        }
+        return packet.readableBytes() >= Ipv4View.MIN_HEADER_LENGTH ? endpoints.get(packet.getInt(start + 16)) : null;
+    }
+
+    /** The transport protocol of a packet of either family without extension headers. */
+    private static int protocol(ByteBuf packet) {
+        int start = packet.readerIndex();
+        return (packet.getUnsignedByte(start) >>> 4) == 6 ? packet.getUnsignedByte(start + 6)
+                : packet.getUnsignedByte(start + 9);
+    }
+
     /** What the scripted rules do to one packet. */
     private record ScriptedEffect(boolean drop, long delayNanos, boolean duplicate) {
         static final ScriptedEffect NONE = new ScriptedEffect(false, 0, false);
@@ -342,7 +360,7 @@ public final class SimulatedNetwork implements AutoCloseable {
 
     /** Every rule sees every TCP packet (so each counts its own matches); their effects add up. */
     private ScriptedEffect scriptedEffect(ByteBuf packet) {
-        if (rules.isEmpty() || packet.getUnsignedByte(packet.readerIndex() + 9) != IpProtocol.TCP) {
+        if (rules.isEmpty() || protocol(packet) != IpProtocol.TCP) {
             return ScriptedEffect.NONE;
         }
         TcpSegment segment;
@@ -496,6 +514,15 @@ public final class SimulatedNetwork implements AutoCloseable {
         /** The IPv4 address packets must carry as destination to reach this endpoint. */
         public int address() {
             return address;
+        }
+
+        /** Makes IPv6 packets to {@code address6} reach this endpoint too (a dual-stack host). */
+        public Endpoint alsoAt(String address6) {
+            IpAddress a = IpAddress.parse(address6);
+            if (a.isV4() || endpoints6.putIfAbsent(a, this) != null) {
+                throw new IllegalStateException(address6 + " is not an IPv6 address, or already has an endpoint");
+            }
+            return this;
         }
 
         @Override

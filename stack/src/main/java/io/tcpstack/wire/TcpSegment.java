@@ -8,12 +8,32 @@ import java.util.Arrays;
  * A validated TCP segment as a value (smoltcp's TcpRepr): for tests, scripted peers and traces.
  * The engine's hot path uses {@link TcpView}; this record allocates.
  *
- * @param src source IPv4 address
- * @param dst destination IPv4 address
+ * @param source source address, of either family (IPv4 ones IPv4-mapped)
+ * @param destination destination address, of the same family
  * @param options options as parsed (null for none)
  */
-public record TcpSegment(int src, int dst, int srcPort, int dstPort, int seq, int ack, int flags,
+public record TcpSegment(IpAddress source, IpAddress destination, int srcPort, int dstPort, int seq, int ack, int flags,
         int window, Options options, byte[] payload) {
+
+    /** A segment between two IPv4 addresses (big-endian ints). */
+    public TcpSegment(int src, int dst, int srcPort, int dstPort, int seq, int ack, int flags, int window,
+            Options options, byte[] payload) {
+        this(IpAddress.v4(src), IpAddress.v4(dst), srcPort, dstPort, seq, ack, flags, window, options, payload);
+    }
+
+    /** The IPv4 source address as a big-endian int (IPv4 segments only). */
+    public int src() {
+        return source.v4();
+    }
+
+    /** The IPv4 destination address as a big-endian int (IPv4 segments only). */
+    public int dst() {
+        return destination.v4();
+    }
+
+    public boolean isV6() {
+        return !source.isV4();
+    }
 
     /** Options as a value; absent ones are -1 / false / null. */
     public record Options(int mss, int wscale, boolean sackPermitted, Long tsVal, Long tsEcr, int[] sackBlocks) {
@@ -47,33 +67,57 @@ public record TcpSegment(int src, int dst, int srcPort, int dstPort, int seq, in
         return payload.length;
     }
 
-    /** Parses a whole IPv4 packet carrying TCP; throws IllegalArgumentException if it is not one. */
+    /**
+     * Parses a whole IPv4 packet, or IPv6 packet without extension headers, carrying TCP; throws
+     * IllegalArgumentException if it is not one.
+     */
     public static TcpSegment parse(ByteBuf ipPacket) {
-        Ipv4View ip = new Ipv4View().wrap(ipPacket, ipPacket.readerIndex());
-        if (ip.protocol() != IpProtocol.TCP) {
-            throw new IllegalArgumentException("not TCP: protocol " + ip.protocol());
+        int start = ipPacket.readerIndex();
+        IpAddress source;
+        IpAddress destination;
+        TcpView tcp = new TcpView();
+        if ((ipPacket.getUnsignedByte(start) >>> 4) == 6) {
+            Ipv6View ip = new Ipv6View().wrap(ipPacket, start);
+            if (ip.nextHeader() != IpProtocol.TCP) {
+                throw new IllegalArgumentException("not TCP: next header " + ip.nextHeader());
+            }
+            source = ip.source();
+            destination = ip.destination();
+            tcp.wrap(ipPacket, ip.payloadOffset(), ip.payloadLength());
+        } else {
+            Ipv4View ip = new Ipv4View().wrap(ipPacket, start);
+            if (ip.protocol() != IpProtocol.TCP) {
+                throw new IllegalArgumentException("not TCP: protocol " + ip.protocol());
+            }
+            source = IpAddress.v4(ip.source());
+            destination = IpAddress.v4(ip.destination());
+            tcp.wrap(ipPacket, ip.payloadOffset(), ip.payloadLength());
         }
-        TcpView tcp = new TcpView().wrap(ipPacket, ip.payloadOffset(), ip.payloadLength());
         TcpOptions options = new TcpOptions().parse(ipPacket, tcp.optionsOffset(), tcp.optionsLength(), tcp.has(TcpView.SYN));
         byte[] payload = new byte[tcp.payloadLength()];
         ipPacket.getBytes(tcp.payloadOffset(), payload);
-        return new TcpSegment(ip.source(), ip.destination(), tcp.sourcePort(), tcp.destinationPort(),
+        return new TcpSegment(source, destination, tcp.sourcePort(), tcp.destinationPort(),
                 tcp.seq(), tcp.ack(), tcp.flags(), tcp.window(), Options.of(options), payload);
     }
 
-    /** Builds the whole IPv4 packet (TTL 64, DF) with correct checksums. */
+    /** Builds the whole packet with correct checksums: IPv4 with TTL 64 and DF, or IPv6 with hop limit 64. */
     public ByteBuf emit(ByteBufAllocator alloc) {
         int optionsLength = optionsLength();
         int tcpLength = TcpView.MIN_HEADER_LENGTH + optionsLength + payload.length;
-        int total = Ipv4View.MIN_HEADER_LENGTH + tcpLength;
+        int t = isV6() ? Ipv6View.HEADER_LENGTH : Ipv4View.MIN_HEADER_LENGTH;
+        int total = t + tcpLength;
         ByteBuf buf = alloc.buffer(total);
         buf.writerIndex(total);
-        Ipv4View.writeHeader(buf, 0, total, 0, true, 64, IpProtocol.TCP, src, dst);
-        int t = Ipv4View.MIN_HEADER_LENGTH;
+        if (isV6()) {
+            Ipv6View.writeHeader(buf, 0, 0, 0, tcpLength, IpProtocol.TCP, 64, source.hi(), source.lo(),
+                    destination.hi(), destination.lo());
+        } else {
+            Ipv4View.writeHeader(buf, 0, total, 0, true, 64, IpProtocol.TCP, src(), dst());
+        }
         TcpView.writeHeader(buf, t, srcPort, dstPort, seq, ack, optionsLength, flags, window);
         writeOptions(buf, t + TcpView.MIN_HEADER_LENGTH, optionsLength);
         buf.setBytes(t + TcpView.MIN_HEADER_LENGTH + optionsLength, payload);
-        TcpView.fillChecksum(buf, t, tcpLength, src, dst);
+        TcpView.fillChecksum(buf, t, tcpLength, source, destination);
         return buf;
     }
 
@@ -112,8 +156,8 @@ public record TcpSegment(int src, int dst, int srcPort, int dstPort, int seq, in
     @Override
     public String toString() {
         StringBuilder sb = new StringBuilder();
-        sb.append(Ipv4Address.format(src)).append('.').append(srcPort).append(" > ")
-                .append(Ipv4Address.format(dst)).append('.').append(dstPort).append(": ")
+        sb.append(source).append('.').append(srcPort).append(" > ")
+                .append(destination).append('.').append(dstPort).append(": ")
                 .append(TcpView.flagString(flags))
                 .append(" seq=").append(Integer.toUnsignedString(seq))
                 .append(" ack=").append(Integer.toUnsignedString(ack))

@@ -24,7 +24,7 @@ class FinAckRaceTest extends ScenarioBase {
     private void closerInFinWait1(Affinity affinity) throws IOException {
         TcpSettings s = plainSettings();
         s.affinity = affinity;
-        h = new PacketHarness(s, 2, Dispatcher.Mode.STEPPED);
+        harness(s, 2, Dispatcher.Mode.STEPPED);
         establishedPassive();
         conn.close(); // orphan, FIN_WAIT_1
         h.expect(match().flags("F.").seq(iss + 1).ack(PEER_ISS + 1));

@@ -20,7 +20,6 @@ import org.junit.jupiter.api.Test;
  * 2 SRTT + 2 ms = 42 ms and the RTO 220 ms.
  */
 class RackTlpScenarioTest extends ScenarioBase {
-    private static final int MSS = 1460;
     private static final long RTT = 20;
 
     /** SACK on, no timestamps or window scaling: exact segments, and no Eifel undo by timestamps. */
@@ -29,7 +28,7 @@ class RackTlpScenarioTest extends ScenarioBase {
         s.sack = true;
         harness(s);
         listening();
-        h.inject(peer("S", PEER_ISS, 0).options(TcpSegment.Options.syn(MSS, -1, true, null, null)).build());
+        h.inject(peer("S", PEER_ISS, 0).options(TcpSegment.Options.syn(ourMss(), -1, true, null, null)).build());
         iss = u(h.expect(match().flags("S.")).seq());
         h.advance(RTT);
         h.inject(peer(".", PEER_ISS + 1, iss + 1).build());
@@ -39,17 +38,17 @@ class RackTlpScenarioTest extends ScenarioBase {
 
     /** Writes {@code n} full segments and takes them as they leave; returns when they left (ms). */
     private long send(int n) throws Exception {
-        conn.write(new byte[n * MSS], 0, n * MSS, false, 0);
+        conn.write(new byte[n * ourMss()], 0, n * ourMss(), false, 0);
         long at = h.nowMillis();
         for (int i = 0; i < n; i++) {
-            h.expect(match().flags(i == n - 1 ? "P." : ".").seq(seg(i)).payloadLength(MSS));
+            h.expect(match().flags(i == n - 1 ? "P." : ".").seq(seg(i)).payloadLength(ourMss()));
         }
         return at;
     }
 
     /** First sequence number of our i-th segment (0-based). */
     private long seg(int i) {
-        return iss + 1 + (long) i * MSS;
+        return iss + 1 + (long) i * ourMss();
     }
 
     /** The peer's ACK of everything before {@code ack}, SACKing [left, right) pairs. */
@@ -78,7 +77,7 @@ class RackTlpScenarioTest extends ScenarioBase {
         // reordering timer fires then, plus TCP_TIMEOUT_MIN (Linux tcp_rack_mark_lost)
         h.expectNothingFor(6);
         PacketHarness.Timed resent = h.advanceUntilSent(100);
-        h.expect(match().flags(".").seq(seg(0)).payloadLength(MSS));
+        h.expect(match().flags(".").seq(seg(0)).payloadLength(ourMss()));
         assertThat(resent.atMillis() - sackAt).isEqualTo(RTT / 4 + 2);
         assertThat(stat(Counter.TcpExtTCPSackRecovery)).isEqualTo(1);
         assertThat(stat(Counter.TcpExtTCPTimeouts)).isZero();
@@ -104,7 +103,7 @@ class RackTlpScenarioTest extends ScenarioBase {
         h.advance(RTT);
         h.inject(ack(seg(0), seg(1), seg(4)));
         // no reordering seen and sacked_out >= tp->reordering (3): reo_wnd is 0 (tcp_rack_reo_wnd)
-        h.expect(match().flags(".").seq(seg(0)).payloadLength(MSS));
+        h.expect(match().flags(".").seq(seg(0)).payloadLength(ourMss()));
         assertThat(stat(Counter.TcpExtTCPFastRetrans)).isEqualTo(1);
     }
 
@@ -118,13 +117,13 @@ class RackTlpScenarioTest extends ScenarioBase {
         PacketHarness.Timed probe = h.advanceUntilSent(300);
         // RFC 8985 7.2: PTO = 2 SRTT + TCP_TIMEOUT_MIN with more than one segment out; the probe
         // is the last segment again (no new data to send)
-        h.expect(match().flags("P.").seq(seg(9)).payloadLength(MSS));
+        h.expect(match().flags("P.").seq(seg(9)).payloadLength(ourMss()));
         assertThat(probe.atMillis() - ackAt).isEqualTo(2 * RTT + 2);
         assertThat(stat(Counter.TcpExtTCPLossProbes)).isEqualTo(1);
         // the probe arrives: the receiver SACKs it, and RACK finds the segment before it lost
         h.advance(RTT);
         h.inject(ack(seg(8), seg(9), seg(10)));
-        h.expect(match().flags(".").seq(seg(8)).payloadLength(MSS));
+        h.expect(match().flags(".").seq(seg(8)).payloadLength(ourMss()));
         h.inject(ack(seg(10)));
         h.expectNothingFor(1000);
         assertThat(stat(Counter.TcpExtTCPSackRecovery)).isEqualTo(1);
@@ -141,7 +140,7 @@ class RackTlpScenarioTest extends ScenarioBase {
     @Test
     void proportional_rate_reduction_sends_what_rfc_6937_gives_on_every_ack_of_a_recovery() throws Exception {
         establishedWithSack();
-        conn.write(new byte[200 * MSS], 0, 200 * MSS, false, 0);
+        conn.write(new byte[200 * ourMss()], 0, 200 * ourMss(), false, 0);
         h.discardUnread(); // the initial window, segments 0..9
         h.advance(RTT);
         h.inject(ack(seg(10))); // slow start: cwnd 10 -> 20, segments 10..29 go
@@ -168,10 +167,10 @@ class RackTlpScenarioTest extends ScenarioBase {
         int delivered = 3;
         int acks = 0;
         while (rcvNxt < highSeq) {
-            long sackRight = received.isEmpty() ? 0 : received.last() + MSS;
+            long sackRight = received.isEmpty() ? 0 : received.last() + ourMss();
             h.inject(received.isEmpty() ? ack(rcvNxt) : ack(rcvNxt, received.first(), sackRight));
             // the model: pipe (RFC 6675 SetPipe) after this ACK, then PRR's sndcnt
-            int outstanding = (int) ((sndNxt - rcvNxt) / MSS);
+            int outstanding = (int) ((sndNxt - rcvNxt) / ourMss());
             int pipe = outstanding - received.size() - (holeRetransmitted ? 0 : 1);
             prrDelivered += delivered;
             int sndcnt = pipe > ssthresh
@@ -186,7 +185,7 @@ class RackTlpScenarioTest extends ScenarioBase {
                 if (seq == seg(10)) {
                     holeRetransmitted = true;
                 } else {
-                    sndNxt = Math.max(sndNxt, seq + MSS);
+                    sndNxt = Math.max(sndNxt, seq + ourMss());
                 }
                 arriving.add(seq);
             }
@@ -196,7 +195,7 @@ class RackTlpScenarioTest extends ScenarioBase {
             received.add(next);
             while (received.contains(rcvNxt)) {
                 received.remove(rcvNxt);
-                rcvNxt += MSS;
+                rcvNxt += ourMss();
             }
             delivered = 1;
             acks++;
@@ -215,7 +214,7 @@ class RackTlpScenarioTest extends ScenarioBase {
         h.advance(RTT);
         // segment 0 is only late: three segments SACKed above it make it lost (reo_wnd 0)
         h.inject(ack(seg(0), seg(1), seg(4)));
-        h.expect(match().flags(".").seq(seg(0)).payloadLength(MSS));
+        h.expect(match().flags(".").seq(seg(0)).payloadLength(ourMss()));
         assertThat(details().ssthresh()).as("recovery: ssthresh = cwnd x beta (CUBIC, 717/1024)").isEqualTo(7);
         // the original arrives: a partial ACK (recovery lasts to high_seq, past segment 5)
         h.inject(ack(seg(5)));

@@ -4,6 +4,7 @@ import static io.tcpstack.testing.Seg.match;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tcpstack.api.TcpServerSocket;
+import io.tcpstack.dispatch.Dispatcher;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.testing.PacketHarness;
 import io.tcpstack.testing.Seg;
@@ -21,6 +22,8 @@ abstract class ScenarioBase {
     static final int PEER_PORT = 40000;
     static final long PEER_ISS = 1000;
 
+    /** The scripted peer speaks IPv6 to a dual-stack host: subclasses run a suite over IPv6. */
+    boolean ipv6;
     PacketHarness h;
     /** The stack's ISN of the connection under test. */
     long iss;
@@ -28,8 +31,17 @@ abstract class ScenarioBase {
     TcpServerSocket server;
 
     PacketHarness harness(TcpSettings settings) {
-        h = new PacketHarness(settings, 1);
+        return harness(settings, 1, Dispatcher.Mode.INLINE);
+    }
+
+    PacketHarness harness(TcpSettings settings, int queues, Dispatcher.Mode mode) {
+        h = new PacketHarness(settings, queues, mode, ipv6);
         return h;
+    }
+
+    /** Our MSS at MTU 1500: 1460 over IPv4, 1440 over IPv6. */
+    int ourMss() {
+        return ipv6 ? 1440 : 1460;
     }
 
     static TcpSettings plainSettings() {
@@ -48,7 +60,7 @@ abstract class ScenarioBase {
     }
 
     Seg.Builder peer(String flags, long seq, long ack) {
-        return Seg.from(PEER_PORT, STACK_PORT).flags(flags).seq(seq).ack(ack);
+        return Seg.from(PEER_PORT, STACK_PORT).v6(ipv6).flags(flags).seq(seq).ack(ack);
     }
 
     long u(int seq) {
@@ -85,7 +97,7 @@ abstract class ScenarioBase {
         if (h == null) {
             harness(plainSettings());
         }
-        conn = h.stack.open(PacketHarness.PEER, PEER_PORT, STACK_PORT);
+        conn = h.stack.open(h.peer(), PEER_PORT, STACK_PORT);
         TcpSegment syn = h.expect(match().flags("S"));
         iss = u(syn.seq());
         assertThat(conn.state()).isEqualTo(TcpState.SYN_SENT);

@@ -22,7 +22,7 @@ class SynResendTest extends ScenarioBase {
         TcpSettings s = plainSettings();
         profile.applyTo(s);
         harness(s);
-        conn = h.stack.open(PacketHarness.PEER, PEER_PORT, STACK_PORT);
+        conn = h.stack.open(h.peer(), PEER_PORT, STACK_PORT);
         firstSyn = h.expectTimed(match().flags("S"));
         iss = u(firstSyn.segment().seq());
     }

@@ -49,7 +49,7 @@ class TimeWaitScenarioTest extends ScenarioBase {
 
     /** Active open from port 80 with timestamps; we close first: TIME_WAIT (client side). */
     private void clientTimeWait() throws IOException {
-        conn = h.stack.open(PacketHarness.PEER, PEER_PORT, STACK_PORT);
+        conn = h.stack.open(h.peer(), PEER_PORT, STACK_PORT);
         TcpSegment syn = h.expect(match().flags("S"));
         iss = u(syn.seq());
         ourTs = syn.options().tsVal();
@@ -162,7 +162,7 @@ class TimeWaitScenarioTest extends ScenarioBase {
     }
 
     private void assertNoFreePort() {
-        assertThatThrownBy(() -> h.stack.open(PacketHarness.PEER, PEER_PORT, 0))
+        assertThatThrownBy(() -> h.stack.open(h.peer(), PEER_PORT, 0))
                 .hasMessageContaining("no free local port");
     }
 
@@ -179,7 +179,7 @@ class TimeWaitScenarioTest extends ScenarioBase {
         h.advance(1_000);
         assertNoFreePort();
         h.advance(1);
-        conn = h.stack.open(PacketHarness.PEER, PEER_PORT, 0);
+        conn = h.stack.open(h.peer(), PEER_PORT, 0);
         // tcp_twsk_unique: write_seq = tw_snd_nxt + 65535 + 2
         h.expect(match().flags("S").seq(iss + 2 + 65537));
         assertThat(stat(Counter.TcpExtTWRecycled)).isEqualTo(1);
@@ -191,7 +191,7 @@ class TimeWaitScenarioTest extends ScenarioBase {
         s.twReuse = 0;
         harness(s);
         clientTimeWait();
-        conn = h.stack.open(PacketHarness.PEER, PEER_PORT, STACK_PORT);
+        conn = h.stack.open(h.peer(), PEER_PORT, STACK_PORT);
         h.expect(match().flags("S").seq(iss + 2 + 65537));
         assertThat(stat(Counter.TcpExtTWRecycled)).isEqualTo(1);
     }
@@ -205,7 +205,7 @@ class TimeWaitScenarioTest extends ScenarioBase {
         h.inject(peer("F.", PEER_ISS + 1, iss + 2).build());
         h.expect(match().flags(".").ack(PEER_ISS + 2));
         assertThat(listedState()).isEqualTo(TcpState.TIME_WAIT);
-        assertThatThrownBy(() -> h.stack.open(PacketHarness.PEER, PEER_PORT, STACK_PORT))
+        assertThatThrownBy(() -> h.stack.open(h.peer(), PEER_PORT, STACK_PORT))
                 .hasMessageContaining("address already in use");
     }
 
@@ -227,7 +227,7 @@ class TimeWaitScenarioTest extends ScenarioBase {
         Profile.LINUX_4_9.applyTo(s);
         serverTimeWait(s);
         // another host behind the same NAT: its clock is unrelated to the first one's
-        Seg.Builder other = Seg.from(OTHER_PEER_PORT, STACK_PORT).flags("S").seq(77_000);
+        Seg.Builder other = Seg.from(OTHER_PEER_PORT, STACK_PORT).v6(ipv6).flags("S").seq(77_000);
         h.inject(other.options(TcpSegment.Options.syn(1460, -1, false, 3000L, 0L)).build());
         assertThat(h.unread()).isEmpty();
         assertThat(stat(Counter.TcpExtPAWSPassive)).isEqualTo(1);
@@ -242,7 +242,7 @@ class TimeWaitScenarioTest extends ScenarioBase {
         Profile.LINUX_4_9.applyTo(s);
         serverTimeWait(s);
         h.advance(60_000);
-        Seg.Builder other = Seg.from(OTHER_PEER_PORT, STACK_PORT).flags("S").seq(77_000);
+        Seg.Builder other = Seg.from(OTHER_PEER_PORT, STACK_PORT).v6(ipv6).flags("S").seq(77_000);
         h.inject(other.options(TcpSegment.Options.syn(1460, -1, false, 3000L, 0L)).build());
         h.expect(match().flags("S.").ack(77_001));
         assertThat(new TcpSettings().twRecycle).isFalse();

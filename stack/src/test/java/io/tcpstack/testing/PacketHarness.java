@@ -9,6 +9,7 @@ import io.tcpstack.api.TcpStack;
 import io.tcpstack.dispatch.Dispatcher;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.time.VirtualClock;
+import io.tcpstack.wire.IpAddress;
 import io.tcpstack.wire.Ipv4Address;
 import io.tcpstack.wire.TcpSegment;
 import java.util.ArrayList;
@@ -25,11 +26,17 @@ public final class PacketHarness implements AutoCloseable {
     public static final String PEER_ADDRESS = "198.18.0.1";
     public static final int STACK = Ipv4Address.parse(STACK_ADDRESS);
     public static final int PEER = Ipv4Address.parse(PEER_ADDRESS);
+    public static final String STACK_ADDRESS6 = "2001:2::2";
+    public static final String PEER_ADDRESS6 = "2001:2::1";
+    public static final IpAddress STACK6 = IpAddress.parse(STACK_ADDRESS6);
+    public static final IpAddress PEER6 = IpAddress.parse(PEER_ADDRESS6);
 
     public final VirtualClock clock = new VirtualClock(1_000_000_000L);
     public final TcpSettings settings;
     public final CaptureLink link;
     public final TcpStack stack;
+    /** The stack has an IPv6 address too and the scripted peer speaks IPv6 ({@link #peer()}). */
+    public final boolean ipv6;
     /** Every segment the stack sent, in order, with the virtual time it left. */
     public final List<Timed> history = new ArrayList<>();
 
@@ -47,11 +54,25 @@ public final class PacketHarness implements AutoCloseable {
 
     /** With {@link Dispatcher.Mode#STEPPED}, injected packets wait in worker queues for {@link #step}. */
     public PacketHarness(TcpSettings settings, int queues, Dispatcher.Mode mode) {
+        this(settings, queues, mode, false);
+    }
+
+    /** With {@code ipv6}, a dual-stack host (STACK and STACK6) whose peer is at {@link #PEER6}. */
+    public PacketHarness(TcpSettings settings, int queues, Dispatcher.Mode mode, boolean ipv6) {
         this.settings = settings;
+        this.ipv6 = ipv6;
         this.link = new CaptureLink(queues, 1500);
-        this.stack = new TcpStack(StackConfig.builder().address(STACK_ADDRESS).dispatchMode(mode).build(), link,
-                clock, settings);
+        StackConfig.Builder config = StackConfig.builder().address(STACK_ADDRESS).dispatchMode(mode);
+        if (ipv6) {
+            config.address(STACK_ADDRESS6);
+        }
+        this.stack = new TcpStack(config.build(), link, clock, settings);
         stack.start();
+    }
+
+    /** The scripted peer's address: {@link #PEER6} in an IPv6 harness, else {@link #PEER}. */
+    public IpAddress peer() {
+        return ipv6 ? PEER6 : IpAddress.v4(PEER);
     }
 
     /** STEPPED: hands a segment to the dispatcher; returns the worker it was queued for. */
@@ -94,7 +115,7 @@ public final class PacketHarness implements AutoCloseable {
         collect();
     }
 
-    /** Delivers raw IPv4 bytes (malformed-input tests). */
+    /** Delivers raw IPv4 or IPv6 bytes (malformed-input tests). */
     public void injectRaw(byte[] packet) {
         link.inject(0, Unpooled.wrappedBuffer(packet));
         collect();
@@ -136,7 +157,8 @@ public final class PacketHarness implements AutoCloseable {
     private void collect() {
         CaptureLink.Sent s;
         while ((s = link.poll()) != null) {
-            if (s.packet()[9] != io.tcpstack.wire.IpProtocol.TCP) {
+            boolean v6 = (s.packet()[0] >>> 4) == 6;
+            if (s.packet()[v6 ? 6 : 9] != io.tcpstack.wire.IpProtocol.TCP) {
                 otherPackets.add(s);
                 continue;
             }

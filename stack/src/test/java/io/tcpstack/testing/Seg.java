@@ -44,10 +44,17 @@ public final class Seg {
         private int window = 65535;
         private TcpSegment.Options options = TcpSegment.Options.NONE;
         private byte[] payload = new byte[0];
+        private boolean v6;
 
         Builder(int peerPort, int stackPort) {
             this.peerPort = peerPort;
             this.stackPort = stackPort;
+        }
+
+        /** From PEER6 to STACK6 instead ({@code ipv6} true). */
+        public Builder v6(boolean ipv6) {
+            this.v6 = ipv6;
+            return this;
         }
 
         public Builder flags(String letters) {
@@ -90,6 +97,10 @@ public final class Seg {
         }
 
         public TcpSegment build() {
+            if (v6) {
+                return new TcpSegment(PacketHarness.PEER6, PacketHarness.STACK6, peerPort, stackPort, seq, ack, flags,
+                        window, options, payload);
+            }
             return new TcpSegment(PacketHarness.PEER, PacketHarness.STACK, peerPort, stackPort, seq, ack, flags, window,
                     options, payload);
         }
