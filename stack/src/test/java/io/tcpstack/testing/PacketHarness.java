@@ -40,8 +40,8 @@ public final class PacketHarness implements AutoCloseable {
     /** Every segment the stack sent, in order, with the virtual time it left. */
     public final List<Timed> history = new ArrayList<>();
 
-    /** A segment the stack sent and when (virtual ms). */
-    public record Timed(long atMillis, int queue, TcpSegment segment) {
+    /** A segment the stack sent and when (virtual ms); over IPv6 with its flow label (0 over IPv4). */
+    public record Timed(long atMillis, int queue, TcpSegment segment, int flowLabel) {
     }
 
     public PacketHarness() {
@@ -163,7 +163,8 @@ public final class PacketHarness implements AutoCloseable {
                 continue;
             }
             TcpSegment seg = TcpSegment.parse(Unpooled.wrappedBuffer(s.packet()));
-            Timed t = new Timed(clock.millis(), s.queue(), seg);
+            int flowLabel = v6 ? Unpooled.wrappedBuffer(s.packet()).getInt(0) & 0xfffff : 0;
+            Timed t = new Timed(clock.millis(), s.queue(), seg, flowLabel);
             history.add(t);
             unread.add(t);
         }
