@@ -12,14 +12,15 @@ import io.tcpstack.tcp.ConnectionInfo;
 import io.tcpstack.tcp.TcpConnection;
 import io.tcpstack.tcp.TcpException;
 import io.tcpstack.tcp.TcpState;
+import io.tcpstack.wire.IpAddress;
 import io.tcpstack.wire.Ipv4Address;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.SplittableRandom;
 
 /**
- * Two stacks on one {@link SimulatedNetwork}, on virtual time: a client at {@link #CLIENT} and a
- * server at {@link #SERVER}. {@link #connect} opens a connection between them; {@link App} plays
+ * Two dual-stack hosts on one {@link SimulatedNetwork}, on virtual time: a client at {@link
+ * #CLIENT} ({@link #CLIENT_ADDRESS6}) and a server at {@link #SERVER} ({@link #SERVER_ADDRESS6}). {@link #connect} opens a connection between them; {@link App} plays
  * an application on each end, driven from {@link SimulatedNetwork#runUntil}'s condition.
  */
 public final class TwoStacks implements AutoCloseable {
@@ -28,10 +29,14 @@ public final class TwoStacks implements AutoCloseable {
     public static final int CLIENT = Ipv4Address.parse(CLIENT_ADDRESS);
     public static final int SERVER = Ipv4Address.parse(SERVER_ADDRESS);
     public static final int SERVER_PORT = 80;
+    public static final String CLIENT_ADDRESS6 = "2001:2::1";
+    public static final String SERVER_ADDRESS6 = "2001:2::2";
 
     public final SimulatedNetwork net;
     public final TcpStack client;
     public final TcpStack server;
+    /** {@link #connect} opens IPv6 connections. */
+    private final boolean ipv6;
     private TcpServerSocket listener;
 
     public TwoStacks(long seed) {
@@ -39,14 +44,20 @@ public final class TwoStacks implements AutoCloseable {
     }
 
     public TwoStacks(long seed, TcpSettings clientSettings, TcpSettings serverSettings) {
-        net = new SimulatedNetwork(seed);
-        client = stack(CLIENT_ADDRESS, clientSettings);
-        server = stack(SERVER_ADDRESS, serverSettings);
+        this(seed, clientSettings, serverSettings, false);
     }
 
-    private TcpStack stack(String address, TcpSettings settings) {
-        TcpStack stack = new TcpStack(StackConfig.builder().address(address).build(), net.endpoint(address),
-                net.clock(), settings);
+    /** With {@code ipv6}, {@link #connect} goes to the server's IPv6 address. */
+    public TwoStacks(long seed, TcpSettings clientSettings, TcpSettings serverSettings, boolean ipv6) {
+        this.ipv6 = ipv6;
+        net = new SimulatedNetwork(seed);
+        client = stack(CLIENT_ADDRESS, CLIENT_ADDRESS6, clientSettings);
+        server = stack(SERVER_ADDRESS, SERVER_ADDRESS6, serverSettings);
+    }
+
+    private TcpStack stack(String address, String address6, TcpSettings settings) {
+        TcpStack stack = new TcpStack(StackConfig.builder().address(address).address(address6).build(),
+                net.endpoint(address).alsoAt(address6), net.clock(), settings);
         net.attach(stack);
         stack.start();
         return stack;
@@ -64,7 +75,8 @@ public final class TwoStacks implements AutoCloseable {
     /** Listens on {@link #SERVER_PORT}, connects and runs until the server accepted. */
     public Connection connect(long maxVirtualMillis) throws IOException {
         listener = server.listen(SERVER_PORT, 16);
-        TcpConnection c = client.open(SERVER, SERVER_PORT, 0);
+        TcpConnection c = ipv6 ? client.open(IpAddress.parse(SERVER_ADDRESS6), SERVER_PORT, 0)
+                : client.open(SERVER, SERVER_PORT, 0);
         TcpConnection[] accepted = new TcpConnection[1];
         boolean up = net.runUntil(() -> c.state() == TcpState.ESTABLISHED
                 && (accepted[0] != null || (accepted[0] = listener.poll()) != null), maxVirtualMillis);
