@@ -203,6 +203,21 @@ public final class TcpConnection {
         return tcb.state == TcpState.CLOSED ? -1 : 0;
     }
 
+    /** Bytes the send buffer takes now (poll's POLLOUT, Linux sk_stream_wspace). */
+    public int sendSpace() {
+        tcb.lock.lock();
+        try {
+            return tcb.sendBuffer.free();
+        } finally {
+            tcb.lock.unlock();
+        }
+    }
+
+    /** The peer's FIN arrived in order (poll's POLLRDHUP, Linux RCV_SHUTDOWN). */
+    public boolean peerClosed() {
+        return tcb.finReceived;
+    }
+
     /** Bytes ready to read. */
     public int available() {
         tcb.lock.lock();
