@@ -4,6 +4,7 @@ import io.tcpstack.dispatch.Dispatcher;
 import io.tcpstack.ip.Icmp;
 import io.tcpstack.ip.IpOutput;
 import io.tcpstack.ip.Ipv4Input;
+import io.tcpstack.ip.Udp;
 import io.tcpstack.link.Link;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.StackStats;
@@ -64,7 +65,9 @@ public final class TcpStack implements TimerDriven, AutoCloseable {
         this.wheel = new TimerQueue();
         this.timerThread = clock instanceof VirtualClock ? null : new TimerThread(wheel, clock);
         IpOutput ipOutput = new IpOutput(config, link, stats);
-        Ipv4Input ipInput = new Ipv4Input(config.address(), link.queueCount(), stats, new Icmp(ipOutput, stats));
+        Icmp icmp = new Icmp(ipOutput, stats, settings, clock);
+        Ipv4Input ipInput = new Ipv4Input(config.address(), link.queueCount(), stats, icmp);
+        ipInput.register(IpProtocol.UDP, new Udp(icmp, stats));
         this.tcp = new TcpLayer(ipOutput, link.queueCount(), settings, stats, clock, wheel, tracer);
         ipInput.register(IpProtocol.TCP, tcp);
         Dispatcher.Mode mode = config.dispatchMode() != null ? config.dispatchMode()

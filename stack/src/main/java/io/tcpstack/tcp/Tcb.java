@@ -142,6 +142,12 @@ public final class Tcb {
     /** Last time data arrived or was sent, ms (keepalive idle). */
     long lastActivityMs;
 
+    /** End of the last small segment sent (Linux snd_sml, Minshall's Nagle). */
+    int sndSml;
+    /** RFC 3168 state: {@link Ecn}'s flags, and snd.max when the CWR state began. */
+    int ecnFlags;
+    int cwrHighSeq;
+
     /** IP identification of our next packet (Linux inet_id: per socket, random start). */
     int ipId;
     /**

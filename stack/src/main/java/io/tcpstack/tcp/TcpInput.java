@@ -67,6 +67,7 @@ final class TcpInput {
         tcb.rcvNxt = seg.seq + 1;
         tcb.rcvWup = tcb.rcvNxt;
         layer.negotiate(tcb, seg.options);
+        Ecn.onSynAck(tcb, seg);
         if (tcb.tsOk && seg.options.hasTimestamp) {
             tcb.tsRecent = seg.options.tsVal;
             tcb.tsRecentStampMs = layer.nowMs();
@@ -341,6 +342,8 @@ final class TcpInput {
             layer.drop(tcb, seg, DropReason.TCP_INVALID_ACK_SEQUENCE);
             return false;
         }
+        Ecn.onAck(tcb, seg);
+        TcpTimers.onAckReceived(tcb);
         int oldWindow = tcb.sndWnd;
         int window = seg.window << tcb.sndWscale;
         if (mayUpdateWindow(tcb, ack, seg.seq, window)) {
@@ -496,6 +499,9 @@ final class TcpInput {
     private void receive(Tcb tcb, Segment seg, int seq) {
         if (!tcb.state.receivesData() && tcb.state != TcpState.SYN_RECEIVED) {
             return; // CLOSE_WAIT, CLOSING, LAST_ACK: the peer already sent its FIN
+        }
+        if (seg.payloadLength > 0) {
+            Ecn.onData(tcb, seg);
         }
         int index = seg.payloadIndex;
         int length = seg.payloadLength;

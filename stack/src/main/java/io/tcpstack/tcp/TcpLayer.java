@@ -140,6 +140,7 @@ public final class TcpLayer implements TransportHandler {
         }
         stats.inc(Counter.TcpInSegs);
         seg.load(queue, ip.source(), ip.buf(), offset, length);
+        seg.ipEcn = ip.tos() & 3;
         dispatch(seg, 0);
         Wakeups.dispatch(); // handlers run here unless this thread's burst flush runs them
     }
@@ -226,7 +227,8 @@ public final class TcpLayer implements TransportHandler {
             output.sendResetFor(seg); // "<SEQ=SEG.ACK><CTL=RST>"
             return;
         }
-        if (!seg.has(TcpView.SYN)) {
+        if (!seg.has(TcpView.SYN) || seg.has(TcpView.FIN)) {
+            // Linux tcp_rcv_state_process, LISTEN: "if (th->fin) goto discard" for a SYN with FIN
             drop(seg, DropReason.TCP_FLAGS);
             return;
         }
@@ -247,6 +249,7 @@ public final class TcpLayer implements TransportHandler {
             tcb.rcvNxt = seg.seq + 1;
             tcb.rcvWup = tcb.rcvNxt;
             negotiate(tcb, seg.options);
+            Ecn.onSyn(tcb, seg);
             if (tcb.tsOk) {
                 tcb.tsRecent = seg.options.tsVal;
                 tcb.tsRecentStampMs = nowMs();
@@ -310,6 +313,7 @@ public final class TcpLayer implements TransportHandler {
             trace.state(tcb, TcpState.CLOSED, TcpState.SYN_SENT);
             tcb.synTsVal = tcb.tsVal();
             tcb.rttStartNanos = clock.nanos();
+            Ecn.onConnect(tcb);
             output.sendSyn(tcb);
             TcpTimers.armRetransmit(tcb);
         } finally {
@@ -355,6 +359,7 @@ public final class TcpLayer implements TransportHandler {
         // sequence number." Left at 0, fast retransmit depended on which half of the sequence
         // space the ISN fell in.
         tcb.recover = iss;
+        tcb.sndSml = iss;
         tcb.ipId = ThreadLocalRandom.current().nextInt(0x10000);
     }
 

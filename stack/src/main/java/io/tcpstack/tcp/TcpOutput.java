@@ -34,7 +34,7 @@ final class TcpOutput {
     /** SYN (SYN_SENT) or SYN-ACK (SYN_RECEIVED) with Linux's option layout (BEHAVIOURS.md 6). */
     void sendSyn(Tcb tcb) {
         boolean synAck = tcb.state == TcpState.SYN_RECEIVED;
-        int flags = synAck ? TcpView.SYN | TcpView.ACK : TcpView.SYN;
+        int flags = (synAck ? TcpView.SYN | TcpView.ACK : TcpView.SYN) | Ecn.synFlags(tcb, synAck);
         int wscale = tcb.wscaleOk ? tcb.rcvWscale : -1;
         int optionsLength = TcpOptions.synLength(true, tcb.sackOk, tcb.tsOk, wscale >= 0);
         ByteBuf buf = ip.allocate(TcpView.MIN_HEADER_LENGTH + optionsLength);
@@ -123,10 +123,11 @@ final class TcpOutput {
                 if (cwndBytes < window || length < tcb.maxSndWnd / 2) {
                     break;
                 }
-            } else if (length < tcb.sndMss && !tcb.noDelay && tcb.dataInFlight() > 0
+            } else if (length < tcb.sndMss && !tcb.noDelay && SeqNum.gt(tcb.sndSml, tcb.sndUna)
                     && !(length == unsent && tcb.finQueued)) {
-                // RFC 896, RFC 9293 3.7.4 (Nagle): one small segment outstanding at a time. Not for
-                // the last segment once the application closed: it carries the FIN (Linux
+                // RFC 896, RFC 9293 3.7.4 (Nagle) with Minshall's change, as Linux tcp_nagle_check:
+                // one *small* segment outstanding at a time (full ones do not hold the runt back).
+                // Not for the last segment once the application closed: it carries the FIN (Linux
                 // tcp_nagle_test: "Don't use the nagle rule for urgent data (or for the final FIN)").
                 break;
             }
@@ -135,6 +136,9 @@ final class TcpOutput {
             boolean fin = last && tcb.finQueued;
             int flags = TcpView.ACK | (last ? TcpView.PSH : 0) | (fin ? TcpView.FIN : 0);
             transmit(tcb, tcb.sndNxt, flags, tcb.dataInFlight(), length);
+            if (length < tcb.sndMss) {
+                tcb.sndSml = tcb.sndNxt + length; // Linux tcp_minshall_update
+            }
             advanceSndNxt(tcb, length, fin);
             sent = true;
         }
@@ -241,6 +245,8 @@ final class TcpOutput {
      * snd.una in the send buffer, our timestamp and SACK options, the window we advertise now.
      */
     void transmit(Tcb tcb, int seq, int flags, int dataSkip, int dataLength) {
+        int ecn = (flags & TcpView.RST) == 0 ? Ecn.outFlags(tcb, seq, dataLength) : 0;
+        flags |= ecn & ~Ecn.ECT_BIT;
         int sackCount = 0;
         int optionsLength = tcb.tsOk ? TcpOptions.TIMESTAMP_LENGTH_ALIGNED : 0;
         if (tcb.sackOk && (flags & TcpView.ACK) != 0 && tcb.reassembly.blockCount() > 0) {
@@ -270,10 +276,14 @@ final class TcpOutput {
         if (dataLength > 0) {
             tcb.sendBuffer.copyTo(buf, dataSkip, dataLength);
         }
-        finish(tcb, buf, t, headerLength + dataLength, flags);
+        finish(tcb, buf, t, headerLength + dataLength, flags, Ecn.ipEcn(ecn));
     }
 
     private void finish(Tcb tcb, ByteBuf buf, int t, int tcpLength, int flags) {
+        finish(tcb, buf, t, tcpLength, flags, 0);
+    }
+
+    private void finish(Tcb tcb, ByteBuf buf, int t, int tcpLength, int flags, int ipEcn) {
         buf.writerIndex(t + tcpLength);
         TcpView.fillChecksum(buf, t, tcpLength, tcb.localAddress, tcb.remoteAddress);
         if ((flags & TcpView.ACK) != 0) {
@@ -281,7 +291,7 @@ final class TcpOutput {
         }
         layer.stats().inc(Counter.TcpOutSegs);
         layer.trace().segmentOut(tcb, buf, t, tcpLength);
-        ip.send(txQueue(tcb), buf, IpProtocol.TCP, tcb.remoteAddress, true, tcb.ipId++ & 0xffff);
+        ip.send(txQueue(tcb), buf, IpProtocol.TCP, tcb.remoteAddress, true, tcb.ipId++ & 0xffff, ipEcn);
     }
 
     /**

@@ -214,6 +214,18 @@ final class TcpTimers {
 
     // ---- keepalive
 
+    /**
+     * Linux tcp_ack: every acceptable ACK is a sign of life (rcv_tstamp, which keepalive's idle
+     * time counts from) and clears the probes out; a keepalive probe's answer is such an ACK.
+     * Zero-window probes keep their count: it sets their backoff here.
+     */
+    static void onAckReceived(Tcb tcb) {
+        tcb.lastActivityMs = tcb.layer.nowMs();
+        if (tcb.retransmitKind != Tcb.TimerKind.PERSIST) {
+            tcb.probesOut = 0;
+        }
+    }
+
     static void armKeepalive(Tcb tcb) {
         if (tcb.keepAlive && tcb.state.isSynchronized()) {
             schedule(tcb, tcb.keepaliveTimer, tcb.layer.settings().keepaliveTimeMs);

@@ -28,10 +28,24 @@ final class KernelSockets {
         this.port = port;
         this.now = now;
         this.data = Memory.allocateDirect(runtime, 1 << 20);
+        warmUp();
     }
 
-    void check(Call call) {
-        // the kernel has every option a script can name
+    /** Each libc call once on a bad descriptor: its first call binds it (milliseconds), not the script's. */
+    private void warmUp() {
+        Pointer p = Memory.allocateDirect(runtime, 16);
+        c.bind(-1, p, 16);
+        c.listen(-1, 1);
+        c.accept(-1, p, p);
+        c.connect(-1, p, 16);
+        c.recv(-1, p, 1, 0);
+        c.send(-1, p, 1, 0);
+        c.shutdown(-1, 0);
+        c.fcntl(-1, 3, 0);
+        c.setsockopt(-1, 1, 2, p, 4);
+        c.getsockopt(-1, 1, 2, p, p);
+        c.poll(p, 0, 0);
+        runtime.getLastError();
     }
 
     private Pointer sockaddr(int address) {

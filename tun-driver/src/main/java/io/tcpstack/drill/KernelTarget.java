@@ -34,7 +34,10 @@ final class KernelTarget implements Target {
     private final KernelLibC c = KernelLibC.INSTANCE;
     private final Runtime runtime = Runtime.getRuntime(KernelLibC.INSTANCE);
     private final String netns = "tcpstack-drill-" + ProcessHandle.current().pid() + "-" + SEQ.incrementAndGet();
-    private final ExecutorService inside;
+    /** Runs the calls a script says may block ({@code start...end}); the others run on the caller's thread. */
+    private final ExecutorService blocking;
+    /** The caller's own namespace, to go back to at {@link #close()}. */
+    private final int homeNs;
     private final BlockingQueue<Outbound> sent = new LinkedBlockingQueue<>();
     private final Thread reader;
     private final KernelSockets sockets;
@@ -43,14 +46,19 @@ final class KernelTarget implements Target {
     private int tunFd = -1;
 
     KernelTarget(List<String> notes) {
+        homeNs = c.open("/proc/thread-self/ns/net", 0x80000);
+        if (homeNs < 0) {
+            throw new IllegalStateException("cannot open /proc/thread-self/ns/net (the kernel target needs root): "
+                    + c.strerror(runtime.getLastError()));
+        }
         run(10, "ip", "netns", "add", netns);
-        inside = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "drill-netns");
+        blocking = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "drill-blocking-call");
             t.setDaemon(true);
             return t;
         });
         try {
-            onInside(this::enterAndOpenTun);
+            enterAndOpenTun();
             run(10, "ip", "netns", "exec", netns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1",
                     "net.ipv6.conf.default.disable_ipv6=1");
             run(10, "ip", "-n", netns, "link", "set", "lo", "up");
@@ -84,16 +92,6 @@ final class KernelTarget implements Target {
         ifr.putShort(16, (short) 0x1001); // IFF_TUN | IFF_NO_PI
         if (c.ioctl(tunFd, TUNSETIFF, ifr) != 0) {
             throw new IllegalStateException("TUNSETIFF: " + c.strerror(runtime.getLastError()));
-        }
-    }
-
-    private void onInside(Runnable r) {
-        try {
-            inside.submit(r).get(30, TimeUnit.SECONDS);
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
-        } catch (InterruptedException | TimeoutException e) {
-            throw new IllegalStateException(e);
         }
     }
 
@@ -202,10 +200,16 @@ final class KernelTarget implements Target {
         }
     }
 
+    /**
+     * A call runs on this thread, which is in the namespace (socket() makes its socket there),
+     * unless the script says it blocks: then on a helper thread, while the script goes on.
+     */
     @Override
-    public Pending call(Call call) throws UnsupportedFeature {
-        sockets.check(call);
-        return new FuturePending(CompletableFuture.supplyAsync(() -> sockets.execute(call), inside));
+    public Pending call(Call call, boolean mayBlock) {
+        if (mayBlock) {
+            return new FuturePending(CompletableFuture.supplyAsync(() -> sockets.execute(call), blocking));
+        }
+        return new FuturePending(CompletableFuture.completedFuture(sockets.execute(call)));
     }
 
     @Override
@@ -239,8 +243,12 @@ final class KernelTarget implements Target {
         if (tunFd >= 0) {
             c.close(tunFd);
         }
-        if (inside != null) {
-            inside.shutdownNow();
+        if (blocking != null) {
+            blocking.shutdownNow();
+        }
+        if (homeNs >= 0) {
+            c.setns(homeNs, CLONE_NEWNET);
+            c.close(homeNs);
         }
         run(30, "ip", "netns", "del", netns);
     }

@@ -54,6 +54,8 @@ final class Runner {
     private long firstLiveTs;
 
     private Event last;
+    /** When the previous event, a call that returned at once, started; else -1. */
+    private long callStarted = -1;
     private long lastScriptTime;
     private Target.Pending blocking;
     private Event blockingEvent;
@@ -150,6 +152,9 @@ final class Runner {
         if (inbound(last) && inbound(e)) {
             return lastScriptTime;
         }
+        if (callStarted >= 0) {
+            return callStarted; // a call that returns at once counts as instant: its start, not our overhead
+        }
         return target.nowMicros();
     }
 
@@ -165,6 +170,7 @@ final class Runner {
         long end = t.kind() == Time.Kind.ABSOLUTE_RANGE || t.kind() == Time.Kind.RELATIVE_RANGE ? t.end() + offset
                 : start;
         long tolerance = tolerance(start);
+        callStarted = -1;
         String failure;
         if (e.action() instanceof Packet p && !p.inbound()) {
             failure = outbound(e, p, start, end, tolerance);
@@ -218,7 +224,7 @@ final class Runner {
             localPortKnown = false;
         }
         long started = target.nowMicros();
-        Target.Pending pending = target.call(call);
+        Target.Pending pending = target.call(call, s.endMicros() >= 0);
         if (s.endMicros() >= 0) {
             blocking = pending;
             blockingEvent = e;
@@ -229,7 +235,9 @@ final class Runner {
             return s.name() + "() was expected to return at once but it blocked (for more than "
                     + tolerance / 1000.0 + " ms)";
         }
-        return checkResult(s, pending.result());
+        String failure = checkResult(s, pending.result());
+        callStarted = started;
+        return failure;
     }
 
     private String finishBlocking() throws Target.UnsupportedFeature {

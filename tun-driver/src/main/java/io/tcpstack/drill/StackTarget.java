@@ -115,7 +115,7 @@ final class StackTarget implements Target {
     }
 
     @Override
-    public Pending call(Syscalls.Call call) throws UnsupportedFeature {
+    public Pending call(Syscalls.Call call, boolean mayBlock) throws UnsupportedFeature {
         StackSockets.Attempt attempt = sockets.start(call);
         if (attempt.result() == null) {
             pending.add(attempt);

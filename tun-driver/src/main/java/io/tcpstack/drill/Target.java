@@ -33,8 +33,11 @@ interface Target extends AutoCloseable {
     /** Sets a sysctl (net.ipv4.tcp_*) or runs a command line; throws {@link UnsupportedFeature} for what it cannot. */
     void command(String commandLine, java.nio.file.Path scriptDir) throws UnsupportedFeature;
 
-    /** Starts a system call; it may finish at once or later ({@link Pending#result()}). */
-    Pending call(Syscalls.Call call) throws UnsupportedFeature;
+    /**
+     * Starts a system call; it may finish at once or later ({@link Pending#result()}). {@code
+     * mayBlock}: the script says it blocks ({@code start...end}), so the script goes on meanwhile.
+     */
+    Pending call(Syscalls.Call call, boolean mayBlock) throws UnsupportedFeature;
 
     /** Waits for a started call, at most until {@code deadlineMicros}; true if it finished. */
     boolean await(Pending pending, long deadlineMicros);
