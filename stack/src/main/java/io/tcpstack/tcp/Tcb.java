@@ -142,6 +142,8 @@ public final class Tcb {
     /** Last time data arrived or was sent, ms (keepalive idle). */
     long lastActivityMs;
 
+    /** Where our data segments had PSH, for retransmissions ({@link PshMarks}). */
+    final PshMarks pshMarks = new PshMarks();
     /** End of the last small segment sent (Linux snd_sml, Minshall's Nagle). */
     int sndSml;
     /** RFC 3168 state: {@link Ecn}'s flags, and snd.max when the CWR state began. */

@@ -417,6 +417,7 @@ final class TcpInput {
         if (tcb.scoreboard != null) {
             tcb.scoreboard.advance(ack);
         }
+        tcb.pshMarks.discardThrough(ack);
         if (tcb.inRecovery) {
             if (SeqNum.ge(ack, tcb.recover)) {
                 // RFC 6582 3.2 step 3; after SACK recovery Linux tcp_end_cwnd_reduction: cwnd = ssthresh

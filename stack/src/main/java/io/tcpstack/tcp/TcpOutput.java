@@ -135,6 +135,9 @@ final class TcpOutput {
             // the FIN follows the last byte, also when a go-back-N rewind sends that byte again
             boolean fin = last && tcb.finQueued;
             int flags = TcpView.ACK | (last ? TcpView.PSH : 0) | (fin ? TcpView.FIN : 0);
+            if (last) {
+                tcb.pshMarks.add(tcb.sndNxt + length);
+            }
             transmit(tcb, tcb.sndNxt, flags, tcb.dataInFlight(), length);
             if (length < tcb.sndMss) {
                 tcb.sndSml = tcb.sndNxt + length; // Linux tcp_minshall_update
@@ -206,7 +209,7 @@ final class TcpOutput {
             }
             layer.stats().inc(Counter.TcpRetransSegs);
             tcb.rttTiming = false; // Karn's rule
-            transmit(tcb, sb.lostStart, TcpView.ACK | TcpView.PSH, offset, length);
+            transmit(tcb, sb.lostStart, TcpView.ACK | retransmitPsh(tcb, sb.lostStart + length), offset, length);
             sb.highRxt = sb.lostStart + length;
         }
         push(tcb);
@@ -229,7 +232,7 @@ final class TcpOutput {
         if (data == 0 && !fin) {
             return;
         }
-        transmit(tcb, tcb.sndUna, TcpView.ACK | (fin ? TcpView.FIN : 0) | (data > 0 ? TcpView.PSH : 0), 0, data);
+        transmit(tcb, tcb.sndUna, TcpView.ACK | (fin ? TcpView.FIN : 0) | retransmitPsh(tcb, tcb.sndUna + data), 0, data);
         if (fin) {
             tcb.finSent = true;
             tcb.finSeq = tcb.sndUna + data;
@@ -238,6 +241,11 @@ final class TcpOutput {
         if (SeqNum.gt(end, tcb.sndNxt)) {
             tcb.sndNxt = end;
         }
+    }
+
+    /** PSH on a retransmission where the original segment ending there had it ({@link PshMarks}). */
+    private static int retransmitPsh(Tcb tcb, int end) {
+        return end != tcb.sndUna && tcb.pshMarks.contains(end) ? TcpView.PSH : 0;
     }
 
     /**

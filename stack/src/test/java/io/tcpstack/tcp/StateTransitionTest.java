@@ -104,13 +104,17 @@ class StateTransitionTest extends ScenarioBase {
     @Test
     void close_sends_the_small_segment_nagle_held_back_at_once_with_the_fin() throws Exception {
         establishedPassive();
+        conn.write(new byte[100], 0, 100, false, 0);
+        h.expect(match().flags("P.").seq(iss + 1).payloadLength(100));
         byte[] data = new byte[2000];
         conn.write(data, 0, data.length, false, 0);
-        h.expect(match().flags(".").seq(iss + 1).payloadLength(1460));
-        assertThat(h.unread()).as("Nagle holds the 540-byte tail while 1460 bytes are unacknowledged").isEmpty();
+        // Minshall's Nagle (Linux tcp_nagle_check): a full segment goes, the small tail waits
+        // while the earlier small segment is unacknowledged
+        h.expect(match().flags(".").seq(iss + 101).payloadLength(1460));
+        assertThat(h.unread()).as("Nagle holds the 540-byte tail while a small segment is unacknowledged").isEmpty();
         conn.close();
         // Linux tcp_nagle_test exempts the final FIN: the tail leaves now, carrying it
-        h.expect(match().flags("FP.").seq(iss + 1 + 1460).payloadLength(540));
+        h.expect(match().flags("FP.").seq(iss + 101 + 1460).payloadLength(540));
         assertThat(conn.state()).isEqualTo(TcpState.FIN_WAIT_1);
     }
 

@@ -26,15 +26,28 @@ public final class Corpus {
         this.drill = drill;
     }
 
-    /** A category: a directory under a root (gtests/net/tcp/sack/x.pkt: sack) or a name prefix (tcp_sack_x.pkt: sack). */
+    /** Categories whose names have underscores (google/packetdrill's directories). */
+    private static final List<String> LONG_CATEGORIES = List.of("fast_recovery", "fast_retransmit", "slow_start",
+            "syscall_bad_arg", "ts_recent", "user_timeout", "tcp_info", "limited_transmit", "cwnd_moderation",
+            "mtu_probe", "notsent_lowat", "advmss_pmtu");
+
+    /**
+     * A category: a directory under a root (gtests/net/tcp/sack/x.pkt: sack), or the kernel
+     * selftests' name prefix (tcp_fast_recovery_prr-ss.pkt: fast_recovery).
+     */
     static String category(Path root, Path file) {
         Path rel = root.relativize(file);
         if (rel.getNameCount() > 1) {
             return rel.getName(0).toString();
         }
-        String name = file.getFileName().toString().replaceFirst("\\.pkt$", "");
-        String[] parts = name.split("_");
-        return parts.length > 2 && parts[0].equals("tcp") ? parts[1] : parts.length > 1 ? parts[0] : name;
+        String name = file.getFileName().toString().replaceFirst("\\.pkt$", "").replaceFirst("^tcp_", "");
+        for (String c : LONG_CATEGORIES) {
+            if (name.startsWith(c + "_") || name.equals(c)) {
+                return c;
+            }
+        }
+        int underscore = name.indexOf('_');
+        return underscore > 0 ? name.substring(0, underscore) : name;
     }
 
     static String outOfScope(String category, Path file) {

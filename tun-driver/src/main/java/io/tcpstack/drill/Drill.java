@@ -90,8 +90,9 @@ public final class Drill {
             case UNSUPPORTED -> out.println("unsupported  " + name + ": " + o.message());
             case FAIL -> out.println("FAIL         " + name + ": " + o.message().replace("\n", "\n             "));
         }
-        for (String note : o.notes()) {
-            out.println("             " + note);
+        if (!o.notes().isEmpty() && o.kind() != Kind.UNSUPPORTED) {
+            out.println("             note: settings the stack does not model: "
+                    + String.join(", ", o.notes()));
         }
     }
 }

@@ -39,6 +39,8 @@ final class KernelTarget implements Target {
     /** The caller's own namespace, to go back to at {@link #close()}. */
     private final int homeNs;
     private final BlockingQueue<Outbound> sent = new LinkedBlockingQueue<>();
+    /** A packet taken from {@link #sent} by {@link #peekOutbound} and not yet by {@link #nextOutbound}. */
+    private Outbound peeked;
     private final Thread reader;
     private final KernelSockets sockets;
     private volatile boolean closed;
@@ -123,6 +125,7 @@ final class KernelTarget implements Target {
     @Override
     public void start() {
         sent.clear();
+        peeked = null;
         t0 = System.nanoTime();
     }
 
@@ -163,12 +166,21 @@ final class KernelTarget implements Target {
 
     @Override
     public Outbound nextOutbound(long deadlineMicros) {
-        try {
-            return sent.poll(Math.max(0, deadlineMicros - nowMicros()), TimeUnit.MICROSECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return null;
+        Outbound o = peekOutbound(deadlineMicros);
+        peeked = null;
+        return o;
+    }
+
+    @Override
+    public Outbound peekOutbound(long deadlineMicros) {
+        if (peeked == null) {
+            try {
+                peeked = sent.poll(Math.max(0, deadlineMicros - nowMicros()), TimeUnit.MICROSECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
+        return peeked;
     }
 
     @Override

@@ -329,6 +329,10 @@ final class Runner {
         if (live.protocol() == Wire.TCP && (live.flags() & Wire.SYN) != 0) {
             learnLocal(live, p);
         }
+        if (live.protocol() == Wire.TCP && p.protocol().equals("tcp") && live.payloadLength() > 0
+                && live.payloadLength() < p.length()) {
+            live = coalesce(live, p.length(), deadline);
+        }
         String mismatch = Format.compare(p, live, localOffset());
         if (live.protocol() == Wire.TCP) {
             recordTs(p, live);
@@ -345,6 +349,31 @@ final class Runner {
                     tolerance / 1000.0, Format.live(live, localOffset()));
         }
         return null;
+    }
+
+    /**
+     * packetdrill's TUN device has TSO: a script may expect one super-packet ({@code > P.
+     * 1:10001(10000)}) where a target without it sends MSS-sized segments. Consecutive segments
+     * that continue the first one, with the same ACK, are taken together up to the expected
+     * length, as TSO would have sent them: one header, PSH and FIN from the last.
+     */
+    private Wire.Parsed coalesce(Wire.Parsed first, int wanted, long deadline) {
+        Wire.Parsed total = first;
+        while (total.payloadLength() < wanted) {
+            Target.Outbound next = target.peekOutbound(deadline);
+            Wire.Parsed n = next == null ? null : Wire.parse(next.packet());
+            if (n == null || n.protocol() != Wire.TCP || n.seq() != ((total.seq() + total.payloadLength()) & 0xffffffffL)
+                    || n.ack() != total.ack() || n.payloadLength() == 0
+                    || ((n.flags() | Wire.PSH | Wire.FIN) != (total.flags() | Wire.PSH | Wire.FIN))) {
+                break;
+            }
+            target.nextOutbound(deadline);
+            total = new Wire.Parsed(Wire.TCP, total.tos(), total.ipId(), total.src(), total.dst(), total.srcPort(),
+                    total.dstPort(), total.seq(), total.ack(), (total.flags() & ~(Wire.PSH | Wire.FIN)) | n.flags(),
+                    n.window(), n.urgent(), total.options(), total.payloadLength() + n.payloadLength(), 0, 0,
+                    total.raw());
+        }
+        return total;
     }
 
     /** Packets of the script's connection (or answers to the peer, such as ICMP); not the target's own chatter. */

@@ -100,7 +100,7 @@ final class StackSysctls {
             }
             if (NOT_APPLICABLE.contains(shortName)) {
                 if (!(shortName.equals("tcp_congestion_control") && value.equals("reno"))) {
-                    notes.add("note: " + shortName + "=" + value + " does not apply to the stack");
+                    notes.add(shortName + "=" + value);
                 }
                 return;
             }

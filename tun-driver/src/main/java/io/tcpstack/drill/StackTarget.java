@@ -100,13 +100,19 @@ final class StackTarget implements Target {
 
     @Override
     public Outbound nextOutbound(long deadlineMicros) {
+        peekOutbound(deadlineMicros);
+        return sent.poll();
+    }
+
+    @Override
+    public Outbound peekOutbound(long deadlineMicros) {
         long deadline = START_NANOS + deadlineMicros * 1000;
         while (sent.isEmpty()) {
             if (!step(deadline)) {
                 break;
             }
         }
-        return sent.poll();
+        return sent.peek();
     }
 
     @Override

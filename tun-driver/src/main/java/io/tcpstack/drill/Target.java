@@ -30,6 +30,9 @@ interface Target extends AutoCloseable {
     /** The next packet sent, waiting at most until {@code deadlineMicros}; null if none came. */
     Outbound nextOutbound(long deadlineMicros);
 
+    /** The next packet sent, left in place for {@link #nextOutbound}; null if none came by the deadline. */
+    Outbound peekOutbound(long deadlineMicros);
+
     /** Sets a sysctl (net.ipv4.tcp_*) or runs a command line; throws {@link UnsupportedFeature} for what it cannot. */
     void command(String commandLine, java.nio.file.Path scriptDir) throws UnsupportedFeature;
 
