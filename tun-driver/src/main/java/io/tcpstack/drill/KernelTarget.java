@@ -28,6 +28,20 @@ import jnr.ffi.Runtime;
  */
 final class KernelTarget implements Target {
     private static final AtomicInteger SEQ = new AtomicInteger();
+    /** Namespaces made and not yet deleted: a JVM stopped by a signal deletes them on its way out. */
+    private static final java.util.Set<String> LIVE = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    static {
+        java.lang.Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            for (String ns : LIVE) {
+                try {
+                    new ProcessBuilder("ip", "netns", "del", ns).start().waitFor(5, TimeUnit.SECONDS);
+                } catch (IOException | InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }, "drill-netns-cleanup"));
+    }
     private static final int CLONE_NEWNET = 0x40000000;
     private static final long TUNSETIFF = 0x400454caL;
 
@@ -54,6 +68,7 @@ final class KernelTarget implements Target {
                     + c.strerror(runtime.getLastError()));
         }
         run(10, "ip", "netns", "add", netns);
+        LIVE.add(netns);
         blocking = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "drill-blocking-call");
             t.setDaemon(true);
@@ -263,6 +278,7 @@ final class KernelTarget implements Target {
             c.close(homeNs);
         }
         run(30, "ip", "netns", "del", netns);
+        LIVE.remove(netns);
     }
 
     private static void run(int timeoutSeconds, String... command) {

@@ -64,8 +64,21 @@ final class StackSysctls {
                 }
             } else if (words[0].equals("sysctl")) {
                 sysctl(line.substring(6).trim());
-            } else if (line.startsWith("ip tcp_metrics flush") || line.startsWith("tc qdisc")) {
-                continue; // the kernel's route cache and qdisc: nothing to do for the stack
+            } else if (words[0].endsWith("set_sysctls.py")) {
+                // the selftests' helper: set_sysctls.py /proc/sys/net/ipv4/NAME=VALUE ...
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("/proc/sys/(\\S+?)=(\"[^\"]*\"|\\S+)")
+                        .matcher(line);
+                boolean any = false;
+                while (m.find()) {
+                    any = true;
+                    set(m.group(1).replace('/', '.'), m.group(2).replace("\"", ""));
+                }
+                if (!any) {
+                    throw new Target.UnsupportedFeature("command `" + line + "`");
+                }
+            } else if (line.startsWith("ip tcp_metrics flush") || line.startsWith("tc qdisc")
+                    || line.matches("/tmp/sysctl_restore_\\$\\{PPID}\\.sh")) {
+                continue; // the kernel's route cache, qdisc, and the helper's restore: nothing for the stack
             } else {
                 throw new Target.UnsupportedFeature("command `" + line + "`");
             }
