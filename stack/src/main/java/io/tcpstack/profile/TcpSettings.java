@@ -62,16 +62,30 @@ public final class TcpSettings {
     public volatile boolean sack = true;
     /** tcp_window_scaling. */
     public volatile boolean windowScaling = true;
-    /** Receive buffer per connection (bytes; Linux tcp_rmem max 6 MiB, so window scale 7); grows on demand. */
-    public volatile int rcvbuf = 6 << 20;
-    /** Send buffer per connection (bytes; Linux tcp_wmem max 4 MiB); grows on demand. */
-    public volatile int sndbuf = 4 << 20;
+    /**
+     * tcp_rmem: the receive buffer starts at the initial size and grows (Linux
+     * tcp_rcv_space_adjust, tcp_moderate_rcvbuf) up to the maximum, which also sets the window
+     * scale offered. Linux 6.18's defaults.
+     */
+    public volatile BufferSizes rmem = new BufferSizes(4096, 131072, 33554432);
+    /** tcp_wmem: the send buffer; tcpstack holds up to the maximum at once (Linux grows it with cwnd). */
+    public volatile BufferSizes wmem = new BufferSizes(4096, 16384, 4194304);
+    /** tcp_moderate_rcvbuf: receive-buffer autotuning. */
+    public volatile boolean moderateRcvbuf = true;
     /** Keepalive idle time, interval and probe count (TCP_KEEPALIVE_TIME/INTVL/PROBES). */
     public volatile long keepaliveTimeMs = 7_200_000;
     public volatile long keepaliveIntvlMs = 75_000;
     public volatile int keepaliveProbes = 9;
-    /** Largest number of out-of-order blocks held for reassembly per connection. */
-    public volatile int maxOfoBlocks = 64;
+    /** tcp_dsack: send D-SACKs for duplicate segments (RFC 2883). */
+    public volatile boolean dsack = true;
+    /** tcp_early_retrans: 3 (and 4) enable the tail loss probe (RFC 8985 7). */
+    public volatile int earlyRetrans = 3;
+    /** tcp_reordering: the initial reordering degree, in segments (the duplicate-ACK threshold). */
+    public volatile int reordering = 3;
+    /** tcp_max_reordering: the most the reordering degree grows to. */
+    public volatile int maxReordering = 300;
+    /** tcp_congestion_control. */
+    public volatile CongestionAlgorithm congestionControl = CongestionAlgorithm.RENO;
     /** ip_local_port_range. */
     public volatile int portRangeLow = 32768;
     public volatile int portRangeHigh = 60999;

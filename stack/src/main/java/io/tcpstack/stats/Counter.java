@@ -75,6 +75,33 @@ public enum Counter {
     TcpExtTCPDSACKRecv,
     TcpExtTCPSackShifted,
     TcpExtTCPFINWAIT2Expired,
+    // loss recovery, RACK-TLP, D-SACK and undo (Linux tcp_input.c, tcp_recovery.c)
+    TcpExtTCPSlowStartRetrans,
+    TcpExtTCPLostRetransmit,
+    TcpExtTCPLossProbeRecovery,
+    TcpExtTCPSackFailures,
+    TcpExtTCPRenoFailures,
+    TcpExtTCPLossFailures,
+    TcpExtTCPFullUndo,
+    TcpExtTCPPartialUndo,
+    TcpExtTCPDSACKUndo,
+    TcpExtTCPLossUndo,
+    TcpExtTCPSACKReorder,
+    TcpExtTCPRenoReorder,
+    TcpExtTCPTSReorder,
+    TcpExtTCPSACKDiscard,
+    TcpExtTCPDSACKOfoRecv,
+    TcpExtTCPDSACKRecvSegs,
+    TcpExtTCPDSACKIgnoredOld,
+    TcpExtTCPDSACKIgnoredNoUndo,
+    TcpExtTCPDSACKIgnoredDubious,
+    // the receive path: duplicates, D-SACKs sent, pruning (Linux tcp_data_queue, tcp_prune_queue)
+    TcpExtDelayedACKLost,
+    TcpExtTCPDSACKOldSent,
+    TcpExtTCPDSACKOfoSent,
+    TcpExtPruneCalled,
+    TcpExtRcvPruned,
+    TcpExtOfoPruned,
     /** Ours, no Linux name: a segment that looked up a Tcb which was closed/replaced before it got the lock. */
     TcpExtStaleLookupDrop,
     /** Ours: IPv6 packets the link received and dropped (no IPv6 yet). */
@@ -91,7 +118,5 @@ public enum Counter {
     IpExtInECT0Pkts,
     IpExtInCEPkts,
     /** Ours: data segments that arrived with CE (the peer is told with ECE until its CWR). */
-    TcpExtTCPECNCeRcvd,
-    /** Ours: ECE made the sender reduce its window (Linux tcp_enter_cwr; no nstat name). */
-    TcpExtTCPECNCwrEntered;
+    TcpExtTCPECNCeRcvd;
 }

@@ -19,11 +19,10 @@ import io.tcpstack.wire.TcpView;
  *       a CWR.
  *   <li>Receiving: CE on data demands CWR (ECE on what we send, and ACK at once); CWR on a data
  *       segment ends the demand (__tcp_ecn_check_ce, tcp_ecn_accept_cwr).
- *   <li>On ECE: reduce once per window as tcp_enter_cwr does (ssthresh halves, CWR state until
- *       snd.una passes what was sent then), not again while in that state or in loss recovery.
+ *   <li>On ECE ({@link #isEcnEcho}, TcpAck's FLAG_ECE), {@link LossRecovery} enters the CWR state
+ *       as tcp_enter_cwr does (once per window, cwnd reduced by PRR to the congestion control's
+ *       ssthresh) and {@link #queueCwr} puts CWR on the next new data segment.
  * </ul>
- *
- * <p>The cwnd reduction is {@link #reduce}: the one place a congestion-control seam takes over.
  */
 final class Ecn {
     private Ecn() {
@@ -37,8 +36,6 @@ final class Ecn {
     static final int DEMAND_CWR = 4;
     /** ECT or CE seen on arriving data (TCP_ECN_SEEN). */
     static final int SEEN = 8;
-    /** In the CWR state: reduced once, until snd.una passes {@link Tcb#cwrHighSeq}. */
-    static final int IN_CWR = 16;
 
     private static final int NOT_ECT = 0;
     private static final int ECT0 = 2;
@@ -87,7 +84,7 @@ final class Ecn {
             return 0;
         }
         int flags = 0;
-        if (dataLength > 0 && SeqNum.ge(seq, tcb.sndMax)) {
+        if (dataLength > 0 && SeqNum.ge(seq, tcb.sndNxt)) {
             flags |= ECT_BIT;
             if ((f & QUEUE_CWR) != 0) {
                 tcb.ecnFlags &= ~QUEUE_CWR;
@@ -134,30 +131,16 @@ final class Ecn {
         }
     }
 
-    /**
-     * An ACK arrived (tcp_ack): ECE on it makes us reduce once per window (tcp_enter_cwr), unless
-     * we are in loss recovery; the CWR state ends once snd.una is past what was sent when it began.
-     */
-    static void onAck(Tcb tcb, Segment seg) {
-        if ((tcb.ecnFlags & OK) == 0) {
-            return;
-        }
-        int una = SeqNum.max(tcb.sndUna, seg.ack); // the ACK's own snd.una: Linux checks the exit after tcp_ack
-        if ((tcb.ecnFlags & IN_CWR) != 0 && SeqNum.gt(una, tcb.cwrHighSeq)) {
-            tcb.ecnFlags &= ~IN_CWR;
-        }
-        if (seg.has(TcpView.ECE) && !seg.has(TcpView.SYN) && (tcb.ecnFlags & IN_CWR) == 0 && !tcb.inRecovery) {
-            tcb.layer.stats().inc(Counter.TcpExtTCPECNCwrEntered);
-            tcb.ecnFlags |= IN_CWR | QUEUE_CWR;
-            tcb.cwrHighSeq = tcb.sndMax;
-            reduce(tcb);
+    /** Linux tcp_ecn_rcv_ecn_echo: the ACK reports congestion (ECE, not on a SYN, ECN on). TcpAck sets FLAG_ECE. */
+    static boolean isEcnEcho(Tcb tcb, Segment seg) {
+        return seg.has(TcpView.ECE) && !seg.has(TcpView.SYN) && (tcb.ecnFlags & OK) != 0;
+    }
+
+    /** Linux tcp_ecn_queue_cwr, from tcp_init_cwnd_reduction: the next new data segment carries CWR. */
+    static void queueCwr(Tcb tcb) {
+        if ((tcb.ecnFlags & OK) != 0) {
+            tcb.ecnFlags |= QUEUE_CWR;
         }
     }
 
-    /** tcp_init_cwnd_reduction with NewReno's ssthresh; Linux then lowers cwnd to it over the window (PRR). */
-    private static void reduce(Tcb tcb) {
-        tcb.ssthresh = Math.max(tcb.cwnd / 2, 2);
-        tcb.cwnd = tcb.ssthresh;
-        tcb.cwndCount = 0;
-    }
 }

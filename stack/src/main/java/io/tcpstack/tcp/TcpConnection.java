@@ -191,6 +191,7 @@ public final class TcpConnection {
         }
         int n = tcb.receiveBuffer.read(data, offset, length);
         if (n > 0) {
+            tcb.layer.receive().rcvSpaceAdjust(tcb);
             windowUpdate();
             return n;
         }

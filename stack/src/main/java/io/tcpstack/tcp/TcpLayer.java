@@ -31,6 +31,9 @@ public final class TcpLayer implements TransportHandler {
     private final TimerQueue wheel;
     private final TcpOutput output;
     private final TcpInput input;
+    private final LossRecovery recovery;
+    private final TcpAck ack;
+    private final TcpReceive receive;
     private final TimeWait timeWait;
     private final TcpTrace trace;
     private final IsnGenerator isn;
@@ -57,6 +60,9 @@ public final class TcpLayer implements TransportHandler {
         this.wheel = wheel;
         this.trace = new TcpTrace(tracer, clock);
         this.output = new TcpOutput(this, ip);
+        this.recovery = new LossRecovery(this);
+        this.ack = new TcpAck(this, recovery);
+        this.receive = new TcpReceive(this);
         this.input = new TcpInput(this);
         this.timeWait = new TimeWait(this);
         this.isn = new IsnGenerator(clock, ThreadLocalRandom.current());
@@ -91,6 +97,22 @@ public final class TcpLayer implements TransportHandler {
 
     TcpOutput output() {
         return output;
+    }
+
+    TcpInput input() {
+        return input;
+    }
+
+    LossRecovery recovery() {
+        return recovery;
+    }
+
+    TcpAck ack() {
+        return ack;
+    }
+
+    TcpReceive receive() {
+        return receive;
     }
 
     TcpTrace trace() {
@@ -264,7 +286,7 @@ public final class TcpLayer implements TransportHandler {
                 trace.state(tcb, TcpState.LISTEN, TcpState.SYN_RECEIVED);
                 tcb.rttStartNanos = clock.nanos();
                 output.sendSyn(tcb);
-                TcpTimers.armRetransmit(tcb);
+                TcpTimers.armSynRetransmit(tcb);
             } else {
                 tcb.state = TcpState.CLOSED;
                 tcb.listener = null;
@@ -315,7 +337,7 @@ public final class TcpLayer implements TransportHandler {
             tcb.rttStartNanos = clock.nanos();
             Ecn.onConnect(tcb);
             output.sendSyn(tcb);
-            TcpTimers.armRetransmit(tcb);
+            TcpTimers.armSynRetransmit(tcb);
         } finally {
             tcb.lock.unlock();
         }
@@ -354,14 +376,14 @@ public final class TcpLayer implements TransportHandler {
         tcb.iss = iss;
         tcb.sndUna = iss;
         tcb.sndNxt = iss + 1;
-        tcb.sndMax = tcb.sndNxt;
-        // RFC 6582 3.2 (1): "When the TCB is initialized, recover is set to the initial send
-        // sequence number." Left at 0, fast retransmit depended on which half of the sequence
-        // space the ISN fell in.
-        tcb.recover = iss;
+        tcb.highSeq = iss;
         tcb.sndSml = iss;
+        tcb.cwndUsageSeq = iss;
         tcb.ipId = ThreadLocalRandom.current().nextInt(0x10000);
     }
+
+    /** Linux net.core.rmem_max's default: the window scale covers at least this much. */
+    private static final int CORE_RMEM_MAX = 212_992;
 
     /** What our SYN offers (BEHAVIOURS.md 6): MSS, SACK, timestamps, window scale. */
     private void offerOptions(Tcb tcb) {
@@ -370,20 +392,16 @@ public final class TcpLayer implements TransportHandler {
         tcb.sackOk = settings.sack;
         tcb.tsOk = settings.timestamps;
         tcb.wscaleOk = settings.windowScaling;
-        // Linux tcp_select_initial_window: the smallest shift that fits the buffer in 16 bits
-        int shift = 0;
-        for (long space = settings.rcvbuf; space > 65535 && shift < TcpOptions.MAX_WSCALE; space >>= 1) {
-            shift++;
-        }
+        // Linux tcp_select_initial_window: the scale fits the largest buffer (tcp_rmem's max) in 16 bits
+        int space = Math.max(settings.rmem.max(), CORE_RMEM_MAX);
+        int shift = Math.max(0, Math.min(31 - Integer.numberOfLeadingZeros(space) - 15, TcpOptions.MAX_WSCALE));
         tcb.rcvWscale = tcb.wscaleOk ? shift : 0;
-        // Linux tcp_select_initial_window: the first window is 64 KiB rounded down to the MSS
-        tcb.rcvSsthresh = Math.min(settings.rcvbuf, 65535 / tcb.rcvMss * tcb.rcvMss);
+        tcb.rcvSsthresh = tcb.receiveBuffer.capacity();
         tcb.tsOffset = switch (settings.tsOffsetMode) {
             case PER_CONNECTION -> isn.tsOffset(localAddress, tcb.remoteAddress, tcb.localPort, tcb.remotePort);
             case PER_HOST -> isn.tsOffsetPerHost(localAddress, tcb.remoteAddress);
             case NONE -> 0;
         };
-        tcb.cwnd = TcpOutput.initialCwnd();
     }
 
     /** Takes what the peer's SYN offers (RFC 9293 3.7.1, RFC 7323, RFC 2018). */
@@ -475,9 +493,11 @@ public final class TcpLayer implements TransportHandler {
         setState(tcb, TcpState.ESTABLISHED);
         tcb.retransmits = 0;
         tcb.retransStampMs = 0;
-        tcb.cwnd = TcpOutput.initialCwnd();
+        tcb.cong.cwnd = TcpSettings.INIT_CWND;
+        tcb.cc.init(tcb.cong);
         tcb.lastActivityMs = nowMs();
-        TcpTimers.restartRetransmit(tcb);
+        TcpReceive.initBufferSpace(tcb, clock.nanos());
+        TcpTimers.rearmRto(tcb);
         TcpTimers.armKeepalive(tcb);
         if (tcb.listener != null) {
             stats.inc(Counter.TcpPassiveOpens);

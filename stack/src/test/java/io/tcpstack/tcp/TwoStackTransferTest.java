@@ -242,7 +242,7 @@ class TwoStackTransferTest {
     }
 
     @Test
-    void a_lost_fast_retransmission_is_recovered_by_the_rto_without_spurious_fast_retransmits() throws IOException {
+    void a_lost_fast_retransmission_is_detected_by_rack_and_sent_again_without_waiting_for_the_rto() throws IOException {
         s = new TwoStacks(5);
         s.net.impair(FIVE_MS);
         long[] hole = {-1};
@@ -259,8 +259,13 @@ class TwoStackTransferTest {
 
         assertSameBytes(data, r.received());
         assertThat(again.dropped()).isEqualTo(1);
-        assertThat(stat(s.client, Counter.TcpExtTCPFastRetrans)).isEqualTo(1);
-        assertThat(stat(s.client, Counter.TcpExtTCPTimeouts)).isEqualTo(1);
+        // RFC 8985: a segment sent after the retransmission was delivered and an RTT passed: the
+        // retransmission is lost too, and goes again in the same recovery (Linux TCPLostRetransmit)
+        assertThat(stat(s.client, Counter.TcpExtTCPLostRetransmit)).isEqualTo(1);
+        assertThat(stat(s.client, Counter.TcpExtTCPFastRetrans)).isEqualTo(2);
+        assertThat(stat(s.client, Counter.TcpExtTCPSackRecovery)).isEqualTo(1);
+        assertThat(stat(s.client, Counter.TcpExtTCPTimeouts)).isZero();
+        assertThat(stat(s.client, Counter.TcpRetransSegs)).isEqualTo(2);
     }
 
     /** Every segment handed to the network, with when. */
@@ -280,20 +285,22 @@ class TwoStackTransferTest {
 
     /**
      * The FIN from {@code from} went twice, at the same sequence number, the second time by the
-     * timer: RFC 6298, nothing acknowledges a lost FIN, so only the RTO (at least TCP_RTO_MIN)
-     * resends it.
+     * tail loss probe (RFC 8985 7): nothing acknowledges a lost last segment, so only a timer
+     * resends it, and the probe's timer is due first (Linux tcp_schedule_loss_probe: 2 SRTT plus
+     * the minimum RTO for a single segment in flight, at most the RTO).
      */
-    private static void assertFinResentOnceByTheRto(List<Sent> sent, int from, TcpStack stack) {
+    private static void assertFinResentOnceByTheLossProbe(List<Sent> sent, int from, TcpStack stack) {
         List<Sent> fins = fins(sent, from);
         assertThat(fins).hasSize(2);
         assertThat(fins.get(1).seg().seq()).isEqualTo(fins.get(0).seg().seq());
         assertThat(fins.get(1).nanos() - fins.get(0).nanos()).isGreaterThanOrEqualTo(Duration.ofMillis(200).toNanos());
-        assertThat(stat(stack, Counter.TcpExtTCPTimeouts)).isEqualTo(1);
+        assertThat(stat(stack, Counter.TcpExtTCPLossProbes)).isEqualTo(1);
+        assertThat(stat(stack, Counter.TcpExtTCPTimeouts)).isZero();
         assertThat(stat(stack, Counter.TcpRetransSegs)).isEqualTo(1);
     }
 
     @Test
-    void the_passive_closers_lost_fin_is_retransmitted_after_the_rto() throws IOException {
+    void the_passive_closers_lost_fin_is_resent_by_the_tail_loss_probe() throws IOException {
         s = new TwoStacks(6);
         s.net.impair(FIVE_MS);
         List<Sent> sent = recordSent();
@@ -303,14 +310,14 @@ class TwoStackTransferTest {
 
         assertSameBytes(data, r.received());
         assertThat(rule.dropped()).isEqualTo(1);
-        assertFinResentOnceByTheRto(sent, TwoStacks.SERVER, s.server);
+        assertFinResentOnceByTheLossProbe(sent, TwoStacks.SERVER, s.server);
         // the client's orphaned FIN_WAIT_2 record took the resent FIN and moved to TIME_WAIT
         assertThat(listedState(s.client, r.c().client())).isEqualTo(TcpState.TIME_WAIT);
         assertThat(r.c().server().error()).isNull();
     }
 
     @Test
-    void the_active_closers_lost_fin_is_retransmitted_after_the_rto() throws IOException {
+    void the_active_closers_lost_fin_is_resent_by_the_tail_loss_probe() throws IOException {
         s = new TwoStacks(7);
         s.net.impair(FIVE_MS);
         List<Sent> sent = recordSent();
@@ -323,7 +330,7 @@ class TwoStackTransferTest {
         assertSameBytes(data, r.received());
         assertThat(rule.dropped()).isEqualTo(1);
         assertThat(fins(sent, TwoStacks.CLIENT).get(0).seg().payloadLength()).as("a bare FIN after the data").isZero();
-        assertFinResentOnceByTheRto(sent, TwoStacks.CLIENT, s.client);
+        assertFinResentOnceByTheLossProbe(sent, TwoStacks.CLIENT, s.client);
         assertThat(listedState(s.client, r.c().client())).isEqualTo(TcpState.TIME_WAIT);
         assertThat(r.c().server().error()).isNull();
     }

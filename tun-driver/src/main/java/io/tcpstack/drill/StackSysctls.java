@@ -100,33 +100,31 @@ final class StackSysctls {
 
     void set(String name, String value) throws Target.UnsupportedFeature {
         String shortName = name.replaceFirst("^net\\.ipv4\\.", "");
-        if (!name.equals(shortName) || !name.contains(".")) {
-            if (value.matches("\\$\\(.*\\)")) {
-                throw new Target.UnsupportedFeature("sysctl value " + value);
-            }
-            if (shortName.equals("tcp_rmem") || shortName.equals("tcp_wmem")) {
-                String[] three = value.trim().split("\\s+");
-                value = three[three.length - 1]; // the stack's buffers are the maximum
-            }
-            if (value.equals(ALREADY.get(shortName))) {
+        if (name.equals(shortName) && name.contains(".")) {
+            throw new Target.UnsupportedFeature("sysctl " + name + "=" + value); // net.core.*, net.ipv6.*
+        }
+        if (value.matches(".*\\$\\(.*")) {
+            throw new Target.UnsupportedFeature("sysctl value " + value);
+        }
+        Knob knob = KnobRegistry.find(shortName).filter(k -> k.sysctl() != null).orElse(null);
+        if (knob != null) {
+            try {
+                knob.set(settings, value);
                 return;
-            }
-            if (NOT_APPLICABLE.contains(shortName)) {
-                if (!(shortName.equals("tcp_congestion_control") && value.equals("reno"))) {
-                    notes.add(shortName + "=" + value);
-                }
-                return;
-            }
-            Knob knob = KnobRegistry.find(shortName).orElse(null);
-            if (knob != null && knob.sysctl() != null) {
-                try {
-                    knob.set(settings, value);
-                    return;
-                } catch (IllegalArgumentException e) {
+            } catch (IllegalArgumentException e) {
+                if (!NOT_APPLICABLE.contains(shortName)) {
                     throw new Target.UnsupportedFeature("sysctl " + shortName + "=" + value + ": " + e.getMessage());
                 }
             }
         }
+        if (value.equals(ALREADY.get(shortName))) {
+            return;
+        }
+        if (NOT_APPLICABLE.contains(shortName)) {
+            notes.add(shortName + "=" + value);
+            return;
+        }
         throw new Target.UnsupportedFeature("sysctl " + name + "=" + value);
     }
+
 }

@@ -1,0 +1,17 @@
+package io.tcpstack.profile;
+
+/** The congestion control algorithms a connection can run (Linux tcp_congestion_control). */
+public enum CongestionAlgorithm {
+    /** NewReno (RFC 5681, RFC 6582; Linux tcp_reno). */
+    RENO("reno");
+
+    private final String knobValue;
+
+    CongestionAlgorithm(String knobValue) {
+        this.knobValue = knobValue;
+    }
+
+    public String knobValue() {
+        return knobValue;
+    }
+}
