@@ -133,6 +133,9 @@ final class TcpOutput {
                 break;
             }
             int quota = tcb.cong.cwnd - q.inFlight();
+            if (quota <= 0 && unsent == 0) {
+                quota = 1; // Linux tcp_cwnd_test: "Don't be strict about the congestion window for the final FIN"
+            }
             if (quota <= 0) {
                 if (!probe || sent > 0) {
                     cwndLimited = true;

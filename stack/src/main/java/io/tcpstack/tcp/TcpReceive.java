@@ -234,7 +234,13 @@ final class TcpReceive {
         switch (tcb.state) {
             case SYN_RECEIVED, ESTABLISHED -> {
                 layer.setState(tcb, TcpState.CLOSE_WAIT);
-                layer.output().sendAck(tcb);
+                // Linux tcp_fin enters pingpong mode: the ACK is delayed by the ATO (it may ride on
+                // our own FIN), at once only if no data ever came (ato 0: the timer fires at once)
+                if (tcb.atoMs == 0) {
+                    layer.output().sendAck(tcb);
+                } else {
+                    TcpTimers.scheduleDelayedAck(tcb);
+                }
             }
             case FIN_WAIT_1 -> {
                 if (tcb.finAcked) {

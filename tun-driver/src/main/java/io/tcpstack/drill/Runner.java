@@ -54,8 +54,12 @@ final class Runner {
     private long firstLiveTs;
 
     private Event last;
-    /** When the previous event, a call that returned at once, started; else -1. */
-    private long callStarted = -1;
+    /**
+     * When the previous event happened if it counts as instant (a call that returned at once: its
+     * start; an injected packet: its scheduled time), else -1: the next relative time counts from
+     * there rather than from after our own overhead.
+     */
+    private long instantAt = -1;
     private long lastScriptTime;
     private Target.Pending blocking;
     private Event blockingEvent;
@@ -152,8 +156,8 @@ final class Runner {
         if (inbound(last) && inbound(e)) {
             return lastScriptTime;
         }
-        if (callStarted >= 0) {
-            return callStarted; // a call that returns at once counts as instant: its start, not our overhead
+        if (instantAt >= 0) {
+            return instantAt;
         }
         return target.nowMicros();
     }
@@ -170,7 +174,7 @@ final class Runner {
         long end = t.kind() == Time.Kind.ABSOLUTE_RANGE || t.kind() == Time.Kind.RELATIVE_RANGE ? t.end() + offset
                 : start;
         long tolerance = tolerance(start);
-        callStarted = -1;
+        instantAt = -1;
         String failure;
         if (e.action() instanceof Packet p && !p.inbound()) {
             failure = outbound(e, p, start, end, tolerance);
@@ -189,6 +193,7 @@ final class Runner {
             }
             if (e.action() instanceof Packet p) {
                 failure = inject(p);
+                instantAt = Math.max(start, 0);
             } else if (e.action() instanceof Script.Syscall s) {
                 failure = syscall(e, s, offset, tolerance);
             } else if (e.action() instanceof Script.Command c) {
@@ -236,7 +241,7 @@ final class Runner {
                     + tolerance / 1000.0 + " ms)";
         }
         String failure = checkResult(s, pending.result());
-        callStarted = started;
+        instantAt = started;
         return failure;
     }
 
