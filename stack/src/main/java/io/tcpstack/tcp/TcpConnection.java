@@ -357,6 +357,36 @@ public final class TcpConnection {
         }
     }
 
+    /**
+     * TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT (seconds, seconds, probes; 0 leaves one as it is).
+     * A new idle time applies to the running timer at once (Linux tcp_sock_set_keepidle_locked).
+     *
+     * @throws IllegalArgumentException outside Linux's limits (EINVAL): 1..32767 s, 1..127 probes
+     */
+    public void setKeepAliveTimes(int idleSeconds, int intervalSeconds, int probes) {
+        if (idleSeconds < 0 || idleSeconds > 32767 || intervalSeconds < 0 || intervalSeconds > 32767 || probes < 0
+                || probes > 127) {
+            throw new IllegalArgumentException("keepalive times out of range");
+        }
+        tcb.lock.lock();
+        try {
+            if (idleSeconds > 0) {
+                tcb.keepIdleMs = idleSeconds * 1000L;
+            }
+            if (intervalSeconds > 0) {
+                tcb.keepIntvlMs = intervalSeconds * 1000L;
+            }
+            if (probes > 0) {
+                tcb.keepCnt = probes;
+            }
+            if (idleSeconds > 0 && tcb.probesOut == 0) {
+                TcpTimers.armKeepalive(tcb);
+            }
+        } finally {
+            tcb.lock.unlock();
+        }
+    }
+
     private static long deadline(long timeoutMillis) {
         return System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
     }

@@ -3,6 +3,7 @@ package io.tcpstack.drill;
 import io.tcpstack.api.TcpServerSocket;
 import io.tcpstack.api.TcpStack;
 import io.tcpstack.drill.Syscalls.Call;
+import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.drill.Syscalls.Result;
 import io.tcpstack.tcp.TcpConnection;
 import io.tcpstack.tcp.TcpError;
@@ -41,6 +42,8 @@ final class StackSockets {
         boolean lingerZero;
         long lingerOn;
         long lingerSeconds;
+        /** TCP_KEEPIDLE (s), TCP_KEEPINTVL (s), TCP_KEEPCNT; 0 until set: the sysctls'. */
+        final int[] keep = new int[3];
         TcpServerSocket listener;
         TcpConnection connection;
         /** The error not yet reported (Linux sk_err): a call or SO_ERROR takes it. */
@@ -115,7 +118,8 @@ final class StackSockets {
         if (c.op() == Syscalls.Op.SETSOCKOPT || c.op() == Syscalls.Op.GETSOCKOPT) {
             String option = c.a() + "/" + c.b();
             boolean known = switch (option) {
-                case "1/2", "1/9", "1/13", "6/1", "1/15" -> true; // SO_REUSEADDR, SO_KEEPALIVE, SO_LINGER, TCP_NODELAY, SO_REUSEPORT
+                // SO_REUSEADDR, SO_KEEPALIVE, SO_LINGER, SO_REUSEPORT, TCP_NODELAY, TCP_KEEPIDLE/INTVL/CNT
+                case "1/2", "1/9", "1/13", "1/15", "6/1", "6/4", "6/5", "6/6" -> true;
                 case "1/4" -> c.op() == Syscalls.Op.GETSOCKOPT; // SO_ERROR
                 default -> false;
             };
@@ -192,6 +196,7 @@ final class StackSockets {
                 child.noDelay = s.noDelay;
                 child.keepAlive = s.keepAlive;
                 child.lingerZero = s.lingerZero;
+                System.arraycopy(s.keep, 0, child.keep, 0, 3);
                 applyOptions(child);
                 int fd = nextFd++;
                 fds.put(fd, child);
@@ -297,6 +302,7 @@ final class StackSockets {
             s.connection.setKeepAlive(true);
         }
         s.connection.setLingerZero(s.lingerZero);
+        s.connection.setKeepAliveTimes(s.keep[0], s.keep[1], s.keep[2]);
     }
 
     /** Linux sock_error: the pending error is reported once. */
@@ -433,6 +439,17 @@ final class StackSockets {
                     s.connection.setLingerZero(s.lingerZero);
                 }
             }
+            case 604, 605, 606 -> {
+                // Linux do_tcp_setsockopt: TCP_KEEPIDLE/KEEPINTVL 1..32767 s, TCP_KEEPCNT 1..127
+                int which = (int) c.b() - 4;
+                if (v < 1 || v > (which == 2 ? 127 : 32767)) {
+                    throw new Errno(22);
+                }
+                s.keep[which] = (int) v;
+                if (s.connection != null) {
+                    s.connection.setKeepAliveTimes(s.keep[0], s.keep[1], s.keep[2]);
+                }
+            }
             default -> {
             }
         }
@@ -448,6 +465,13 @@ final class StackSockets {
             case 601 -> at.values = new long[] {s.noDelay ? 1 : 0};
             case 109 -> at.values = new long[] {s.keepAlive ? 1 : 0};
             case 113 -> at.values = new long[] {s.lingerOn, s.lingerSeconds};
+            case 604, 605, 606 -> {
+                int which = (int) c.b() - 4;
+                TcpSettings t = stack.settings();
+                long sysctl = which == 0 ? t.keepaliveTimeMs / 1000 : which == 1 ? t.keepaliveIntvlMs / 1000
+                        : t.keepaliveProbes;
+                at.values = new long[] {s.keep[which] > 0 ? s.keep[which] : sysctl};
+            }
             default -> at.values = new long[] {0};
         }
         return 0L;
