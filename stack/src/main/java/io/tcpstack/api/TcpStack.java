@@ -95,6 +95,28 @@ public final class TcpStack implements TimerDriven, AutoCloseable {
         return wheel.advance(clock.nanos());
     }
 
+    /**
+     * Virtual time only: moves the clock to {@code nanos}, firing every timer on its own deadline
+     * in order, and runs {@code afterEach} after each batch (a test collecting what was sent).
+     */
+    public void advanceTo(long nanos, Runnable afterEach) {
+        VirtualClock virtual = (VirtualClock) clock;
+        while (true) {
+            long next = wheel.nextDeadlineNanos();
+            if (next > nanos) {
+                break;
+            }
+            virtual.setNanos(Math.max(next, virtual.nanos()));
+            runTimers();
+            afterEach.run();
+        }
+        if (nanos > virtual.nanos()) {
+            virtual.setNanos(nanos);
+        }
+        runTimers();
+        afterEach.run();
+    }
+
     /** Earliest pending timer deadline in clock nanos, or Long.MAX_VALUE. */
     @Override
     public long nextTimerNanos() {

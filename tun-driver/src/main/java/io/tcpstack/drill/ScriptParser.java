@@ -349,13 +349,7 @@ final class ScriptParser {
     private Script.Action syscall(long end) throws ParseException {
         String name = take().text();
         expect("(");
-        List<Expr> args = new ArrayList<>();
-        if (!accept(")")) {
-            do {
-                args.add(expression());
-            } while (accept(","));
-            expect(")");
-        }
+        List<Expr> args = expressions(")");
         expect("=");
         Expr result = expression();
         String errno = null;
@@ -372,6 +366,18 @@ final class ScriptParser {
             } while (depth > 0 && peek().kind() != Kind.END);
         }
         return new Script.Syscall(end, name, args, result, errno);
+    }
+
+    /** Comma-separated expressions up to and including {@code close}. */
+    private List<Expr> expressions(String close) throws ParseException {
+        List<Expr> list = new ArrayList<>();
+        if (!accept(close)) {
+            do {
+                list.add(expression());
+            } while (accept(","));
+            expect(close);
+        }
+        return list;
     }
 
     private Expr expression() throws ParseException {
@@ -405,29 +411,14 @@ final class ScriptParser {
             }
             case WORD -> {
                 take();
-                if (peek().is("(")) {
-                    take();
-                    List<Expr> args = new ArrayList<>();
-                    if (!accept(")")) {
-                        do {
-                            args.add(expression());
-                        } while (accept(","));
-                        expect(")");
-                    }
-                    return new Expr.Call(t.text(), args);
+                if (accept("(")) {
+                    return new Expr.Call(t.text(), expressions(")"));
                 }
                 return new Expr.Word(t.text());
             }
             case PUNCT -> {
                 if (accept("[")) {
-                    List<Expr> items = new ArrayList<>();
-                    if (!accept("]")) {
-                        do {
-                            items.add(expression());
-                        } while (accept(","));
-                        expect("]");
-                    }
-                    return new Expr.Array(items);
+                    return new Expr.Array(expressions("]"));
                 }
                 if (accept("{")) {
                     return struct();

@@ -59,21 +59,7 @@ final class StackTarget implements Target {
 
     @Override
     public void waitUntil(long micros) {
-        long end = START_NANOS + micros * 1000;
-        while (true) {
-            long next = stack.nextTimerNanos();
-            if (next > end) {
-                break;
-            }
-            clock.setNanos(Math.max(next, clock.nanos()));
-            stack.runTimers();
-            retryPending();
-        }
-        if (end > clock.nanos()) {
-            clock.setNanos(end);
-        }
-        stack.runTimers();
-        retryPending();
+        stack.advanceTo(START_NANOS + micros * 1000, this::retryPending);
     }
 
     /** Time moves to the next timer at most: the next event (a packet, a finished call) may come from it. */

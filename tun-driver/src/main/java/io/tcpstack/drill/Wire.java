@@ -35,34 +35,9 @@ final class Wire {
         }
     }
 
-    /** Flag letters in packetdrill's order: tcpdump's, plus E (ECE) and W (CWR). */
+    /** Flag letters in packetdrill's order (tcpdump's, with E for ECE and W for CWR); "" for none. */
     static String flagString(int flags) {
-        StringBuilder s = new StringBuilder();
-        if ((flags & SYN) != 0) {
-            s.append('S');
-        }
-        if ((flags & FIN) != 0) {
-            s.append('F');
-        }
-        if ((flags & RST) != 0) {
-            s.append('R');
-        }
-        if ((flags & PSH) != 0) {
-            s.append('P');
-        }
-        if ((flags & URG) != 0) {
-            s.append('U');
-        }
-        if ((flags & ECE) != 0) {
-            s.append('E');
-        }
-        if ((flags & CWR) != 0) {
-            s.append('W');
-        }
-        if ((flags & ACK) != 0) {
-            s.append('.');
-        }
-        return s.toString();
+        return flags == 0 ? "" : io.tcpstack.wire.TcpView.flagString(flags);
     }
 
     static int flagBits(String letters) {
