@@ -122,7 +122,7 @@ public final class Tcb {
     int retransmits;
     /** When the first of the current retransmissions went out, ms (Linux retrans_stamp); 0 none. */
     long retransStampMs;
-    /** A SYN has been resent early after an unacceptable ACK (BEHAVIOURS.md 2: at most once). */
+    /** A SYN has been resent early after an unacceptable ACK (stack/BEHAVIOURS.md 2: at most once). */
     boolean earlySynResendArmed;
     /** When our SYN (or SYN-ACK) went out, for the handshake's RTT sample (clock ns). */
     long rttStartNanos;

@@ -91,7 +91,7 @@ final class TcpInput {
     }
 
     /**
-     * An ACK that does not acknowledge our SYN (BEHAVIOURS.md 2): RST with seq = SEG.ACK, stay in
+     * An ACK that does not acknowledge our SYN (stack/BEHAVIOURS.md 2): RST with seq = SEG.ACK, stay in
      * SYN-SENT, and with syn-resend timeout-min resend the SYN after TCP_TIMEOUT_MIN if none was
      * retransmitted yet (Linux >= 5.6, 9603d47bad46).
      */

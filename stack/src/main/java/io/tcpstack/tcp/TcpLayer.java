@@ -381,7 +381,7 @@ public final class TcpLayer implements TransportHandler {
     /** Linux net.core.rmem_max's default: the window scale covers at least this much. */
     private static final int CORE_RMEM_MAX = 212_992;
 
-    /** What our SYN offers (BEHAVIOURS.md 6): MSS, SACK, timestamps, window scale. */
+    /** What our SYN offers (stack/BEHAVIOURS.md 6): MSS, SACK, timestamps, window scale. */
     private void offerOptions(Tcb tcb) {
         tcb.rcvMss = output.ourMss();
         tcb.sndMss = Math.min(tcb.peerMss, tcb.rcvMss);

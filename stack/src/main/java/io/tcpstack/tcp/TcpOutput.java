@@ -34,7 +34,7 @@ final class TcpOutput {
     // ---- control segments
 
     /**
-     * SYN (SYN_SENT) or SYN-ACK (SYN_RECEIVED) with Linux's option layout (BEHAVIOURS.md 6). Its
+     * SYN (SYN_SENT) or SYN-ACK (SYN_RECEIVED) with Linux's option layout (stack/BEHAVIOURS.md 6). Its
      * window (Linux tcp_select_initial_window) is the buffer's window share, at most 65535 (RFC
      * 7323 2.2: a SYN's window is never scaled), rounded down to the MSS of the segments we expect:
      * 64240 in a SYN at MSS 1460, 65160 in a SYN-ACK whose peer offered timestamps (MSS 1448).
@@ -390,7 +390,7 @@ final class TcpOutput {
     }
 
     /**
-     * The TUN queue a segment leaves on (BEHAVIOURS.md 1): with flow affinity the connection's
+     * The TUN queue a segment leaves on (stack/BEHAVIOURS.md 1): with flow affinity the connection's
      * fixed queue; without, the next queue in turn, so the kernel sees the flow written from
      * several queues (and CPUs) and steers its replies across our readers.
      */
