@@ -10,7 +10,7 @@ import java.util.Optional;
 /**
  * The stack's run-time knobs: every {@link TcpSettings} field an operator may set, with its
  * Linux sysctl name where there is one, what values it takes (ranges from the kernel's own limits
- * where it has them, LINUX-TCP.md 0), its default and when a change is seen. The daemon's
+ * where it has them, stack/BEHAVIOURS.md 5), its default and when a change is seen. The daemon's
  * flags, its config file and {@code tcpstack ctl get|set} all validate through here.
  */
 public final class KnobRegistry {
@@ -19,7 +19,7 @@ public final class KnobRegistry {
     /** The behaviour profile: setting it sets several other knobs, so it is applied before them. */
     public static final Knob PROFILE = Knob.live("profile", null,
             KnobType.choice(Profile::knobValue, List.of(Profile.values())),
-            "behaviour profile; sets syn-resend, affinity, tw-recycle and ts-offset (BEHAVIOURS.md 8)",
+            "behaviour profile; sets syn-resend, affinity, tw-recycle and ts-offset (stack/BEHAVIOURS.md 12)",
             "each knob it sets, as that knob says", s -> s.profile, (s, p) -> p.applyTo(s));
 
     /** The knobs in the order help texts list them; {@link #PROFILE} first, since it sets others. */
@@ -84,6 +84,9 @@ public final class KnobRegistry {
             Knob.live("max-reordering", "tcp_max_reordering", KnobType.integer(1, 1024),
                     "the most a connection's reordering degree grows to", "the next reordering seen",
                     s -> s.maxReordering, (s, v) -> s.maxReordering = v),
+            Knob.live("slow-start-after-idle", "tcp_slow_start_after_idle", KnobType.flag(),
+                    "after more than an RTO without sending, cwnd falls back towards the initial window",
+                    "the next send after idle", s -> s.slowStartAfterIdle, (s, v) -> s.slowStartAfterIdle = v),
             Knob.live("congestion-control", "tcp_congestion_control",
                     KnobType.choice(CongestionAlgorithm::knobValue, List.of(CongestionAlgorithm.values())),
                     "congestion control algorithm", NEW_CONNECTIONS, s -> s.congestionControl,

@@ -2,7 +2,7 @@ package io.tcpstack.profile;
 
 /**
  * The TCP knobs, named after the Linux sysctls they mirror (net.ipv4.tcp_*), with Linux 6.x
- * defaults (LINUX-TCP.md 0). Fields are volatile: they may be changed at run time and every
+ * defaults (stack/BEHAVIOURS.md 5). Fields are volatile: they may be changed at run time and every
  * connection reads them when it needs them. Times are in milliseconds.
  */
 public final class TcpSettings {
@@ -18,7 +18,7 @@ public final class TcpSettings {
     public volatile long lookupDelayMicros = 0;
     /** SYN-SENT after an unacceptable ACK; the default profile is linux-5.6. */
     public volatile SynResend synResend = SynResend.TIMEOUT_MIN;
-    /** TCP_TIMEOUT_MIN: 2 jiffies; 2 ms at HZ=1000 (BEHAVIOURS.md 2). */
+    /** TCP_TIMEOUT_MIN: 2 jiffies; 2 ms at HZ=1000 (stack/BEHAVIOURS.md 2). */
     public volatile long timeoutMinMs = 2;
     /** tcp_syn_retries (TCP_SYN_RETRIES). */
     public volatile int synRetries = 6;
@@ -84,8 +84,10 @@ public final class TcpSettings {
     public volatile int reordering = 3;
     /** tcp_max_reordering: the most the reordering degree grows to. */
     public volatile int maxReordering = 300;
-    /** tcp_congestion_control. */
-    public volatile CongestionAlgorithm congestionControl = CongestionAlgorithm.RENO;
+    /** tcp_slow_start_after_idle: cwnd restarts after an RTO of silence. */
+    public volatile boolean slowStartAfterIdle = true;
+    /** tcp_congestion_control: cubic, as Linux's default. */
+    public volatile CongestionAlgorithm congestionControl = CongestionAlgorithm.CUBIC;
     /** ip_local_port_range. */
     public volatile int portRangeLow = 32768;
     public volatile int portRangeHigh = 60999;

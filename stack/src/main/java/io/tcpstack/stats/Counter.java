@@ -95,6 +95,9 @@ public enum Counter {
     TcpExtTCPDSACKIgnoredOld,
     TcpExtTCPDSACKIgnoredNoUndo,
     TcpExtTCPDSACKIgnoredDubious,
+    // congestion control (Linux tcp_cubic.c names the HyStart detections so)
+    TcpExtTCPHystartDelayDetect,
+    TcpExtTCPHystartDelayCwnd,
     // the receive path: duplicates, D-SACKs sent, pruning (Linux tcp_data_queue, tcp_prune_queue)
     TcpExtDelayedACKLost,
     TcpExtTCPDSACKOldSent,

@@ -248,7 +248,7 @@ final class LossRecovery {
 
     /** Linux tcp_current_ssthresh. */
     private static int currentSsthresh(Tcb tcb) {
-        CongestionState c = tcb.cong;
+        CongestionState c = tcb.congestion();
         if (tcb.caState.inCwndReduction()) {
             return c.ssthresh;
         }
@@ -257,7 +257,7 @@ final class LossRecovery {
 
     /** Linux tcp_init_cwnd_reduction: ssthresh from the algorithm, PRR starts counting. */
     private static void initCwndReduction(Tcb tcb) {
-        CongestionState c = tcb.cong;
+        CongestionState c = tcb.congestion();
         tcb.highSeq = tcb.sndNxt;
         tcb.tlpPending = false;
         c.cwndCnt = 0;
@@ -270,7 +270,7 @@ final class LossRecovery {
 
     /** Linux tcp_end_cwnd_reduction: cwnd ends at ssthresh (unless the reduction was undone). */
     private static void endCwndReduction(Tcb tcb) {
-        CongestionState c = tcb.cong;
+        CongestionState c = tcb.congestion();
         if (c.ssthresh < CongestionState.INFINITE_SSTHRESH && (tcb.caState == CaState.CWR || tcb.undoArmed)) {
             c.cwnd = c.ssthresh;
         }
@@ -283,7 +283,7 @@ final class LossRecovery {
      * while the flight is above ssthresh, then up to ssthresh in slow start (PRR-SSRB).
      */
     void cwndReduction(Tcb tcb, int newlyAckedSacked, int newlyLost, int flag) {
-        CongestionState c = tcb.cong;
+        CongestionState c = tcb.congestion();
         if (newlyAckedSacked <= 0 || c.priorCwnd == 0) {
             return;
         }
@@ -313,10 +313,7 @@ final class LossRecovery {
         if (tcb.caState.inCwndReduction()) {
             cwndReduction(tcb, ackedSacked, tcb.ackState.losses, flag);
         } else if (mayRaiseCwnd(tcb, flag)) {
-            CongestionState c = tcb.cong;
-            c.nowMicros = tcb.ackNanos / 1000;
-            c.delivered = tcb.delivered;
-            tcb.cc.congAvoid(c, ackedSacked);
+            tcb.cc.congAvoid(tcb.congestion(), ackedSacked);
         }
     }
 
@@ -349,7 +346,7 @@ final class LossRecovery {
         if (unmarkLoss) {
             tcb.rtx.unmarkLost();
         }
-        CongestionState c = tcb.cong;
+        CongestionState c = tcb.congestion();
         if (tcb.priorSsthresh != 0) {
             c.cwnd = tcb.cc.undoCwnd(c);
             if (tcb.priorSsthresh > c.ssthresh) {
@@ -458,7 +455,7 @@ final class LossRecovery {
 
     void setCaState(Tcb tcb, CaState state) {
         if (tcb.caState != state) {
-            tcb.cc.setState(tcb.cong, state);
+            tcb.cc.setState(tcb.congestion(), state);
             layer.trace().note(tcb, "congestion state " + tcb.caState.ssName() + " -> " + state.ssName());
             tcb.caState = state;
         }
@@ -538,7 +535,7 @@ final class LossRecovery {
 
     /** Linux tcp_enter_loss. */
     private void enterLoss(Tcb tcb) {
-        CongestionState c = tcb.cong;
+        CongestionState c = tcb.congestion();
         timeoutMarkLost(tcb);
         // reduce ssthresh once per window (not again for a repeated timeout of the same data)
         if (tcb.caState.ordinal() <= CaState.DISORDER.ordinal() || !SeqNum.gt(tcb.highSeq, tcb.sndUna)

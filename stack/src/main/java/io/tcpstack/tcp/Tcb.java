@@ -122,7 +122,7 @@ public final class Tcb {
     int retransmits;
     /** When the first of the current retransmissions went out, ms (Linux retrans_stamp); 0 none. */
     long retransStampMs;
-    /** A SYN has been resent early after an unacceptable ACK (BEHAVIOURS.md 2: at most once). */
+    /** A SYN has been resent early after an unacceptable ACK (stack/BEHAVIOURS.md 2: at most once). */
     boolean earlySynResendArmed;
     /** When our SYN (or SYN-ACK) went out, for the handshake's RTT sample (clock ns). */
     long rttStartNanos;
@@ -258,7 +258,7 @@ public final class Tcb {
         this.receiveBuffer = new ByteRing(TcpReceive.windowFromSpace(rcvbuf));
         this.moderateRcvbuf = settings.moderateRcvbuf;
         this.rtt = new RttEstimator(layer.settings().rtoMinMs * 1000, layer.settings().rtoMaxMs * 1000);
-        this.cc = CongestionControl.of(layer.settings().congestionControl);
+        this.cc = CongestionControl.of(settings.congestionControl, layer.stats());
         this.reordering = layer.settings().reordering;
         this.createdMs = layer.nowMs();
         this.retransmitTimer = new TcbTimeout(this, TcpTimers::onRetransmitTimer);
@@ -291,6 +291,18 @@ public final class Tcb {
     /** Timestamp value we send now (RFC 7323: a ms clock plus our offset). */
     int tsVal() {
         return (int) layer.nowMs() + tsOffset;
+    }
+
+    /**
+     * The congestion variables with the connection's current snd.una, snd.nxt and time, as the
+     * algorithm is about to see them.
+     */
+    CongestionState congestion() {
+        cong.sndUna = sndUna;
+        cong.sndNxt = sndNxt;
+        cong.nowMicros = layer.clock().nanos() / 1000;
+        cong.delivered = delivered;
+        return cong;
     }
 
     /** The timestamp value we sent (or would have) at clock time {@code nanos}. */

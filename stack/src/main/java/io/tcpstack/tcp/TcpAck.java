@@ -478,7 +478,7 @@ final class TcpAck {
             flag |= FLAG_SET_XMIT_TIMER; // the SACK RTT is from data sent after the head: re-arm
         }
         if (acked > 0 || q.sackedOut() != priorSacked) {
-            tcb.cc.pktsAcked(tcb.cong, acked, caRtt);
+            tcb.cc.pktsAcked(tcb.congestion(), acked, caRtt);
         }
         if (!q.isEmpty() && q.has(q.slot(0), RetransmitQueue.SACKED)) {
             flag |= FLAG_SACK_RENEGING;

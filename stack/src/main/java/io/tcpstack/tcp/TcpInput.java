@@ -92,7 +92,7 @@ final class TcpInput {
     }
 
     /**
-     * An ACK that does not acknowledge our SYN (BEHAVIOURS.md 2): RST with seq = SEG.ACK, stay in
+     * An ACK that does not acknowledge our SYN (stack/BEHAVIOURS.md 2): RST with seq = SEG.ACK, stay in
      * SYN-SENT, and with syn-resend timeout-min resend the SYN after TCP_TIMEOUT_MIN if none was
      * retransmitted yet (Linux >= 5.6, 9603d47bad46).
      */
@@ -156,7 +156,9 @@ final class TcpInput {
                 }
                 sendOutOfWindowAck(tcb, seg, Counter.TcpExtTCPACKSkippedSeq);
             }
-            layer.drop(tcb, seg, DropReason.TCP_INVALID_SEQUENCE);
+            // Linux tcp_sequence (6.x): wholly before rcv.wup is an old duplicate, else beyond the window
+            layer.drop(tcb, seg, SeqNum.lt(seg.endSeq(), tcb.rcvWup) ? DropReason.TCP_OLD_SEQUENCE
+                    : tcb.rcvWnd == 0 ? DropReason.TCP_ZEROWINDOW : DropReason.TCP_INVALID_SEQUENCE);
             return;
         }
         // second: RST (RFC 5961 3.2)

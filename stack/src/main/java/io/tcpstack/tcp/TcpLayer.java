@@ -385,7 +385,7 @@ public final class TcpLayer implements TransportHandler {
     /** Linux net.core.rmem_max's default: the window scale covers at least this much. */
     private static final int CORE_RMEM_MAX = 212_992;
 
-    /** What our SYN offers (BEHAVIOURS.md 6): MSS, SACK, timestamps, window scale. */
+    /** What our SYN offers (stack/BEHAVIOURS.md 6): MSS, SACK, timestamps, window scale. */
     private void offerOptions(Tcb tcb) {
         tcb.rcvMss = output.ourMss();
         tcb.sndMss = Math.min(tcb.peerMss, tcb.rcvMss);
@@ -494,7 +494,7 @@ public final class TcpLayer implements TransportHandler {
         tcb.retransmits = 0;
         tcb.retransStampMs = 0;
         tcb.cong.cwnd = TcpSettings.INIT_CWND;
-        tcb.cc.init(tcb.cong);
+        tcb.cc.init(tcb.congestion());
         tcb.lastActivityMs = nowMs();
         TcpReceive.initBufferSpace(tcb, clock.nanos());
         TcpTimers.rearmRto(tcb);

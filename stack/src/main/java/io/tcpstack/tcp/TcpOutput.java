@@ -6,6 +6,7 @@ import io.tcpstack.profile.Affinity;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.Counter;
 import io.tcpstack.tcp.congestion.CongestionState;
+import io.tcpstack.tcp.congestion.CwndEvent;
 import io.tcpstack.wire.IpProtocol;
 import io.tcpstack.wire.Ipv4View;
 import io.tcpstack.wire.TcpOptions;
@@ -33,7 +34,7 @@ final class TcpOutput {
     // ---- control segments
 
     /**
-     * SYN (SYN_SENT) or SYN-ACK (SYN_RECEIVED) with Linux's option layout (BEHAVIOURS.md 6). Its
+     * SYN (SYN_SENT) or SYN-ACK (SYN_RECEIVED) with Linux's option layout (stack/BEHAVIOURS.md 6). Its
      * window (Linux tcp_select_initial_window) is the buffer's window share, at most 65535 (RFC
      * 7323 2.2: a SYN's window is never scaled), rounded down to the MSS of the segments we expect:
      * 64240 in a SYN at MSS 1460, 65160 in a SYN-ACK whose peer offered timestamps (MSS 1448).
@@ -122,6 +123,9 @@ final class TcpOutput {
         }
         RetransmitQueue q = tcb.rtx;
         int priorPackets = q.packetsOut();
+        if (priorPackets == 0 && tcb.unsentBytes() > 0) {
+            slowStartAfterIdle(tcb);
+        }
         int sent = 0;
         boolean cwndLimited = false;
         int mss = tcb.sndMss;
@@ -174,6 +178,7 @@ final class TcpOutput {
         if (tcb.caState.inCwndReduction()) {
             tcb.prrOut += sent;
         }
+        tcb.cong.lastSendMs = layer.nowMs();
         // Linux tcp_event_new_data_sent: the RTO starts with the first segment in flight, and
         // replaces a pending loss probe, which is then scheduled again after this data
         if (priorPackets == 0 || tcb.retransmitKind == Tcb.TimerKind.LOSS_PROBE) {
@@ -183,6 +188,30 @@ final class TcpOutput {
             layer.recovery().scheduleLossProbe(tcb, false);
         }
         return true;
+    }
+
+    /**
+     * Data after a pause with nothing in flight (Linux tcp_event_data_sent and
+     * tcp_slow_start_after_idle_check): the algorithm hears TX_START; after more than an RTO of
+     * silence cwnd falls back towards the initial window, halving per RTO idle (RFC 7661's
+     * predecessor, RFC 5681 4.1; tcp_cwnd_restart), when tcp_slow_start_after_idle is on.
+     */
+    private void slowStartAfterIdle(Tcb tcb) {
+        CongestionState c = tcb.congestion();
+        tcb.cc.cwndEvent(c, CwndEvent.TX_START);
+        long idle = layer.nowMs() - c.lastSendMs;
+        long rto = tcb.rtt.rtoMicros() / 1000;
+        if (!layer.settings().slowStartAfterIdle || c.lastSendMs == 0 || idle <= rto) {
+            return;
+        }
+        int restart = Math.min(TcpSettings.INIT_CWND, c.cwnd);
+        tcb.cc.cwndEvent(c, CwndEvent.CWND_RESTART);
+        c.ssthresh = Math.max(c.ssthresh, (c.cwnd >> 1) + (c.cwnd >> 2)); // tcp_current_ssthresh
+        int cwnd = c.cwnd;
+        while ((idle -= rto) > 0 && cwnd > restart) {
+            cwnd >>= 1;
+        }
+        c.cwnd = Math.max(cwnd, restart);
     }
 
     /**
@@ -371,7 +400,7 @@ final class TcpOutput {
     }
 
     /**
-     * The TUN queue a segment leaves on (BEHAVIOURS.md 1): with flow affinity the connection's
+     * The TUN queue a segment leaves on (stack/BEHAVIOURS.md 1): with flow affinity the connection's
      * fixed queue; without, the next queue in turn, so the kernel sees the flow written from
      * several queues (and CPUs) and steers its replies across our readers.
      */

@@ -26,11 +26,15 @@ final class TcpTimers {
 
     // ---- the retransmission timer (Linux icsk_retransmit_timer: RTO, reordering, loss probe, zero-window probe)
 
-    /** Arms the retransmission timer for {@code kind}, {@code micros} from now (Linux inet_csk_reset_xmit_timer). */
+    /**
+     * Arms the retransmission timer for {@code kind}, {@code micros} from now, in whole
+     * milliseconds rounded up as Linux's jiffies at HZ=1000 (inet_csk_reset_xmit_timer with
+     * usecs_to_jiffies), at most rto_max.
+     */
     static void resetXmitTimer(Tcb tcb, Tcb.TimerKind kind, long micros) {
         tcb.retransmitKind = kind;
-        long delay = Math.min(Math.max(micros, 1), tcb.layer.settings().rtoMaxMs * 1000) * 1000L;
-        tcb.layer.wheel().schedule(tcb.retransmitTimer, tcb.layer.clock().nanos() + delay);
+        long ms = Math.min(Math.max((micros + 999) / 1000, 1), tcb.layer.settings().rtoMaxMs);
+        schedule(tcb, tcb.retransmitTimer, ms);
     }
 
     /** The SYN or SYN-ACK just sent: its retransmission timer at the current RTO (RFC 6298 5.1). */

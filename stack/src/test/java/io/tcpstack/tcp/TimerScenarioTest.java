@@ -125,12 +125,12 @@ class TimerScenarioTest extends ScenarioBase {
         byte[] data = new byte[100];
         assertThat(conn.write(data, 0, data.length, false, 0)).isEqualTo(100);
         h.expectNothingFor(199);
-        // Linux tcp_probe0_when: max(RTO, 200 ms), doubling; the handshake's 0 ms sample made RTO 200 ms
+        // Linux tcp_probe0_when: max(RTO, 200 ms), doubling; the handshake's 1 us sample made RTO 201 ms
         PacketHarness.Timed p1 = h.advanceUntilSent(2_000);
         h.expect(match().flags(".").seq(iss).ack(PEER_ISS + 1).payloadLength(0));
         PacketHarness.Timed p2 = h.advanceUntilSent(5_000);
         h.expect(match().flags(".").seq(iss));
-        assertThat(p2.atMillis() - p1.atMillis()).isEqualTo(2 * 200);
+        assertThat(p2.atMillis() - p1.atMillis()).isEqualTo(2 * 201);
         assertThat(stat(Counter.TcpExtTCPWinProbe)).isEqualTo(2);
         h.inject(peer(".", PEER_ISS + 1, iss + 1).window(1000).build()); // window opens
         h.expect(match().flags("P.").seq(iss + 1).payloadLength(100));
@@ -146,9 +146,10 @@ class TimerScenarioTest extends ScenarioBase {
         h.expect(match().flags("P.").seq(iss + 1).payloadLength(10));
         PacketHarness.Timed r2 = h.advanceUntilSent(5_000);
         h.expect(match().flags("P.").seq(iss + 1).payloadLength(10));
-        // the handshake sampled 0 ms: RTO = max(0 + 4 x 0, rto_min) = 200 ms, then doubled (RFC 6298 5.5)
-        assertThat(r1.atMillis() - first.atMillis()).isEqualTo(200);
-        assertThat(r2.atMillis() - r1.atMillis()).isEqualTo(400);
+        // the handshake sampled 1 us: RTO = 1 us + max(4 x 0.5 us, rto_min) in whole jiffies, rounded
+        // up (Linux __tcp_set_rto, as ss shows rto:201 on a fast path), then doubled (RFC 6298 5.5)
+        assertThat(r1.atMillis() - first.atMillis()).isEqualTo(201);
+        assertThat(r2.atMillis() - r1.atMillis()).isEqualTo(402);
         assertThat(stat(Counter.TcpRetransSegs)).isEqualTo(2);
         h.inject(peer(".", PEER_ISS + 1, iss + 11).build());
         h.expectNothingFor(10_000); // acknowledged: the timer stops

@@ -10,6 +10,7 @@ import io.tcpstack.api.TcpStack;
 import io.tcpstack.link.Impairment;
 import io.tcpstack.link.SimulatedNetwork;
 import io.tcpstack.link.SimulatedNetwork.PacketEvent;
+import io.tcpstack.profile.CongestionAlgorithm;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.Counter;
 import io.tcpstack.stats.DropReason;
@@ -24,6 +25,8 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Two stacks talking over a {@link io.tcpstack.link.SimulatedNetwork} on virtual time: bulk
@@ -41,6 +44,13 @@ class TwoStackTransferTest {
         if (s != null) {
             s.close();
         }
+    }
+
+    /** Settings with congestion control {@code cc} (the rest Linux's defaults). */
+    private static TcpSettings both(CongestionAlgorithm cc) {
+        TcpSettings settings = new TcpSettings();
+        settings.congestionControl = cc;
+        return settings;
     }
 
     /** Client sends {@code data} and closes; the server reads to end of stream and closes. */
@@ -80,9 +90,10 @@ class TwoStackTransferTest {
         assertThat(s.net.inFlight()).isZero();
     }
 
-    @Test
-    void one_mebibyte_with_two_percent_random_loss_arrives_byte_exact_through_retransmissions() throws IOException {
-        s = new TwoStacks(2);
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(CongestionAlgorithm.class)
+    void one_mebibyte_with_two_percent_random_loss_arrives_byte_exact_through_retransmissions(CongestionAlgorithm cc) throws IOException {
+        s = new TwoStacks(2, both(cc), both(cc));
         s.net.impair(FIVE_MS.withLoss(0.02));
         byte[] data = pattern(MIB, 43);
         Result r = upload(data, 120_000);
@@ -125,9 +136,10 @@ class TwoStackTransferTest {
         return run;
     }
 
-    @Test
-    void reordering_and_duplication_still_deliver_byte_exact_through_the_out_of_order_queue() throws IOException {
-        s = new TwoStacks(3);
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(CongestionAlgorithm.class)
+    void reordering_and_duplication_still_deliver_byte_exact_through_the_out_of_order_queue(CongestionAlgorithm cc) throws IOException {
+        s = new TwoStacks(3, both(cc), both(cc));
         s.net.impair(FIVE_MS.withReorder(0.05, Duration.ofMillis(3)).withDuplication(0.02));
         byte[] data = pattern(MIB, 44);
         Result r = upload(data, 120_000);
@@ -138,6 +150,55 @@ class TwoStackTransferTest {
         assertThat(stat(s.server, Counter.TcpExtTCPOFOQueue)).isPositive();
         // duplicated data is recognised as old and answered with an immediate ACK
         assertThat(s.server.stats().get(DropReason.TCP_OLD_DATA)).isPositive();
+    }
+
+    /**
+     * A deterministic permutation: every 7th data segment of the client is held 1 ms (the rest of
+     * its burst overtakes it) and every 25th is duplicated. The receiver keeps everything out of
+     * order (no drop but the duplicates), and reports each duplicate it gets with a D-SACK, which
+     * lets the sender undo the one spurious recovery the first reordering causes and widen RACK's
+     * window: later reordering costs no retransmission.
+     */
+    @Test
+    void a_deterministic_reordering_permutation_loses_nothing_and_every_duplicate_is_dsacked() throws IOException {
+        s = new TwoStacks(9);
+        s.net.impair(FIVE_MS);
+        int[] data = {0, 0};
+        SimulatedNetwork.Rule late = s.net.delayIf(seg -> seg.src() == TwoStacks.CLIENT && seg.payloadLength() > 0
+                && ++data[0] % 7 == 0, Duration.ofMillis(1));
+        SimulatedNetwork.Rule twice = s.net.duplicateIf(seg -> seg.src() == TwoStacks.CLIENT && seg.payloadLength() > 0
+                && ++data[1] % 25 == 0);
+        byte[] bytes = pattern(MIB, 50);
+        Result r = upload(bytes, 60_000);
+
+        assertSameBytes(bytes, r.received());
+        assertThat(late.acted()).isGreaterThan(80);
+        assertThat(twice.acted()).isGreaterThan(25);
+        // the receiver dropped nothing but the copies it already had
+        java.util.Map<DropReason, Long> drops = new java.util.EnumMap<>(DropReason.class);
+        s.server.stats().drops().forEach((reason, n) -> {
+            if (n > 0) {
+                drops.put(reason, n);
+            }
+        });
+        assertThat(drops.keySet()).isSubsetOf(DropReason.TCP_OLD_DATA, DropReason.TCP_OLD_SEQUENCE);
+        assertThat(stat(s.server, Counter.TcpExtTCPOFODrop)).isZero();
+        assertThat(stat(s.server, Counter.TcpExtPAWSEstab)).isZero();
+        // a D-SACK for each duplicate that reached it: the network's copies and our retransmissions
+        long duplicates = s.net.duplicated() + stat(s.client, Counter.TcpRetransSegs);
+        assertThat(stat(s.server, Counter.TcpExtTCPDSACKOldSent) + stat(s.server, Counter.TcpExtTCPDSACKOfoSent))
+                .isEqualTo(duplicates);
+        assertThat(stat(s.client, Counter.TcpExtTCPDSACKRecv) + stat(s.client, Counter.TcpExtTCPDSACKOfoRecv))
+                .isEqualTo(duplicates);
+        // the first late segment looked lost (three SACKs, no reordering seen yet); the ACK of the
+        // original undid that recovery (its timestamp predates the retransmission: Eifel, Linux
+        // tcp_try_undo_partial), and from then on RACK waits out the reordering
+        assertThat(stat(s.client, Counter.TcpRetransSegs)).isEqualTo(1);
+        assertThat(stat(s.client, Counter.TcpExtTCPPartialUndo) + stat(s.client, Counter.TcpExtTCPFullUndo)
+                + stat(s.client, Counter.TcpExtTCPDSACKUndo)).isEqualTo(1);
+        assertThat(stat(s.client, Counter.TcpExtTCPSACKReorder)).isGreaterThan(50);
+        // the network's copies were never retransmitted: D-SACKs of them are not taken as undo evidence
+        assertThat(stat(s.client, Counter.TcpExtTCPDSACKIgnoredDubious)).isPositive();
     }
 
     @Test
@@ -241,9 +302,10 @@ class TwoStackTransferTest {
         assertSameBytes(withSack.received(), newReno.received());
     }
 
-    @Test
-    void a_lost_fast_retransmission_is_detected_by_rack_and_sent_again_without_waiting_for_the_rto() throws IOException {
-        s = new TwoStacks(5);
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(CongestionAlgorithm.class)
+    void a_lost_fast_retransmission_is_detected_by_rack_and_sent_again_without_waiting_for_the_rto(CongestionAlgorithm cc) throws IOException {
+        s = new TwoStacks(5, both(cc), both(cc));
         s.net.impair(FIVE_MS);
         long[] hole = {-1};
         s.net.addObserver((event, nanos, packet) -> {

@@ -1,6 +1,7 @@
 package io.tcpstack.tcp.congestion;
 
 import io.tcpstack.profile.CongestionAlgorithm;
+import io.tcpstack.stats.StackStats;
 
 /**
  * A congestion control algorithm, as Linux's struct tcp_congestion_ops plugs one into the
@@ -12,10 +13,11 @@ import io.tcpstack.profile.CongestionAlgorithm;
  */
 public interface CongestionControl {
 
-    /** A new instance of {@code algorithm}, for one connection. */
-    static CongestionControl of(CongestionAlgorithm algorithm) {
+    /** A new instance of {@code algorithm}, for one connection, counting into {@code stats}. */
+    static CongestionControl of(CongestionAlgorithm algorithm, StackStats stats) {
         return switch (algorithm) {
             case RENO -> new NewReno();
+            case CUBIC -> new Cubic(stats);
         };
     }
 

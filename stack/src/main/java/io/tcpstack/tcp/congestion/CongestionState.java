@@ -29,6 +29,11 @@ public final class CongestionState {
     public long nowMicros;
     /** Segments delivered so far (Linux tp->delivered), for round tracking. */
     public long delivered;
+    /** snd.una and snd.nxt when the current ACK is processed (round tracking). */
+    public int sndUna;
+    public int sndNxt;
+    /** When data was last sent, ms (Linux lsndtime). */
+    public long lastSendMs;
 
     public CongestionState(int initialCwnd) {
         this.cwnd = initialCwnd;
