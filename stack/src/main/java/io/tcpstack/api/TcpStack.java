@@ -24,7 +24,10 @@ import io.tcpstack.wire.Ipv4Address;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.util.List;
+import java.security.SecureRandom;
 import java.util.Objects;
+import java.util.SplittableRandom;
+import java.util.random.RandomGenerator;
 
 /**
  * The stack: one IPv4 address on one {@link Link}. Wires the layers (ip, icmp, tcp) and the
@@ -68,7 +71,8 @@ public final class TcpStack implements TimerDriven, AutoCloseable {
         Icmp icmp = new Icmp(ipOutput, stats, settings, clock);
         Ipv4Input ipInput = new Ipv4Input(config.address(), link.queueCount(), stats, icmp);
         ipInput.register(IpProtocol.UDP, new Udp(icmp, stats));
-        this.tcp = new TcpLayer(ipOutput, link.queueCount(), settings, stats, clock, wheel, tracer);
+        RandomGenerator random = config.seed() == null ? new SecureRandom() : new SplittableRandom(config.seed());
+        this.tcp = new TcpLayer(ipOutput, link.queueCount(), settings, stats, clock, wheel, tracer, random);
         ipInput.register(IpProtocol.TCP, tcp);
         Dispatcher.Mode mode = config.dispatchMode() != null ? config.dispatchMode()
                 : clock instanceof VirtualClock ? Dispatcher.Mode.INLINE : Dispatcher.Mode.THREADED;

@@ -16,7 +16,7 @@ import io.tcpstack.wire.TcpView;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
+import java.util.random.RandomGenerator;
 
 /**
  * TCP for one local address: input demultiplexing (Linux tcp_v4_rcv), the listeners, active
@@ -51,8 +51,15 @@ public final class TcpLayer implements TransportHandler {
         void afterLookup(int queue, long key);
     }
 
+    /** Per-connection random choices (the IP ID's start), from the stack's seed; under its own lock. */
+    private final RandomGenerator random;
+
+    /**
+     * @param random the source of every random choice of this layer (secrets, IP IDs): seeded for
+     *     runs that must repeat, else fresh; used under its own lock
+     */
     public TcpLayer(IpOutput ip, int queueCount, TcpSettings settings, StackStats stats, Clock clock,
-            TimerQueue wheel, Tracer tracer) {
+            TimerQueue wheel, Tracer tracer, RandomGenerator random) {
         this.localAddress = ip.localAddress();
         this.settings = settings;
         this.stats = stats;
@@ -65,8 +72,9 @@ public final class TcpLayer implements TransportHandler {
         this.receive = new TcpReceive(this);
         this.input = new TcpInput(this);
         this.timeWait = new TimeWait(this);
-        this.isn = new IsnGenerator(clock, ThreadLocalRandom.current());
-        this.ports = new EphemeralPorts();
+        this.random = random;
+        this.isn = new IsnGenerator(clock, random);
+        this.ports = new EphemeralPorts(random);
         this.segments = new Segment[queueCount];
         for (int i = 0; i < queueCount; i++) {
             segments[i] = new Segment();
@@ -226,7 +234,7 @@ public final class TcpLayer implements TransportHandler {
     private void betweenLookupAndLock(int queue, long key) {
         long delay = settings.lookupDelayMicros;
         if (delay > 0) {
-            java.util.concurrent.locks.LockSupport.parkNanos(delay * 1000);
+            clock.pause(delay * 1000);
         }
         LookupObserver observer = lookupObserver;
         if (observer != null) {
@@ -379,7 +387,9 @@ public final class TcpLayer implements TransportHandler {
         tcb.highSeq = iss;
         tcb.sndSml = iss;
         tcb.cwndUsageSeq = iss;
-        tcb.ipId = ThreadLocalRandom.current().nextInt(0x10000);
+        synchronized (random) {
+            tcb.ipId = random.nextInt(0x10000);
+        }
     }
 
     /** Linux net.core.rmem_max's default: the window scale covers at least this much. */
