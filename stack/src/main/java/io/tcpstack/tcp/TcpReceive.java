@@ -229,6 +229,9 @@ final class TcpReceive {
     private void fin(Tcb tcb) {
         tcb.rcvNxt++;
         tcb.finReceived = true;
+        // Linux tcp_fin: out-of-order data after the FIN is dropped, and the SACK state with it
+        // (tcp_sack_reset): a D-SACK pending for the segment that brought the FIN is not sent
+        tcb.reassembly.clear();
         tcb.lastActivityMs = layer.nowMs();
         Wakeups.notify(tcb);
         switch (tcb.state) {
