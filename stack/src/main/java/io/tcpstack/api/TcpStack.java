@@ -2,10 +2,12 @@ package io.tcpstack.api;
 
 import io.tcpstack.dispatch.Dispatcher;
 import io.tcpstack.ip.Icmp;
+import io.tcpstack.ip.IcmpRateLimit;
 import io.tcpstack.ip.IpInput;
 import io.tcpstack.ip.IpOutput;
 import io.tcpstack.ip.Ipv4Input;
 import io.tcpstack.ip.Ipv6Input;
+import io.tcpstack.ip.Udp;
 import io.tcpstack.link.Link;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.StackStats;
@@ -25,7 +27,10 @@ import io.tcpstack.wire.IpProtocol;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.util.List;
+import java.security.SecureRandom;
 import java.util.Objects;
+import java.util.SplittableRandom;
+import java.util.random.RandomGenerator;
 
 /**
  * The stack: an IPv4 address, an IPv6 address or both on one {@link Link}. Wires the layers (ip,
@@ -65,11 +70,15 @@ public final class TcpStack implements TimerDriven, AutoCloseable {
         this.settings = Objects.requireNonNull(settings);
         this.wheel = new TimerQueue();
         this.timerThread = clock instanceof VirtualClock ? null : new TimerThread(wheel, clock);
-        IpOutput ipOutput = new IpOutput(config, link, stats, clock);
-        Ipv4Input ipv4 = new Ipv4Input(config.address(), link.queueCount(), stats, new Icmp(ipOutput, stats));
+        RandomGenerator random = config.seed() == null ? new SecureRandom() : new SplittableRandom(config.seed());
+        IpOutput ipOutput = new IpOutput(config, link, stats, clock, random);
+        IcmpRateLimit icmpLimits = new IcmpRateLimit(settings, clock);
+        Icmp icmp = new Icmp(ipOutput, stats, icmpLimits);
+        Ipv4Input ipv4 = new Ipv4Input(config.address(), link.queueCount(), stats, icmp);
+        ipv4.register(IpProtocol.UDP, new Udp(icmp, stats));
         Ipv6Input ipv6 = config.address6() == null ? null
-                : new Ipv6Input(config.address6(), link.queueCount(), ipOutput, stats, settings, clock, wheel);
-        this.tcp = new TcpLayer(ipOutput, link.queueCount(), settings, stats, clock, wheel, tracer);
+                : new Ipv6Input(config.address6(), link.queueCount(), ipOutput, stats, settings, icmpLimits, clock, wheel);
+        this.tcp = new TcpLayer(ipOutput, link.queueCount(), settings, stats, clock, wheel, tracer, random);
         ipv4.register(IpProtocol.TCP, tcp);
         if (ipv6 != null) {
             ipv6.register(IpProtocol.TCP, tcp);
@@ -100,6 +109,28 @@ public final class TcpStack implements TimerDriven, AutoCloseable {
         return wheel.advance(clock.nanos());
     }
 
+    /**
+     * Virtual time only: moves the clock to {@code nanos}, firing every timer on its own deadline
+     * in order, and runs {@code afterEach} after each batch (a test collecting what was sent).
+     */
+    public void advanceTo(long nanos, Runnable afterEach) {
+        VirtualClock virtual = (VirtualClock) clock;
+        while (true) {
+            long next = wheel.nextDeadlineNanos();
+            if (next > nanos) {
+                break;
+            }
+            virtual.setNanos(Math.max(next, virtual.nanos()));
+            runTimers();
+            afterEach.run();
+        }
+        if (nanos > virtual.nanos()) {
+            virtual.setNanos(nanos);
+        }
+        runTimers();
+        afterEach.run();
+    }
+
     /** Earliest pending timer deadline in clock nanos, or Long.MAX_VALUE. */
     @Override
     public long nextTimerNanos() {
@@ -112,7 +143,12 @@ public final class TcpStack implements TimerDriven, AutoCloseable {
      * @param localPort 0 for an ephemeral port (RFC 6056)
      */
     public TcpSocket connect(String address, int port, int localPort, long timeoutMillis) throws IOException {
-        TcpConnection c = open(IpAddress.parse(address), port, localPort);
+        return connect(IpAddress.parse(address), port, localPort, timeoutMillis);
+    }
+
+    /** As {@link #connect(String, int, int, long)} to an address of either family. */
+    public TcpSocket connect(IpAddress address, int port, int localPort, long timeoutMillis) throws IOException {
+        TcpConnection c = open(address, port, localPort);
         try {
             if (!c.awaitEstablished(timeoutMillis)) {
                 c.abort();

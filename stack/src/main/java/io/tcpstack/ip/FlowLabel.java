@@ -1,17 +1,16 @@
 package io.tcpstack.ip;
 
 import io.tcpstack.wire.Ipv6View;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * IPv6 flow labels as Linux chooses them with net.ipv6.auto_flowlabels = 1 and
  * flowlabel_state_ranges = 0 (this kernel's settings; RFC 6437): ip6_make_flowlabel takes the
  * packet's flow hash, rotates it by 16 bits and keeps the low 20. A TCP connection's hash is
  * random (sk_txhash, drawn again on every retransmission timeout); a packet without a socket
- * (a reset, an ICMPv6 message) gets a keyed hash of its addresses and ports.
+ * (a reset, an ICMPv6 message) gets a hash of its destination and ports keyed by a secret of the
+ * stack's ({@link IpOutput#flowLabel}).
  */
 public final class FlowLabel {
-    private static final long SECRET = ThreadLocalRandom.current().nextLong() | 1;
 
     private FlowLabel() {
     }
@@ -21,14 +20,9 @@ public final class FlowLabel {
         return Integer.rotateLeft(hash, 16) & Ipv6View.FLOW_LABEL_MASK;
     }
 
-    /** A connection's label: a random hash (Linux net_tx_rndhash, never 0). */
-    public static int random() {
-        return of(ThreadLocalRandom.current().nextInt() | 1);
-    }
-
-    /** The label of a packet without a socket: a keyed hash of the destination and the ports or ids. */
-    public static int ofFlow(long dstHi, long dstLo, int ports) {
-        long h = (dstHi ^ SECRET) * 0x9E3779B97F4A7C15L;
+    /** The label of a packet without a socket: a hash keyed by {@code secret} of the destination and the ports or ids. */
+    static int ofFlow(long secret, long dstHi, long dstLo, int ports) {
+        long h = (dstHi ^ secret) * 0x9E3779B97F4A7C15L;
         h = (h ^ dstLo ^ (h >>> 31)) * 0xC2B2AE3D27D4EB4FL;
         h = (h ^ ports ^ (h >>> 29)) * 0x165667B19E3779F9L;
         return of((int) (h ^ (h >>> 32)));

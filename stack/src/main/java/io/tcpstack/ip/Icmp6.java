@@ -1,11 +1,9 @@
 package io.tcpstack.ip;
 
 import io.netty.buffer.ByteBuf;
-import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.Counter;
 import io.tcpstack.stats.DropReason;
 import io.tcpstack.stats.StackStats;
-import io.tcpstack.time.Clock;
 import io.tcpstack.wire.Checksum;
 import io.tcpstack.wire.IcmpView;
 import io.tcpstack.wire.IpAddress;
@@ -18,7 +16,7 @@ import java.util.function.IntFunction;
  * on a TUN link needs: answers echo requests and neighbour solicitations for its address, learns
  * path MTUs from Packet Too Big and tells the transport, ignores router advertisements and the
  * rest of ND (a layer-3 link has no link-layer addresses to resolve), sends errors rate-limited
- * like icmp6_send. Counts under Linux's Icmp6* names. Thread-safe.
+ * like icmp6_send ({@link IcmpRateLimit}). Counts under Linux's Icmp6* names. Thread-safe.
  */
 public final class Icmp6 implements Ipv6Transport {
     public static final int TYPE_DEST_UNREACHABLE = 1;
@@ -61,18 +59,19 @@ public final class Icmp6 implements Ipv6Transport {
     private final IpOutput output;
     private final StackStats stats;
     private final IpAddress local;
-    private final Icmp6RateLimit rateLimit;
+    private final IcmpRateLimit rateLimit;
     private final IntFunction<Ipv6Transport> transports;
 
     /**
+     * @param rateLimit the limits on ICMP errors (icmp6_ratelimit), the global one shared with IPv4
      * @param transports the IPv6 input of each upper-layer protocol, told of errors about what it sent
      */
-    public Icmp6(IpOutput output, IpAddress local, StackStats stats, TcpSettings settings, Clock clock,
+    Icmp6(IpOutput output, IpAddress local, StackStats stats, IcmpRateLimit rateLimit,
             IntFunction<Ipv6Transport> transports) {
         this.output = output;
         this.local = local;
         this.stats = stats;
-        this.rateLimit = new Icmp6RateLimit(settings, clock);
+        this.rateLimit = rateLimit;
         this.transports = transports;
     }
 
@@ -158,7 +157,7 @@ public final class Icmp6 implements Ipv6Transport {
         stats.inc(Counter.Icmp6OutMsgs);
         stats.inc(Counter.Icmp6OutEchoReplies);
         output.send6(queue, reply, IpProtocol.ICMPV6, srcHi, srcLo,
-                FlowLabel.ofFlow(srcHi, srcLo, reply.getInt(at + 4)), request.trafficClass(), output.defaultHopLimit());
+                output.flowLabel(srcHi, srcLo, reply.getInt(at + 4)), request.trafficClass(), output.defaultHopLimit());
     }
 
     /**
@@ -203,7 +202,7 @@ public final class Icmp6 implements Ipv6Transport {
         fillChecksum(na, at, ND_LENGTH, dstHi, dstLo);
         stats.inc(Counter.Icmp6OutMsgs);
         stats.inc(Counter.Icmp6OutNeighborAdvertisements);
-        output.send6(queue, na, IpProtocol.ICMPV6, dstHi, dstLo, FlowLabel.ofFlow(dstHi, dstLo, TYPE_NEIGHBOR_ADVERTISEMENT),
+        output.send6(queue, na, IpProtocol.ICMPV6, dstHi, dstLo, output.flowLabel(dstHi, dstLo, TYPE_NEIGHBOR_ADVERTISEMENT),
                 0, ND_HOP_LIMIT);
     }
 
@@ -276,9 +275,9 @@ public final class Icmp6 implements Ipv6Transport {
                 || (srcHi == 0 && srcLo == 0) || IpAddress.isMulticast(srcHi) || isIcmpError(original)) {
             return;
         }
-        Icmp6RateLimit.Verdict verdict = rateLimit.check(type, IpAddress.of(srcHi, srcLo));
-        if (verdict != Icmp6RateLimit.Verdict.ALLOW) {
-            stats.inc(verdict == Icmp6RateLimit.Verdict.HOST ? Counter.Icmp6OutRateLimitHost : Counter.IcmpOutRateLimitGlobal);
+        String limited = rateLimit.check6(type, IpAddress.of(srcHi, srcLo));
+        if (limited != null) {
+            stats.inc(limited.equals("host") ? Counter.Icmp6OutRateLimitHost : Counter.IcmpOutRateLimitGlobal);
             return;
         }
         int quoted = Math.min(original.totalLength(), MAX_QUOTED);
@@ -296,7 +295,7 @@ public final class Icmp6 implements Ipv6Transport {
             case TYPE_TIME_EXCEEDED -> Counter.Icmp6OutTimeExcds;
             default -> Counter.Icmp6OutParmProblems;
         });
-        output.send6(queue, packet, IpProtocol.ICMPV6, srcHi, srcLo, FlowLabel.ofFlow(srcHi, srcLo, type << 8 | code), 0,
+        output.send6(queue, packet, IpProtocol.ICMPV6, srcHi, srcLo, output.flowLabel(srcHi, srcLo, type << 8 | code), 0,
                 output.defaultHopLimit());
     }
 

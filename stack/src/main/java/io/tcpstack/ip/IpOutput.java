@@ -10,8 +10,8 @@ import io.tcpstack.wire.IpAddress;
 import io.tcpstack.wire.IpProtocol;
 import io.tcpstack.wire.Ipv4View;
 import io.tcpstack.wire.Ipv6View;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.random.RandomGenerator;
 
 /**
  * IP output of both families: allocates packet buffers with room for the header, writes the
@@ -29,12 +29,21 @@ public final class IpOutput {
     private final PathMtu pathMtu;
     /** IP ID for packets of our own (Linux ip_select_ident keeps per-destination counters; one is enough here). */
     private final AtomicInteger nextId = new AtomicInteger();
+    /** The identification of IPv6 fragments (RFC 7739: unpredictable); from the stack's seed, under its lock. */
+    private final RandomGenerator random;
+    /** The key of the flow labels of packets without a socket ({@link FlowLabel}). */
+    private final long flowSecret;
 
-    public IpOutput(StackConfig config, Link link, StackStats stats, Clock clock) {
+    /** @param random the stack's source of random choices (fragment IDs, the flow-label secret) */
+    public IpOutput(StackConfig config, Link link, StackStats stats, Clock clock, RandomGenerator random) {
         this.config = config;
         this.link = link;
         this.stats = stats;
         this.pathMtu = new PathMtu(clock);
+        this.random = random;
+        synchronized (random) {
+            this.flowSecret = random.nextLong();
+        }
     }
 
     /**
@@ -73,22 +82,36 @@ public final class IpOutput {
 
     /** As {@link #send(int, ByteBuf, int, int, boolean)} with an explicit IP ID. */
     public void send(int queue, ByteBuf packet, int protocol, int destination, boolean dontFragment, int id) {
+        send(queue, packet, protocol, destination, dontFragment, id, 0);
+    }
+
+    /** With an explicit IP ID and the TOS byte (its low two bits: the ECN field, RFC 3168 5). */
+    public void send(int queue, ByteBuf packet, int protocol, int destination, boolean dontFragment, int id, int tos) {
         Ipv4View.writeHeader(packet, 0, packet.writerIndex(), id, dontFragment, config.defaultTtl(),
                 protocol, config.address(), destination);
+        if (tos != 0) {
+            Ipv4View.setTos(packet, 0, tos);
+        }
         stats.inc(Counter.IpOutRequests);
         link.send(queue, packet);
     }
 
     /**
      * Sends a packet of either family built in a buffer from {@link #allocate(IpAddress, int)}:
-     * IPv4 with DF and {@code ipId}, IPv6 with {@code flowLabel}.
+     * IPv4 with DF and {@code ipId}, IPv6 with {@code flowLabel}; {@code ecn} in the TOS or
+     * traffic class (RFC 3168 5).
      */
-    public void send(int queue, ByteBuf packet, int protocol, IpAddress destination, int ipId, int flowLabel) {
+    public void send(int queue, ByteBuf packet, int protocol, IpAddress destination, int ipId, int flowLabel, int ecn) {
         if (destination.isV4()) {
-            send(queue, packet, protocol, destination.v4(), true, ipId);
+            send(queue, packet, protocol, destination.v4(), true, ipId, ecn);
         } else {
-            send6(queue, packet, protocol, destination.hi(), destination.lo(), flowLabel, 0, defaultHopLimit());
+            send6(queue, packet, protocol, destination.hi(), destination.lo(), flowLabel, ecn, defaultHopLimit());
         }
+    }
+
+    /** The flow label of an IPv6 packet without a socket to {@code dst} (a reset, an ICMPv6 message): {@link FlowLabel}. */
+    public int flowLabel(long dstHi, long dstLo, int portsOrIds) {
+        return FlowLabel.ofFlow(flowSecret, dstHi, dstLo, portsOrIds);
     }
 
     /**
@@ -125,7 +148,10 @@ public final class IpOutput {
     private void fragment(int queue, ByteBuf packet, int protocol, int mtu) {
         int payload = packet.readableBytes() - Ipv6View.HEADER_LENGTH;
         int step = (mtu - Ipv6View.HEADER_LENGTH - FRAGMENT_HEADER_LENGTH) & ~7;
-        int id = ThreadLocalRandom.current().nextInt() | 1;
+        int id;
+        synchronized (random) {
+            id = random.nextInt() | 1;
+        }
         try {
             for (int offset = 0; offset < payload; offset += step) {
                 int part = Math.min(step, payload - offset);

@@ -52,13 +52,14 @@ public final class Ipv6Input implements PacketReceiver {
     /**
      * @param local our IPv6 address
      * @param settings read per packet: {@code ipv6} switches the family off
+     * @param rateLimit the limits on ICMP errors, shared with IPv4
      */
     public Ipv6Input(IpAddress local, int queueCount, IpOutput output, StackStats stats, TcpSettings settings,
-            Clock clock, TimerQueue wheel) {
+            IcmpRateLimit rateLimit, Clock clock, TimerQueue wheel) {
         this.local = local;
         this.stats = stats;
         this.settings = settings;
-        this.icmp = new Icmp6(output, local, stats, settings, clock, p -> transports[p]);
+        this.icmp = new Icmp6(output, local, stats, rateLimit, p -> transports[p]);
         this.reassembly = new Ipv6Reassembly(stats, icmp, clock, wheel);
         this.views = new Ipv6View[queueCount];
         for (int i = 0; i < queueCount; i++) {

@@ -25,7 +25,7 @@ import java.util.function.Predicate;
 
 /**
  * A network on virtual time joining two or more stacks in one thread, deterministically (the
- * idea of smoltcp's seeded tests/netsim.rs; ARCHITECTURE.md, "Testing shape").
+ * idea of smoltcp's seeded tests/netsim.rs): the scenario tests' network.
  *
  * <p>Each stack gets its own {@link Link} from {@link #endpoint}, addressed by the stack's IPv4
  * address (and its IPv6 one, {@link Endpoint#alsoAt}); a packet is routed by the destination

@@ -10,7 +10,7 @@ import java.util.Optional;
 /**
  * The stack's run-time knobs: every {@link TcpSettings} field an operator may set, with its
  * Linux sysctl name where there is one, what values it takes (ranges from the kernel's own limits
- * where it has them, LINUX-TCP.md 0), its default and when a change is seen. The daemon's
+ * where it has them, stack/BEHAVIOURS.md 5), its default and when a change is seen. The daemon's
  * flags, its config file and {@code tcpstack ctl get|set} all validate through here.
  */
 public final class KnobRegistry {
@@ -19,7 +19,7 @@ public final class KnobRegistry {
     /** The behaviour profile: setting it sets several other knobs, so it is applied before them. */
     public static final Knob PROFILE = Knob.live("profile", null,
             KnobType.choice(Profile::knobValue, List.of(Profile.values())),
-            "behaviour profile; sets syn-resend, affinity, tw-recycle and ts-offset (BEHAVIOURS.md 8)",
+            "behaviour profile; sets syn-resend, affinity, tw-recycle and ts-offset (stack/BEHAVIOURS.md 12)",
             "each knob it sets, as that knob says", s -> s.profile, (s, p) -> p.applyTo(s));
 
     /** The knobs in the order help texts list them; {@link #PROFILE} first, since it sets others. */
@@ -94,6 +94,9 @@ public final class KnobRegistry {
             Knob.live("syn-retries", "tcp_syn_retries", KnobType.integer(1, 127),
                     "SYN retransmissions before connect gives up (MAX_TCP_SYNCNT 127)", "the next SYN timeout",
                     s -> s.synRetries, (s, v) -> s.synRetries = v),
+            Knob.live("syn-linear-timeouts", "tcp_syn_linear_timeouts", KnobType.integer(0, 127),
+                    "SYN timeouts that keep the initial RTO before it doubles (Linux >= 6.5: 4; the linux-5.x profiles: 0)",
+                    "the next SYN timeout", s -> s.synLinearTimeouts, (s, v) -> s.synLinearTimeouts = v),
             Knob.live("synack-retries", "tcp_synack_retries", KnobType.integer(1, 127),
                     "SYN-ACK retransmissions before a half-open connection is dropped", "the next SYN-ACK timeout",
                     s -> s.synackRetries, (s, v) -> s.synackRetries = v),
@@ -121,6 +124,16 @@ public final class KnobRegistry {
             Knob.live("invalid-ratelimit", "tcp_invalid_ratelimit", KnobType.duration(MILLISECONDS, 0, 3_600_000),
                     "at most one out-of-window or challenge ACK per connection per this interval",
                     "the next out-of-window segment", s -> s.invalidRatelimitMs, (s, v) -> s.invalidRatelimitMs = v),
+            Knob.live("ecn", "tcp_ecn", KnobType.integer(0, 2),
+                    "ECN (RFC 3168): 0 off, 1 asked for in our SYNs and accepted, 2 accepted when a peer asks",
+                    NEW_CONNECTIONS, s -> s.ecn, (s, v) -> s.ecn = v),
+            Knob.live("icmp-ratelimit", "icmp_ratelimit", KnobType.duration(MILLISECONDS, 0, 3_600_000),
+                    "per destination, at most one ICMP error of the icmp-ratemask types per this interval (burst 6)",
+                    "the next ICMP error", s -> s.icmpRatelimitMs, (s, v) -> s.icmpRatelimitMs = v),
+            Knob.live("icmp-ratemask", "icmp_ratemask", KnobType.integer(0, 0x7ffff),
+                    "ICMP types icmp-ratelimit applies to, one bit per type (0x1818: unreachable, source quench,"
+                            + " time exceeded, parameter problem)",
+                    "the next ICMP error", s -> s.icmpRatemask, (s, v) -> s.icmpRatemask = v),
             Knob.live("ipv6", null, KnobType.flag(),
                     "IPv6 on tun0 (0 drops every IPv6 packet and refuses IPv6 connects, like disable_ipv6 = 1)",
                     "the next IPv6 packet or connect", s -> s.ipv6, (s, v) -> s.ipv6 = v),

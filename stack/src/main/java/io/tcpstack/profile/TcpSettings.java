@@ -2,7 +2,7 @@ package io.tcpstack.profile;
 
 /**
  * The TCP knobs, named after the Linux sysctls they mirror (net.ipv4.tcp_*), with Linux 6.x
- * defaults (LINUX-TCP.md 0). Fields are volatile: they may be changed at run time and every
+ * defaults (stack/BEHAVIOURS.md 5). Fields are volatile: they may be changed at run time and every
  * connection reads them when it needs them. Times are in milliseconds.
  */
 public final class TcpSettings {
@@ -18,7 +18,7 @@ public final class TcpSettings {
     public volatile long lookupDelayMicros = 0;
     /** SYN-SENT after an unacceptable ACK; the default profile is linux-5.6. */
     public volatile SynResend synResend = SynResend.TIMEOUT_MIN;
-    /** TCP_TIMEOUT_MIN: 2 jiffies; 2 ms at HZ=1000 (BEHAVIOURS.md 2). */
+    /** TCP_TIMEOUT_MIN: 2 jiffies; 2 ms at HZ=1000 (stack/BEHAVIOURS.md 2). */
     public volatile long timeoutMinMs = 2;
     /** tcp_syn_retries (TCP_SYN_RETRIES). */
     public volatile int synRetries = 6;
@@ -95,6 +95,13 @@ public final class TcpSettings {
     public volatile boolean ipv6 = true;
     /** net.ipv6.icmp.ratelimit: per destination, one rate-limited ICMPv6 error per this interval (this kernel's 100). */
     public volatile long icmp6RatelimitMs = 100;
+
+    /** tcp_ecn (RFC 3168): 0 off, 1 ask for ECN in our SYNs and accept it, 2 accept it when asked (Linux default). */
+    public volatile int ecn = 2;
+    /** icmp_ratelimit: per destination, one rate-limited ICMP message per this interval (burst of 6). */
+    public volatile long icmpRatelimitMs = 1000;
+    /** icmp_ratemask: ICMP types the limit applies to (bit = type); Linux default 0x1818. */
+    public volatile int icmpRatemask = 0x1818;
 
     /** TCP_MAX_QUICKACKS: segments ACKed at once at the start of a connection. */
     public static final int MAX_QUICKACKS = 16;

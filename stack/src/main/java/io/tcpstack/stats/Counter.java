@@ -107,6 +107,19 @@ public enum Counter {
     TcpExtOfoPruned,
     /** Ours, no Linux name: a segment that looked up a Tcb which was closed/replaced before it got the lock. */
     TcpExtStaleLookupDrop,
+    // UDP-MIB (a stack without UDP sockets: every datagram is for a closed port), ICMP rate limits
+    UdpNoPorts,
+    UdpInErrors,
+    UdpInCsumErrors,
+    IcmpOutRateLimitGlobal,
+    IcmpOutRateLimitHost,
+    // the IP ECN field of what arrived (Linux IpExt*Pkts)
+    IpExtInNoECTPkts,
+    IpExtInECT1Pkts,
+    IpExtInECT0Pkts,
+    IpExtInCEPkts,
+    /** Ours: data segments that arrived with CE (the peer is told with ECE until its CWR). */
+    TcpExtTCPECNCeRcvd,
     // IPv6 (Linux /proc/net/snmp6, the names nstat shows), ICMPv6, UDP over IPv6, TCP's ICMP handling
     Ip6InReceives,
     Ip6InHdrErrors,
@@ -150,8 +163,6 @@ public enum Counter {
     Icmp6OutParmProblems,
     Icmp6OutEchoReplies,
     Icmp6OutNeighborAdvertisements,
-    /** Linux ICMP_MIB_RATELIMITGLOBAL: an ICMP error of either family held back by icmp_msgs_per_sec. */
-    IcmpOutRateLimitGlobal,
     Udp6NoPorts,
     Udp6InErrors,
     Udp6InCsumErrors,

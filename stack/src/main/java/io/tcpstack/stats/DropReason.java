@@ -30,6 +30,12 @@ public enum DropReason {
     ICMP_CSUM,
     /** ICMP type the stack does not handle. */
     ICMP_UNHANDLED,
+    /** UDP datagram shorter than its header or than its length field says (SKB_DROP_REASON_PKT_TOO_SMALL). */
+    UDP_BAD_LENGTH,
+    /** UDP checksum does not verify (SKB_DROP_REASON_UDP_CSUM). */
+    UDP_CSUM,
+    /** UDP datagram for a port without a socket: ICMP port unreachable (SKB_DROP_REASON_NO_SOCKET). */
+    UDP_NO_SOCKET,
     /** TCP segment shorter than its header (SKB_DROP_REASON_PKT_TOO_SMALL). */
     TCP_TOO_SHORT,
     /** TCP data offset below 5 or past the segment (SKB_DROP_REASON_TCP_INVALID_DOFF... Linux: TCP_HDR). */
@@ -100,11 +106,5 @@ public enum DropReason {
     /** A neighbour solicitation for an address that is not ours (SKB_DROP_REASON_IPV6_NDISC_NS_OTHERHOST). */
     IPV6_NDISC_NS_OTHERHOST,
     /** A router advertisement, solicitation or redirect: a host on a TUN link ignores them. */
-    IPV6_NDISC_IGNORED,
-    /** UDP datagram shorter than its header or than its length field says (SKB_DROP_REASON_PKT_TOO_SMALL). */
-    UDP_BAD_LENGTH,
-    /** UDP checksum does not verify, or is zero over IPv6 (RFC 8200 8.1; SKB_DROP_REASON_UDP_CSUM). */
-    UDP_CSUM,
-    /** UDP datagram for a port without a socket: ICMP port unreachable (SKB_DROP_REASON_NO_SOCKET). */
-    UDP_NO_SOCKET;
+    IPV6_NDISC_IGNORED;
 }

@@ -1,8 +1,8 @@
 package io.tcpstack.tcp;
 
 import io.tcpstack.wire.IpAddress;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.IntPredicate;
+import java.util.random.RandomGenerator;
 
 /**
  * Ephemeral port selection, RFC 6056 algorithm 4 ("double-hash"), as Linux __inet_hash_connect
@@ -18,8 +18,7 @@ final class EphemeralPorts {
     private volatile int low = 32768;
     private volatile int high = 60999;
 
-    EphemeralPorts() {
-        ThreadLocalRandom random = ThreadLocalRandom.current();
+    EphemeralPorts(RandomGenerator random) {
         offsetKey = new SipHash(random.nextLong(), random.nextLong());
         indexKey = new SipHash(random.nextLong(), random.nextLong());
     }

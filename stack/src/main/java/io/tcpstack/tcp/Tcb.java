@@ -125,7 +125,7 @@ public final class Tcb {
     int retransmits;
     /** When the first of the current retransmissions went out, ms (Linux retrans_stamp); 0 none. */
     long retransStampMs;
-    /** A SYN has been resent early after an unacceptable ACK (BEHAVIOURS.md 2: at most once). */
+    /** A SYN has been resent early after an unacceptable ACK (stack/BEHAVIOURS.md 2: at most once). */
     boolean earlySynResendArmed;
     /** When our SYN (or SYN-ACK) went out, for the handshake's RTT sample (clock ns). */
     long rttStartNanos;
@@ -199,6 +199,13 @@ public final class Tcb {
     long lastOowAckMs = Long.MIN_VALUE / 2;
     /** Last time data arrived or was sent, ms (keepalive idle). */
     long lastActivityMs;
+
+    /** TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT of this socket; 0: the sysctl's. */
+    long keepIdleMs;
+    long keepIntvlMs;
+    int keepCnt;
+    /** RFC 3168 state: {@link Ecn}'s flags. */
+    int ecnFlags;
 
     /** IP identification of our next packet (Linux inet_id: per socket, random start). */
     int ipId;

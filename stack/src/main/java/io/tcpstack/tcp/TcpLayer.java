@@ -24,7 +24,7 @@ import io.tcpstack.wire.TcpView;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
+import java.util.random.RandomGenerator;
 
 /**
  * TCP for the stack's local addresses, one per family: input demultiplexing (Linux tcp_v4_rcv
@@ -60,8 +60,15 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
         void afterLookup(int queue, long key);
     }
 
+    /** Per-connection random choices (the IP ID's start), from the stack's seed; under its own lock. */
+    private final RandomGenerator random;
+
+    /**
+     * @param random the source of every random choice of this layer (secrets, IP IDs): seeded for
+     *     runs that must repeat, else fresh; used under its own lock
+     */
     public TcpLayer(IpOutput ip, int queueCount, TcpSettings settings, StackStats stats, Clock clock,
-            TimerQueue wheel, Tracer tracer) {
+            TimerQueue wheel, Tracer tracer, RandomGenerator random) {
         this.ip = ip;
         this.settings = settings;
         this.stats = stats;
@@ -74,8 +81,9 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
         this.receive = new TcpReceive(this);
         this.input = new TcpInput(this);
         this.timeWait = new TimeWait(this);
-        this.isn = new IsnGenerator(clock, ThreadLocalRandom.current());
-        this.ports = new EphemeralPorts();
+        this.random = random;
+        this.isn = new IsnGenerator(clock, random);
+        this.ports = new EphemeralPorts(random);
         this.segments = new Segment[queueCount];
         for (int i = 0; i < queueCount; i++) {
             segments[i] = new Segment();
@@ -152,19 +160,22 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
         int length = ip.payloadLength();
         receive(queue, ip.buf(), ip.payloadOffset(), length,
                 Checksum.pseudoHeader(ip.source(), ip.destination(), IpProtocol.TCP, length), 0,
-                IpAddress.v4Lo(ip.source()));
+                IpAddress.v4Lo(ip.source()), ip.tos() & 3);
     }
 
     @Override
     public void receive(int queue, Ipv6View ip) {
         int length = ip.payloadLength();
         receive(queue, ip.buf(), ip.payloadOffset(), length, ip.pseudoHeader(IpProtocol.TCP, length), ip.sourceHi(),
-                ip.sourceLo());
+                ip.sourceLo(), ip.trafficClass() & 3);
     }
 
-    /** The segment of {@code length} bytes at {@code offset}, from the source address sourceHi:sourceLo. */
+    /**
+     * The segment of {@code length} bytes at {@code offset}, from the source address
+     * sourceHi:sourceLo, with the ECN bits {@code ipEcn} of its IP header (RFC 3168 5).
+     */
     private void receive(int queue, ByteBuf buf, int offset, int length, long pseudoHeader, long sourceHi,
-            long sourceLo) {
+            long sourceLo, int ipEcn) {
         if (length < TcpView.MIN_HEADER_LENGTH) {
             stats.inc(Counter.TcpInErrs);
             stats.drop(DropReason.TCP_TOO_SHORT);
@@ -186,6 +197,7 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
         }
         stats.inc(Counter.TcpInSegs);
         seg.load(queue, sourceHi, sourceLo, buf, offset, length);
+        seg.ipEcn = ipEcn;
         dispatch(seg, 0);
         Wakeups.dispatch(); // handlers run here unless this thread's burst flush runs them
     }
@@ -286,7 +298,7 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
     private void betweenLookupAndLock(int queue, long key) {
         long delay = settings.lookupDelayMicros;
         if (delay > 0) {
-            java.util.concurrent.locks.LockSupport.parkNanos(delay * 1000);
+            clock.pause(delay * 1000);
         }
         LookupObserver observer = lookupObserver;
         if (observer != null) {
@@ -309,7 +321,8 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
             output.sendResetFor(seg); // "<SEQ=SEG.ACK><CTL=RST>"
             return;
         }
-        if (!seg.has(TcpView.SYN)) {
+        if (!seg.has(TcpView.SYN) || seg.has(TcpView.FIN)) {
+            // Linux tcp_rcv_state_process, LISTEN: "if (th->fin) goto discard" for a SYN with FIN
             drop(seg, DropReason.TCP_FLAGS);
             return;
         }
@@ -331,6 +344,7 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
             tcb.rcvNxt = seg.seq + 1;
             tcb.rcvWup = tcb.rcvNxt;
             negotiate(tcb, seg.options);
+            Ecn.onSyn(tcb, seg);
             if (tcb.tsOk) {
                 tcb.tsRecent = seg.options.tsVal;
                 tcb.tsRecentStampMs = nowMs();
@@ -409,6 +423,7 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
             trace.state(tcb, TcpState.CLOSED, TcpState.SYN_SENT);
             tcb.synTsVal = tcb.tsVal();
             tcb.rttStartNanos = clock.nanos();
+            Ecn.onConnect(tcb);
             output.sendSyn(tcb);
             TcpTimers.armSynRetransmit(tcb);
         } finally {
@@ -467,14 +482,23 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
         tcb.highSeq = iss;
         tcb.sndSml = iss;
         tcb.cwndUsageSeq = iss;
-        tcb.ipId = ThreadLocalRandom.current().nextInt(0x10000);
-        tcb.flowLabel = FlowLabel.random();
+        synchronized (random) {
+            tcb.ipId = random.nextInt(0x10000);
+        }
+        tcb.flowLabel = newFlowLabel();
+    }
+
+    /** A connection's IPv6 flow label: a random flow hash (Linux net_tx_rndhash, sk_txhash), from the stack's seed. */
+    int newFlowLabel() {
+        synchronized (random) {
+            return FlowLabel.of(random.nextInt() | 1);
+        }
     }
 
     /** Linux net.core.rmem_max's default: the window scale covers at least this much. */
     private static final int CORE_RMEM_MAX = 212_992;
 
-    /** What our SYN offers (BEHAVIOURS.md 6): MSS, SACK, timestamps, window scale. */
+    /** What our SYN offers (stack/BEHAVIOURS.md 6): MSS, SACK, timestamps, window scale. */
     private void offerOptions(Tcb tcb) {
         tcb.pmtu = ip.pathMtu(tcb.remoteAddress);
         tcb.rcvMss = output.ourMss(tcb);

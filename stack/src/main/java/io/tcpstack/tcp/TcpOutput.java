@@ -1,7 +1,6 @@
 package io.tcpstack.tcp;
 
 import io.netty.buffer.ByteBuf;
-import io.tcpstack.ip.FlowLabel;
 import io.tcpstack.ip.IpOutput;
 import io.tcpstack.profile.Affinity;
 import io.tcpstack.profile.TcpSettings;
@@ -40,7 +39,7 @@ final class TcpOutput {
     // ---- control segments
 
     /**
-     * SYN (SYN_SENT) or SYN-ACK (SYN_RECEIVED) with Linux's option layout (BEHAVIOURS.md 6). Its
+     * SYN (SYN_SENT) or SYN-ACK (SYN_RECEIVED) with Linux's option layout (stack/BEHAVIOURS.md 6). Its
      * window (Linux tcp_select_initial_window) is the buffer's window share, at most 65535 (RFC
      * 7323 2.2: a SYN's window is never scaled), rounded down to the MSS of the segments we expect:
      * 64240 in a SYN at MSS 1460, 65160 in a SYN-ACK whose peer offered timestamps (MSS 1448).
@@ -48,7 +47,7 @@ final class TcpOutput {
      */
     void sendSyn(Tcb tcb) {
         boolean synAck = tcb.state == TcpState.SYN_RECEIVED;
-        int flags = synAck ? TcpView.SYN | TcpView.ACK : TcpView.SYN;
+        int flags = (synAck ? TcpView.SYN | TcpView.ACK : TcpView.SYN) | Ecn.synFlags(tcb, synAck);
         int wscale = tcb.wscaleOk ? tcb.rcvWscale : -1;
         int optionsLength = TcpOptions.synLength(true, tcb.sackOk, tcb.tsOk, wscale >= 0);
         ByteBuf buf = ip.allocate(tcb.remoteAddress, TcpView.MIN_HEADER_LENGTH + optionsLength);
@@ -143,6 +142,9 @@ final class TcpOutput {
                 break;
             }
             int quota = tcb.cong.cwnd - q.inFlight();
+            if (quota <= 0 && unsent == 0) {
+                quota = 1; // Linux tcp_cwnd_test: "Don't be strict about the congestion window for the final FIN"
+            }
             if (quota <= 0) {
                 if (!probe || sent > 0) {
                     cwndLimited = true;
@@ -363,6 +365,8 @@ final class TcpOutput {
      * snd.una in the send buffer, our timestamp and SACK options, the window we advertise now.
      */
     void transmit(Tcb tcb, int seq, int flags, int dataSkip, int dataLength) {
+        int ecn = (flags & TcpView.RST) == 0 ? Ecn.outFlags(tcb, seq, dataLength) : 0;
+        flags |= ecn & ~Ecn.ECT_BIT;
         int sackCount = 0;
         int optionsLength = tcb.tsOk ? TcpOptions.TIMESTAMP_LENGTH_ALIGNED : 0;
         if (tcb.sackOk && (flags & TcpView.ACK) != 0 && tcb.reassembly.hasSackInfo()) {
@@ -392,10 +396,15 @@ final class TcpOutput {
         if (dataLength > 0) {
             tcb.sendBuffer.copyTo(buf, dataSkip, dataLength);
         }
-        finish(tcb, buf, t, headerLength + dataLength, flags, tcb.ipId++ & 0xffff);
+        finish(tcb, buf, t, headerLength + dataLength, flags, tcb.ipId++ & 0xffff, Ecn.ipEcn(ecn));
     }
 
     private void finish(Tcb tcb, ByteBuf buf, int t, int tcpLength, int flags, int ipId) {
+        finish(tcb, buf, t, tcpLength, flags, ipId, 0);
+    }
+
+    /** {@code ipEcn}: the IP header's ECN bits (RFC 3168: ECT(0) on new data when ECN is on). */
+    private void finish(Tcb tcb, ByteBuf buf, int t, int tcpLength, int flags, int ipId, int ipEcn) {
         buf.writerIndex(t + tcpLength);
         TcpView.fillChecksum(buf, t, tcpLength, tcb.localAddress, tcb.remoteAddress);
         if ((flags & TcpView.ACK) != 0) {
@@ -403,11 +412,11 @@ final class TcpOutput {
         }
         layer.stats().inc(Counter.TcpOutSegs);
         layer.trace().segmentOut(tcb, buf, t, tcpLength);
-        ip.send(txQueue(tcb), buf, IpProtocol.TCP, tcb.remoteAddress, ipId, tcb.flowLabel);
+        ip.send(txQueue(tcb), buf, IpProtocol.TCP, tcb.remoteAddress, ipId, tcb.flowLabel, ipEcn);
     }
 
     /**
-     * The TUN queue a segment leaves on (BEHAVIOURS.md 1): with flow affinity the connection's
+     * The TUN queue a segment leaves on (stack/BEHAVIOURS.md 1): with flow affinity the connection's
      * fixed queue; without, the next queue in turn, so the kernel sees the flow written from
      * several queues (and CPUs) and steers its replies across our readers.
      */
@@ -506,7 +515,7 @@ final class TcpOutput {
         if (layer.trace().enabled()) {
             layer.trace().bareOut(local, IpAddress.of(remoteHi, remoteLo), localPort, remotePort, buf, t, tcpLength);
         }
-        int label = flowLabel >= 0 ? flowLabel : FlowLabel.ofFlow(remoteHi, remoteLo, localPort << 16 | remotePort);
+        int label = flowLabel >= 0 ? flowLabel : ip.flowLabel(remoteHi, remoteLo, localPort << 16 | remotePort);
         ip.send6(queue, buf, IpProtocol.TCP, remoteHi, remoteLo, label, 0, ip.defaultHopLimit());
     }
 

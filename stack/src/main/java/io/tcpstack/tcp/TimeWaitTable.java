@@ -9,7 +9,7 @@ import java.util.function.IntConsumer;
  * timer per record. A record is a slot in struct-of-arrays chunks (48 bytes: the 4-tuple key and
  * ten ints), found through a chained hash index (4 to 8 bytes per record) and expired by a
  * per-shard timing wheel whose buckets are lists threaded through the slots. Linux's
- * {@code tw_sock_TCP} costs 248 bytes on the research host (BEHAVIOURS.md 4). An IPv6 record's
+ * {@code tw_sock_TCP} costs 248 bytes on the research host (stack/BEHAVIOURS.md 4). An IPv6 record's
  * key holds only a hash of the remote address ({@link Demux#key}): a chunk that holds one also
  * has three more columns, the 128-bit address and the connection's flow label (20 bytes a slot;
  * a table of IPv4 records never allocates them).

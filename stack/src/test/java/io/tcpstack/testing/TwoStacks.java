@@ -43,6 +43,11 @@ public final class TwoStacks implements AutoCloseable {
         this(seed, new TcpSettings(), new TcpSettings());
     }
 
+    /**
+     * Two stacks on a network, every random choice (the network's and each stack's: ISNs, ports,
+     * timestamp offsets, IP IDs) drawn from {@code seed}: the same seed gives the same run, byte
+     * for byte.
+     */
     public TwoStacks(long seed, TcpSettings clientSettings, TcpSettings serverSettings) {
         this(seed, clientSettings, serverSettings, false);
     }
@@ -51,12 +56,12 @@ public final class TwoStacks implements AutoCloseable {
     public TwoStacks(long seed, TcpSettings clientSettings, TcpSettings serverSettings, boolean ipv6) {
         this.ipv6 = ipv6;
         net = new SimulatedNetwork(seed);
-        client = stack(CLIENT_ADDRESS, CLIENT_ADDRESS6, clientSettings);
-        server = stack(SERVER_ADDRESS, SERVER_ADDRESS6, serverSettings);
+        client = stack(CLIENT_ADDRESS, CLIENT_ADDRESS6, clientSettings, seed * 31 + 1);
+        server = stack(SERVER_ADDRESS, SERVER_ADDRESS6, serverSettings, seed * 31 + 2);
     }
 
-    private TcpStack stack(String address, String address6, TcpSettings settings) {
-        TcpStack stack = new TcpStack(StackConfig.builder().address(address).address(address6).build(),
+    private TcpStack stack(String address, String address6, TcpSettings settings, long seed) {
+        TcpStack stack = new TcpStack(StackConfig.builder().address(address).address(address6).seed(seed).build(),
                 net.endpoint(address).alsoAt(address6), net.clock(), settings);
         net.attach(stack);
         stack.start();

@@ -1,15 +1,19 @@
 package io.tcpstack.cli;
 
+import io.tcpstack.config.HostKnobs;
 import io.tcpstack.profile.Knob;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.IGetter;
 import picocli.CommandLine.Model.ISetter;
 import picocli.CommandLine.Model.OptionSpec;
 
 /**
  * Builds the {@code --NAME VALUE} options of a {@link KnobCommand} from its knobs, so the help
  * lists every knob with what it takes and its default from the registry, and values are checked
- * in one place (the knob) whether they come from a flag, the config file or {@code ctl set}.
+ * in one place (the knob) whether they come from a flag, the config file or {@code ctl set}. A
+ * repeatable knob's flags add up ({@code --addr 198.18.0.2 --addr 2001:2::2}); the others may
+ * be given once.
  */
 final class KnobOptions {
     private KnobOptions() {
@@ -25,15 +29,27 @@ final class KnobOptions {
 
     private static void addTo(CommandSpec spec, KnobCommand command) {
         for (Knob knob : command.knobs()) {
+            boolean repeatable = HostKnobs.REPEATABLE.contains(knob);
             spec.addOption(OptionSpec.builder("--" + knob.name())
                     .paramLabel(knob.type().label())
-                    .type(String.class)
+                    .type(repeatable ? String[].class : String.class)
                     .arity("1")
                     .description(description(knob))
+                    .getter(new IGetter() {
+                        /** A repeatable knob's values so far: picocli adds each flag's to them. */
+                        @Override
+                        @SuppressWarnings("unchecked")
+                        public <T> T get() {
+                            String so = command.flags().get(knob);
+                            return repeatable && so != null ? (T) so.split(",") : null;
+                        }
+                    })
                     .setter(new ISetter() {
                         @Override
                         public <T> T set(T value) {
-                            if (value != null) {
+                            if (value instanceof String[] all) {
+                                command.flags().put(knob, String.join(",", all));
+                            } else if (value != null) {
                                 command.flags().put(knob, (String) value);
                             }
                             return null;

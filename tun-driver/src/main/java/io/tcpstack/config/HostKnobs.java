@@ -7,13 +7,14 @@ import io.tcpstack.link.FaultInjectingLink;
 import io.tcpstack.profile.Knob;
 import io.tcpstack.profile.KnobRegistry;
 import io.tcpstack.profile.KnobType;
-import io.tcpstack.wire.Ipv4Address;
+import io.tcpstack.wire.IpAddress;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
@@ -33,8 +34,10 @@ public final class HostKnobs {
     public static final Knob DEV = Knob.host("dev", KnobType.of("NAME",
             "an interface name of 1 to 15 letters, digits, '-', '_' or '.'", HostKnobs::ifname, s -> s), "tun0",
             "TUN device, attached (it may have been made by ip tuntap, multi_queue) or created");
-    public static final Knob ADDR = Knob.host("addr", KnobType.of("A.B.C.D", "an IPv4 address A.B.C.D",
-            s -> Ipv4Address.format(Ipv4Address.parse(s)), s -> s), "198.18.0.2", "the stack's IPv4 address");
+    public static final Knob ADDR = Knob.host("addr", KnobType.of("ADDR[,ADDR]",
+            "an IPv4 address, an IPv6 address, or one of each (the flag given twice, or a comma between them)",
+            HostKnobs::addresses, s -> s), "198.18.0.2",
+            "the stack's addresses: IPv4 A.B.C.D and/or IPv6 (--addr 198.18.0.2 --addr 2001:2::2, a dual-stack host)");
     public static final Knob QUEUES = Knob.host("queues", KnobType.integer(1, 64), "2",
             "TUN queues, one reader thread each");
     public static final Knob OFFLOAD = Knob.host("offload", KnobType.flag(), "0",
@@ -69,6 +72,9 @@ public final class HostKnobs {
     public static final Knob SUMMARY_INTERVAL = Knob.host("summary-interval", KnobType.duration(SECONDS, 0, 86_400_000),
             "300s", "how often an info line sums up connections and counters (0: only at exit)");
 
+    /** Knobs whose flag may be given more than once: the values join, comma-separated. */
+    public static final List<Knob> REPEATABLE = List.of(ADDR);
+
     /** What every command that runs a stack on a TUN device takes. */
     public static final List<Knob> STACK_HOST = List.of(DEV, ADDR, QUEUES, OFFLOAD, BUSY_POLL, PCAP, FAULT, LOG_LEVEL);
     /** What the daemon adds. */
@@ -89,6 +95,19 @@ public final class HostKnobs {
         all.addAll(DAEMON_HOST);
         all.addAll(KnobRegistry.LIVE);
         return List.copyOf(all);
+    }
+
+    /** One or two addresses, at most one of each family, canonically spelt and joined by ','. */
+    private static String addresses(String s) {
+        List<IpAddress> list = new ArrayList<>();
+        for (String word : s.split(",", -1)) {
+            String w = word.trim();
+            list.add(IpAddress.parse(w.startsWith("[") && w.endsWith("]") ? w.substring(1, w.length() - 1) : w));
+        }
+        if (list.size() > 2 || (list.size() == 2 && list.get(0).isV4() == list.get(1).isV4())) {
+            throw new IllegalArgumentException("must be one IPv4 address, one IPv6 address or one of each, got '" + s + "'");
+        }
+        return list.stream().map(IpAddress::toString).collect(Collectors.joining(","));
     }
 
     private static String ifname(String s) {

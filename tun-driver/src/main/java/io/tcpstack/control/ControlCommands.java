@@ -13,7 +13,6 @@ import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.tcp.ConnectionInfo;
 import io.tcpstack.tcp.TcpState;
 import io.tcpstack.trace.TraceEvent;
-import io.tcpstack.wire.Ipv4Address;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -400,8 +399,8 @@ public final class ControlCommands {
         if (killed.isEmpty()) {
             throw new IllegalArgumentException("no connection matches " + filter);
         }
-        killed.forEach(c -> log.info("control: {} killed {} {}:{} {}:{}", peer, c.state().ssName(),
-                Ipv4Address.format(c.localAddress()), c.localPort(), Ipv4Address.format(c.remoteAddress()), c.remotePort()));
+        killed.forEach(c -> log.info("control: {} killed {} {} {}", peer, c.state().ssName(),
+                c.localAddress().withPort(c.localPort()), c.remoteAddress().withPort(c.remotePort())));
         return SsFormat.lines(killed, false);
     }
 
@@ -422,8 +421,7 @@ public final class ControlCommands {
         int port = number(args.get(1), "PORT", 1, 65535);
         int localPort = args.size() > 2 ? number(args.get(2), "LOCALPORT", 0, 65535) : 0;
         int timeout = args.size() > 3 ? number(args.get(3), "TIMEOUT_MS", 0, Integer.MAX_VALUE) : 0;
-        Ipv4Address.parse(args.get(0));
-        return relays.connect(c, args.get(0), port, localPort, timeout);
+        return relays.connect(c, Relays.address(args.get(0)), port, localPort, timeout);
     }
 
     /** True if a relay ran (the connection is done). */

@@ -1,14 +1,15 @@
 package io.tcpstack.control;
 
 import io.tcpstack.tcp.ConnectionInfo;
-import io.tcpstack.wire.Ipv4Address;
+import io.tcpstack.wire.IpAddress;
 import java.util.List;
 import java.util.stream.Collectors;
 
 /**
  * Which connections a request means, by up to two endpoints (a short form of ss's {@code src}
- * / {@code dst} filters): {@code ADDR:PORT}, {@code ADDR}, {@code :PORT} or {@code *:PORT}. One
- * endpoint matches a connection if either end matches; two must match the two ends (in either
+ * / {@code dst} filters): {@code ADDR:PORT}, {@code ADDR}, {@code :PORT} or {@code *:PORT}, an
+ * IPv6 address in brackets as ss writes it ({@code [2001:2::2]:80}; bare when no port follows).
+ * One endpoint matches a connection if either end matches; two must match the two ends (in either
  * order), so {@code 198.18.0.2:80 198.18.0.1:40000} is one 4-tuple. No endpoint matches all.
  */
 public final class EndpointFilter {
@@ -16,15 +17,16 @@ public final class EndpointFilter {
 
     private final List<Endpoint> endpoints;
 
-    /** An address (0: any) and a port (0: any). */
-    record Endpoint(int address, int port) {
-        boolean matches(int a, int p) {
-            return (address == 0 || address == a) && (port == 0 || port == p);
+    /** An address (null: any) and a port (0: any). */
+    record Endpoint(IpAddress address, int port) {
+        boolean matches(IpAddress a, int p) {
+            return (address == null || address.equals(a)) && (port == 0 || port == p);
         }
 
         @Override
         public String toString() {
-            return (address == 0 ? "*" : Ipv4Address.format(address)) + ":" + (port == 0 ? "*" : Integer.toString(port));
+            String p = port == 0 ? "*" : Integer.toString(port);
+            return address == null ? "*:" + p : address.isV4() ? address + ":" + p : "[" + address + "]:" + p;
         }
     }
 
@@ -45,26 +47,48 @@ public final class EndpointFilter {
     }
 
     private static Endpoint endpoint(String word) {
-        int colon = word.lastIndexOf(':');
-        String address = colon < 0 ? word : word.substring(0, colon);
-        String port = colon < 0 ? "*" : word.substring(colon + 1);
-        try {
-            int a = address.isEmpty() || address.equals("*") ? 0 : Ipv4Address.parse(address);
-            int p = port.equals("*") ? 0 : Integer.parseInt(port);
-            if (p >= 0 && p <= 65535 && !(colon >= 0 && port.isEmpty())) {
-                return new Endpoint(a, p);
-            }
-        } catch (IllegalArgumentException e) {
-            // reported below with what an endpoint looks like
+        Endpoint e = parseEndpoint(word);
+        if (e == null) {
+            throw new IllegalArgumentException("endpoint '" + word
+                    + "' must be ADDR:PORT, ADDR or :PORT (ADDR and PORT may be *; IPv6 as [ADDR]:PORT)");
         }
-        throw new IllegalArgumentException("endpoint '" + word + "' must be ADDR:PORT, ADDR or :PORT (ADDR and PORT may be *)");
+        return e;
+    }
+
+    /**
+     * "198.18.0.2:80", "[2001:2::2]:80", an address alone (IPv6 with or without brackets),
+     * ":80", "*:80"; null if it is none of them.
+     */
+    private static Endpoint parseEndpoint(String word) {
+        String address = word;
+        String port = "*";
+        int close = word.lastIndexOf(']');
+        if (word.startsWith("[") && close > 0) {
+            address = word.substring(1, close);
+            if (close + 1 < word.length()) {
+                if (word.charAt(close + 1) != ':') {
+                    return null;
+                }
+                port = word.substring(close + 2);
+            }
+        } else if (word.indexOf(':') == word.lastIndexOf(':') && word.indexOf(':') >= 0) {
+            address = word.substring(0, word.indexOf(':'));
+            port = word.substring(word.indexOf(':') + 1);
+        }
+        try {
+            IpAddress a = address.isEmpty() || address.equals("*") ? null : IpAddress.parse(address);
+            int p = port.equals("*") ? 0 : Integer.parseInt(port);
+            return p >= 0 && p <= 65535 ? new Endpoint(a, p) : null;
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
     }
 
     public boolean isAll() {
         return endpoints.isEmpty();
     }
 
-    public boolean matches(int localAddress, int localPort, int remoteAddress, int remotePort) {
+    public boolean matches(IpAddress localAddress, int localPort, IpAddress remoteAddress, int remotePort) {
         return switch (endpoints.size()) {
             case 0 -> true;
             case 1 -> endpoints.get(0).matches(localAddress, localPort) || endpoints.get(0).matches(remoteAddress, remotePort);
@@ -89,18 +113,10 @@ public final class EndpointFilter {
         if (ends.length != 2) {
             return false;
         }
-        int[] local = split(ends[0]);
-        int[] remote = split(ends[1]);
-        return local != null && remote != null && matches(local[0], local[1], remote[0], remote[1]);
-    }
-
-    private static int[] split(String endpoint) {
-        int colon = endpoint.lastIndexOf(':');
-        try {
-            return new int[] {Ipv4Address.parse(endpoint.substring(0, colon)), Integer.parseInt(endpoint.substring(colon + 1))};
-        } catch (RuntimeException e) {
-            return null;
-        }
+        Endpoint local = parseEndpoint(ends[0]);
+        Endpoint remote = parseEndpoint(ends[1]);
+        return local != null && remote != null && local.address() != null && remote.address() != null
+                && matches(local.address(), local.port(), remote.address(), remote.port());
     }
 
     @Override

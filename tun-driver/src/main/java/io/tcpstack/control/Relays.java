@@ -3,15 +3,18 @@ package io.tcpstack.control;
 import io.tcpstack.api.TcpServerSocket;
 import io.tcpstack.api.TcpSocket;
 import io.tcpstack.api.TcpStack;
-import io.tcpstack.wire.Ipv4Address;
+import io.tcpstack.wire.IpAddress;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,14 +40,14 @@ final class Relays {
      * Opens a connection (localPort 0: ephemeral; timeout 0: the SYN retries decide) and relays
      * it; false if it could not be opened (an error reply was sent, the client may ask again).
      */
-    boolean connect(ControlConnection client, String address, int port, int localPort, long timeoutMs)
+    boolean connect(ControlConnection client, IpAddress address, int port, int localPort, long timeoutMs)
             throws IOException {
         long t0 = System.nanoTime();
         TcpSocket socket;
         try {
             socket = stack.connect(address, port, localPort, timeoutMs);
         } catch (IOException e) {
-            client.error("connect to " + address + ":" + port + ": " + e.getMessage());
+            client.error("connect to " + address.withPort(port) + ": " + e.getMessage());
             return false;
         }
         Relay relay = new Relay(client);
@@ -69,7 +72,8 @@ final class Relays {
         Relay relay = new Relay(client);
         relay.listener = server;
         server.setSoTimeout((int) Math.min(timeoutMs, Integer.MAX_VALUE));
-        client.line("listening " + Ipv4Address.format(stack.config().address()) + ":" + port);
+        client.line("listening " + Stream.of(stack.config().address4(), stack.config().address6())
+                .filter(Objects::nonNull).map(a -> a.withPort(port)).collect(Collectors.joining(" ")));
         relay.startUpstream(); // notices a client that leaves before a peer comes, and keeps what it sends
         TcpSocket socket;
         try {
@@ -95,8 +99,13 @@ final class Relays {
     }
 
     private static String endpoints(TcpSocket s) {
-        return Ipv4Address.format(s.connection().localAddress()) + ":" + s.localPort() + " "
-                + Ipv4Address.format(s.connection().remoteAddress()) + ":" + s.remotePort();
+        return s.connection().localAddress().withPort(s.localPort()) + " "
+                + s.connection().remoteAddress().withPort(s.remotePort());
+    }
+
+    /** An address of either family as {@code connect} takes it: IPv6 with or without brackets. */
+    static IpAddress address(String text) {
+        return IpAddress.parse(text.startsWith("[") && text.endsWith("]") ? text.substring(1, text.length() - 1) : text);
     }
 
     /** Ends every relay: FIN to each peer, the client connections closed (daemon shutdown). */

@@ -17,11 +17,13 @@ final class SsFormat {
     static final String HEADER = String.format("%-11s %-6s %-6s %-21s %s", "State", "Recv-Q", "Send-Q",
             "Local Address:Port", "Peer Address:Port");
 
-    /** Listeners first, then by local port, peer address and peer port. */
+    /** Listeners first, then by local port, IPv4 before IPv6 (as ss dumps them), peer address and peer port. */
     private static final Comparator<ConnectionInfo> ORDER = Comparator
             .comparing((ConnectionInfo c) -> c.state() != TcpState.LISTEN)
             .thenComparingInt(ConnectionInfo::localPort)
-            .thenComparingLong(c -> Integer.toUnsignedLong(c.remoteAddress()))
+            .thenComparing(c -> !c.localAddress().isV4())
+            .thenComparing(ConnectionInfo::remoteAddress, (a, b) -> a.hi() != b.hi()
+                    ? Long.compareUnsigned(a.hi(), b.hi()) : Long.compareUnsigned(a.lo(), b.lo()))
             .thenComparingInt(ConnectionInfo::remotePort);
 
     private SsFormat() {

@@ -10,10 +10,13 @@ import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.time.Clock;
 import io.tcpstack.trace.Tracer;
 import io.tcpstack.tun.TunDevice;
-import io.tcpstack.wire.Ipv4Address;
+import io.tcpstack.wire.IpAddress;
 import java.io.IOException;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
+import java.util.Objects;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,7 +42,11 @@ public final class TunHost implements AutoCloseable {
 
     public static TunHost open(StackOptions options) throws IOException {
         TcpSettings settings = options.settings();
-        StackConfig config = StackConfig.builder().address(options.address()).build();
+        StackConfig.Builder builder = StackConfig.builder();
+        for (String address : options.address().split(",")) {
+            builder.address(address);
+        }
+        StackConfig config = builder.build();
         TunDevice device = TunDevice.open(options.device(), options.queues(), options.offload());
         device.setBusyPollMicros(options.busyPollMicros());
         try {
@@ -100,7 +107,9 @@ public final class TunHost implements AutoCloseable {
     /** One line naming the device and the behaviour knobs in force. */
     public String describe() {
         TcpSettings s = stack.settings();
-        return "dev=" + device.name() + " addr=" + Ipv4Address.format(stack.config().address()) + " queues=" + device.queueCount()
+        String addresses = Stream.of(stack.config().address4(), stack.config().address6()).filter(Objects::nonNull)
+                .map(IpAddress::toString).collect(Collectors.joining(","));
+        return "dev=" + device.name() + " addr=" + addresses + " queues=" + device.queueCount()
                 + " mtu=" + device.mtu() + " profile=" + s.profile.knobValue() + " affinity=" + s.affinity.knobValue()
                 + " syn-resend=" + s.synResend.knobValue();
     }

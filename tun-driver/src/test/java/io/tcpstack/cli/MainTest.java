@@ -114,6 +114,15 @@ class MainTest {
     }
 
     @Test
+    void addrGivenTwiceAddsUpToADualStackHost() {
+        picocli.CommandLine cl = Main.commandLine();
+        cl.parseArgs("daemon", "--addr", "198.18.0.2", "--addr", "[2001:2::2]");
+        KnobCommand daemon = (KnobCommand) cl.getSubcommands().get("daemon").getCommand();
+        assertThat(daemon.flags()).containsEntry(HostKnobs.ADDR, "198.18.0.2,[2001:2::2]");
+        assertThat(HostKnobs.ADDR.canonical(daemon.flags().get(HostKnobs.ADDR))).isEqualTo("198.18.0.2,2001:2::2");
+    }
+
+    @Test
     void finackCommandsTakeTheStackKnobsToo() {
         Run range = run("finack", "client", "--port-range", "5000-4000");
         assertThat(range.status()).isEqualTo(2);

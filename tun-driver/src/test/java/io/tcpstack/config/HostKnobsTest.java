@@ -63,6 +63,17 @@ public class HostKnobsTest {
         assertThat(HostKnobs.CONTROL_GROUP.canonical("0")).isEqualTo("0");
         assertThat(HostKnobs.CONTROL_GROUP.canonical("root")).isEqualTo("root");
         assertThat(HostKnobs.FAULT.canonical("out:RA/10")).isEqualTo("out:RA/10");
+        assertThat(HostKnobs.ADDR.canonical("198.18.0.2, [2001:0002::0002]")).isEqualTo("198.18.0.2,2001:2::2");
+        assertThat(HostKnobs.ADDR.canonical("2001:2::2")).isEqualTo("2001:2::2");
+    }
+
+    @Test
+    void addrTakesOneAddressOfEachFamilyAtMost() {
+        assertThatThrownBy(() -> HostKnobs.ADDR.parse("198.18.0.2,198.18.0.3")).hasMessage(
+                "must be one IPv4 address, one IPv6 address or one of each, got '198.18.0.2,198.18.0.3'");
+        assertThatThrownBy(() -> HostKnobs.ADDR.parse("198.18.0.2,2001:2::2,2001:2::3"))
+                .hasMessageContaining("one of each");
+        assertThatThrownBy(() -> HostKnobs.ADDR.parse("2001:2::2::3")).hasMessage("not an IP address: '2001:2::2::3'");
     }
 
     @Test

@@ -4,14 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tcpstack.tcp.ConnectionInfo;
 import io.tcpstack.tcp.TcpState;
-import io.tcpstack.wire.Ipv4Address;
+import io.tcpstack.wire.IpAddress;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** ctl conns in ss's shapes. */
 class SsFormatTest {
-    private static final int US = Ipv4Address.parse("198.18.0.2");
-    private static final int KERNEL = Ipv4Address.parse("198.18.0.1");
+    private static final IpAddress US = IpAddress.parse("198.18.0.2");
+    private static final IpAddress KERNEL = IpAddress.parse("198.18.0.1");
+    private static final IpAddress US6 = IpAddress.parse("2001:2::2");
+    private static final IpAddress KERNEL6 = IpAddress.parse("2001:2::1");
 
     @Test
     void listenersFirstThenByPortWithDetailsOnTheirOwnTabbedLine() {
@@ -20,7 +22,7 @@ class SsFormatTest {
         List<String> lines = SsFormat.lines(List.of(
                 new ConnectionInfo(TcpState.ESTABLISHED, US, 80, KERNEL, 40000, 5, 0, d),
                 new ConnectionInfo(TcpState.TIME_WAIT, US, 7, KERNEL, 39999, 0, 0, null),
-                new ConnectionInfo(TcpState.LISTEN, US, 80, 0, 0, 0, 128, null)), true);
+                new ConnectionInfo(TcpState.LISTEN, US, 80, IpAddress.v4(0), 0, 0, 128, null)), true);
         assertThat(lines).containsExactly(
                 "State       Recv-Q Send-Q Local Address:Port    Peer Address:Port",
                 "LISTEN      0      128    198.18.0.2:80         0.0.0.0:*",
@@ -28,6 +30,19 @@ class SsFormatTest {
                 "ESTAB       5      0      198.18.0.2:80         198.18.0.1:40000",
                 "\tts sack wscale:7,7 rto:202.875 rtt:2.875/1.093 mss:1448 rcvmss:536 cwnd:10 ssthresh:7 retrans:2"
                         + " snd_wnd:64512 rcv_wnd:64128 timer:(on)");
+    }
+
+    @Test
+    void ipv6IsListedAfterIpv4InBracketsAsSsWritesIt() {
+        List<String> lines = SsFormat.lines(List.of(
+                new ConnectionInfo(TcpState.ESTABLISHED, US6, 80, KERNEL6, 40000, 0, 0, null),
+                new ConnectionInfo(TcpState.LISTEN, US6, 80, IpAddress.V6_UNSPECIFIED, 0, 0, 128, null),
+                new ConnectionInfo(TcpState.LISTEN, US, 80, IpAddress.v4(0), 0, 0, 128, null)), false);
+        assertThat(lines).containsExactly(
+                "State       Recv-Q Send-Q Local Address:Port    Peer Address:Port",
+                "LISTEN      0      128    198.18.0.2:80         0.0.0.0:*",
+                "LISTEN      0      128    [2001:2::2]:80        [::]:*",
+                "ESTAB       0      0      [2001:2::2]:80        [2001:2::1]:40000");
     }
 
     @Test
