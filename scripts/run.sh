@@ -7,11 +7,14 @@
 #
 # The control socket is /run/tcpstack/DEV.sock (/run/tcpstack/NAME-DEV.sock with --netns);
 # scripts/tcpstack ctl and scripts/tcpstack nc talk to the daemon through it.
-# Address plan: the kernel side of tun0 is 198.18.0.1/24, the stack is 198.18.0.2.
+# Address plan: the kernel side of tun0 is 198.18.0.1/24 and 2001:2::1/64, the stack is
+# 198.18.0.2 and 2001:2::2 (a dual-stack host; --addr ADDR, once or twice, picks others).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 KERNEL_ADDR=198.18.0.1
 STACK_ADDR=198.18.0.2
+KERNEL_ADDR6=2001:2::1
+STACK_ADDR6=2001:2::2
 DEV=tun0
 NETNS=""
 CONTROL=""
@@ -31,6 +34,11 @@ if [[ $EUID -ne 0 ]]; then
 fi
 
 "$ROOT/scripts/tcpstack" --version >/dev/null
+
+ADDRS=(--addr "$STACK_ADDR" --addr "$STACK_ADDR6")
+for arg in "${ARGS[@]}"; do
+    [[ $arg == --addr || $arg == --addr=* ]] && ADDRS=()
+done
 
 NSEXEC=()
 CREATED_NS=""
@@ -64,6 +72,8 @@ if ! "${NSEXEC[@]}" ip link show "$DEV" >/dev/null 2>&1; then
     "${NSEXEC[@]}" ip tuntap add dev "$DEV" mode tun multi_queue
     CREATED_DEV=1
     "${NSEXEC[@]}" ip addr add "$KERNEL_ADDR/24" dev "$DEV"
+    # no duplicate address detection on a point-to-point TUN link: the address is usable at once
+    "${NSEXEC[@]}" ip -6 addr add "$KERNEL_ADDR6/64" dev "$DEV" nodad
     "${NSEXEC[@]}" ip link set "$DEV" mtu 1500 up
 fi
 
@@ -75,21 +85,25 @@ CTL="sudo scripts/tcpstack ctl"
 NC="sudo scripts/tcpstack nc"
 [[ $CONTROL != "/run/tcpstack/$DEV.sock" || $DEV != tun0 ]] && CTL_OPT=" --control $CONTROL" || CTL_OPT=""
 cat <<TRY
-tcpstack on $DEV${NETNS:+ in netns $NETNS}: kernel $KERNEL_ADDR, stack $STACK_ADDR. Try, from another terminal:
+tcpstack on $DEV${NETNS:+ in netns $NETNS}: kernel $KERNEL_ADDR and $KERNEL_ADDR6, stack $STACK_ADDR and $STACK_ADDR6.
+Try, from another terminal:
   ${IN}ping -c 3 $STACK_ADDR
+  ${IN}ping -6 -c 3 $STACK_ADDR6
   ${IN}curl http://$STACK_ADDR/
-  ${IN}curl -s http://$STACK_ADDR/bytes/1000000 | sha256sum
+  ${IN}curl -6 -s http://[$STACK_ADDR6]/bytes/1000000 | sha256sum
   echo hello | ${IN}nc -N $STACK_ADDR 7
+  echo hello | ${IN}nc -6 -N $STACK_ADDR6 7
 Observe and steer it (tcpstack ctl --help, tcpstack nc --help):
   $CTL conns$CTL_OPT
   $CTL stats$CTL_OPT
   $CTL trace start --filter :80$CTL_OPT
   $CTL set syn-resend rto-init$CTL_OPT
   echo hi | $NC 198.18.0.1 8080$CTL_OPT   (to a kernel server: ${IN}nc -l 198.18.0.1 8080)
+  echo hi | $NC $KERNEL_ADDR6 8080$CTL_OPT   (over IPv6: ${IN}nc -6 -l $KERNEL_ADDR6 8080)
 Stop with Ctrl-C (open connections get a FIN, then the daemon exits).
 TRY
 
-"${NSEXEC[@]}" "$ROOT/scripts/tcpstack" daemon --dev "$DEV" --addr "$STACK_ADDR" --control "$CONTROL" "${ARGS[@]}" &
+"${NSEXEC[@]}" "$ROOT/scripts/tcpstack" daemon --dev "$DEV" "${ADDRS[@]}" --control "$CONTROL" "${ARGS[@]}" &
 DAEMON=$!
 trap 'kill -TERM "$DAEMON" 2>/dev/null || true' INT TERM
 status=0

@@ -29,7 +29,7 @@ def main():
     p.add_argument("--count", type=int, default=1)
     p.add_argument("--timeout", type=float, default=120)
     a = p.parse_args()
-    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv = socket.socket(socket.AF_INET6 if ":" in a.bind else socket.AF_INET, socket.SOCK_STREAM)
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     srv.bind((a.bind, a.port))
     srv.listen(128)

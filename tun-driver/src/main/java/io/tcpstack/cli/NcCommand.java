@@ -13,14 +13,15 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code tcpstack nc}: netcat through the daemon. {@code nc ADDR PORT} opens a connection from
- * the stack, {@code nc -l PORT} accepts one on the stack; either way stdin goes to the peer and
- * what the peer sends goes to stdout. End of stdin sends a FIN (like nc -N); the peer's FIN ends
- * the command.
+ * {@code tcpstack nc}: netcat through the daemon. {@code nc ADDR PORT} (or {@code nc ADDR:PORT},
+ * IPv6 as ss writes it: {@code [2001:2::1]:8080}) opens a connection from the stack, {@code nc
+ * -l PORT} accepts one on the stack; either way stdin goes to the peer and what the peer sends goes
+ * to stdout. End of stdin sends a FIN (like nc -N); the peer's FIN ends the command.
  */
 @Command(name = "nc", mixinStandardHelpOptions = true,
         description = {"Netcat through a running daemon: a TCP connection of the stack, piped to stdin and stdout.",
                 "  tcpstack nc 198.18.0.1 8080      connect from the stack to a kernel server",
+                "  tcpstack nc 2001:2::1 8080       the same over IPv6 (also [2001:2::1]:8080)",
                 "  tcpstack nc -l 8080              accept one connection on the stack (curl http://198.18.0.2:8080/)",
                 "End of stdin sends a FIN (like nc -N); the command ends when the peer closes."})
 final class NcCommand implements Callable<Integer> {
@@ -44,7 +45,7 @@ final class NcCommand implements Callable<Integer> {
     @Option(names = "-v", description = "say on stderr what was connected, and how long the handshake took")
     boolean verbose;
 
-    @Parameters(paramLabel = "ADDR PORT | PORT", arity = "1..2")
+    @Parameters(paramLabel = "ADDR PORT | ADDR:PORT | PORT", arity = "1..2")
     List<String> where;
 
     @Override
@@ -60,10 +61,8 @@ final class NcCommand implements Callable<Integer> {
             }
             request = "listen " + where.get(0) + " " + waitSeconds * 1000L;
         } else {
-            if (where.size() != 2) {
-                throw new IllegalArgumentException("nc takes ADDR PORT (or -l PORT)");
-            }
-            request = "connect " + where.get(0) + " " + where.get(1) + " " + localPort + " " + waitSeconds * 1000L;
+            List<String> peer = where.size() == 1 ? splitEndpoint(where.get(0)) : where;
+            request = "connect " + peer.get(0) + " " + peer.get(1) + " " + localPort + " " + waitSeconds * 1000L;
         }
         try (ControlClient client = ControlClient.connect(target.socket())) {
             client.send(request);
@@ -88,6 +87,18 @@ final class NcCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** "198.18.0.1:8080" or "[2001:2::1]:8080" as address and port (an IPv6 address needs the brackets). */
+    static List<String> splitEndpoint(String endpoint) {
+        int colon = endpoint.lastIndexOf(':');
+        boolean bracketed = endpoint.startsWith("[") && colon > 0 && endpoint.charAt(colon - 1) == ']';
+        if (colon < 0 || (!bracketed && endpoint.indexOf(':') != colon)) {
+            throw new IllegalArgumentException("nc takes ADDR PORT, ADDR:PORT or [IPV6]:PORT (or -l PORT), got '"
+                    + endpoint + "'");
+        }
+        String address = bracketed ? endpoint.substring(1, colon - 1) : endpoint.substring(0, colon);
+        return List.of(address, endpoint.substring(colon + 1));
     }
 
     private void say(PrintWriter err, String what) {
