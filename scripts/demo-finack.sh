@@ -2,7 +2,8 @@
 # The FIN/ACK race and both SYN-resend behaviours, live against the kernel, in a namespace of
 # its own (tcpstack-demo-PID, removed on exit). Prints one table and a ladder diagram.
 #
-#   sudo scripts/demo-finack.sh [--count N]      (default 200 connections per run)
+#   sudo scripts/demo-finack.sh [--count N] [--ipv6]   (default 200 connections per run; --ipv6:
+#                                                       the same runs over IPv6, 2001:2::1 and 2001:2::2)
 #
 # A. stack as client, kernel as server (scripts/fin_ack_lat.py). The stack's fault injector
 #    loses every 10th RST/ACK of the client's abortive close, so the kernel server is left in
@@ -15,10 +16,13 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 COUNT=200
+KERNEL=198.18.0.1
+STACK=198.18.0.2
 while [[ $# -gt 0 ]]; do
     case $1 in
         --count) COUNT=${2:?}; shift 2 ;;
-        -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --ipv6) KERNEL=2001:2::1; STACK=2001:2::2; shift ;;
+        -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "demo-finack.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -46,6 +50,7 @@ bg_ns() { ip netns exec "$NS" "$@" & }
 in_ns ip link set lo up
 in_ns ip tuntap add dev tun0 mode tun multi_queue
 in_ns ip addr add 198.18.0.1/24 dev tun0
+in_ns ip -6 addr add 2001:2::1/64 dev tun0 nodad
 in_ns ip link set tun0 mtu 1500 up
 DEADLINE=100
 
@@ -72,12 +77,12 @@ field() { # "key=value ..." line, key
 ROWS="$WORK/rows"
 for mode in rto-init timeout-min; do
     out="$WORK/client-$mode"
-    bg_ns python3 "$PY" server --bind 198.18.0.1 --port 5001 --count "$COUNT" --timeout "$DEADLINE" --rcvbuf 2048 \
+    bg_ns python3 "$PY" server --bind "$KERNEL" --port 5001 --count "$COUNT" --timeout "$DEADLINE" --rcvbuf 2048 \
         >"$out.server" 2>&1
     server=$!; PIDS+=("$server")
     wait_for "$out.server" listening
     ladder=(); [[ $mode == rto-init ]] && ladder=(--ladder)
-    bg_ns java -jar "$JAR" finack client --syn-resend "$mode" --fault out:RA/10 --count "$COUNT" \
+    bg_ns java -jar "$JAR" finack client --addr "$STACK" --server "$KERNEL" --syn-resend "$mode" --fault out:RA/10 --count "$COUNT" \
         --deadline "$DEADLINE" --json --log-level warn "${ladder[@]}" >"$out" 2>&1
     client=$!; PIDS+=("$client")
     fw2=$(watch_fin_wait_2 "$client")
@@ -89,11 +94,11 @@ done
 
 for affinity in none flow; do
     out="$WORK/server-$affinity"
-    bg_ns java -jar "$JAR" finack server --affinity "$affinity" --count "$COUNT" --lifetime "$DEADLINE" \
+    bg_ns java -jar "$JAR" finack server --addr "$STACK" --affinity "$affinity" --count "$COUNT" --lifetime "$DEADLINE" \
         --log-level warn >"$out" 2>&1
     server=$!; PIDS+=("$server")
     wait_for "$out" "server ready"
-    in_ns python3 "$PY" client --connect 198.18.0.2 --port 5001 --local-port 40000 --count "$COUNT" \
+    in_ns python3 "$PY" client --connect "$STACK" --port 5001 --local-port 40000 --count "$COUNT" \
         --deadline "$DEADLINE" --json >"$out.client" 2>&1 || { echo "demo-finack.sh: kernel client failed:" >&2; cat "$out.client" >&2; exit 1; }
     wait "$server" || true
     stats=$(grep 'stale-lookup-drops=' "$out")

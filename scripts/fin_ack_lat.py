@@ -104,19 +104,27 @@ def recv_exactly(sock, n, end):
     return data
 
 
+def family(address):
+    """AF_INET6 for an IPv6 address (it has colons), else AF_INET."""
+    return socket.AF_INET6 if ":" in address else socket.AF_INET
+
+
 class Client:
     """One client run: where it connects and what it has measured so far."""
 
     def __init__(self, server, port, local_addr, local_port, end):
         self.server = server
         self.port = port
+        self.family = family(server)
+        if local_addr == "0.0.0.0" and self.family == socket.AF_INET6:
+            local_addr = "::"
         self.local = (local_addr, local_port)
         self.end = end
         self.latencies_us = []
         self.refused = 0
 
     def new_socket(self):
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock = socket.socket(self.family, socket.SOCK_STREAM)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -205,7 +213,7 @@ def serve_one(conn, end):
 def run_server(args):
     end = time.monotonic() + args.timeout
     served = failed = 0
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+    with socket.socket(family(args.bind), socket.SOCK_STREAM) as listener:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if args.rcvbuf:
             # accepted sockets inherit it: a small receive window puts a reconnect's new ISN

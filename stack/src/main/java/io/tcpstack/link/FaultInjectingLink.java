@@ -6,6 +6,7 @@ import io.tcpstack.trace.TraceEvent;
 import io.tcpstack.trace.Tracer;
 import io.tcpstack.wire.IpProtocol;
 import io.tcpstack.wire.Ipv4View;
+import io.tcpstack.wire.Ipv6View;
 import io.tcpstack.wire.TcpView;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
@@ -74,15 +75,13 @@ public final class FaultInjectingLink extends ForwardingLink {
 
         boolean matches(ByteBuf packet) {
             int ip = packet.readerIndex();
-            if (packet.readableBytes() < Ipv4View.MIN_HEADER_LENGTH + TcpView.MIN_HEADER_LENGTH
-                    || packet.getUnsignedByte(ip + 9) != IpProtocol.TCP) {
+            boolean v6 = packet.isReadable() && (packet.getUnsignedByte(ip) >>> 4) == 6;
+            int header = v6 ? Ipv6View.HEADER_LENGTH : (packet.getUnsignedByte(ip) & 0x0f) * 4;
+            if (packet.readableBytes() < Math.max(header, Ipv4View.MIN_HEADER_LENGTH) + TcpView.MIN_HEADER_LENGTH
+                    || packet.getUnsignedByte(ip + (v6 ? 6 : 9)) != IpProtocol.TCP) {
                 return false;
             }
-            int ihl = (packet.getUnsignedByte(ip) & 0x0f) * 4;
-            if (packet.readableBytes() < ihl + TcpView.MIN_HEADER_LENGTH) {
-                return false;
-            }
-            return (packet.getUnsignedByte(ip + ihl + 13) & MASK) == flags;
+            return (packet.getUnsignedByte(ip + header + 13) & MASK) == flags;
         }
 
         @Override

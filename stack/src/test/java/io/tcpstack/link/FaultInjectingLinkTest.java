@@ -52,6 +52,17 @@ class FaultInjectingLinkTest {
     }
 
     @Test
+    void matchesIpv6SegmentsByTheirTcpFlags() {
+        CaptureLink device = new CaptureLink(1, 1500);
+        FaultInjectingLink link = new FaultInjectingLink(device, FaultInjectingLink.Rule.parse("out:RA"), new Tracer(),
+                new VirtualClock(0));
+        link.send(0, Seg.from(40000, 80).v6(true).flags("R.").seq(1).ack(1).build().emit(UnpooledByteBufAllocator.DEFAULT));
+        link.send(0, Seg.from(40000, 80).v6(true).flags(".").seq(1).ack(1).build().emit(UnpooledByteBufAllocator.DEFAULT));
+        assertThat(link.dropped()).isEqualTo(1);
+        assertThat(device.pending()).isEqualTo(1);
+    }
+
+    @Test
     void dropsInboundMatchesBeforeTheStackSeesThem() {
         CaptureLink device = new CaptureLink(1, 1500);
         FaultInjectingLink link = new FaultInjectingLink(device, FaultInjectingLink.Rule.parse("in:S"), new Tracer(),
