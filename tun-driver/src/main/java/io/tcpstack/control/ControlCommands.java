@@ -7,6 +7,7 @@ import io.tcpstack.daemon.TraceHub;
 import io.tcpstack.daemon.TunHost;
 import io.tcpstack.link.PcapLink;
 import io.tcpstack.link.PcapWriter;
+import io.tcpstack.profile.Affinity;
 import io.tcpstack.profile.Knob;
 import io.tcpstack.profile.KnobRegistry;
 import io.tcpstack.profile.TcpSettings;
@@ -41,7 +42,7 @@ public final class ControlCommands {
     private static final Logger log = LoggerFactory.getLogger(ControlCommands.class);
 
     static final List<String> HELP = List.of(
-            "status                                   the daemon: device, address, profile, uptime, clients",
+            "status                                   the daemon: device, address, profile, uptime, clients, queues",
             "conns [-i] [ENDPOINT [ENDPOINT]]         connections like ss -tan (-i: rtt, rto, cwnd... like ss -ti)",
             "stats [-d] [-z] [--json]                 counters with nstat names (-d: since your last -d; -z: zeros too)",
             "get [KNOB]                               knob values (all without KNOB)",
@@ -159,7 +160,18 @@ public final class ControlCommands {
                 "connections " + conns.stream().filter(i -> i.state() != TcpState.LISTEN).count() + " listeners "
                         + conns.stream().filter(i -> i.state() == TcpState.LISTEN).count(),
                 "trace streams " + traces.listeners().stream().filter(TraceStream.class::isInstance).count()
-                        + " relays " + relays.count() + " pcap recordings " + recorder.recordings().size());
+                        + " relays " + relays.count() + " pcap recordings " + recorder.recordings().size(),
+                inbound());
+    }
+
+    /** How inbound packets are steered to the queues, and how many arrived on each. */
+    private String inbound() {
+        StringBuilder line = new StringBuilder("inbound steering: ").append(stack.link().steering())
+                .append("; packets per queue:");
+        for (int q = 0; q < stack.dispatcher().queueCount(); q++) {
+            line.append(' ').append(stack.dispatcher().received(q));
+        }
+        return line.toString();
     }
 
     // ---- observe
@@ -221,6 +233,7 @@ public final class ControlCommands {
         }
         TcpSettings settings = stack.settings();
         Map<Knob, String> before = liveValues(settings);
+        Affinity affinity = settings.affinity;
         String value = String.join(" ", args.subList(1, args.size()));
         try {
             knob.set(settings, value);
@@ -236,6 +249,9 @@ public final class ControlCommands {
                 log.info("control: {} set {}", peer, line);
             }
         });
+        if (settings.affinity != affinity) {
+            lines.add("inbound steering: " + stack.steer());
+        }
         return lines;
     }
 

@@ -7,7 +7,7 @@ import jnr.ffi.types.size_t;
 import jnr.ffi.types.ssize_t;
 
 /**
- * The few libc calls the TUN driver needs that jnr-posix lacks (ioctl, poll, eventfd), plus
+ * The few libc calls the TUN driver needs that jnr-posix lacks (ioctl, poll, eventfd, bpf), plus
  * read/write on raw addresses: with a direct buffer's memory address they cost what they cost
  * from C (shared/design/JAVA.md).
  */
@@ -48,6 +48,9 @@ public interface LibC {
     @IgnoreError
     @ssize_t
     long writev(int fd, long iov, int count);
+
+    /** syscall(2) with three arguments: bpf(2), which glibc does not wrap. */
+    long syscall(long number, long arg1, long arg2, long arg3);
 
     String strerror(int errno);
 }

@@ -6,6 +6,7 @@ import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.util.concurrent.FastThreadLocalThread;
 import io.tcpstack.link.Link;
 import io.tcpstack.link.PacketReceiver;
+import io.tcpstack.link.Steering;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -27,6 +28,11 @@ import org.slf4j.LoggerFactory;
  * neither close() nor an interrupt). Packets are read into one pooled direct buffer per reader and
  * written from the buffer the stack filled, by memory address: no copy and no allocation per
  * packet.
+ *
+ * <p>Which queue the kernel puts a packet on is the {@link #steer steering}: a steering eBPF
+ * program ({@link SteeringProgram}; the sending CPU, or a flow hash), or without one the kernel's
+ * flow table, which sends each flow to the queue the stack last wrote it on
+ * (tun_automq_select_queue).
  *
  * <p>Opening attaches to an existing multi-queue device (as {@code ip tuntap add ... multi_queue}
  * makes it) or creates a non-persistent one that disappears when the last queue closes.
@@ -62,6 +68,7 @@ public final class TunDevice implements Link {
     private static final int READ_BUDGET = 64;
     /** Largest packet a TUN device delivers, GSO super-packets included (IP total length is 16 bits), and its header. */
     private static final int READ_BUFFER = 65536 + VirtioNetHeader.LENGTH;
+    private static final String KERNEL_FLOW_TABLE = "the kernel's flow table: each flow on the queue last written";
 
     private final LibC libc = LibC.INSTANCE;
     private final Runtime runtime = Runtime.getRuntime(LibC.INSTANCE);
@@ -83,6 +90,10 @@ public final class TunDevice implements Link {
     private volatile PacketReceiver receiver;
     private volatile boolean closed;
     private boolean fdsClosed;
+    /** Loaded steering programs by {@link Steering} ordinal, or -1. */
+    private final int[] programs = {-1, -1};
+    private boolean programAttached;
+    private volatile String steering;
     /** After a burst, keep reading this long before sleeping in poll (0: sleep at once). */
     private volatile long busyPollNanos;
 
@@ -94,6 +105,7 @@ public final class TunDevice implements Link {
         this.offload = offload;
         this.iovecs = offload ? ThreadLocal.withInitial(() -> Memory.allocateDirect(runtime, 32 + 16, true)) : null;
         this.readers = new Thread[fds.length];
+        this.steering = fds.length == 1 ? "one queue" : KERNEL_FLOW_TABLE;
     }
 
     /**
@@ -315,6 +327,67 @@ public final class TunDevice implements Link {
         return libc.writev(fd, iov.address(), 2) - VirtioNetHeader.LENGTH;
     }
 
+    /**
+     * Attaches the steering program of {@code steering} ({@link SteeringProgram}), loading it the
+     * first time. Where it cannot be loaded or attached (no CAP_BPF or CAP_SYS_ADMIN, a kernel
+     * without BPF or TUNSETSTEERINGEBPF), detaches whatever program is there and says in one log
+     * line what that means: the kernel's own flow table then steers, each flow to the queue it
+     * was last written on. With one queue there is nothing to steer.
+     */
+    @Override
+    public synchronized void steer(Steering steering) {
+        if (fds.length == 1 || fdsClosed) {
+            return;
+        }
+        try {
+            int program = programs[steering.ordinal()];
+            if (program < 0) {
+                program = SteeringProgram.load(steering, fds.length, libc, runtime);
+                programs[steering.ordinal()] = program;
+            }
+            attachProgram(program);
+            programAttached = true;
+            this.steering = (steering == Steering.FLOW ? "queue = flow hash" : "queue = sending CPU") + " mod "
+                    + fds.length + " (eBPF)";
+            log.info("{} steering: {}", name, this.steering);
+        } catch (IOException e) {
+            detachProgram();
+            this.steering = KERNEL_FLOW_TABLE + " (no eBPF: " + e.getMessage() + ")";
+            log.warn("{} steering: cannot use the {} program ({}; loading needs CAP_BPF or CAP_SYS_ADMIN): falling"
+                    + " back to the kernel's TUN flow table, which sends each flow to the queue the stack last wrote"
+                    + " it on. {}", name, steering == Steering.FLOW ? "flow" : "sending-CPU", e.getMessage(),
+                    steering == Steering.FLOW ? "Flow affinity is unchanged."
+                            : "Each connection then stays on one queue: its ACK and its RST or FIN are never"
+                                    + " processed at once, so the FIN/ACK race (BEHAVIOURS.md 1) does not happen;"
+                                    + " affinity spray still makes it happen.");
+        }
+    }
+
+    @Override
+    public String steering() {
+        return steering;
+    }
+
+    private void attachProgram(int program) throws IOException {
+        Pointer fd = Memory.allocateDirect(runtime, 4, true);
+        fd.putInt(0, program);
+        if (libc.ioctl(fds[0], SteeringProgram.TUNSETSTEERINGEBPF, fd) < 0) {
+            throw failure("TUNSETSTEERINGEBPF", runtime, libc);
+        }
+    }
+
+    /** Detaches our program, so that a device that outlives us steers as the kernel does. */
+    private void detachProgram() {
+        if (programAttached) {
+            try {
+                attachProgram(-1);
+            } catch (IOException e) {
+                log.warn("{}: detaching the steering program: {}", name, e.getMessage());
+            }
+            programAttached = false;
+        }
+    }
+
     @Override
     public synchronized void start(PacketReceiver receiver) {
         if (this.receiver != null) {
@@ -441,9 +514,15 @@ public final class TunDevice implements Link {
             if (fdsClosed) {
                 return;
             }
+            detachProgram();
             fdsClosed = true;
             for (int fd : fds) {
                 libc.close(fd);
+            }
+            for (int program : programs) {
+                if (program >= 0) {
+                    libc.close(program);
+                }
             }
             libc.close(wakeFd);
         }
