@@ -353,7 +353,8 @@ public final class TunDevice implements Link {
         } catch (IOException e) {
             detachProgram();
             this.steering = KERNEL_FLOW_TABLE + " (no eBPF: " + e.getMessage() + ")";
-            log.warn("{} steering: cannot use the {} program ({}; loading needs CAP_BPF or CAP_SYS_ADMIN): falling"
+            log.warn("{} steering: cannot use the {} program ({}; loading one needs CAP_BPF or CAP_SYS_ADMIN and a kernel"
+                    + " with BPF): falling"
                     + " back to the kernel's TUN flow table, which sends each flow to the queue the stack last wrote"
                     + " it on. {}", name, steering == Steering.FLOW ? "flow" : "sending-CPU", e.getMessage(),
                     steering == Steering.FLOW ? "Flow affinity is unchanged."
@@ -405,6 +406,13 @@ public final class TunDevice implements Link {
     }
 
     private void readLoop(int queue) {
+        if (System.getenv("TCPSTACK_PIN") != null) {
+            int cpus = java.lang.Runtime.getRuntime().availableProcessors();
+            Pointer mask = Memory.allocateDirect(runtime, 128, true);
+            int cpu = queue % cpus;
+            mask.putByte(cpu / 8, (byte) (1 << (cpu % 8)));
+            log.info("pin reader {} to cpu {}: {}", queue, cpu, libc.sched_setaffinity(0, 128, mask));
+        }
         int fd = fds[queue];
         ByteBuf buf = PooledByteBufAllocator.DEFAULT.directBuffer(READ_BUFFER, READ_BUFFER);
         Pointer pollfds = Memory.allocateDirect(runtime, 16, true);

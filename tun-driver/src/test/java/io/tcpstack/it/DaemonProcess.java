@@ -47,8 +47,14 @@ final class DaemonProcess {
      * and waits for its ready line.
      */
     static DaemonProcess start(Netns ns, Path dir, String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of("java", "-jar", jar(), "daemon", "--dev", Netns.DEVICE,
-                "--addr", Netns.STACK_ADDR));
+        return start(ns, dir, List.of(), args);
+    }
+
+    /** The same, the JVM run through {@code prefix} (setpriv with fewer capabilities, say). */
+    static DaemonProcess start(Netns ns, Path dir, List<String> prefix, String... args)
+            throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(prefix);
+        command.addAll(List.of("java", "-jar", jar(), "daemon", "--dev", Netns.DEVICE, "--addr", Netns.STACK_ADDR));
         Path control = dir.resolve("control.sock");
         if (!Arrays.asList(args).contains("--control")) {
             command.addAll(List.of("--control", control.toString()));
