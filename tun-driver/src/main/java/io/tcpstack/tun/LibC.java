@@ -55,5 +55,8 @@ public interface LibC {
     /** sched_setaffinity(2): pid 0 is the calling thread; {@code mask} a cpu_set_t of {@code size} bytes. */
     int sched_setaffinity(int pid, @size_t long size, Pointer mask);
 
+    /** The calling thread's id (glibc 2.30+). */
+    int gettid();
+
     String strerror(int errno);
 }

@@ -90,9 +90,13 @@ public final class TunDevice implements Link {
     private volatile PacketReceiver receiver;
     private volatile boolean closed;
     private boolean fdsClosed;
-    /** Loaded steering programs by {@link Steering} ordinal, or -1. */
-    private final int[] programs = {-1, -1};
+    /** Loaded steering programs by {@link Steering} ordinal, or null. */
+    private final Program[] programs = new Program[Steering.values().length];
     private boolean programAttached;
+    /** The sending-context program's map from reader thread id to queue, or -1. */
+    private int readerMap = -1;
+    /** Each reader's thread id (0 until it runs). */
+    private final int[] readerTids;
     private volatile String steering;
     /** After a burst, keep reading this long before sleeping in poll (0: sleep at once). */
     private volatile long busyPollNanos;
@@ -105,6 +109,7 @@ public final class TunDevice implements Link {
         this.offload = offload;
         this.iovecs = offload ? ThreadLocal.withInitial(() -> Memory.allocateDirect(runtime, 32 + 16, true)) : null;
         this.readers = new Thread[fds.length];
+        this.readerTids = new int[fds.length];
         this.steering = fds.length == 1 ? "one queue" : KERNEL_FLOW_TABLE;
     }
 
@@ -340,15 +345,13 @@ public final class TunDevice implements Link {
             return;
         }
         try {
-            int program = programs[steering.ordinal()];
-            if (program < 0) {
-                program = SteeringProgram.load(steering, fds.length, libc, runtime);
-                programs[steering.ordinal()] = program;
+            if (System.getenv("TCPSTACK_NOBPF") != null) {
+                throw new IOException("TCPSTACK_NOBPF");
             }
-            attachProgram(program);
+            Program program = program(steering);
+            attachProgram(program.fd());
             programAttached = true;
-            this.steering = (steering == Steering.FLOW ? "queue = flow hash" : "queue = sending CPU") + " mod "
-                    + fds.length + " (eBPF)";
+            this.steering = program.does();
             log.info("{} steering: {}", name, this.steering);
         } catch (IOException e) {
             detachProgram();
@@ -367,6 +370,62 @@ public final class TunDevice implements Link {
     @Override
     public String steering() {
         return steering;
+    }
+
+    /** A loaded steering program and what it does, in words. */
+    private record Program(int fd, String does) {
+    }
+
+    private Program program(Steering steering) throws IOException {
+        Program p = programs[steering.ordinal()];
+        if (p == null) {
+            p = steering == Steering.FLOW
+                    ? new Program(SteeringProgram.load(SteeringProgram.flow(fds.length), libc, runtime),
+                            "queue = flow hash mod " + fds.length + " (eBPF)")
+                    : sendingContextProgram();
+            programs[steering.ordinal()] = p;
+        }
+        return p;
+    }
+
+    /** The sending-context program, or where the kernel refuses its map or helpers, the sending-CPU one. */
+    private Program sendingContextProgram() throws IOException {
+        int n = fds.length;
+        try {
+            if (System.getenv("TCPSTACK_CPUONLY") != null) {
+                throw new IOException("TCPSTACK_CPUONLY");
+            }
+            if (readerMap < 0) {
+                readerMap = SteeringProgram.createReaderMap(n, libc, runtime);
+                for (int q = 0; q < n; q++) {
+                    if (readerTids[q] != 0) {
+                        registerWithMap(q);
+                    }
+                }
+            }
+            return new Program(SteeringProgram.load(SteeringProgram.sendingContext(n, readerMap), libc, runtime),
+                    "queue = the sending context: a reader's own, else the sending CPU mod " + n + " (eBPF)");
+        } catch (IOException e) {
+            int fd = SteeringProgram.load(SteeringProgram.sendingCpu(n), libc, runtime);
+            log.info("{} steering: no reader contexts ({}): packets go by the sending CPU alone", name, e.getMessage());
+            return new Program(fd, "queue = sending CPU mod " + n + " (eBPF)");
+        }
+    }
+
+    /** A reader starts: the sending-context program learns its thread id. */
+    private synchronized void registerReader(int queue) {
+        readerTids[queue] = libc.gettid();
+        if (readerMap >= 0) {
+            registerWithMap(queue);
+        }
+    }
+
+    private void registerWithMap(int queue) {
+        try {
+            SteeringProgram.registerReader(readerMap, readerTids[queue], queue, libc, runtime);
+        } catch (IOException e) {
+            log.warn("{}: reader {} is not known to the steering program: {}", name, queue, e.getMessage());
+        }
     }
 
     private void attachProgram(int program) throws IOException {
@@ -413,6 +472,7 @@ public final class TunDevice implements Link {
             mask.putByte(cpu / 8, (byte) (1 << (cpu % 8)));
             log.info("pin reader {} to cpu {}: {}", queue, cpu, libc.sched_setaffinity(0, 128, mask));
         }
+        registerReader(queue);
         int fd = fds[queue];
         ByteBuf buf = PooledByteBufAllocator.DEFAULT.directBuffer(READ_BUFFER, READ_BUFFER);
         Pointer pollfds = Memory.allocateDirect(runtime, 16, true);
@@ -527,10 +587,13 @@ public final class TunDevice implements Link {
             for (int fd : fds) {
                 libc.close(fd);
             }
-            for (int program : programs) {
-                if (program >= 0) {
-                    libc.close(program);
+            for (Program program : programs) {
+                if (program != null) {
+                    libc.close(program.fd());
                 }
+            }
+            if (readerMap >= 0) {
+                libc.close(readerMap);
             }
             libc.close(wakeFd);
         }
