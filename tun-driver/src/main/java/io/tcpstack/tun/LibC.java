@@ -52,9 +52,6 @@ public interface LibC {
     /** syscall(2) with three arguments: bpf(2), which glibc does not wrap. */
     long syscall(long number, long arg1, long arg2, long arg3);
 
-    /** sched_setaffinity(2): pid 0 is the calling thread; {@code mask} a cpu_set_t of {@code size} bytes. */
-    int sched_setaffinity(int pid, @size_t long size, Pointer mask);
-
     /** The calling thread's id (glibc 2.30+). */
     int gettid();
 

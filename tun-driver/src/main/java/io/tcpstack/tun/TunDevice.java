@@ -345,9 +345,6 @@ public final class TunDevice implements Link {
             return;
         }
         try {
-            if (System.getenv("TCPSTACK_NOBPF") != null) {
-                throw new IOException("TCPSTACK_NOBPF");
-            }
             Program program = program(steering);
             attachProgram(program.fd());
             programAttached = true;
@@ -392,9 +389,6 @@ public final class TunDevice implements Link {
     private Program sendingContextProgram() throws IOException {
         int n = fds.length;
         try {
-            if (System.getenv("TCPSTACK_CPUONLY") != null) {
-                throw new IOException("TCPSTACK_CPUONLY");
-            }
             if (readerMap < 0) {
                 readerMap = SteeringProgram.createReaderMap(n, libc, runtime);
                 for (int q = 0; q < n; q++) {
@@ -465,13 +459,6 @@ public final class TunDevice implements Link {
     }
 
     private void readLoop(int queue) {
-        if (System.getenv("TCPSTACK_PIN") != null) {
-            int cpus = java.lang.Runtime.getRuntime().availableProcessors();
-            Pointer mask = Memory.allocateDirect(runtime, 128, true);
-            int cpu = queue % cpus;
-            mask.putByte(cpu / 8, (byte) (1 << (cpu % 8)));
-            log.info("pin reader {} to cpu {}: {}", queue, cpu, libc.sched_setaffinity(0, 128, mask));
-        }
         registerReader(queue);
         int fd = fds[queue];
         ByteBuf buf = PooledByteBufAllocator.DEFAULT.directBuffer(READ_BUFFER, READ_BUFFER);

@@ -40,7 +40,7 @@ class FinAckRaceIT {
         assertThat(seconds).as("demo run time (s)").isLessThan(180);
 
         List<String> lines = Arrays.asList(demo.out().split("\n"));
-        List<Row> rows = lines.stream().filter(l -> l.matches("[ABC] .*")).map(Row::parse).toList();
+        List<Row> rows = lines.stream().filter(l -> l.matches("[ABC] (stack|kernel) client -> .*")).map(Row::parse).toList();
         assertThat(rows).extracting(Row::mode).containsExactly("syn-resend rto-init", "syn-resend timeout-min",
                 "affinity none", "affinity flow", "Linux over veth, bbr");
         assertThat(rows).extracting(Row::conns).containsExactly(200, 200, 20_000, 20_000, 20_000);
