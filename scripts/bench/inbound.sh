@@ -17,7 +17,8 @@
 # PAWS drops: TcpExtPAWSEstab; retrans: the sender's bytes_retrans / bytes_sent and reord_seen
 # (ss -ti); per queue: inbound packets per TUN queue (ctl status). The kernel row is the
 # receiving kernel's nstat over veth, MTU 1500, offloads off, in namespaces of its own.
-# Namespaces: tcpstack-inbound-PID-*, removed on exit; every transfer is bounded in time.
+# Namespaces: tcpstack-inbound-PID-* (scripts/bench/lib.sh), removed on exit; every transfer is
+# bounded in time.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 SECONDS_PER=8
@@ -46,51 +47,14 @@ mkdir -p "$OUT"
 ROWS="$OUT/rows.jsonl"
 : >"$ROWS"
 P="tcpstack-inbound-$$"
-NS_S="$P-s" NS_A="$P-a" NS_B="$P-b"
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-    for ns in "$NS_S" "$NS_A" "$NS_B"; do ip netns del "$ns" 2>/dev/null || true; done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-for ns in "$NS_S" "$NS_A" "$NS_B"; do
-    ip netns add "$ns"
-    ip netns exec "$ns" ip link set lo up
-    ip netns exec "$ns" sysctl -qw net.ipv4.tcp_congestion_control="$CC"
-done
-ip netns exec "$NS_S" ip tuntap add dev tun0 mode tun multi_queue
-ip netns exec "$NS_S" ip addr add 198.18.0.1/24 dev tun0
+# shellcheck source=lib.sh
+source "$ROOT/scripts/bench/lib.sh"
+bench_namespaces net.ipv4.tcp_congestion_control="$CC"
 ip netns exec "$NS_S" ip link set tun0 mtu 1500 up
-ip link add vi-a netns "$NS_A" type veth peer name vi-b netns "$NS_B"
-ip netns exec "$NS_A" ip addr add 198.18.1.1/24 dev vi-a
-ip netns exec "$NS_B" ip addr add 198.18.1.2/24 dev vi-b
-for end in "$NS_A vi-a" "$NS_B vi-b"; do
-    read -r ns dev <<<"$end"
-    ip netns exec "$ns" ethtool -K "$dev" tx off rx off sg off tso off gso off gro off >/dev/null 2>&1 || true
-    ip netns exec "$ns" ip link set "$dev" mtu 1500 up
-done
+veth 1500 off
 
-# start_bg LOG PATTERN NS COMMAND...: a server; waits for its ready line; sets BG
-start_bg() {
-    local log=$1 pattern=$2 ns=$3
-    shift 3
-    ip netns exec "$ns" "$@" >"$log" 2>&1 &
-    BG=$!
-    PIDS+=("$BG")
-    for _ in $(seq 300); do
-        grep -q "$pattern" "$log" && return 0
-        kill -0 "$BG" 2>/dev/null || break
-        sleep 0.1
-    done
-    echo "inbound.sh: $* did not start:" >&2
-    cat "$log" >&2
-    exit 1
-}
-
-# transfer NAME NS HOST COUNTERS_BEFORE_CMD COUNTERS_AFTER_CMD: warm-up, then one measured transfer
-# with the sender sampled; appends a row
+# transfer NAME NS HOST COUNTERS_CMD QUEUES_CMD: a warm-up, then one measured transfer with the
+# sender sampled and the receiver's counters read before and after; appends a row
 transfer() {
     local name=$1 ns=$2 host=$3 counters=$4 queues=$5
     timeout 30 ip netns exec "$ns" "${JAVA[@]}" io.tcpstack.bench.BenchClient bulk-send "$host" 9 1 >/dev/null
@@ -113,7 +77,7 @@ start_bg "$OUT/kernel-server.log" ready "$NS_B" "${JAVA[@]}" io.tcpstack.bench.B
 KSERVER=$BG
 nstat_json() { ip netns exec "$NS_B" nstat -asz --json; }
 transfer "Linux over veth (no RSS)" "$NS_A" 198.18.1.2 nstat_json "echo -"
-kill -TERM "$KSERVER"; wait "$KSERVER" 2>/dev/null || true
+stop_bg "$KSERVER"
 
 CTL="$OUT/ctl.sock"
 ctl() { java -jar "$JAR" ctl "$@" --control "$CTL"; }
@@ -125,7 +89,7 @@ for config in "${CONFIGS[@]}"; do
         --addr 198.18.0.2 --services discard:9 --control "$CTL" --log-level warn $config
     DAEMON=$BG
     transfer "tcpstack ${config:-default (--queues 2, affinity none)}" "$NS_S" 198.18.0.2 stats_json per_queue
-    kill -TERM "$DAEMON"; wait "$DAEMON" 2>/dev/null || true
+    stop_bg "$DAEMON"
     grep -i "steering" "$OUT/daemon.log" >&2 || true
 done
 

@@ -60,42 +60,12 @@ RESULTS="$OUT/results.jsonl"
 : >"$RESULTS"
 
 P="tcpstack-bench-$$"
-NS_S="$P-s"   # tun0 and the stack
-NS_A="$P-a"   # kernel client, veth
-NS_B="$P-b"   # kernel server, veth
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do
-        kill -TERM "$pid" 2>/dev/null || true
-    done
-    for pid in "${PIDS[@]}"; do
-        wait "$pid" 2>/dev/null || true
-    done
-    for ns in "$NS_S" "$NS_A" "$NS_B"; do
-        ip netns del "$ns" 2>/dev/null || true
-    done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-for ns in "$NS_S" "$NS_A" "$NS_B"; do
-    ip netns add "$ns"
-    ip netns exec "$ns" ip link set lo up
-    ip netns exec "$ns" sysctl -qw net.ipv4.ip_local_port_range="1024 65000"
-    # the client-closes runs leave ~15,000 kernel TIME-WAIT sockets each: past half the port
-    # range connect() searches ports for milliseconds, unless it may reuse them (as it does on
-    # loopback by default, tcp_tw_reuse=2)
-    ip netns exec "$ns" sysctl -qw net.ipv4.tcp_tw_reuse=1
-done
-ip netns exec "$NS_S" ip tuntap add dev tun0 mode tun multi_queue
-ip netns exec "$NS_S" ip addr add 198.18.0.1/24 dev tun0
-ip link add vb-a netns "$NS_A" type veth peer name vb-b netns "$NS_B"
-ip netns exec "$NS_A" ip addr add 198.18.1.1/24 dev vb-a
-ip netns exec "$NS_B" ip addr add 198.18.1.2/24 dev vb-b
-ip netns exec "$NS_A" ip link set vb-a up
-ip netns exec "$NS_B" ip link set vb-b up
-
-log() { printf '%s\n' "$*" >&2; }
+# shellcheck source=lib.sh
+source "$ROOT/scripts/bench/lib.sh"   # NS_S (tun0 and the stack), NS_A (kernel client), NS_B (kernel server)
+# the client-closes runs leave ~15,000 kernel TIME-WAIT sockets each: past half the port range
+# connect() searches ports for milliseconds, unless it may reuse them (as it does on loopback by
+# default, tcp_tw_reuse=2)
+bench_namespaces net.ipv4.ip_local_port_range="1024 65000" net.ipv4.tcp_tw_reuse=1
 
 cpu_ticks() {   # busy jiffies of the machine (steal apart), or of one process
     if [[ $# -eq 0 ]]; then
@@ -153,23 +123,6 @@ append() {
     log "  $1 $2 mtu=$3 offload=$4: $5"
 }
 
-# start_bg LOGFILE READY_PATTERN NS COMMAND...: starts a server, waits for its ready line, sets BG
-start_bg() {
-    local logfile=$1 pattern=$2 ns=$3
-    shift 3
-    ip netns exec "$ns" "$@" >"$logfile" 2>&1 &
-    BG=$!
-    PIDS+=("$BG")
-    for _ in $(seq 1 150); do
-        grep -q "$pattern" "$logfile" && return 0
-        kill -0 "$BG" 2>/dev/null || break
-        sleep 0.1
-    done
-    log "run.sh: $* did not start:"
-    cat "$logfile" >&2
-    exit 1
-}
-
 # warmup NS HOST: a second of each kind of traffic, not recorded, so that the JIT has compiled
 # the server's paths before the first measurement
 warmup() {
@@ -180,10 +133,6 @@ warmup() {
     done
 }
 
-stop_bg() {
-    kill -TERM "$1" 2>/dev/null || true
-    wait "$1" 2>/dev/null || true
-}
 
 S=$SECONDS_PER
 BULK_MAX=0        # bulk runs are bounded by time only
@@ -207,15 +156,6 @@ latency() {
 start_bg "$OUT/bench-server.log" "ready" "$NS_B" "${JAVA[@]}" io.tcpstack.bench.BenchServer 198.18.1.2 3600
 KSERVER=$BG
 warmup "$NS_A" 198.18.1.2
-veth() {   # veth MTU on|off: both ends
-    local mtu=$1 state=$2 ns dev
-    for end in "$NS_A vb-a" "$NS_B vb-b"; do
-        read -r ns dev <<<"$end"
-        ip netns exec "$ns" ip link set dev "$dev" mtu "$mtu"
-        ip netns exec "$ns" ethtool -K "$dev" tx "$state" rx "$state" sg "$state" tso "$state" gso "$state" \
-            gro "$state" >/dev/null 2>&1 || true
-    done
-}
 log "kernel <-> kernel over veth:"
 for offload in off on; do
     for mtu in 1500 9000; do
