@@ -13,35 +13,25 @@ import jnr.ffi.Runtime;
 /**
  * The TUN steering eBPF programs (JAVA.md, "TUN queue steering by eBPF"): the kernel runs the
  * program attached with {@code TUNSETSTEERINGEBPF} for every packet it transmits to the device,
- * on the CPU and in the task context that transmit it, and puts the packet on the queue the
- * program returns (modulo the queues; drivers/net/tun.c, tun_ebpf_select_queue).
+ * on the CPU that transmits it, and puts the packet on the queue the program returns (modulo the
+ * queues; drivers/net/tun.c, tun_ebpf_select_queue). One program per {@link Steering}:
  *
  * <ul>
- *   <li>{@link Steering#SENDING_CPU}, the sending context ({@link #sendingContext}): a packet the
- *       kernel transmits while it runs on behalf of one of our readers (processing the reader's
- *       write in softirq, as it does for every TUN write, or interrupting it) goes back to that
- *       reader's queue; any other packet to the queue of the CPU that sends it. A reader is to
- *       the stack what a CPU's NAPI context is to Linux, and the stack's {@link
- *       io.tcpstack.link.SendingContext} says the same. The readers are found by thread id in a
- *       hash map ({@link #createReaderMap}); where the kernel refuses the helpers, the plain
- *       {@link #sendingCpu} program: {@code bpf_get_smp_processor_id() % queues}.
+ *   <li>{@link Steering#SENDING_CPU}: {@code bpf_get_smp_processor_id() % queues}, three
+ *       instructions. With each reader on the CPUs of its queue ({@link TunDevice}), a packet is
+ *       processed on the CPU that sent it, or one congruent to it modulo the queues.
  *   <li>{@link Steering#FLOW}: {@link Steering#flowHash} of the IPv4 header (and the ports of TCP
  *       and UDP) modulo the queues, read with the classic packet loads (LD_ABS, LD_IND), which a
  *       socket filter may use and which end the program with 0 past the packet's end.
  * </ul>
  *
- * All are BPF_PROG_TYPE_SOCKET_FILTER programs loaded with bpf(BPF_PROG_LOAD); loading them and
- * creating the map need CAP_BPF or CAP_SYS_ADMIN unless unprivileged BPF is allowed
- * (kernel.unprivileged_bpf_disabled). Thread ids are the kernel's: in a nested PID namespace the
- * map finds no reader and the program steers every packet by its CPU.
+ * Both are BPF_PROG_TYPE_SOCKET_FILTER programs loaded with bpf(BPF_PROG_LOAD); loading needs
+ * CAP_BPF or CAP_SYS_ADMIN unless unprivileged BPF is allowed (kernel.unprivileged_bpf_disabled).
  */
 final class SteeringProgram {
     /** linux/if_tun.h: _IOW('T', 224, int), the program's fd by reference; -1 detaches. */
     static final long TUNSETSTEERINGEBPF = 0x800454e0L;
-    static final int BPF_MAP_CREATE = 0;
-    static final int BPF_MAP_UPDATE_ELEM = 2;
     static final int BPF_PROG_LOAD = 5;
-    static final int BPF_MAP_TYPE_HASH = 1;
     static final int BPF_PROG_TYPE_SOCKET_FILTER = 1;
     /** The part of union bpf_attr we send; the kernel wants the rest zero. */
     static final int ATTR_SIZE = 128;
@@ -60,21 +50,12 @@ final class SteeringProgram {
     private static final int ALU32_XOR_X = 0x04 | 0xa0 | 0x08;
     private static final int ALU32_MOV_X = 0x04 | 0xb0 | 0x08;
     private static final int ALU64_MOD_K = 0x07 | 0x90;
-    private static final int ALU64_ADD_K = 0x07 | 0x00;
-    private static final int LD_IMM64 = 0x00 | 0x18;
-    private static final int LDX_MEM_W = 0x01 | 0x60;
-    private static final int STX_MEM_W = 0x03 | 0x60;
     private static final int ALU64_MOV_X = 0x07 | 0xb0 | 0x08;
     private static final int JEQ_K = 0x05 | 0x10;
     private static final int JNE_K = 0x05 | 0x50;
     private static final int CALL = 0x05 | 0x80;
     private static final int EXIT = 0x05 | 0x90;
-    private static final int BPF_FUNC_MAP_LOOKUP_ELEM = 1;
     private static final int BPF_FUNC_GET_SMP_PROCESSOR_ID = 8;
-    private static final int BPF_FUNC_GET_CURRENT_PID_TGID = 14;
-    /** ld_imm64's src_reg when imm is a map's fd (BPF_PSEUDO_MAP_FD). */
-    private static final int PSEUDO_MAP_FD = 1;
-    private static final int R10_FRAME = 10;
     private static final int IPPROTO_TCP = 6;
     private static final int IPPROTO_UDP = 17;
 
@@ -84,33 +65,9 @@ final class SteeringProgram {
     /** r0 = bpf_get_smp_processor_id(); r0 %= queues; return r0. */
     static byte[] sendingCpu(int queues) {
         ByteBuffer b = program(3);
-        cpuModQueues(b, queues);
-        return b.array();
-    }
-
-    private static void cpuModQueues(ByteBuffer b, int queues) {
         insn(b, CALL, 0, 0, 0, BPF_FUNC_GET_SMP_PROCESSOR_ID);
         insn(b, ALU64_MOD_K, 0, 0, 0, queues);
         insn(b, EXIT, 0, 0, 0, 0);
-    }
-
-    /**
-     * The reader's queue if the current task is one of our readers ({@code readerMap}: thread id
-     * to queue), else the CPU modulo {@code queues}.
-     */
-    static byte[] sendingContext(int queues, int readerMap) {
-        ByteBuffer b = program(13);
-        insn(b, CALL, 0, 0, 0, BPF_FUNC_GET_CURRENT_PID_TGID); // r0 = tgid << 32 | tid
-        insn(b, STX_MEM_W, R10_FRAME, 0, -4, 0);             // the key: *(u32 *)(fp - 4) = tid
-        insn(b, LD_IMM64, 1, PSEUDO_MAP_FD, 0, readerMap);     // r1 = the map
-        insn(b, 0, 0, 0, 0, 0);                                //   (ld_imm64's upper half)
-        insn(b, ALU64_MOV_X, 2, R10_FRAME, 0, 0);              // r2 = fp
-        insn(b, ALU64_ADD_K, 2, 0, 0, -4);                     // r2 = &key
-        insn(b, CALL, 0, 0, 0, BPF_FUNC_MAP_LOOKUP_ELEM);      // r0 = &queue, or NULL
-        insn(b, JEQ_K, 0, 0, 2, 0);                            // not a reader: by CPU
-        insn(b, LDX_MEM_W, 0, 0, 0, 0);                        // r0 = the reader's queue
-        insn(b, EXIT, 0, 0, 0, 0);
-        cpuModQueues(b, queues);
         return b.array();
     }
 
@@ -182,38 +139,6 @@ final class SteeringProgram {
             Reference.reachabilityFence(insns); // the kernel reads them through their addresses
             Reference.reachabilityFence(license);
         }
-    }
-
-    /** A hash map from a reader's thread id (u32) to its queue (u32), for {@link #sendingContext}. */
-    static int createReaderMap(int maxReaders, LibC libc, Runtime runtime) throws IOException {
-        return bpf(BPF_MAP_CREATE, mapCreateAttr(maxReaders).array(), "bpf(BPF_MAP_CREATE)", libc, runtime);
-    }
-
-    /** union bpf_attr for BPF_MAP_CREATE: u32 map_type, key_size, value_size, max_entries; zero after. */
-    static ByteBuffer mapCreateAttr(int maxEntries) {
-        ByteBuffer a = ByteBuffer.allocate(ATTR_SIZE).order(ByteOrder.LITTLE_ENDIAN);
-        a.putInt(0, BPF_MAP_TYPE_HASH).putInt(4, 4).putInt(8, 4).putInt(12, maxEntries);
-        return a;
-    }
-
-    /** Records that thread {@code tid} reads queue {@code queue}. */
-    static void registerReader(int map, int tid, int queue, LibC libc, Runtime runtime) throws IOException {
-        Pointer key = direct(runtime, ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, tid).array());
-        Pointer value = direct(runtime, ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, queue).array());
-        try {
-            bpf(BPF_MAP_UPDATE_ELEM, mapUpdateAttr(map, key.address(), value.address()).array(),
-                    "bpf(BPF_MAP_UPDATE_ELEM)", libc, runtime);
-        } finally {
-            Reference.reachabilityFence(key);
-            Reference.reachabilityFence(value);
-        }
-    }
-
-    /** union bpf_attr for BPF_MAP_UPDATE_ELEM: u32 map_fd, 4 bytes of padding, u64 key, u64 value, u64 flags (BPF_ANY). */
-    static ByteBuffer mapUpdateAttr(int map, long keyAddress, long valueAddress) {
-        ByteBuffer a = ByteBuffer.allocate(ATTR_SIZE).order(ByteOrder.LITTLE_ENDIAN);
-        a.putInt(0, map).putLong(8, keyAddress).putLong(16, valueAddress);
-        return a;
     }
 
     private static Pointer direct(Runtime runtime, byte[] bytes) {

@@ -32,7 +32,11 @@ import org.slf4j.LoggerFactory;
  * <p>Which queue the kernel puts a packet on is the {@link #steer steering}: a steering eBPF
  * program ({@link SteeringProgram}; the sending CPU, or a flow hash), or without one the kernel's
  * flow table, which sends each flow to the queue the stack last wrote it on
- * (tun_automq_select_queue).
+ * (tun_automq_select_queue). With several queues, reader q runs on the CPUs c with c mod queues
+ * = q: with the sending-CPU program a packet is processed on the CPU that sent it (or one
+ * congruent to it), and what the kernel sends while processing a reader's write (an ACK, the data
+ * that ACK lets out) comes back to that reader's queue, as on Linux a packet stays in its CPU's
+ * backlog for that CPU's NAPI poll.
  *
  * <p>Opening attaches to an existing multi-queue device (as {@code ip tuntap add ... multi_queue}
  * makes it) or creates a non-persistent one that disappears when the last queue closes.
@@ -68,6 +72,8 @@ public final class TunDevice implements Link {
     private static final int READ_BUDGET = 64;
     /** Largest packet a TUN device delivers, GSO super-packets included (IP total length is 16 bits), and its header. */
     private static final int READ_BUFFER = 65536 + VirtioNetHeader.LENGTH;
+    /** A cpu_set_t: 1024 CPUs. */
+    private static final int CPU_SET_BYTES = 128;
     private static final String KERNEL_FLOW_TABLE = "the kernel's flow table: each flow on the queue last written";
 
     private final LibC libc = LibC.INSTANCE;
@@ -93,10 +99,6 @@ public final class TunDevice implements Link {
     /** Loaded steering programs by {@link Steering} ordinal, or null. */
     private final Program[] programs = new Program[Steering.values().length];
     private boolean programAttached;
-    /** The sending-context program's map from reader thread id to queue, or -1. */
-    private int readerMap = -1;
-    /** Each reader's thread id (0 until it runs). */
-    private final int[] readerTids;
     private volatile String steering;
     /** After a burst, keep reading this long before sleeping in poll (0: sleep at once). */
     private volatile long busyPollNanos;
@@ -109,7 +111,6 @@ public final class TunDevice implements Link {
         this.offload = offload;
         this.iovecs = offload ? ThreadLocal.withInitial(() -> Memory.allocateDirect(runtime, 32 + 16, true)) : null;
         this.readers = new Thread[fds.length];
-        this.readerTids = new int[fds.length];
         this.steering = fds.length == 1 ? "one queue" : KERNEL_FLOW_TABLE;
     }
 
@@ -379,47 +380,11 @@ public final class TunDevice implements Link {
             p = steering == Steering.FLOW
                     ? new Program(SteeringProgram.load(SteeringProgram.flow(fds.length), libc, runtime),
                             "queue = flow hash mod " + fds.length + " (eBPF)")
-                    : sendingContextProgram();
+                    : new Program(SteeringProgram.load(SteeringProgram.sendingCpu(fds.length), libc, runtime),
+                            "queue = sending CPU mod " + fds.length + " (eBPF)");
             programs[steering.ordinal()] = p;
         }
         return p;
-    }
-
-    /** The sending-context program, or where the kernel refuses its map or helpers, the sending-CPU one. */
-    private Program sendingContextProgram() throws IOException {
-        int n = fds.length;
-        try {
-            if (readerMap < 0) {
-                readerMap = SteeringProgram.createReaderMap(n, libc, runtime);
-                for (int q = 0; q < n; q++) {
-                    if (readerTids[q] != 0) {
-                        registerWithMap(q);
-                    }
-                }
-            }
-            return new Program(SteeringProgram.load(SteeringProgram.sendingContext(n, readerMap), libc, runtime),
-                    "queue = the sending context: a reader's own, else the sending CPU mod " + n + " (eBPF)");
-        } catch (IOException e) {
-            int fd = SteeringProgram.load(SteeringProgram.sendingCpu(n), libc, runtime);
-            log.info("{} steering: no reader contexts ({}): packets go by the sending CPU alone", name, e.getMessage());
-            return new Program(fd, "queue = sending CPU mod " + n + " (eBPF)");
-        }
-    }
-
-    /** A reader starts: the sending-context program learns its thread id. */
-    private synchronized void registerReader(int queue) {
-        readerTids[queue] = libc.gettid();
-        if (readerMap >= 0) {
-            registerWithMap(queue);
-        }
-    }
-
-    private void registerWithMap(int queue) {
-        try {
-            SteeringProgram.registerReader(readerMap, readerTids[queue], queue, libc, runtime);
-        } catch (IOException e) {
-            log.warn("{}: reader {} is not known to the steering program: {}", name, queue, e.getMessage());
-        }
     }
 
     private void attachProgram(int program) throws IOException {
@@ -442,6 +407,38 @@ public final class TunDevice implements Link {
         }
     }
 
+    /**
+     * Keeps reader {@code queue} on the CPUs whose packets the sending-CPU program puts on its
+     * queue (CPU mod queues = queue), within the CPUs the process may use: a packet is then
+     * processed on the CPU that sent it (with as many queues as CPUs), or on one congruent to it,
+     * as each CPU's NAPI poll runs that CPU's backlog on Linux. Where no allowed CPU fits, the
+     * reader runs anywhere.
+     */
+    private void pinReader(int queue) {
+        if (fds.length == 1) {
+            return;
+        }
+        Pointer mask = Memory.allocateDirect(runtime, CPU_SET_BYTES, true);
+        if (libc.sched_getaffinity(0, CPU_SET_BYTES, mask) < 0) {
+            log.warn("{} queue {}: sched_getaffinity: {}", name, queue, libc.strerror(runtime.getLastError()));
+            return;
+        }
+        boolean any = false;
+        for (int cpu = 0; cpu < CPU_SET_BYTES * 8; cpu++) {
+            byte bits = mask.getByte(cpu / 8);
+            int bit = 1 << (cpu % 8);
+            if ((bits & bit) != 0 && cpu % fds.length != queue) {
+                mask.putByte(cpu / 8, (byte) (bits & ~bit)); // allowed, but another queue's CPU
+            }
+            any |= (bits & bit) != 0 && cpu % fds.length == queue;
+        }
+        if (!any) {
+            log.info("{} queue {}: no allowed CPU is {} mod {}; its reader runs on any", name, queue, queue, fds.length);
+        } else if (libc.sched_setaffinity(0, CPU_SET_BYTES, mask) < 0) {
+            log.warn("{} queue {}: sched_setaffinity: {}", name, queue, libc.strerror(runtime.getLastError()));
+        }
+    }
+
     @Override
     public synchronized void start(PacketReceiver receiver) {
         if (this.receiver != null) {
@@ -459,7 +456,7 @@ public final class TunDevice implements Link {
     }
 
     private void readLoop(int queue) {
-        registerReader(queue);
+        pinReader(queue);
         int fd = fds[queue];
         ByteBuf buf = PooledByteBufAllocator.DEFAULT.directBuffer(READ_BUFFER, READ_BUFFER);
         Pointer pollfds = Memory.allocateDirect(runtime, 16, true);
@@ -578,9 +575,6 @@ public final class TunDevice implements Link {
                 if (program != null) {
                     libc.close(program.fd());
                 }
-            }
-            if (readerMap >= 0) {
-                libc.close(readerMap);
             }
             libc.close(wakeFd);
         }

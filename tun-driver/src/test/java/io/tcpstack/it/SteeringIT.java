@@ -19,8 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 @Tag("netns")
 class SteeringIT {
     private static final int PINGS = 30;
-    private static final String SENDING_CONTEXT = "queue = the sending context: a reader's own, else the sending CPU mod 2"
-            + " (eBPF)";
+    private static final String SENDING_CPU = "queue = sending CPU mod 2 (eBPF)";
 
     @TempDir
     Path dir;
@@ -29,7 +28,7 @@ class SteeringIT {
     void withAffinityNoneAPacketArrivesOnTheQueueOfTheCpuThatSentIt() throws Exception {
         try (Netns ns = Netns.create()) {
             DaemonProcess daemon = DaemonProcess.start(ns, dir, "--queues", "2");
-            assertThat(daemon.log()).contains(SENDING_CONTEXT);
+            assertThat(daemon.log()).contains(SENDING_CPU);
             for (int cpu : new int[] {1, 0, 1}) {
                 long[] before = perQueue(daemon);
                 pingFrom(ns, cpu);
@@ -57,7 +56,7 @@ class SteeringIT {
             assertThat(Math.max(delta[0], delta[1])).as("one queue took both CPUs' pings: %s", Arrays.toString(delta))
                     .isGreaterThanOrEqualTo(2 * PINGS);
 
-            assertThat(daemon.ctl("set", "affinity", "none").ok().out()).endsWith("inbound steering: " + SENDING_CONTEXT + "\n");
+            assertThat(daemon.ctl("set", "affinity", "none").ok().out()).endsWith("inbound steering: " + SENDING_CPU + "\n");
             for (int cpu : new int[] {0, 1}) {
                 long[] was = perQueue(daemon);
                 pingFrom(ns, cpu);

@@ -26,36 +26,6 @@ class SteeringProgramTest {
     }
 
     @Test
-    void sendingContextProgramLooksTheThreadUpInTheReaderMapThenFallsBackToTheCpu() {
-        byte[] program = SteeringProgram.sendingContext(2, 7);
-        assertThat(HexFormat.of().formatHex(program)).isEqualTo(
-                "850000000e000000"     // call 14: r0 = bpf_get_current_pid_tgid()
-                + "630afcff00000000"   // *(u32 *)(r10 - 4) = w0: the thread id
-                + "1811000007000000"   // r1 = map fd 7 (ld_imm64, BPF_PSEUDO_MAP_FD)
-                + "0000000000000000"
-                + "bfa2000000000000"   // r2 = r10
-                + "07020000fcffffff"   // r2 += -4
-                + "8500000001000000"   // call 1: r0 = bpf_map_lookup_elem(r1, r2)
-                + "1500020000000000"   // if r0 == 0 goto +2
-                + "6100000000000000"   // r0 = *(u32 *)(r0 + 0): the reader's queue
-                + "9500000000000000"   // exit
-                + HexFormat.of().formatHex(SteeringProgram.sendingCpu(2)));
-    }
-
-    @Test
-    void mapAttrsAreLaidOutAsTheKernelReadsThem() {
-        ByteBuffer create = SteeringProgram.mapCreateAttr(8);
-        assertThat(new int[] {create.getInt(0), create.getInt(4), create.getInt(8), create.getInt(12), create.getInt(16)})
-                .as("map_type HASH, key_size, value_size, max_entries, map_flags").containsExactly(1, 4, 4, 8, 0);
-        ByteBuffer update = SteeringProgram.mapUpdateAttr(5, 0x1000L, 0x2000L);
-        assertThat(update.getInt(0)).as("map_fd").isEqualTo(5);
-        assertThat(update.getInt(4)).as("padding").isZero();
-        assertThat(update.getLong(8)).as("key").isEqualTo(0x1000L);
-        assertThat(update.getLong(16)).as("value").isEqualTo(0x2000L);
-        assertThat(update.getLong(24)).as("flags: BPF_ANY").isZero();
-    }
-
-    @Test
     void loadAttrIsLittleEndianWithTheFieldsWhereTheKernelReadsThem() {
         ByteBuffer attr = SteeringProgram.loadAttr(0x1122334455667788L, 20, 0x0102030405060708L);
         assertThat(attr.capacity()).isEqualTo(128);
