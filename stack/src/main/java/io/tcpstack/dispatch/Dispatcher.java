@@ -19,7 +19,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Multi-queue inbound processing (ARCHITECTURE.md, Concurrency). Each link queue has one reader
+ * Multi-queue inbound processing (stack/BEHAVIOURS.md 1). Each link queue has one reader
  * thread, and the reader runs its packets to completion (IP and TCP input, the applications'
  * handlers), as a NAPI poll runs a CPU's backlog: no copy and no hand-off per packet. Which queue
  * a packet lands on is the link's {@link io.tcpstack.link.Steering}, set from the {@link Affinity}:

@@ -5,7 +5,7 @@ import io.tcpstack.wire.IpProtocol;
 
 /**
  * How a multi-queue link picks the queue an inbound packet arrives on, and so which reader
- * thread processes it (ARCHITECTURE.md, Concurrency). A TUN device does it in the kernel with a
+ * thread processes it (stack/BEHAVIOURS.md 1). A TUN device does it in the kernel with a
  * steering eBPF program (tun-driver's {@code SteeringProgram} computes exactly these functions);
  * {@link SimulatedNetwork} does it on virtual time.
  */

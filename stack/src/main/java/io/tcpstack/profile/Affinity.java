@@ -3,10 +3,10 @@ package io.tcpstack.profile;
 import io.tcpstack.link.Steering;
 
 /**
- * Which inbound segments of one connection may be processed at the same time (BEHAVIOURS.md 1,
- * ARCHITECTURE.md Concurrency). Every link queue has one reader thread that runs its packets to
- * completion, as a NAPI poll does; the affinity decides which queue a packet lands on ({@link
- * #steering()}), and so what runs concurrently.
+ * Which inbound segments of one connection may be processed at the same time (stack/BEHAVIOURS.md
+ * 1). Every link queue has one reader thread that runs its packets to completion, as a NAPI poll
+ * does; the affinity decides which queue a packet lands on ({@link #steering()}), and so what
+ * runs concurrently.
  */
 public enum Affinity {
     /**

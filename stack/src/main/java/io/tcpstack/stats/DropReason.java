@@ -42,6 +42,8 @@ public enum DropReason {
     TCP_NO_SOCKET,
     /** Segment not acceptable for the receive window (SKB_DROP_REASON_TCP_INVALID_SEQUENCE). */
     TCP_INVALID_SEQUENCE,
+    /** Segment wholly before the window we last advertised: an old duplicate (SKB_DROP_REASON_TCP_OLD_SEQUENCE). */
+    TCP_OLD_SEQUENCE,
     /** ACK outside what was sent (SKB_DROP_REASON_TCP_INVALID_ACK_SEQUENCE). */
     TCP_INVALID_ACK_SEQUENCE,
     /** Timestamp older than ts_recent (SKB_DROP_REASON_TCP_RFC7323_PAWS). */

@@ -16,7 +16,7 @@ import io.tcpstack.wire.TcpView;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
+import java.util.random.RandomGenerator;
 
 /**
  * TCP for one local address: input demultiplexing (Linux tcp_v4_rcv), the listeners, active
@@ -31,6 +31,9 @@ public final class TcpLayer implements TransportHandler {
     private final TimerQueue wheel;
     private final TcpOutput output;
     private final TcpInput input;
+    private final LossRecovery recovery;
+    private final TcpAck ack;
+    private final TcpReceive receive;
     private final TimeWait timeWait;
     private final TcpTrace trace;
     private final IsnGenerator isn;
@@ -48,8 +51,15 @@ public final class TcpLayer implements TransportHandler {
         void afterLookup(int queue, long key);
     }
 
+    /** Per-connection random choices (the IP ID's start), from the stack's seed; under its own lock. */
+    private final RandomGenerator random;
+
+    /**
+     * @param random the source of every random choice of this layer (secrets, IP IDs): seeded for
+     *     runs that must repeat, else fresh; used under its own lock
+     */
     public TcpLayer(IpOutput ip, int queueCount, TcpSettings settings, StackStats stats, Clock clock,
-            TimerQueue wheel, Tracer tracer) {
+            TimerQueue wheel, Tracer tracer, RandomGenerator random) {
         this.localAddress = ip.localAddress();
         this.settings = settings;
         this.stats = stats;
@@ -57,10 +67,14 @@ public final class TcpLayer implements TransportHandler {
         this.wheel = wheel;
         this.trace = new TcpTrace(tracer, clock);
         this.output = new TcpOutput(this, ip);
+        this.recovery = new LossRecovery(this);
+        this.ack = new TcpAck(this, recovery);
+        this.receive = new TcpReceive(this);
         this.input = new TcpInput(this);
         this.timeWait = new TimeWait(this);
-        this.isn = new IsnGenerator(clock, ThreadLocalRandom.current());
-        this.ports = new EphemeralPorts();
+        this.random = random;
+        this.isn = new IsnGenerator(clock, random);
+        this.ports = new EphemeralPorts(random);
         this.segments = new Segment[queueCount];
         for (int i = 0; i < queueCount; i++) {
             segments[i] = new Segment();
@@ -91,6 +105,22 @@ public final class TcpLayer implements TransportHandler {
 
     TcpOutput output() {
         return output;
+    }
+
+    TcpInput input() {
+        return input;
+    }
+
+    LossRecovery recovery() {
+        return recovery;
+    }
+
+    TcpAck ack() {
+        return ack;
+    }
+
+    TcpReceive receive() {
+        return receive;
     }
 
     TcpTrace trace() {
@@ -203,7 +233,7 @@ public final class TcpLayer implements TransportHandler {
     private void betweenLookupAndLock(int queue, long key) {
         long delay = settings.lookupDelayMicros;
         if (delay > 0) {
-            java.util.concurrent.locks.LockSupport.parkNanos(delay * 1000);
+            clock.pause(delay * 1000);
         }
         LookupObserver observer = lookupObserver;
         if (observer != null) {
@@ -261,7 +291,7 @@ public final class TcpLayer implements TransportHandler {
                 trace.state(tcb, TcpState.LISTEN, TcpState.SYN_RECEIVED);
                 tcb.rttStartNanos = clock.nanos();
                 output.sendSyn(tcb);
-                TcpTimers.armRetransmit(tcb);
+                TcpTimers.armSynRetransmit(tcb);
             } else {
                 tcb.state = TcpState.CLOSED;
                 tcb.listener = null;
@@ -311,7 +341,7 @@ public final class TcpLayer implements TransportHandler {
             tcb.synTsVal = tcb.tsVal();
             tcb.rttStartNanos = clock.nanos();
             output.sendSyn(tcb);
-            TcpTimers.armRetransmit(tcb);
+            TcpTimers.armSynRetransmit(tcb);
         } finally {
             tcb.lock.unlock();
         }
@@ -350,35 +380,34 @@ public final class TcpLayer implements TransportHandler {
         tcb.iss = iss;
         tcb.sndUna = iss;
         tcb.sndNxt = iss + 1;
-        tcb.sndMax = tcb.sndNxt;
-        // RFC 6582 3.2 (1): "When the TCB is initialized, recover is set to the initial send
-        // sequence number." Left at 0, fast retransmit depended on which half of the sequence
-        // space the ISN fell in.
-        tcb.recover = iss;
-        tcb.ipId = ThreadLocalRandom.current().nextInt(0x10000);
+        tcb.highSeq = iss;
+        tcb.sndSml = iss;
+        tcb.cwndUsageSeq = iss;
+        synchronized (random) {
+            tcb.ipId = random.nextInt(0x10000);
+        }
     }
 
-    /** What our SYN offers (BEHAVIOURS.md 6): MSS, SACK, timestamps, window scale. */
+    /** Linux net.core.rmem_max's default: the window scale covers at least this much. */
+    private static final int CORE_RMEM_MAX = 212_992;
+
+    /** What our SYN offers (stack/BEHAVIOURS.md 6): MSS, SACK, timestamps, window scale. */
     private void offerOptions(Tcb tcb) {
         tcb.rcvMss = output.ourMss();
         tcb.sndMss = Math.min(tcb.peerMss, tcb.rcvMss);
         tcb.sackOk = settings.sack;
         tcb.tsOk = settings.timestamps;
         tcb.wscaleOk = settings.windowScaling;
-        // Linux tcp_select_initial_window: the smallest shift that fits the buffer in 16 bits
-        int shift = 0;
-        for (long space = settings.rcvbuf; space > 65535 && shift < TcpOptions.MAX_WSCALE; space >>= 1) {
-            shift++;
-        }
+        // Linux tcp_select_initial_window: the scale fits the largest buffer (tcp_rmem's max) in 16 bits
+        int space = Math.max(settings.rmem.max(), CORE_RMEM_MAX);
+        int shift = Math.max(0, Math.min(31 - Integer.numberOfLeadingZeros(space) - 15, TcpOptions.MAX_WSCALE));
         tcb.rcvWscale = tcb.wscaleOk ? shift : 0;
-        // Linux tcp_select_initial_window: the first window is 64 KiB rounded down to the MSS
-        tcb.rcvSsthresh = Math.min(settings.rcvbuf, 65535 / tcb.rcvMss * tcb.rcvMss);
+        tcb.rcvSsthresh = tcb.receiveBuffer.capacity();
         tcb.tsOffset = switch (settings.tsOffsetMode) {
             case PER_CONNECTION -> isn.tsOffset(localAddress, tcb.remoteAddress, tcb.localPort, tcb.remotePort);
             case PER_HOST -> isn.tsOffsetPerHost(localAddress, tcb.remoteAddress);
             case NONE -> 0;
         };
-        tcb.cwnd = TcpOutput.initialCwnd();
     }
 
     /** Takes what the peer's SYN offers (RFC 9293 3.7.1, RFC 7323, RFC 2018). */
@@ -470,9 +499,11 @@ public final class TcpLayer implements TransportHandler {
         setState(tcb, TcpState.ESTABLISHED);
         tcb.retransmits = 0;
         tcb.retransStampMs = 0;
-        tcb.cwnd = TcpOutput.initialCwnd();
+        tcb.cong.cwnd = TcpSettings.INIT_CWND;
+        tcb.cc.init(tcb.congestion());
         tcb.lastActivityMs = nowMs();
-        TcpTimers.restartRetransmit(tcb);
+        TcpReceive.initBufferSpace(tcb, clock.nanos());
+        TcpTimers.rearmRto(tcb);
         TcpTimers.armKeepalive(tcb);
         if (tcb.listener != null) {
             stats.inc(Counter.TcpPassiveOpens);

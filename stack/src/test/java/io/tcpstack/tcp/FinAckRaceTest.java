@@ -14,12 +14,12 @@ import java.io.IOException;
 import org.junit.jupiter.api.Test;
 
 /**
- * The FIN/ACK race of BEHAVIOURS.md 1, as two queue readers would run it, deterministically: the
- * stack (A) closes first; the peer (B) answers with a pure ACK of A's FIN, sent by its kernel in
- * softirq on one CPU, and right after with its own FIN/ACK or RST, sent by its application on
- * another. Without affinity each arrives on its sending CPU's queue; the FIN/ACK's reader looks
- * the Tcb up, and before it takes the lock the ACK's reader processes the ACK to completion
- * (FIN_WAIT_1 -> orphaned FIN_WAIT_2 record).
+ * The FIN/ACK race of stack/BEHAVIOURS.md 1, as two queue readers would run it,
+ * deterministically: the stack (A) closes first; the peer (B) answers with a pure ACK of A's FIN,
+ * sent by its kernel in softirq on one CPU, and right after with its own FIN/ACK or RST, sent by
+ * its application on another. Without affinity each arrives on its sending CPU's queue; the
+ * FIN/ACK's reader looks the Tcb up, and before it takes the lock the ACK's reader processes the
+ * ACK to completion (FIN_WAIT_1 -> orphaned FIN_WAIT_2 record).
  */
 class FinAckRaceTest extends ScenarioBase {
     /** The CPU the peer's kernel ACKs our FIN on (softirq, where our FIN was processed). */

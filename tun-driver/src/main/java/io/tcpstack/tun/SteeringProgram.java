@@ -11,7 +11,7 @@ import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
 
 /**
- * The TUN steering eBPF programs (JAVA.md, "TUN queue steering by eBPF"): the kernel runs the
+ * The TUN steering eBPF programs (verified on Linux 6.18 as root): the kernel runs the
  * program attached with {@code TUNSETSTEERINGEBPF} for every packet it transmits to the device,
  * on the CPU that transmits it, and puts the packet on the queue the program returns (modulo the
  * queues; drivers/net/tun.c, tun_ebpf_select_queue). One program per {@link Steering}:

@@ -360,7 +360,7 @@ public final class TunDevice implements Link {
                     + " it on. {}", name, steering == Steering.FLOW ? "flow" : "sending-CPU", e.getMessage(),
                     steering == Steering.FLOW ? "Flow affinity is unchanged."
                             : "Each connection then stays on one queue: its ACK and its RST or FIN are never"
-                                    + " processed at once, so the FIN/ACK race (BEHAVIOURS.md 1) does not happen;"
+                                    + " processed at once, so the FIN/ACK race (stack/BEHAVIOURS.md 1) does not happen;"
                                     + " affinity spray still makes it happen.");
         }
     }

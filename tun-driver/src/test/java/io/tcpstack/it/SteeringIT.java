@@ -75,7 +75,7 @@ class SteeringIT {
                     "--queues", "2");
             assertThat(daemon.log()).contains("tun0 steering: cannot use the sending-CPU program (bpf(BPF_PROG_LOAD):"
                     + " Operation not permitted").contains("falling back to the kernel's TUN flow table")
-                    .contains("the FIN/ACK race (BEHAVIOURS.md 1) does not happen");
+                    .contains("the FIN/ACK race (stack/BEHAVIOURS.md 1) does not happen");
             assertThat(daemon.ctl("status").ok().out()).contains("inbound steering: the kernel's flow table");
             // it still serves
             pingFrom(ns, 1);
