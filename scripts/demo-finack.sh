@@ -165,8 +165,9 @@ PY
 echo
 echo "B and C ran $RACE_COUNT connections each (A: $COUNT). C is the kernel against itself over veth, the same"
 echo "experiment: a kernel server closing first, a kernel client reconnecting from port 40000 with SO_LINGER 0."
-echo "old-conn ACKs in B and C: reconnects whose SYN met the server's old connection in FIN-WAIT-2 (the kernel"
-echo "client's RSTs beyond one per round); for C, each one is a race the kernel server lost."
+echo "old-conn ACKs in B and C: the kernel client's RSTs beyond one per round, from its new socket in SYN-SENT: a SYN"
+echo "that met the server's old connection in FIN-WAIT-2 (a race the server lost), or a late segment of the old"
+echo "connection (a retransmitted FIN) that arrived after the client's RST."
 echo "old-conn ACKs: the stack's new SYN was answered by an ACK of the kernel's old connection, still in"
 echo "FIN-WAIT-2 (the unacceptable ACK in SYN-SENT); kernel FW2: most kernel sockets seen in FIN-WAIT-2 at"
 echo "once (ss -tan, sampled every 100 ms: a FIN-WAIT-2 that the stack's RST ends within a millisecond is seldom seen)."

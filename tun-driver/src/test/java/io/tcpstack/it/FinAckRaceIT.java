@@ -64,7 +64,6 @@ class FinAckRaceIT {
         // the race on the stack's side: only without affinity
         assertThat(none.stale()).as("stale-lookup drops, affinity none").isPositive();
         assertThat(flow.stale()).as("stale-lookup drops, affinity flow").isZero();
-        assertThat(Integer.parseInt(flow.oldConnectionAcks())).as("reconnects meeting a FIN_WAIT_2 record, flow").isZero();
 
         assertThat(demo.out()).contains("ladder of the slowest connect").contains("SYN-SENT -> ESTAB")
                 .contains("unacceptable ACK in SYN-SENT").contains("retransmission timeout");
