@@ -37,6 +37,14 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Every thread that processes queue q's packets sends from {@link SendingContext} q.
  *
+ * <p>Measured against Linux on two cores (scripts/bench/inbound.sh: a kernel bulk sender to
+ * discard, two queues, MTU 1500), with the TUN device's sending-CPU program and each reader kept
+ * on its queue's CPUs: 0.04 to 0.8% of the segments went to the out-of-order queue, where Linux
+ * receiving the same flow over veth queues 0.3 to 0.5%; with the readers free to run on any CPU,
+ * 1 to 4% (a reader on the other queue's CPU sends the kernel's ACK-clocked data to that queue);
+ * with spray, half. The race still happens: 17 to 61 stale lookups per 20,000 closes in
+ * scripts/demo-finack.sh, where Linux against itself lost none of 200,000.
+ *
  * <p>On virtual time there are no threads: {@link Mode#INLINE} processes every packet on the
  * caller, {@link Mode#STEPPED} holds packets per queue (per worker with spray) exactly as the
  * threads would get them, and lets a test run each queue's next packet when it chooses
