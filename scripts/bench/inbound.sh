@@ -40,15 +40,12 @@ if [[ $EUID -ne 0 ]]; then
     exit 1
 fi
 "$ROOT/scripts/tcpstack" --version >/dev/null
-JAR="$ROOT/tun-driver/target/tcpstack.jar"
-JAVA=(java -XX:+UseParallelGC -cp "$JAR")
-[[ -n $OUT ]] || OUT=$(mktemp -d /tmp/tcpstack-inbound.XXXXXX)
-mkdir -p "$OUT"
-ROWS="$OUT/rows.jsonl"
-: >"$ROWS"
 P="tcpstack-inbound-$$"
 # shellcheck source=lib.sh
 source "$ROOT/scripts/bench/lib.sh"
+bench_out inbound
+ROWS="$OUT/rows.jsonl"
+: >"$ROWS"
 bench_namespaces net.ipv4.tcp_congestion_control="$CC"
 ip netns exec "$NS_S" ip link set tun0 mtu 1500 up
 veth 1500 off

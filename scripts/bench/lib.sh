@@ -1,6 +1,6 @@
 # Shared by scripts/bench/run.sh and scripts/bench/inbound.sh (sourced, not run): the benchmark
-# namespaces, their cleanup and background servers. The caller sets P (a unique prefix with its
-# PID) and ROOT before sourcing.
+# namespaces, their cleanup, background servers, the jar and the output directory. The caller
+# sets P (a unique prefix with its PID) and ROOT before sourcing.
 #
 #   $P-s   tun0 (198.18.0.1; the stack is 198.18.0.2) and the kernel client of the stack
 #   $P-a   a kernel client, veth vb-a 198.18.1.1
@@ -9,6 +9,14 @@ NS_S="$P-s"
 NS_A="$P-a"
 NS_B="$P-b"
 PIDS=()
+JAR="$ROOT/tun-driver/target/tcpstack.jar"
+JAVA=(java -XX:+UseParallelGC -cp "$JAR")
+
+# bench_out NAME: OUT is the --out directory, or a new /tmp/tcpstack-NAME.XXXXXX
+bench_out() {
+    [[ -n ${OUT:-} ]] || OUT=$(mktemp -d "/tmp/tcpstack-$1.XXXXXX")
+    mkdir -p "$OUT"
+}
 
 log() { printf '%s\n' "$*" >&2; }
 

@@ -52,16 +52,12 @@ LOAD=$(cut -d' ' -f1 /proc/loadavg)
 if python3 -c "import sys; sys.exit(0 if float('$LOAD') > 0.5 else 1)"; then
     echo "run.sh: warning: load average $LOAD before the run; other work on these 2 cores skews every figure" >&2
 fi
-JAR="$ROOT/tun-driver/target/tcpstack.jar"
-JAVA=(java -XX:+UseParallelGC -cp "$JAR")
-[[ -n $OUT ]] || OUT=$(mktemp -d /tmp/tcpstack-bench.XXXXXX)
-mkdir -p "$OUT"
-RESULTS="$OUT/results.jsonl"
-: >"$RESULTS"
-
 P="tcpstack-bench-$$"
 # shellcheck source=lib.sh
 source "$ROOT/scripts/bench/lib.sh"   # NS_S (tun0 and the stack), NS_A (kernel client), NS_B (kernel server)
+bench_out bench
+RESULTS="$OUT/results.jsonl"
+: >"$RESULTS"
 # the client-closes runs leave ~15,000 kernel TIME-WAIT sockets each: past half the port range
 # connect() searches ports for milliseconds, unless it may reuse them (as it does on loopback by
 # default, tcp_tw_reuse=2)
