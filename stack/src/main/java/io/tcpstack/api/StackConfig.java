@@ -12,11 +12,22 @@ public final class StackConfig {
     private final int address;
     private final int defaultTtl;
     private final Dispatcher.Mode dispatchMode;
+    private final Long seed;
 
     private StackConfig(Builder b) {
         this.address = b.address;
         this.defaultTtl = b.defaultTtl;
         this.dispatchMode = b.dispatchMode;
+        this.seed = b.seed;
+    }
+
+    /**
+     * The seed of the stack's secrets (ISN and timestamp-offset keys, ephemeral-port keys, IP IDs),
+     * or null: drawn at random, as they must be on a real network (RFC 6528). Lessons and tests
+     * on virtual time seed them to replay a run exactly.
+     */
+    public Long seed() {
+        return seed;
     }
 
     /** How inbound packets reach the workers; null: threads on a real clock, inline on virtual time. */
@@ -42,6 +53,12 @@ public final class StackConfig {
         private int address;
         private int defaultTtl = 64;
         private Dispatcher.Mode dispatchMode;
+        private Long seed;
+
+        public Builder seed(long seed) {
+            this.seed = seed;
+            return this;
+        }
 
         public Builder dispatchMode(Dispatcher.Mode mode) {
             this.dispatchMode = mode;

@@ -5,6 +5,7 @@ import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.Counter;
 import io.tcpstack.stats.DropReason;
 import io.tcpstack.stats.StackStats;
+import io.tcpstack.trace.Rule;
 import io.tcpstack.wire.TcpOptions;
 import io.tcpstack.wire.TcpView;
 
@@ -99,10 +100,10 @@ final class TcpInput {
         TcpSettings settings = layer.settings();
         if (settings.synResend == SynResend.TIMEOUT_MIN && tcb.retransmits == 0) {
             TcpTimers.rearmRetransmit(tcb, settings.timeoutMinMs);
-            layer.trace().note(tcb, "unacceptable ACK in SYN-SENT: RST, SYN resend in " + settings.timeoutMinMs
+            layer.trace().note(tcb, Rule.UNACCEPTABLE_ACK_TIMEOUT_MIN, "unacceptable ACK in SYN-SENT: RST, SYN resend in " + settings.timeoutMinMs
                     + " ms (timeout-min)");
         } else {
-            layer.trace().note(tcb, "unacceptable ACK in SYN-SENT: RST, SYN resend when the retransmission timer fires"
+            layer.trace().note(tcb, Rule.UNACCEPTABLE_ACK_RTO_INIT, "unacceptable ACK in SYN-SENT: RST, SYN resend when the retransmission timer fires"
                     + (settings.synResend == SynResend.RTO_INIT ? " (rto-init)" : " (an early resend was used)"));
         }
         layer.drop(tcb, seg, DropReason.TCP_INVALID_ACK_SEQUENCE);

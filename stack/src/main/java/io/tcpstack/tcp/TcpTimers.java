@@ -3,6 +3,7 @@ package io.tcpstack.tcp;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.Counter;
 import io.tcpstack.time.Timeout;
+import io.tcpstack.trace.Rule;
 
 /**
  * The per-connection timers (Linux tcp_timer.c): retransmission (RFC 6298) and its SYN
@@ -64,7 +65,7 @@ final class TcpTimers {
         TcpLayer layer = tcb.layer;
         TcpSettings settings = layer.settings();
         long now = layer.nowMs();
-        layer.trace().timer(tcb, "retransmission timeout (" + tcb.retransmits + " retransmitted before)");
+        layer.trace().timer(tcb, Rule.RETRANSMISSION_TIMEOUT, "retransmission timeout (" + tcb.retransmits + " retransmitted before)");
         if (tcb.state == TcpState.SYN_SENT || tcb.state == TcpState.SYN_RECEIVED) {
             boolean active = tcb.state == TcpState.SYN_SENT;
             int limit = active ? settings.synRetries + settings.synLinearTimeouts : settings.synackRetries;
