@@ -6,7 +6,6 @@ import io.tcpstack.time.Clock;
 import io.tcpstack.trace.TraceEvent;
 import io.tcpstack.trace.SegmentText;
 import io.tcpstack.trace.Tracer;
-import io.tcpstack.wire.Ipv4Address;
 import io.tcpstack.wire.IpProtocol;
 import io.tcpstack.wire.Ipv4View;
 import io.tcpstack.wire.TcpView;
@@ -123,7 +122,7 @@ public final class FaultInjectingLink extends ForwardingLink {
         dropped.incrementAndGet();
         if (tracer.enabled()) {
             tracer.emit(new TraceEvent(clock.nanos(), TraceEvent.Kind.NOTE, connection(packet), "fault injector ("
-                    + rule + ") dropped " + (rule.out() ? "sent " : "received ") + segment(packet),
+                    + rule + ") dropped " + (rule.out() ? "sent " : "received ") + SegmentText.ofPacket(packet),
                     DropReason.IMPAIRMENT.name(), null));
         }
         return true;
@@ -131,18 +130,8 @@ public final class FaultInjectingLink extends ForwardingLink {
 
     /** "local:port remote:port" of the packet, from the stack's side, as trace events name connections. */
     private String connection(ByteBuf packet) {
-        int ip = packet.readerIndex();
-        int tcp = ip + (packet.getUnsignedByte(ip) & 0x0f) * 4;
-        String src = Ipv4Address.format(packet.getInt(ip + 12)) + ":" + packet.getUnsignedShort(tcp);
-        String dst = Ipv4Address.format(packet.getInt(ip + 16)) + ":" + packet.getUnsignedShort(tcp + 2);
-        return rule.out() ? src + " " + dst : dst + " " + src;
-    }
-
-    private static String segment(ByteBuf packet) {
-        int ip = packet.readerIndex();
-        int ihl = (packet.getUnsignedByte(ip) & 0x0f) * 4;
-        int total = Math.min(packet.getUnsignedShort(ip + 2), packet.readableBytes());
-        return SegmentText.describe(packet, ip + ihl, total - ihl);
+        String[] ends = SegmentText.endpoints(packet).split(" ");
+        return rule.out() ? ends[0] + " " + ends[1] : ends[1] + " " + ends[0];
     }
 
     @Override

@@ -48,6 +48,7 @@ final class TcpInput {
                     && !SeqNum.between(o.tsEcr, tcb.synTsVal, tcb.tsVal())) {
                 stats.inc(Counter.TcpExtPAWSActive);
                 layer.drop(tcb, seg, DropReason.TCP_RFC7323_PAWS);
+                layer.trace().cause(null, Rule.RST_BAD_ACK);
                 layer.output().sendResetFor(seg);
                 return;
             }
@@ -80,6 +81,7 @@ final class TcpInput {
             tcb.sndUna = seg.ack;
             synAckRttSample(tcb, seg);
             layer.established(tcb);
+            layer.trace().cause(tcb, Rule.HANDSHAKE_ACK);
             layer.output().sendAck(tcb);
             if (seg.payloadLength > 0 || seg.has(TcpView.FIN)) {
                 receive(tcb, seg, seg.seq + 1);
@@ -87,6 +89,7 @@ final class TcpInput {
         } else {
             // simultaneous open: SYN-RECEIVED, SYN-ACK with the same ISS
             layer.setState(tcb, TcpState.SYN_RECEIVED);
+            layer.trace().cause(tcb, Rule.SIMULTANEOUS_OPEN);
             layer.output().sendSyn(tcb);
         }
     }
@@ -107,6 +110,7 @@ final class TcpInput {
                     + (settings.synResend == SynResend.RTO_INIT ? " (rto-init)" : " (an early resend was used)"));
         }
         layer.drop(tcb, seg, DropReason.TCP_INVALID_ACK_SEQUENCE);
+        layer.trace().cause(null, Rule.RST_BAD_ACK);
         layer.output().sendResetFor(seg);
     }
 
@@ -170,6 +174,7 @@ final class TcpInput {
         // fourth: SYN (RFC 5961 4)
         if (seg.has(TcpView.SYN) && !simultaneousOpenSynAck(tcb, seg)) {
             if (tcb.state == TcpState.SYN_RECEIVED && seg.seq == tcb.irs && !seg.has(TcpView.ACK)) {
+                layer.trace().cause(tcb, Rule.SYN_RETRANSMIT);
                 layer.output().sendSyn(tcb); // the peer resent its SYN: our SYN-ACK was lost
                 return;
             }
@@ -184,6 +189,7 @@ final class TcpInput {
         if (tcb.state == TcpState.SYN_RECEIVED) {
             if (!SeqNum.gt(seg.ack, tcb.sndUna) || SeqNum.gt(seg.ack, tcb.sndNxt)) {
                 layer.drop(tcb, seg, DropReason.TCP_INVALID_ACK_SEQUENCE);
+                layer.trace().cause(null, Rule.RST_BAD_ACK);
                 layer.output().sendResetFor(seg);
                 return;
             }
@@ -193,6 +199,7 @@ final class TcpInput {
             tcb.sndWl1 = seg.seq;
                 layer.established(tcb);
             if (seg.has(TcpView.SYN)) {
+                layer.trace().cause(tcb, Rule.HANDSHAKE_ACK);
                 layer.output().sendAck(tcb); // simultaneous open: the SYN-ACK is a retransmission for us
             }
         }
@@ -298,6 +305,7 @@ final class TcpInput {
             return;
         }
         stats.inc(Counter.TcpExtTCPChallengeACK);
+        layer.trace().cause(tcb, Rule.CHALLENGE_ACK);
         layer.output().sendAck(tcb);
     }
 
@@ -311,6 +319,7 @@ final class TcpInput {
             stats.inc(skipped);
             return;
         }
+        layer.trace().cause(tcb, Rule.OOW_ACK);
         layer.output().sendAck(tcb);
     }
 
@@ -426,6 +435,7 @@ final class TcpInput {
                 layer.output().sackRecover(tcb); // RFC 6675: a partial ACK frees pipe, no deflation
             } else {
                 // RFC 6582 3.2 step 4: partial ACK, retransmit the next hole, deflate
+                layer.trace().cause(tcb, Rule.PARTIAL_ACK_RETRANSMIT);
                 layer.output().retransmitHead(tcb);
                 tcb.cwnd = Math.max(tcb.cwnd - segments + 1, 1);
             }
@@ -472,6 +482,7 @@ final class TcpInput {
             tcb.inRecovery = true;
             tcb.sackRecovery = sacked;
             stats.inc(Counter.TcpExtTCPFastRetrans);
+            layer.trace().cause(tcb, Rule.FAST_RETRANSMIT);
             if (sacked) {
                 // RFC 6675 5 (4): cwnd = ssthresh, retransmit the head, then what else is lost
                 stats.inc(Counter.TcpExtTCPSackRecovery);
@@ -506,6 +517,7 @@ final class TcpInput {
             if (skip > length || (skip == length && !fin)) {
                 // a retransmission of what we have: ACK at once (Linux: quick ACK on duplicate)
                 layer.drop(tcb, seg, DropReason.TCP_OLD_DATA);
+                layer.trace().cause(tcb, Rule.DUP_DATA_ACK);
                 layer.output().sendAck(tcb);
                 return;
             }
@@ -566,6 +578,7 @@ final class TcpInput {
             tcb.reassembly.addFin(seq);
         }
         tcb.quickAcks = Math.max(tcb.quickAcks, 1);
+        layer.trace().cause(tcb, Rule.OFO_ACK);
         layer.output().sendAck(tcb); // RFC 5681 4.2: out-of-order data is ACKed at once (dup ACK, SACK)
     }
 
@@ -602,6 +615,7 @@ final class TcpInput {
 
     /** RFC 9293 3.10.7.4 eighth (Linux tcp_fin). */
     private void fin(Tcb tcb) {
+        layer.trace().cause(tcb, Rule.FIN_ACK);
         tcb.rcvNxt++;
         tcb.finReceived = true;
         tcb.lastActivityMs = layer.nowMs();

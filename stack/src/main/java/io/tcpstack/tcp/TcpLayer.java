@@ -272,6 +272,7 @@ public final class TcpLayer implements TransportHandler {
                 tcb.rttStartNanos = clock.nanos();
                 output.sendSyn(tcb);
                 TcpTimers.armRetransmit(tcb);
+                trace.vars(tcb, TraceLadder.AFTER_SEGMENT);
             } else {
                 tcb.state = TcpState.CLOSED;
                 tcb.listener = null;
@@ -322,6 +323,7 @@ public final class TcpLayer implements TransportHandler {
             tcb.rttStartNanos = clock.nanos();
             output.sendSyn(tcb);
             TcpTimers.armRetransmit(tcb);
+            trace.vars(tcb, "after connect");
         } finally {
             tcb.lock.unlock();
         }

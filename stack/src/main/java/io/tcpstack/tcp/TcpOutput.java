@@ -5,6 +5,7 @@ import io.tcpstack.ip.IpOutput;
 import io.tcpstack.profile.Affinity;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.Counter;
+import io.tcpstack.trace.Rule;
 import io.tcpstack.wire.IpProtocol;
 import io.tcpstack.wire.Ipv4View;
 import io.tcpstack.wire.TcpOptions;
@@ -128,6 +129,7 @@ final class TcpOutput {
                 // RFC 896, RFC 9293 3.7.4 (Nagle): one small segment outstanding at a time. Not for
                 // the last segment once the application closed: it carries the FIN (Linux
                 // tcp_nagle_test: "Don't use the nagle rule for urgent data (or for the final FIN)").
+                layer.trace().nagle(tcb, length);
                 break;
             }
             boolean last = length == unsent;
@@ -202,6 +204,7 @@ final class TcpOutput {
             }
             layer.stats().inc(Counter.TcpRetransSegs);
             tcb.rttTiming = false; // Karn's rule
+            layer.trace().cause(tcb, Rule.SACK_RETRANSMIT);
             transmit(tcb, sb.lostStart, TcpView.ACK | TcpView.PSH, offset, length);
             sb.highRxt = sb.lostStart + length;
         }

@@ -80,6 +80,7 @@ final class TcpTimers {
                 tcb.retransStampMs = now;
             }
             layer.stats().inc(active ? Counter.TcpExtTCPSynRetrans : Counter.TcpExtTCPTimeouts);
+            layer.trace().cause(tcb, Rule.SYN_RETRANSMIT);
             layer.output().retransmitHead(tcb);
             // Linux >= 6.5 tcp_syn_linear_timeouts: the first N SYN timeouts stay at the initial RTO
             if (!active || tcb.retransmits > settings.synLinearTimeouts) {
@@ -112,6 +113,7 @@ final class TcpTimers {
         // sent keeps its sequence number (finSent stays set), so an ACK of the first one still
         // acknowledges it (Linux: the FIN stays on its skb in the retransmit queue).
         tcb.sndNxt = tcb.sndUna;
+        layer.trace().cause(tcb, Rule.RTO_RETRANSMIT);
         layer.output().retransmitHead(tcb);
         tcb.retransmits++;
         tcb.rtt.backoff();
@@ -177,6 +179,7 @@ final class TcpTimers {
             return;
         }
         tcb.layer.stats().inc(Counter.TcpExtTCPWinProbe);
+        tcb.layer.trace().cause(tcb, Rule.WINDOW_PROBE);
         tcb.layer.output().sendProbe(tcb);
         tcb.probesOut++;
         tcb.retransmitKind = Tcb.TimerKind.PERSIST;
@@ -197,6 +200,7 @@ final class TcpTimers {
     static void onDelackTimer(Tcb tcb, long nowNanos) {
         if (tcb.ackPending) {
             tcb.layer.stats().inc(Counter.TcpExtDelayedACKs);
+            tcb.layer.trace().cause(tcb, Rule.DELAYED_ACK);
             tcb.layer.output().sendAck(tcb);
         }
     }
@@ -241,6 +245,7 @@ final class TcpTimers {
             return;
         }
         tcb.layer.stats().inc(Counter.TcpExtTCPKeepAlive);
+        tcb.layer.trace().cause(tcb, Rule.KEEPALIVE);
         tcb.layer.output().sendProbe(tcb);
         tcb.probesOut++;
         schedule(tcb, tcb.keepaliveTimer, s.keepaliveIntvlMs);

@@ -171,6 +171,13 @@ final class TcpTrace {
         }
     }
 
+    /** Nagle holds {@code bytes} back until what is in flight is acknowledged. */
+    void nagle(Tcb tcb, int bytes) {
+        if (tracer.enabled()) {
+            note(tcb, Rule.NAGLE, "Nagle holds " + bytes + " bytes until " + tcb.dataInFlight() + " in flight are acknowledged");
+        }
+    }
+
     /** The connection's variables after a segment or a timer was processed (verbose traces, ladders). */
     void vars(Tcb tcb, String what) {
         if (tracer.enabled() && tcb.state != TcpState.CLOSED) {

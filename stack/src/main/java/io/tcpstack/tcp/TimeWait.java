@@ -192,6 +192,11 @@ final class TimeWait {
             s.meta(slot, s.meta(slot) | TimeWaitTable.META_TIME_WAIT);
             s.rcvNxt(slot, endSeq);
             recordTimestamp(s, slot, seg);
+            if (layer.settings().twRecycle && TimeWaitTable.tsOk(s.meta(slot)) && seg.options.hasTimestamp) {
+                // Linux < 4.12 tcp_tw_remember_stamp: this way into TIME-WAIT remembers the peer's
+                // timestamp too (the record keeps no RTO, so it stays the full length)
+                peers.remember((int) (key >>> 32), seg.options.tsVal, layer.nowMs());
+            }
             restart(s, slot, layer.settings().timewaitLenMs);
             layer.trace().state(connection(key), "FIN-WAIT-2", "TIME-WAIT", Rule.RECORD_FIN);
             layer.trace().cause(null, Rule.FIN_ACK);

@@ -41,10 +41,10 @@ public final class HtmlLadder {
                         + " side's first (Wireshark's relative numbers): the SYN is 0.")
                 .append("</p></header>\n");
         h.append("<main><div id=\"ladder\">\n").append(SvgLadder.render(model)).append("</div>\n");
-        h.append("<aside id=\"panel\"><div id=\"controls\"><button id=\"first\" title=\"Home\">&#x23EE;</button>"
+        h.append("<aside id=\"panel\"><div id=\"controls\"><button id=\"first\" title=\"Home\">&#xab; first</button>"
                 + "<button id=\"prev\" title=\"&#x2190; or k\">&#x25C0; back</button>"
                 + "<button id=\"next\" title=\"&#x2192;, j or space\">next &#x25B6;</button>"
-                + "<button id=\"last\" title=\"End\">&#x23ED;</button> <span id=\"step\"></span></div>\n"
+                + "<button id=\"last\" title=\"End\">last &#xbb;</button> <span id=\"step\"></span></div>\n"
                 + "<div id=\"what\"></div><div id=\"rule\"></div><div id=\"lanes\"></div>\n"
                 + "<p class=\"keys\">Keys: &#x2192; j space next, &#x2190; k back, Home, End.</p></aside></main>\n");
         h.append("<script type=\"application/json\" id=\"steps\">").append(steps(model).replace("</", "<\\/"))

@@ -210,6 +210,23 @@ public final class LadderModel {
         Conversation previous;
     }
 
+    /**
+     * Whether a segment of a new connection's conversation only makes sense in the previous one: its
+     * direction has no start in the new one yet, or its seq or ack would fall before the new start,
+     * and the previous connection's numbers place it.
+     */
+    private static boolean belongsToPrevious(Conversation c, Row r) {
+        SegmentText.Fields s = r.segment;
+        Conversation p = c.previous;
+        boolean seqFitsNew = c.base.containsKey(r.lane) && relative(s.seq(), c.base.get(r.lane)) >= 0;
+        boolean ackFitsNew = !s.has(TcpView.ACK) || !c.base.containsKey(r.toLane)
+                || relative(s.ack(), c.base.get(r.toLane)) >= 0;
+        boolean seqFitsOld = p.base.containsKey(r.lane) && relative(s.seq(), p.base.get(r.lane)) >= 0;
+        boolean ackFitsOld = !s.has(TcpView.ACK) || !p.base.containsKey(r.toLane)
+                || relative(s.ack(), p.base.get(r.toLane)) >= 0;
+        return !(seqFitsNew && ackFitsNew) && seqFitsOld && ackFitsOld;
+    }
+
     /** A sequence number relative to {@code base}, or -1 if it would be "negative" (before the base). */
     private static long relative(int value, Long base) {
         long r = Integer.toUnsignedLong(value - base.intValue());
@@ -241,14 +258,12 @@ public final class LadderModel {
                 c.offeredScale.put(r.lane, s.wscale());
                 c.fromSyn.put(r.lane, true);
             }
-            if (c.base.putIfAbsent(r.lane, Integer.toUnsignedLong(s.seq())) == null) {
-                c.fromSyn.put(r.lane, false);
-            }
             Conversation numbering = c;
-            if (!absolute && c.previous != null && relative(s.seq(), c.base.get(r.lane)) < 0
-                    && c.previous.base.containsKey(r.lane) && relative(s.seq(), c.previous.base.get(r.lane)) >= 0) {
-                numbering = c.previous;
+            if (!absolute && !syn && c.previous != null && belongsToPrevious(c, r)) {
+                numbering = c.previous; // a record (or a peer) still speaking for the old connection
                 r.oldConversation = true;
+            } else if (c.base.putIfAbsent(r.lane, Integer.toUnsignedLong(s.seq())) == null) {
+                c.fromSyn.put(r.lane, false);
             }
             Long seqBase = absolute ? Long.valueOf(0) : numbering.base.get(r.lane);
             Long ackBase = absolute ? Long.valueOf(0) : numbering.base.get(r.toLane);
@@ -328,18 +343,15 @@ public final class LadderModel {
         return a.compareTo(b) <= 0 ? a + " " + b : b + " " + a;
     }
 
-    /** The lane's current state name at each row (state bands), from its STATE rows and variables. */
+    /** The lane's state at each row (state bands), from its STATE rows; null before the first. */
     public String[] statesOf(int lane) {
         String[] states = new String[rows.size()];
         String current = null;
         for (int i = 0; i < rows.size(); i++) {
             Row r = rows.get(i);
-            TraceEvent.Vars v = r.vars.get(lane);
             if (r.kind == Kind.STATE && r.lane == lane) {
                 int arrow = r.text.indexOf("-> ");
                 current = arrow < 0 ? r.text : r.text.substring(arrow + 3).split(" ")[0];
-            } else if (v != null) {
-                current = v.state();
             }
             states[i] = current;
         }

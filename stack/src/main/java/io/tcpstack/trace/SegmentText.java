@@ -1,6 +1,7 @@
 package io.tcpstack.trace;
 
 import io.netty.buffer.ByteBuf;
+import io.tcpstack.wire.Ipv4Address;
 import io.tcpstack.wire.TcpOptions;
 import io.tcpstack.wire.TcpView;
 import java.util.regex.Matcher;
@@ -76,6 +77,22 @@ public final class SegmentText {
         TcpView v = new TcpView().wrap(buf, offset, length);
         TcpOptions o = new TcpOptions().parse(buf, v.optionsOffset(), v.optionsLength(), (v.flags() & TcpView.SYN) != 0);
         return describe(v.flags(), v.seq(), v.ack(), v.window(), v.payloadLength(), o);
+    }
+
+    /** The TCP segment of an IPv4 packet (readable bytes), as {@link #describe} writes it. */
+    public static String ofPacket(ByteBuf packet) {
+        int ip = packet.readerIndex();
+        int ihl = (packet.getUnsignedByte(ip) & 0x0f) * 4;
+        int total = Math.min(packet.getUnsignedShort(ip + 2), packet.readableBytes());
+        return describe(packet, ip + ihl, total - ihl);
+    }
+
+    /** "source:port destination:port" of an IPv4 packet carrying TCP. */
+    public static String endpoints(ByteBuf packet) {
+        int ip = packet.readerIndex();
+        int tcp = ip + (packet.getUnsignedByte(ip) & 0x0f) * 4;
+        return Ipv4Address.format(packet.getInt(ip + 12)) + ":" + packet.getUnsignedShort(tcp) + " "
+                + Ipv4Address.format(packet.getInt(ip + 16)) + ":" + packet.getUnsignedShort(tcp + 2);
     }
 
     /** Reads a segment from the start of {@code text}, or returns null if it does not start with one. */

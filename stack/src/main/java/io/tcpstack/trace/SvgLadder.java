@@ -52,7 +52,7 @@ public final class SvgLadder {
     }
 
     private static double laneX(int lane) {
-        return MARGIN_LEFT + 40 + lane * (double) LANE_GAP;
+        return MARGIN_LEFT + 110 + lane * (double) LANE_GAP;
     }
 
     /** One slot per row and per known arrival, in time order; each slot below the last. */

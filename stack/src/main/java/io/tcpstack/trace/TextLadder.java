@@ -1,7 +1,9 @@
 package io.tcpstack.trace;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Draws a two-host {@link LadderModel} as text that fits 100 columns: time going down (ms from the
@@ -17,14 +19,18 @@ import java.util.List;
  */
 public final class TextLadder {
     /** Columns: time, the left note, the rails and what is between them, the right note. */
-    private static final int TIME = 10;
-    private static final int NOTE = 14;
-    private static final int INNER = 58;
-    public static final int WIDTH = TIME + 2 + NOTE + 1 + INNER + 1 + NOTE;
+    private static final int TIME = 9;
+    private static final int NOTE = 18;
+    private static final int INNER = 51;
+    /** Where the left rail is. */
+    private static final int RAIL = TIME + 2 + NOTE;
+    public static final int WIDTH = RAIL + 1 + INNER + 1 + NOTE;
 
     private final LadderModel model;
     private final boolean rules;
     private final List<String> out = new ArrayList<>();
+    /** The rule each lane's last row showed: the same again is not repeated. */
+    private final Map<Integer, String> lastRule = new HashMap<>();
 
     private TextLadder(LadderModel model, boolean rules) {
         this.model = model;
@@ -48,10 +54,12 @@ public final class TextLadder {
         return String.join("\n", t.out) + "\n";
     }
 
+    /** The hosts' names: the left one after the time column, the right one from its rail on. */
     private void header() {
-        String left = String.format("%" + TIME + "s  %s", "ms", model.lanes().get(0).label());
+        String head = String.format("%" + TIME + "s  %s", "ms", model.lanes().get(0).label());
         String right = model.lanes().get(1).label();
-        out.add(left + pad(WIDTH - left.length() - right.length()) + right);
+        int at = Math.min(Math.max(head.length() + 2, RAIL + INNER + 1), WIDTH - right.length());
+        out.add(head + pad(at - head.length()) + right);
     }
 
     private String time(long nanos) {
@@ -65,9 +73,17 @@ public final class TextLadder {
             case TIMER -> local(r, "timer: " + r.text);
             case NOTE -> local(r, "(" + r.text + ")");
         }
-        if (rules && r.rule != null) {
-            why(r.rule, r.lane);
+        if (!r.isSegment()) {
+            ruleOf(r);
         }
+    }
+
+    /** The rule behind the row, unless the lane's previous row showed the same. */
+    private void ruleOf(LadderModel.Row r) {
+        if (rules && r.rule != null && !r.rule.equals(lastRule.get(r.lane))) {
+            why(r.rule);
+        }
+        lastRule.put(r.lane, r.rule);
     }
 
     private void local(LadderModel.Row r, String text) {
@@ -101,38 +117,39 @@ public final class TextLadder {
                     : "<" + "-".repeat(Math.max(INNER - body.length() - 1, 1)) + body;
         }
         arrow = rightward ? arrow + pad(INNER - arrow.length()) : pad(INNER - arrow.length()) + arrow;
-        String verdict = lost ? "lost" : r.dropReason != null ? "DROP" : r.verdict == null ? "" : r.verdict;
+        String verdict = lost ? "lost" : r.verdict != null ? r.verdict : r.dropReason != null ? "DROP" : "";
         String left = rightward ? "" : verdict;
         String right = rightward ? verdict : "";
-        out.add(time(r.nanos) + pad(NOTE - 1 - Math.min(left.length(), NOTE - 1)) + cut(left, NOTE - 1) + " |" + arrow
-                + "| " + cut(right, NOTE - 1));
+        out.add((time(r.nanos) + pad(NOTE - 1 - Math.min(left.length(), NOTE - 1)) + cut(left, NOTE - 1) + " |" + arrow
+                + "| " + cut(right, NOTE - 1)).stripTrailing());
+        ruleOf(r);
         if (!more.isEmpty()) {
-            continuation(more, rightward ? 0 : 1);
+            continuation(more);
         }
         if (lost) {
-            continuation("x lost" + (r.lostBy != null ? ": " + r.lostBy : " on the way"), rightward ? 1 : 0);
+            continuation("x lost" + (r.lostBy != null ? ": " + r.lostBy : " on the way"));
         }
         if (r.dropReason != null) {
-            continuation("x dropped: " + r.dropReason, r.toLane);
-            if (rules && r.dropRule != null && !r.dropRule.equals(r.rule)) {
-                why(r.dropRule, r.toLane);
+            continuation("x dropped by " + model.lanes().get(r.toLane).address() + ": " + r.dropReason);
+            if (rules && r.dropRule != null && !r.dropRule.equals(r.dropReason)) {
+                why(r.dropRule);
             }
         }
-        for (String inferred : r.inferred) {
-            continuation("(" + inferred + ")", r.lane);
+        if (!r.inferred.isEmpty()) {
+            continuation("(" + String.join(", ", r.inferred) + ")");
         }
     }
 
-    private void why(String rule, int lane) {
+    /** The rule's name and where it comes from (the page and the SVG have its sentence). */
+    private void why(String rule) {
         Rule.Explanation e = Rule.explain(rule);
-        continuation("why: " + (e == null ? rule : e.cite() + ". " + e.why()), lane);
+        continuation("why: " + rule + (e == null ? "" : " (" + e.cite() + ")"));
     }
 
-    /** Text between the rails under a row, on the side of {@code lane}. */
-    private void continuation(String text, int lane) {
-        for (String line : wrap(text, INNER - 4)) {
-            String inner = lane == 1 ? pad(INNER - 3 - line.length()) + line + "   " : "   " + line + pad(INNER - 3 - line.length());
-            out.add(pad(TIME + 2 + NOTE) + "|" + inner + "|");
+    /** Text under a row, from its left rail; what is too long for the rails runs past the right one. */
+    private void continuation(String text) {
+        for (String line : wrap(text, WIDTH - RAIL - 4)) {
+            out.add(pad(RAIL) + "|   " + (line.length() < INNER - 3 ? line + pad(INNER - 3 - line.length()) + "|" : line));
         }
     }
 

@@ -183,9 +183,11 @@ public final class TraceLadder {
             return;
         }
         LadderModel.Row r = arriving(lane, peer, conversation, s, e.nanos());
+        // "q1 -> ESTAB" or "q0 -> TIME-WAIT record": the state it was processed in, then the queue
         String rest = e.text().substring(s.text().length()).trim();
         int arrow = rest.indexOf("-> ");
-        r.verdict = arrow < 0 ? rest : rest.substring(arrow + 3) + (arrow > 0 ? " " + rest.substring(0, arrow).trim() : "");
+        String state = arrow < 0 ? rest : rest.substring(arrow + 3).replace(" record", " rec");
+        r.verdict = arrow > 0 ? state + " " + rest.substring(0, arrow).trim() : state;
     }
 
     private void dropped(int lane, int peer, String conversation, TraceEvent e) {
@@ -233,6 +235,10 @@ public final class TraceLadder {
         }
         r.fate = LadderModel.Fate.LOST;
         r.lostBy = by;
+        Deque<LadderModel.Row> q = inFlight.get(key(r.toLane, conversation, s));
+        if (q != null) {
+            q.remove(r);
+        }
         return true;
     }
 }

@@ -1,0 +1,67 @@
+package io.tcpstack.examples.lessons;
+
+import io.tcpstack.api.TcpServerSocket;
+import io.tcpstack.tcp.TcpConnection;
+import io.tcpstack.trace.LadderModel;
+import java.util.List;
+
+/** A receiver that does not read: its window closes, the sender probes, the window opens again. */
+final class ZeroWindow implements Lesson {
+    private static final int PORT = 40003;
+    private static final int BYTES = 24_000;
+    private static final long READ_AFTER_MS = 2_500;
+
+    @Override
+    public String name() {
+        return "zero-window";
+    }
+
+    @Override
+    public String title() {
+        return "Zero window and persist probes";
+    }
+
+    @Override
+    public List<String> story() {
+        return List.of(
+                "The server's receive buffer holds four segments (5792 bytes) and its application does not read for 2.5 s. The client"
+                        + " wants to send 24,000 bytes.",
+                "The first four segments fill the buffer; the server's ACKs offer less and less window, then zero"
+                        + " ('zero window'). The client must not send into a closed window, but if the window update"
+                        + " that opens it were lost, both would wait forever. So the persist timer sends a window"
+                        + " probe (an already acknowledged byte, seq = snd.una - 1: the receiver must answer it) and"
+                        + " backs off: 210, 420, 840 ms... (RFC 9293 3.8.6.1, Linux tcp_probe_timer).",
+                "When the application reads, the server tells the client at once with a window update (Linux"
+                        + " tcp_cleanup_rbuf: the window doubled), and the data flows again.",
+                "$ tcpstack lesson run zero-window --html /tmp/zw.html");
+    }
+
+    @Override
+    public LadderModel run() {
+        LessonNet.Stage stage = new LessonNet.Stage();
+        stage.serverSettings.rcvbuf = 4 * 1448;
+        try (LessonNet n = new LessonNet(stage)) {
+            TcpServerSocket listener = n.listen(80);
+            TcpConnection c = n.connect(80, PORT);
+            byte[] data = new byte[BYTES];
+            int[] sent = {0};
+            int[] got = {0};
+            TcpConnection[] s = new TcpConnection[1];
+            long readFrom = n.nowMs() + READ_AFTER_MS;
+            n.until("the server read everything", () -> {
+                if (s[0] == null) {
+                    s[0] = listener.poll();
+                }
+                if (c.state().isSynchronized() && sent[0] < BYTES) {
+                    sent[0] = LessonNet.write(c, data, sent[0]);
+                }
+                if (s[0] != null && n.nowMs() >= readFrom) {
+                    got[0] += Math.max(LessonNet.read(s[0], BYTES), 0);
+                }
+                return got[0] == BYTES;
+            });
+            n.closeBoth(c, s[0]);
+            return n.ladder(title());
+        }
+    }
+}
