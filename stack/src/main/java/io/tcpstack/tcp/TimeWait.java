@@ -333,8 +333,9 @@ final class TimeWait {
                 s.forEach(slot -> {
                     long key = s.key(slot);
                     TcpState state = TimeWaitTable.isTimeWait(s.meta(slot)) ? TcpState.TIME_WAIT : TcpState.FIN_WAIT_2;
+                    long msLeft = Math.max(s.expiresMs(slot) - (int) layer.nowMs(), 0);
                     action.accept(new ConnectionInfo(state, layer.localAddress(), (int) key & 0xffff, (int) (key >>> 32),
-                            (int) (key >>> 16) & 0xffff, 0, 0, null));
+                            (int) (key >>> 16) & 0xffff, 0, 0, ConnectionInfo.Details.record(msLeft)));
                 });
             }
         }

@@ -30,18 +30,18 @@ class LadderTest {
 
     @Test
     void findsTheSlowestConnectWithItsContext() {
-        Ladder.Window w = Ladder.slowestConnect(twoConnects, 2);
+        Ladder.Window w = Ladder.slowestConnect(twoConnects);
         assertThat(w.connection()).isEqualTo(C);
         assertThat(w.connectNanos()).isEqualTo(1002_000_000L);
-        assertThat(w.events().get(0).text()).startsWith("R. seq=105");
+        assertThat(w.events().get(0).text()).isEqualTo("SYN-SENT -> ESTAB");
+        assertThat(w.events().get(1).text()).startsWith("R. seq=105");
         assertThat(w.events().get(w.events().size() - 1).text()).isEqualTo("SYN-SENT -> ESTAB");
         assertThat(w.events()).anyMatch(e -> e.text().equals("unrelated"));
     }
 
     @Test
     void drawsArrowsBothWaysWithTimesFromTheFirstLine() {
-        Ladder.Window w = Ladder.slowestConnect(twoConnects, 2);
-        LadderModel m = TraceLadder.fromTrace("slowest", w.events(), true);
+        LadderModel m = TraceLadder.fromTrace("from the RST on", twoConnects.subList(3, twoConnects.size()), true);
         String[] lines = TextLadder.render(m, false).split("\n");
         assertThat(lines[0]).contains("tcpstack 198.18.0.2").contains("peer 198.18.0.1");
         assertThat(lines[1]).matches(" +0\\.000 +\\|-- R\\. seq=105 ack=9 win=0 len=0 -+>\\| *");
@@ -54,6 +54,6 @@ class LadderTest {
 
     @Test
     void noCompletedConnectMeansNoWindow() {
-        assertThat(Ladder.slowestConnect(twoConnects.subList(5, 9), 2)).isNull();
+        assertThat(Ladder.slowestConnect(twoConnects.subList(5, 9))).isNull();
     }
 }

@@ -62,18 +62,23 @@ final class CtlCommand {
     }
 
     @Command(name = "conns", mixinStandardHelpOptions = true,
-            description = {"Connections, listeners and TIME_WAIT records, like ss -tan.",
-                    "ENDPOINT is ADDR:PORT, ADDR or :PORT; two name a 4-tuple."})
+            description = {"Connections, listeners and TIME_WAIT/FIN_WAIT_2 records, like ss -tan.",
+                    "FILTER is what ss takes: state NAME (repeatable; ss's names: established, syn-sent, syn-recv,"
+                            + " fin-wait-1, fin-wait-2, time-wait, close-wait, last-ack, closing, listening, closed,"
+                            + " and the groups all, connected, synchronized, bucket, big), then up to two ENDPOINTs"
+                            + " (ADDR:PORT, ADDR or :PORT; two name a 4-tuple).",
+                    "Example: tcpstack ctl conns -i state time-wait :80"})
     static final class Conns extends Request {
-        @Option(names = "-i", description = "details like ss -ti: rtt, rto, cwnd, retransmits, the pending timer")
+        @Option(names = "-i", description = "details like ss -tio: rtt, rto, cwnd, retransmits, the pending timer;"
+                + " for a TIME_WAIT or FIN_WAIT_2 record the time it has left, timer:(timewait,59sec,0)")
         boolean info;
 
-        @Parameters(paramLabel = "ENDPOINT", arity = "0..2", description = "show only the matching connections")
-        List<String> endpoints = List.of();
+        @Parameters(paramLabel = "FILTER", arity = "0..*", description = "state NAME ... ENDPOINT [ENDPOINT]")
+        List<String> filter = List.of();
 
         @Override
         String request() {
-            return join("conns" + (info ? " -i" : ""), endpoints);
+            return join("conns" + (info ? " -i" : ""), filter);
         }
     }
 

@@ -42,7 +42,7 @@ public final class ControlCommands {
 
     static final List<String> HELP = List.of(
             "status                                   the daemon: device, address, profile, uptime, clients",
-            "conns [-i] [ENDPOINT [ENDPOINT]]         connections like ss -tan (-i: rtt, rto, cwnd... like ss -ti)",
+            "conns [-i] [state NAME]... [ENDPOINT [ENDPOINT]] connections like ss -tan (-i: like ss -tio; state: ss's filter)",
             "stats [-d] [-z] [--json]                 counters with nstat names (-d: since your last -d; -z: zeros too)",
             "get [KNOB]                               knob values (all without KNOB)",
             "set KNOB VALUE                           change a live knob now",
@@ -164,12 +164,28 @@ public final class ControlCommands {
 
     // ---- observe
 
+    /** {@code conns [-i] [state NAME]... [ENDPOINT [ENDPOINT]]}, as ss takes its state filter. */
     private List<String> conns(List<String> args) {
-        boolean details = args.contains("-i");
-        List<String> endpoints = args.stream().filter(a -> !a.equals("-i")).toList();
-        rejectOptions(endpoints, "conns takes -i");
+        boolean details = false;
+        List<String> states = new ArrayList<>();
+        List<String> endpoints = new ArrayList<>();
+        for (int i = 0; i < args.size(); i++) {
+            switch (args.get(i)) {
+                case "-i" -> details = true;
+                case "state" -> {
+                    if (++i == args.size()) {
+                        throw new IllegalArgumentException("state takes a NAME (ss's: time-wait, established...)");
+                    }
+                    states.add(args.get(i));
+                }
+                default -> endpoints.add(args.get(i));
+            }
+        }
+        rejectOptions(endpoints, "conns takes -i and state NAME");
         EndpointFilter filter = EndpointFilter.parse(endpoints);
-        return SsFormat.lines(stack.connections().stream().filter(filter::matches).toList(), details);
+        StateFilter state = StateFilter.parse(states);
+        return SsFormat.lines(stack.connections().stream().filter(c -> state.matches(c.state()) && filter.matches(c))
+                .toList(), details);
     }
 
     private static void rejectOptions(List<String> words, String allowed) {
