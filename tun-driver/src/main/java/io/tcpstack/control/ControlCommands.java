@@ -47,7 +47,7 @@ public final class ControlCommands {
             "get [KNOB]                               knob values (all without KNOB)",
             "set KNOB VALUE                           change a live knob now",
             "profile [NAME]                           apply a behaviour profile (show it without NAME)",
-            "trace start [ENDPOINT [ENDPOINT]]        stream segments, verdicts, drops, state changes, timers",
+            "trace start [-v] [ENDPOINT [ENDPOINT]]   stream segments, verdicts, drops, state changes, timers (-v: rules, variables)",
             "trace stop                               end every trace stream",
             "pcap [start FILE | stop [FILE]]          record packets to FILE (absolute); list recordings",
             "kill ENDPOINT [ENDPOINT]                 reset the matching connections (like ss -K)",
@@ -267,7 +267,11 @@ public final class ControlCommands {
         String what = args.isEmpty() ? "" : args.get(0);
         switch (what) {
             case "start" -> {
-                streamTrace(c, new TraceStream(EndpointFilter.parse(args.subList(1, args.size()))));
+                List<String> rest = args.subList(1, args.size());
+                boolean verbose = !rest.isEmpty() && rest.get(0).equals("-v");
+                List<String> endpoints = verbose ? rest.subList(1, rest.size()) : rest;
+                rejectOptions(endpoints, "trace start takes -v");
+                streamTrace(c, new TraceStream(EndpointFilter.parse(endpoints), verbose));
                 return false;
             }
             case "stop" -> {
@@ -278,7 +282,7 @@ public final class ControlCommands {
                 c.ok(List.of("stopped " + n + " trace stream(s)"));
                 return true;
             }
-            default -> throw new IllegalArgumentException("trace takes start [ENDPOINT [ENDPOINT]] or stop");
+            default -> throw new IllegalArgumentException("trace takes start [-v] [ENDPOINT [ENDPOINT]] or stop");
         }
     }
 
@@ -305,7 +309,7 @@ public final class ControlCommands {
                     c.line("# " + dropped + " events dropped: the client reads too slowly");
                 }
                 if (e != null) {
-                    c.line(e.toString());
+                    c.line(stream.line(e));
                 } else if (c.clientGone()) {
                     return; // the client left while nothing happened: stop tracing for it
                 }
