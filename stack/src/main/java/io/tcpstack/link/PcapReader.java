@@ -142,7 +142,8 @@ public final class PcapReader {
     }
 
     /** Strips the link header; keeps IPv4 and IPv6 packets. */
-    private static void add(List<Packet> packets, long nanos, int linkType, ByteBuffer b, int at, int length) {
+    private static void add(List<Packet> packets, long nanos, int linkType, ByteBuffer file, int at, int length) {
+        ByteBuffer b = file.duplicate().order(ByteOrder.BIG_ENDIAN); // the packet itself is in network order
         int ip = at;
         int end = at + length;
         switch (linkType) {

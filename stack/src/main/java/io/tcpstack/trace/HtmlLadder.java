@@ -123,7 +123,9 @@ public final class HtmlLadder {
             case SEGMENT -> r.label() + ": " + lane + " \u2192 " + model.lanes().get(r.toLane).label()
                     + (r.senderState != null ? " (sent in " + r.senderState + ")" : "")
                     + (r.verdict != null ? "; processed in " + r.verdict : "")
-                    + (r.arriveNanos > r.nanos ? String.format("; arrived after %.3f ms", (r.arriveNanos - r.nanos) / 1e6) : "");
+                    + (r.estimated ? "; seen here at this time; the other end's time is estimated (half the handshake's"
+                            + " round trip)" : r.arriveNanos > r.nanos ? String.format("; arrived after %.3f ms",
+                            (r.arriveNanos - r.nanos) / 1e6) : "");
             case STATE -> lane + ": " + r.text;
             case TIMER -> lane + ": timer " + r.text;
             case NOTE -> lane + ": " + r.text;

@@ -56,8 +56,18 @@ public final class LadderModel {
         public final SegmentText.Fields segment;
         /** State changes, timers, notes: what happened. */
         public final String text;
-        /** When it arrived at a traced receiver; -1 when not known. */
+        /** When it arrived at a traced receiver (or, {@link #estimated}, would have); -1 when not known. */
         public long arriveNanos = -1;
+        /** When it left its sender: {@link #nanos}, or earlier when only its arrival was seen ({@link #estimated}). */
+        public long departNanos;
+        /** The far end's time is estimated: half the handshake's round trip, where it was not seen. */
+        public boolean estimated;
+        /**
+         * Where the row, and its arrival, happened among simultaneous events (the traces' order: what
+         * a receiver did first); by default the rows' order.
+         */
+        long order = -1;
+        long arriveOrder = -1;
         public Fate fate = Fate.SEEN;
         /** The rule: a segment's cause, a state change's, a timer's or note's ({@link Rule#explain}). */
         public String rule;
@@ -93,6 +103,7 @@ public final class LadderModel {
             this.conversation = conversation;
             this.segment = segment;
             this.text = text;
+            this.departNanos = nanos;
         }
 
         public boolean isSegment() {
@@ -166,7 +177,14 @@ public final class LadderModel {
         this.lanes = List.copyOf(lanes);
         this.rows = List.copyOf(rows);
         this.absolute = absolute;
+        for (int i = 0; i < this.rows.size(); i++) {
+            Row r = this.rows.get(i);
+            if (r.order < 0) {
+                r.order = 2L * i + 1;
+            }
+        }
         number();
+        estimateFarEnds();
     }
 
     public String title() {
@@ -285,6 +303,50 @@ public final class LadderModel {
             r.window = r.windowScaled ? (long) s.window() << mine : s.window();
             r.bases.putAll(numbering.base);
             r.basesFromSyn.putAll(numbering.fromSyn);
+        }
+    }
+
+    /**
+     * Where only one end of a segment was seen (a capture taken on one host, or the daemon's trace
+     * of a kernel peer), places the other end half a round trip away, the round trip measured on
+     * the handshake at the point of observation (SYN to SYN-ACK seen by the client, SYN-ACK to ACK
+     * by the server), so that arrows slope as they would; such rows are marked {@link Row#estimated}.
+     */
+    private void estimateFarEnds() {
+        Map<String, long[]> delays = new HashMap<>(); // conversation -> {observed lane, one-way nanos}
+        Map<String, Row[]> handshakes = new HashMap<>();
+        for (Row r : rows) {
+            if (!r.isSegment()) {
+                continue;
+            }
+            Row[] h = handshakes.computeIfAbsent(r.conversation, k -> new Row[3]);
+            SegmentText.Fields s = r.segment;
+            if (s.has(TcpView.SYN) && !s.has(TcpView.ACK)) {
+                h[0] = r;
+                h[1] = null;
+                h[2] = null;
+            } else if (s.has(TcpView.SYN) && h[0] != null && r.lane == h[0].toLane) {
+                h[1] = r;
+            } else if (h[1] != null && h[2] == null && r.lane == h[0].lane) {
+                h[2] = r;
+                long toServer = h[1].nanos - h[0].nanos;
+                long toClient = h[2].nanos - h[1].nanos;
+                boolean atClient = stackReasoning() ? lanes.get(h[0].lane).traced() : toServer >= toClient;
+                delays.putIfAbsent(r.conversation, new long[] {atClient ? h[0].lane : h[1].lane,
+                        Math.max((atClient ? toServer : toClient) / 2, 0)});
+            }
+        }
+        for (Row r : rows) {
+            long[] d = delays.get(r.conversation);
+            if (!r.isSegment() || d == null || d[1] == 0 || r.fate != Fate.SEEN || r.arriveNanos >= 0) {
+                continue;
+            }
+            r.estimated = true;
+            if (r.lane == d[0]) {
+                r.arriveNanos = r.nanos + d[1];
+            } else {
+                r.departNanos = r.nanos - d[1];
+            }
         }
     }
 

@@ -36,12 +36,14 @@ public final class SvgLadder {
     private final TreeMap<Long, Double> timeY = new TreeMap<>();
     private final double[] rowY;
     private final double[] arriveY;
+    private final double[] departY;
     private double bottom;
 
     private SvgLadder(LadderModel model) {
         this.model = model;
         this.rowY = new double[model.rows().size()];
         this.arriveY = new double[model.rows().size()];
+        this.departY = new double[model.rows().size()];
     }
 
     public static String render(LadderModel model) {
@@ -55,40 +57,44 @@ public final class SvgLadder {
         return MARGIN_LEFT + 110 + lane * (double) LANE_GAP;
     }
 
-    /** One slot per row and per known arrival, in time order; each slot below the last. */
+    /** One slot per row, per known arrival and per estimated departure, in time order; each below the last. */
     private void layout() {
-        record Slot(long nanos, int order, int row, boolean arrival) {
+        record Slot(long nanos, long order, int row, int end) {
         }
         List<Slot> slots = new ArrayList<>();
         List<LadderModel.Row> rows = model.rows();
         for (int i = 0; i < rows.size(); i++) {
             LadderModel.Row r = rows.get(i);
-            slots.add(new Slot(r.nanos, 2 * i + 1, i, false));
+            slots.add(new Slot(r.nanos, r.order, i, 0));
             if (r.isSegment() && r.arriveNanos > r.nanos) {
-                slots.add(new Slot(r.arriveNanos, arrivalOrder(rows, r.arriveNanos, i), i, true));
+                slots.add(new Slot(r.arriveNanos, r.arriveOrder >= 0 ? r.arriveOrder : arrivalOrder(rows, r.arriveNanos, i),
+                        i, 1));
+            }
+            if (r.isSegment() && r.departNanos < r.nanos) {
+                slots.add(new Slot(r.departNanos, r.order - 1, i, -1));
             }
         }
-        slots.sort((a, b) -> a.nanos() != b.nanos() ? Long.compare(a.nanos(), b.nanos()) : Integer.compare(a.order(), b.order()));
+        slots.sort((a, b) -> a.nanos() != b.nanos() ? Long.compare(a.nanos(), b.nanos()) : Long.compare(a.order(), b.order()));
         double y = TOP;
         long last = slots.isEmpty() ? 0 : slots.get(0).nanos();
         List<long[]> breaks = new ArrayList<>();
         for (Slot s : slots) {
             long gap = s.nanos() - last;
-            y += gap <= 0 ? (s.arrival() ? 4 : ROW_GAP) : ROW_GAP + Math.min(MAX_GAP, 24 * log2(1 + gap / 1e6));
+            y += gap <= 0 ? ROW_GAP : ROW_GAP + Math.min(MAX_GAP, 24 * log2(1 + gap / 1e6));
             if (gap > BREAK_NANOS) {
                 breaks.add(new long[] {last, s.nanos(), Math.round(y - ROW_GAP)});
             }
             last = s.nanos();
-            if (s.arrival()) {
-                arriveY[s.row()] = y;
-            } else {
-                rowY[s.row()] = y;
-            }
+            (s.end() > 0 ? arriveY : s.end() < 0 ? departY : rowY)[s.row()] = y;
             timeY.putIfAbsent(s.nanos(), y);
         }
         for (int i = 0; i < rows.size(); i++) {
-            if (!(rows.get(i).isSegment() && rows.get(i).arriveNanos > rows.get(i).nanos)) {
+            LadderModel.Row r = rows.get(i);
+            if (!(r.isSegment() && r.arriveNanos > r.nanos)) {
                 arriveY[i] = rowY[i];
+            }
+            if (!(r.isSegment() && r.departNanos < r.nanos)) {
+                departY[i] = rowY[i];
             }
         }
         bottom = y + 40;
@@ -97,14 +103,14 @@ public final class SvgLadder {
 
     private List<long[]> breaks = List.of();
 
-    /** Arrivals go before the rows of the same instant that come after their own row (the receiver's reaction). */
-    private static int arrivalOrder(List<LadderModel.Row> rows, long at, int own) {
+    /** An arrival nobody traced goes before the rows of its instant that come after its own row. */
+    private static long arrivalOrder(List<LadderModel.Row> rows, long at, int own) {
         for (int j = own + 1; j < rows.size(); j++) {
             if (rows.get(j).nanos >= at) {
-                return 2 * j;
+                return rows.get(j).order - 1;
             }
         }
-        return 2 * rows.size();
+        return Long.MAX_VALUE;
     }
 
     private static double log2(double v) {
@@ -247,7 +253,7 @@ public final class SvgLadder {
     private void arrow(int i, LadderModel.Row r) {
         double x1 = laneX(r.lane);
         double x2 = laneX(r.toLane);
-        double y1 = rowY[i];
+        double y1 = departY[i];
         double y2 = arriveY[i];
         boolean lost = r.fate == LadderModel.Fate.LOST;
         boolean dropped = r.dropReason != null;
@@ -260,7 +266,7 @@ public final class SvgLadder {
             cross(x2, y2, colour);
         } else {
             svg.append(String.format("<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"1.5\""
-                    + " marker-end=\"url(#head)\"/>", x1, y1, x2, y2, colour));
+                    + "%s marker-end=\"url(#head)\"/>", x1, y1, x2, y2, colour, r.estimated ? " stroke-dasharray=\"6,2\"" : ""));
             if (dropped) {
                 cross(x2 + (x1 < x2 ? -14 : 14), y2, colour);
             }

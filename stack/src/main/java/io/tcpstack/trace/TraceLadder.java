@@ -34,6 +34,8 @@ public final class TraceLadder {
     private final Map<Integer, LadderModel.Row> lastReceived = new HashMap<>();
     /** The last row of each lane in each conversation (where its variables after processing belong). */
     private final Map<String, LadderModel.Row> lastRowOf = new HashMap<>();
+    /** Events taken so far: the order of rows and arrivals that share an instant. */
+    private long tick;
 
     private TraceLadder() {
     }
@@ -88,6 +90,15 @@ public final class TraceLadder {
     }
 
     private void add(int lane, TraceEvent e) {
+        tick += 2;
+        int before = rows.size();
+        addEvent(lane, e);
+        for (int i = before; i < rows.size(); i++) {
+            rows.get(i).order = tick + 1;
+        }
+    }
+
+    private void addEvent(int lane, TraceEvent e) {
         if (e.connection().equals("-")) {
             LadderModel.Row r = new LadderModel.Row(LadderModel.Kind.NOTE, e.nanos(), lane, -1, "-", null, e.text());
             r.rule = e.rule();
@@ -172,6 +183,7 @@ public final class TraceLadder {
             r.fate = LadderModel.Fate.DELIVERED;
         }
         r.arriveNanos = nanos;
+        r.arriveOrder = tick + 1;
         lastReceived.put(lane, r);
         lastRowOf.put(lane + "|" + conversation, r);
         return r;
