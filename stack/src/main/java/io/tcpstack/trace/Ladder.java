@@ -20,31 +20,36 @@ public final class Ladder {
     }
 
     /**
-     * The active open that took longest: from the STATE event into SYN-SENT to SYN-SENT -> ESTAB,
-     * with the previous connection of the same 4-tuple from its ESTAB on (how it ended is what
-     * the next connect meets). Null if no connect finished.
+     * The active open that took longest (from the STATE event into SYN-SENT to SYN-SENT -> ESTAB),
+     * among those whose window has an event {@code worthShowing} if any has one, with the previous
+     * connection of the same 4-tuple from its ESTAB on (how it ended is what the next connect
+     * meets). Null if no connect finished.
      */
-    public static Window slowestConnect(List<TraceEvent> events) {
+    public static Window slowestConnect(List<TraceEvent> events, Predicate<TraceEvent> worthShowing) {
         return slowest(events, e -> e.kind() == TraceEvent.Kind.STATE && e.text().endsWith("-> SYN-SENT"),
-                e -> e.kind() == TraceEvent.Kind.STATE && e.text().equals("SYN-SENT -> ESTAB"));
+                e -> e.kind() == TraceEvent.Kind.STATE && e.text().equals("SYN-SENT -> ESTAB"), worthShowing);
     }
 
     /**
-     * The passive open that took longest: from its first SYN in (a client's first try) to
-     * SYN-RECV -> ESTAB, with the previous connection of the same 4-tuple from its ESTAB on.
+     * The passive open that took longest (from its first SYN in to SYN-RECV -> ESTAB), chosen and
+     * shown as {@link #slowestConnect} does.
      */
-    public static Window slowestAccept(List<TraceEvent> events) {
+    public static Window slowestAccept(List<TraceEvent> events, Predicate<TraceEvent> worthShowing) {
         return slowest(events, e -> {
             SegmentText.Fields s = e.kind() == TraceEvent.Kind.SEGMENT_IN ? SegmentText.parse(e.text()) : null;
             return s != null && s.has(TcpView.SYN) && !s.has(TcpView.ACK);
-        }, e -> e.kind() == TraceEvent.Kind.STATE && e.text().equals("SYN-RECV -> ESTAB"));
+        }, e -> e.kind() == TraceEvent.Kind.STATE && e.text().equals("SYN-RECV -> ESTAB"), worthShowing);
     }
 
-    private static Window slowest(List<TraceEvent> events, Predicate<TraceEvent> opens, Predicate<TraceEvent> done) {
-        int bestStart = -1;
-        int bestEnd = -1;
-        long best = -1;
-        String bestConnection = null;
+    /** A drop with this reason: what makes a window worth showing. */
+    public static Predicate<TraceEvent> dropped(String reason) {
+        return e -> e.kind() == TraceEvent.Kind.DROP && e.text().endsWith("dropped: " + reason);
+    }
+
+    private static Window slowest(List<TraceEvent> events, Predicate<TraceEvent> opens, Predicate<TraceEvent> done,
+            Predicate<TraceEvent> worthShowing) {
+        Window best = null;
+        boolean bestWorth = false;
         Map<String, Integer> openedAt = new HashMap<>();
         for (int i = 0; i < events.size(); i++) {
             TraceEvent e = events.get(i);
@@ -52,33 +57,34 @@ public final class Ladder {
                 openedAt.putIfAbsent(e.connection(), i);
             } else if (done.test(e) && openedAt.containsKey(e.connection())) {
                 int start = openedAt.remove(e.connection());
-                long took = e.nanos() - events.get(start).nanos();
-                if (took > best) {
-                    best = took;
-                    bestStart = start;
-                    bestEnd = i;
-                    bestConnection = e.connection();
+                Window w = window(events, e.connection(), start, i);
+                boolean worth = w.events().stream().anyMatch(worthShowing);
+                if (best == null || (worth && !bestWorth) || (worth == bestWorth && w.connectNanos() > best.connectNanos())) {
+                    best = w;
+                    bestWorth = worth;
                 }
             }
         }
-        if (bestConnection == null) {
-            return null;
-        }
-        int from = bestStart;
-        for (int i = bestStart - 1; i >= 0; i--) {
+        return best;
+    }
+
+    /** Events {@code start..end} of {@code connection}, from its previous ESTAB on. */
+    private static Window window(List<TraceEvent> events, String connection, int start, int end) {
+        int from = start;
+        for (int i = start - 1; i >= 0; i--) {
             TraceEvent e = events.get(i);
-            if (e.connection().equals(bestConnection) && e.kind() == TraceEvent.Kind.STATE && e.text().endsWith("-> ESTAB")) {
+            if (e.connection().equals(connection) && e.kind() == TraceEvent.Kind.STATE && e.text().endsWith("-> ESTAB")) {
                 from = i;
                 break;
             }
         }
         List<TraceEvent> window = new ArrayList<>();
-        for (int i = from; i <= bestEnd; i++) {
+        for (int i = from; i <= end; i++) {
             TraceEvent e = events.get(i);
-            if (e.connection().equals(bestConnection) || e.connection().equals("-")) {
+            if (e.connection().equals(connection) || e.connection().equals("-")) {
                 window.add(e);
             }
         }
-        return new Window(bestConnection, best, window);
+        return new Window(connection, events.get(end).nanos() - events.get(start).nanos(), window);
     }
 }

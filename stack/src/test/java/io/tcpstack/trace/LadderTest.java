@@ -30,7 +30,7 @@ class LadderTest {
 
     @Test
     void findsTheSlowestConnectWithItsContext() {
-        Ladder.Window w = Ladder.slowestConnect(twoConnects);
+        Ladder.Window w = Ladder.slowestConnect(twoConnects, e -> false);
         assertThat(w.connection()).isEqualTo(C);
         assertThat(w.connectNanos()).isEqualTo(1002_000_000L);
         assertThat(w.events().get(0).text()).isEqualTo("SYN-SENT -> ESTAB");
@@ -53,7 +53,15 @@ class LadderTest {
     }
 
     @Test
+    void aConnectWorthShowingWinsOverASlowerOne() {
+        Ladder.Window first = Ladder.slowestConnect(twoConnects, e -> e.nanos() == 0);
+        assertThat(first.connectNanos()).isEqualTo(1_000_000L);
+        assertThat(Ladder.slowestConnect(twoConnects, Ladder.dropped("TCP_INVALID_ACK_SEQUENCE")).connectNanos())
+                .isEqualTo(1002_000_000L);
+    }
+
+    @Test
     void noCompletedConnectMeansNoWindow() {
-        assertThat(Ladder.slowestConnect(twoConnects.subList(5, 9))).isNull();
+        assertThat(Ladder.slowestConnect(twoConnects.subList(5, 9), e -> false)).isNull();
     }
 }

@@ -87,7 +87,7 @@ final class FinAckCommand {
                     System.out.println(result.json());
                 }
                 if (ladder) {
-                    printLadder("connect", Ladder.slowestConnect(events.events()));
+                    printLadder("connect", Ladder.slowestConnect(events.events(), Ladder.dropped("TCP_INVALID_ACK_SEQUENCE")));
                 }
                 return result.deadlineReached() ? 3 : 0;
             }
@@ -116,8 +116,8 @@ final class FinAckCommand {
             System.out.println("ladder: no " + what + " completed");
             return;
         }
-        System.out.printf("ladder of the slowest %s (%.1f ms), %s, with how the previous connection ended:%n", what,
-                w.connectNanos() / 1e6, w.connection());
+        System.out.printf("ladder of the slowest %s (%.1f ms; one that met a drop, if any did), %s, from the"
+                + " previous connection's ESTAB on:%n", what, w.connectNanos() / 1e6, w.connection());
         System.out.print(TextLadder.render(TraceLadder.fromTrace("slowest " + what, w.events(), false), false));
     }
 
@@ -173,7 +173,7 @@ final class FinAckCommand {
                 }
                 System.out.println(server + " " + counters(host));
                 if (ladder) {
-                    printLadder("accept", Ladder.slowestAccept(events.events()));
+                    printLadder("accept", Ladder.slowestAccept(events.events(), Ladder.dropped("TCP_CLOSE")));
                 }
                 return 0;
             }
