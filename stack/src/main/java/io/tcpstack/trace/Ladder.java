@@ -31,12 +31,13 @@ public final class Ladder {
     }
 
     /**
-     * The passive open that took longest (from its first SYN in to SYN-RECV -> ESTAB), chosen and
-     * shown as {@link #slowestConnect} does.
+     * The passive open that took longest (from its first SYN in, processed or dropped, to SYN-RECV
+     * -> ESTAB), chosen and shown as {@link #slowestConnect} does.
      */
     public static Window slowestAccept(List<TraceEvent> events, Predicate<TraceEvent> worthShowing) {
         return slowest(events, e -> {
-            SegmentText.Fields s = e.kind() == TraceEvent.Kind.SEGMENT_IN ? SegmentText.parse(e.text()) : null;
+            boolean in = e.kind() == TraceEvent.Kind.SEGMENT_IN || e.kind() == TraceEvent.Kind.DROP;
+            SegmentText.Fields s = in ? SegmentText.parse(e.text()) : null;
             return s != null && s.has(TcpView.SYN) && !s.has(TcpView.ACK);
         }, e -> e.kind() == TraceEvent.Kind.STATE && e.text().equals("SYN-RECV -> ESTAB"), worthShowing);
     }

@@ -208,7 +208,7 @@ public final class TraceLadder {
             return;
         }
         LadderModel.Row r = lastReceived.get(lane);
-        if (r == null || r.dropReason != null || !r.segment.text().equals(s.text()) || r.arriveNanos != e.nanos()) {
+        if (r == null || r.dropReason != null || !r.segment.text().equals(s.text())) {
             r = arriving(lane, peer, conversation, s, e.nanos());
         }
         int at = e.text().indexOf("dropped: ");
