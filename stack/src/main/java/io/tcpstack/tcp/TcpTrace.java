@@ -111,8 +111,15 @@ final class TcpTrace {
             if (rule == null) {
                 rule = impliedCause(tcb, v.flags(), v.payloadLength());
             }
-            emit(TraceEvent.Kind.SEGMENT_OUT, connection(tcb), SegmentText.describe(buf, offset, length) + " [" + tcb.state.ssName() + "]",
-                    rule.name(), vars(tcb));
+            // the variables as this segment leaves: snd.nxt past it (the sender advances it right after)
+            int end = v.seq() + v.payloadLength() + ((v.flags() & (TcpView.SYN | TcpView.FIN)) != 0 ? 1 : 0);
+            TraceEvent.Vars now = vars(tcb);
+            if (SeqNum.gt(end, now.sndNxt())) {
+                now = new TraceEvent.Vars(now.state(), now.iss(), now.irs(), now.sndUna(), end, now.rcvNxt(), now.sndWnd(),
+                        now.rcvWnd(), now.cwnd(), now.ssthresh(), now.mss(), now.timers());
+            }
+            emit(TraceEvent.Kind.SEGMENT_OUT, connection(tcb), SegmentText.describe(buf, offset, length) + " ["
+                    + tcb.state.ssName() + "]", rule.name(), now);
         }
     }
 

@@ -51,7 +51,7 @@ final class HeadlessChromium implements AutoCloseable {
         String chromium = String.join(" ", "exec chromium --headless --no-sandbox --disable-gpu --disable-quic",
                 "--no-first-run --disable-background-networking --disable-component-update --disable-sync",
                 "--user-data-dir=" + profile, "--window-size=" + width + "," + height, "--remote-debugging-pipe",
-                "file://" + page.toAbsolutePath(), "3<" + in, "4>" + out);
+                "about:blank", "3<" + in, "4>" + out);
         Path stderr = dir.resolve("chromium.err");
         Process p = ns.start(dir.resolve("chromium.out"), stderr, "bash", "-c", chromium);
         // O_RDWR: opening a FIFO this way never blocks, whether or not Chromium got as far as its end
@@ -59,6 +59,8 @@ final class HeadlessChromium implements AutoCloseable {
         InputStream events = Channels.newInputStream(new RandomAccessFile(out.toFile(), "rw").getChannel());
         HeadlessChromium c = new HeadlessChromium(p, requests, events, stderr);
         c.attachToPage();
+        c.call("Page.enable", "{}");
+        c.call("Page.navigate", "{\"url\":" + Json.quote("file://" + page.toAbsolutePath()) + "}");
         return c;
     }
 

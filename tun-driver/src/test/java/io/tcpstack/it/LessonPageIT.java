@@ -36,7 +36,8 @@ class LessonPageIT {
         try (Netns ns = Netns.createEmpty(); HeadlessChromium browser = HeadlessChromium.open(ns, page, dir, 1400, 1000)) {
             DaemonProcess.await(60, "the page to load", () -> {
                 try {
-                    return "complete".equals(browser.eval("document.readyState"));
+                    return "complete".equals(browser.eval("document.readyState"))
+                            && String.valueOf(browser.eval("location.href")).startsWith("file:");
                 } catch (Exception e) {
                     return false;
                 }

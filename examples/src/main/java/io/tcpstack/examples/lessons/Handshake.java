@@ -7,6 +7,7 @@ import java.util.List;
 
 /** The three-way handshake, what the options negotiate, one request, one answer, the close. */
 final class Handshake implements Lesson {
+    private static final int REQUEST = 100;
     @Override
     public String name() {
         return "handshake";
@@ -28,8 +29,11 @@ final class Handshake implements Lesson {
                         + " next one. Sequence numbers are relative: each side's SYN is 0, its first byte 1, so"
                         + " ack=101 says 'I have your 100 bytes'. From the handshake on, windows are scaled.",
                 "Each side now sends at most the smaller MSS less the 12 bytes of timestamp option (1348). The server"
-                        + " answers, closes (as an HTTP/1.0 server does) and waits in TIME-WAIT: the side that closes"
-                        + " first keeps the 4-tuple for 60 s.",
+                        + " answers 2041 bytes: one full segment, and 693 bytes that Nagle holds back (a small segment"
+                        + " while data is unacknowledged) until the application closes: the FIN rides with them, as"
+                        + " Linux never holds the final FIN. The server closed first (as an HTTP/1.0 server does): its"
+                        + " connection becomes a FIN-WAIT-2 record, then TIME-WAIT when the client's FIN comes; the"
+                        + " side that closes first keeps the 4-tuple for 60 s.",
                 "$ tcpstack lesson run handshake --html /tmp/h.html");
     }
 
@@ -41,8 +45,8 @@ final class Handshake implements Lesson {
         try (LessonNet n = new LessonNet(stage)) {
             TcpServerSocket listener = n.listen(80);
             TcpConnection c = n.connect(80, 40000);
-            byte[] request = LessonNet.text(String.format("GET / HTTP/1.0\r\nHost: 198.18.0.2\r\nUser-Agent: %-45s\r\n\r\n",
-                    "a lesson"));
+            String head = "GET / HTTP/1.0\r\nHost: 198.18.0.2\r\nUser-Agent: tcpstack lesson";
+            byte[] request = LessonNet.text(head + " ".repeat(REQUEST - head.length() - 4) + "\r\n\r\n");
             byte[] answer = LessonNet.text("HTTP/1.0 200 OK\r\nContent-Length: 2000\r\n\r\n" + "x".repeat(2000));
             TcpConnection[] s = new TcpConnection[1];
             int[] sent = new int[2];

@@ -26,11 +26,15 @@ final class ZeroWindow implements Lesson {
         return List.of(
                 "The server's receive buffer holds four segments (5792 bytes) and its application does not read for 2.5 s. The client"
                         + " wants to send 24,000 bytes.",
-                "The first four segments fill the buffer; the server's ACKs offer less and less window, then zero"
-                        + " ('zero window'). The client must not send into a closed window, but if the window update"
-                        + " that opens it were lost, both would wait forever. So the persist timer sends a window"
-                        + " probe (an already acknowledged byte, seq = snd.una - 1: the receiver must answer it) and"
-                        + " backs off: 210, 420, 840 ms... (RFC 9293 3.8.6.1, Linux tcp_probe_timer).",
+                "The first four segments fill the buffer and the server's ACKs offer less and less window, down"
+                        + " to zero ('zero window'). The client must not send into a closed window, but if the window"
+                        + " update that opens it were lost, both would wait forever. So the persist timer sends a"
+                        + " window probe, an ACK with seq = snd.una - 1 (a byte the server already has), and backs off:"
+                        + " 210, 420, 840, 1680 ms (RFC 9293 3.8.6.1, Linux tcp_probe_timer).",
+                "Watch the server's side: the probe is outside its window, so it is dropped (TCP_INVALID_SEQUENCE) and"
+                        + " answered with an ACK that repeats the zero window: a dropped segment with an answer, which"
+                        + " is the point of the probe. The second probe gets no answer: out-of-window segments are"
+                        + " answered at most once per 500 ms (tcp_invalid_ratelimit), as in Linux.",
                 "When the application reads, the server tells the client at once with a window update (Linux"
                         + " tcp_cleanup_rbuf: the window doubled), and the data flows again.",
                 "$ tcpstack lesson run zero-window --html /tmp/zw.html");
