@@ -89,8 +89,9 @@ public final class TextLadder {
     private void local(LadderModel.Row r, String text) {
         List<String> lines = wrap(text, INNER - 4);
         boolean right = r.lane == 1;
+        int block = lines.stream().mapToInt(String::length).max().orElse(0); // a right lane's text as one block
         for (int i = 0; i < lines.size(); i++) {
-            String inner = right ? pad(INNER - 2 - lines.get(i).length()) + lines.get(i) + "  "
+            String inner = right ? pad(INNER - 2 - block) + lines.get(i) + pad(block - lines.get(i).length()) + "  "
                     : "  " + lines.get(i) + pad(INNER - 2 - lines.get(i).length());
             out.add((i == 0 ? time(r.nanos) : pad(TIME + 2)) + pad(NOTE) + "|" + inner + "|");
         }

@@ -67,15 +67,16 @@ class LadderCaptureIT {
             assertThat(curl.out()).isEqualTo("200");
             assertThat(Files.readAllBytes(dir.resolve("got.bin"))).isEqualTo(file);
             // the last ACK is on the wire when curl exits; tcpdump writes it within its next wake-up
-            DaemonProcess.await(30, "tcpdump to write the FINs", () -> {
+            DaemonProcess.await(60, "tcpdump to write both FINs and the last ACK", () -> {
                 try {
-                    return Netns.run(10, "tshark", "-r", capture.toString(), "-Y", "tcp.flags.fin==1").out().lines()
-                            .count() >= 2;
+                    List<LadderModel.Row> seen = PcapLadder.build("so far", PcapReader.read(capture), List.of(), false)
+                            .rows();
+                    return seen.stream().filter(r -> r.label().startsWith("F")).count() == 2
+                            && !seen.get(seen.size() - 1).label().startsWith("F");
                 } catch (Exception e) {
-                    return false;
+                    return false; // not written yet, or a record half written
                 }
             });
-            Thread.sleep(200);
             tcpdump.destroy();
             tcpdump.waitFor(10, TimeUnit.SECONDS);
         }

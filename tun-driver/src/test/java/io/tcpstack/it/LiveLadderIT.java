@@ -90,13 +90,14 @@ class LiveLadderIT {
                 List<String> lines = tw.out().lines().toList();
                 assertThat(lines.get(0)).startsWith("State");
                 assertThat(lines.get(1)).startsWith("TIME-WAIT").contains("198.18.0.2:80");
-                assertThat(lines.get(2)).matches("\\ttimer:\\(timewait,(5\\dsec|60sec),0\\)");
+                // ss's format; how much of the 60 s is left depends on how loaded the machine is
+                assertThat(lines.get(2)).matches("\\ttimer:\\(timewait,([1-5]?\\dsec|60sec|\\d+\\.\\d{3}ms|\\d+ms),0\\)");
                 assertThat(lines).noneMatch(l -> l.startsWith("LISTEN") || l.startsWith("FIN-WAIT-2"));
 
                 Netns.Result fw2 = d.ctl("conns", "-i", "state", "fin-wait-2", ":80").ok();
                 System.out.println(fw2.out());
                 assertThat(fw2.out()).containsPattern("FIN-WAIT-2 .*198\\.18\\.0\\.2:80")
-                        .containsPattern("\\ttimer:\\(timewait,\\d+sec,0\\)");
+                        .containsPattern("\\ttimer:\\(timewait,[^,]+,0\\)");
 
                 assertThat(d.ctl("conns", "state", "listening").ok().out().lines().skip(1))
                         .isNotEmpty().allMatch(l -> l.startsWith("LISTEN"));

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tcpstack.trace.HtmlLadder;
 import io.tcpstack.trace.LadderModel;
+import io.tcpstack.trace.SvgLadder;
 import io.tcpstack.trace.TextLadder;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -24,6 +25,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 class LessonsTest {
     private static final Path GOLDEN = Path.of("src/test/resources/lessons");
     private static final boolean UPDATE = Boolean.getBoolean("lessons.update");
+    /** The lesson whose SVG the README shows. */
+    private static final String README_LESSON = "handshake";
     /** The bound: a lesson takes under 2 s (CPU time, which a loaded machine does not inflate). */
     private static final long MAX_CPU_NANOS = 2_000_000_000L;
 
@@ -54,6 +57,13 @@ class LessonsTest {
         }
         assertThat(golden).as("golden ladder of %s (-Dlessons.update=true writes it)", lesson.name()).exists();
         assertThat(text).as("ladder of lesson %s against %s", lesson.name(), golden).isEqualTo(Files.readString(golden));
+        if (lesson.name().equals(README_LESSON)) {
+            Path svg = GOLDEN.resolve(README_LESSON + ".svg");
+            if (UPDATE) {
+                Files.writeString(svg, SvgLadder.render(model));
+            }
+            assertThat(Files.readString(svg)).as("the README's picture, %s", svg).isEqualTo(SvgLadder.render(model));
+        }
     }
 
     @ParameterizedTest(name = "{0}")
