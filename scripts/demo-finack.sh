@@ -145,5 +145,5 @@ ladder() { # file, title
 }
 ladder "$WORK/client-rto-init" "A stack client -> kernel server, syn-resend rto-init"
 ladder "$WORK/client-timeout-min" "A stack client -> kernel server, syn-resend timeout-min"
-ladder "$WORK/server-none" "B kernel client -> stack server, affinity none (look for the RST dropped with TCP_CLOSE)"
+ladder "$WORK/server-none" "B kernel client -> stack server, affinity none (look for the segment dropped with TCP_CLOSE)"
 ladder "$WORK/server-flow" "B kernel client -> stack server, affinity flow"

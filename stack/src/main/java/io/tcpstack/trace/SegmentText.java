@@ -95,14 +95,10 @@ public final class SegmentText {
                 + Ipv4Address.format(packet.getInt(ip + 16)) + ":" + packet.getUnsignedShort(tcp + 2);
     }
 
-    /** Reads a segment from the start of {@code text}, or returns null if it does not start with one. */
-    public static Fields parse(String text) {
-        Matcher m = SEGMENT.matcher(text);
-        if (!m.find()) {
-            return null;
-        }
+    /** tcpdump's flag letters as {@link TcpView#flagString} writes them ("S.", "FP.", "R") as header bits. */
+    public static int flags(String letters) {
         int flags = 0;
-        for (char c : m.group(1).equals("none") ? new char[0] : m.group(1).toCharArray()) {
+        for (char c : letters.toCharArray()) {
             flags |= switch (c) {
                 case 'S' -> TcpView.SYN;
                 case 'F' -> TcpView.FIN;
@@ -111,9 +107,20 @@ public final class SegmentText {
                 case 'U' -> TcpView.URG;
                 case 'E' -> TcpView.ECE;
                 case 'W' -> TcpView.CWR;
-                default -> TcpView.ACK;
+                case '.' -> TcpView.ACK;
+                default -> throw new IllegalArgumentException("flag letter " + c);
             };
         }
+        return flags;
+    }
+
+    /** Reads a segment from the start of {@code text}, or returns null if it does not start with one. */
+    public static Fields parse(String text) {
+        Matcher m = SEGMENT.matcher(text);
+        if (!m.find()) {
+            return null;
+        }
+        int flags = flags(m.group(1).equals("none") ? "" : m.group(1));
         String opts = m.group(6) == null ? "" : m.group(6);
         int mss = -1;
         int wscale = -1;

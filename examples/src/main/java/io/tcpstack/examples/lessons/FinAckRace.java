@@ -61,13 +61,7 @@ final class FinAckRace implements Lesson {
                 n.server.settings().affinity = affinity;
                 n.note("server affinity " + affinity.knobValue());
                 round(n, listener);
-                n.run(20);
-                TcpConnection again = n.connect(PORT, CLIENT_PORT);
-                n.until("the reconnect is established", () -> again.state() == TcpState.ESTABLISHED
-                        && listener.poll() != null);
-                again.setLingerZero(true);
-                again.close();
-                n.run(20);
+                n.reconnect(listener, PORT, CLIENT_PORT);
             }
             return n.ladder(title());
         }

@@ -1,18 +1,18 @@
 package io.tcpstack.examples.lessons;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 import io.tcpstack.api.StackConfig;
 import io.tcpstack.api.TcpServerSocket;
 import io.tcpstack.api.TcpStack;
 import io.tcpstack.dispatch.Dispatcher;
+import io.tcpstack.link.ForwardingLink;
 import io.tcpstack.link.Impairment;
 import io.tcpstack.link.Link;
-import io.tcpstack.link.PacketReceiver;
 import io.tcpstack.link.SimulatedNetwork;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.tcp.TcpConnection;
 import io.tcpstack.tcp.TcpException;
+import io.tcpstack.tcp.TcpState;
 import io.tcpstack.stats.DropReason;
 import io.tcpstack.trace.LadderModel;
 import io.tcpstack.trace.SegmentText;
@@ -191,6 +191,19 @@ final class LessonNet implements AutoCloseable {
         }
     }
 
+    /**
+     * 20 ms later, the client connects again from {@code localPort}; once the server accepted, the
+     * client resets the connection (SO_LINGER 0), which leaves nothing behind.
+     */
+    void reconnect(TcpServerSocket listener, int port, int localPort) {
+        run(20);
+        TcpConnection again = connect(port, localPort);
+        until("the reconnect is established", () -> again.state() == TcpState.ESTABLISHED && listener.poll() != null);
+        again.setLingerZero(true);
+        again.close();
+        run(20);
+    }
+
     /** The client closes; once the server's application has read the end of stream, it closes too. */
     void closeBoth(TcpConnection clientSide, TcpConnection serverSide) {
         clientSide.close();
@@ -278,28 +291,12 @@ final class LessonNet implements AutoCloseable {
     }
 
     /** The server's link: passes packets on, or (while holding) keeps copies for the lesson. */
-    private static final class HoldingLink implements Link {
-        private final Link link;
+    private static final class HoldingLink extends ForwardingLink {
         final List<ByteBuf> held = new ArrayList<>();
         boolean holding;
 
         HoldingLink(Link link) {
-            this.link = link;
-        }
-
-        @Override
-        public int queueCount() {
-            return link.queueCount();
-        }
-
-        @Override
-        public int mtu() {
-            return link.mtu();
-        }
-
-        @Override
-        public ByteBufAllocator alloc() {
-            return link.alloc();
+            super(link);
         }
 
         @Override
@@ -308,27 +305,11 @@ final class LessonNet implements AutoCloseable {
         }
 
         @Override
-        public void start(PacketReceiver receiver) {
-            link.start(new PacketReceiver() {
-                @Override
-                public void receive(int queue, ByteBuf packet) {
-                    if (holding) {
-                        held.add(packet.copy());
-                    } else {
-                        receiver.receive(queue, packet);
-                    }
-                }
-
-                @Override
-                public void endOfBurst(int queue) {
-                    receiver.endOfBurst(queue);
-                }
-            });
-        }
-
-        @Override
-        public void close() {
-            link.close();
+        protected boolean received(int queue, ByteBuf packet) {
+            if (holding) {
+                held.add(packet.copy());
+            }
+            return !holding;
         }
     }
 }

@@ -3,7 +3,6 @@ package io.tcpstack.examples.lessons;
 import io.tcpstack.api.TcpServerSocket;
 import io.tcpstack.profile.SynResend;
 import io.tcpstack.tcp.TcpConnection;
-import io.tcpstack.tcp.TcpState;
 import io.tcpstack.trace.LadderModel;
 import io.tcpstack.wire.TcpView;
 import java.util.List;
@@ -53,13 +52,7 @@ final class SynSentAck implements Lesson {
                 n.client.settings().synResend = mode;
                 n.note("client syn-resend " + mode.knobValue());
                 staleRecord(n, listener);
-                n.run(20);
-                TcpConnection again = n.connect(PORT, CLIENT_PORT);
-                n.until("the reconnect is established", () -> again.state() == TcpState.ESTABLISHED
-                        && listener.poll() != null);
-                again.setLingerZero(true);
-                again.close();
-                n.run(20);
+                n.reconnect(listener, PORT, CLIENT_PORT);
             }
             return n.ladder(title());
         }

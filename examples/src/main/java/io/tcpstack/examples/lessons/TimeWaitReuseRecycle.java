@@ -71,26 +71,27 @@ final class TimeWaitReuseRecycle implements Lesson {
         }
     }
 
-    private static void timeWait(LessonNet n, TcpServerSocket listener) {
+    /** A request and its answer; then the client closes first, and the server reads the end of stream. */
+    private static TcpConnection clientClosesFirst(LessonNet n, TcpServerSocket listener) {
         TcpConnection c = n.connect(PORT, 0);
         LessonNet.Exchange e = new LessonNet.Exchange(c, listener, 100, 100);
         n.until("the answer arrived", e::done);
         c.close();
         n.until("the client's FIN is acknowledged", () -> LessonNet.read(e.s, 16) < 0);
+        return e.s;
+    }
+
+    private static void timeWait(LessonNet n, TcpServerSocket listener) {
+        TcpConnection server = clientClosesFirst(n, listener);
         var lastAck = n.net.dropNth(1, s -> s.srcPort() == REUSED_PORT && s.flags() == TcpView.ACK);
-        e.s.close();
+        server.close();
         n.run(1_000);
         lastAck.remove();
         n.run(60_000);
     }
 
     private static void reuse(LessonNet n, TcpServerSocket listener) {
-        TcpConnection c = n.connect(PORT, 0);
-        LessonNet.Exchange e = new LessonNet.Exchange(c, listener, 100, 100);
-        n.until("the answer arrived", e::done);
-        c.close();
-        n.until("the server's end closed", () -> LessonNet.read(e.s, 16) < 0);
-        e.s.close();
+        clientClosesFirst(n, listener).close();
         n.run(2_000);
         try {
             n.connect(PORT, 0);
