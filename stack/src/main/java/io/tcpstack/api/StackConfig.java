@@ -22,9 +22,9 @@ public final class StackConfig {
     }
 
     /**
-     * The seed of the stack's secrets (ISN and timestamp-offset keys, ephemeral-port keys, IP IDs),
-     * or null: drawn at random, as they must be on a real network (RFC 6528). Lessons and tests
-     * on virtual time seed them to replay a run exactly.
+     * The seed of every random choice the stack makes (ISN and port-selection secrets, timestamp
+     * offsets, IP IDs), or null for fresh randomness: with the same seed and the same inputs on
+     * virtual time, a run repeats byte for byte.
      */
     public Long seed() {
         return seed;
@@ -55,6 +55,7 @@ public final class StackConfig {
         private Dispatcher.Mode dispatchMode;
         private Long seed;
 
+        /** See {@link StackConfig#seed()}. */
         public Builder seed(long seed) {
             this.seed = seed;
             return this;

@@ -23,9 +23,10 @@ import io.tcpstack.wire.Ipv4Address;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.util.List;
+import java.security.SecureRandom;
 import java.util.Objects;
-import java.util.Random;
-import java.util.concurrent.ThreadLocalRandom;
+import java.util.SplittableRandom;
+import java.util.random.RandomGenerator;
 
 /**
  * The stack: one IPv4 address on one {@link Link}. Wires the layers (ip, icmp, tcp) and the
@@ -67,8 +68,8 @@ public final class TcpStack implements TimerDriven, AutoCloseable {
         this.timerThread = clock instanceof VirtualClock ? null : new TimerThread(wheel, clock);
         IpOutput ipOutput = new IpOutput(config, link, stats);
         Ipv4Input ipInput = new Ipv4Input(config.address(), link.queueCount(), stats, new Icmp(ipOutput, stats));
-        this.tcp = new TcpLayer(ipOutput, link.queueCount(), settings, stats, clock, wheel, tracer,
-                config.seed() == null ? ThreadLocalRandom.current() : new Random(config.seed()));
+        RandomGenerator random = config.seed() == null ? new SecureRandom() : new SplittableRandom(config.seed());
+        this.tcp = new TcpLayer(ipOutput, link.queueCount(), settings, stats, clock, wheel, tracer, random);
         ipInput.register(IpProtocol.TCP, tcp);
         Dispatcher.Mode mode = config.dispatchMode() != null ? config.dispatchMode()
                 : clock instanceof VirtualClock ? Dispatcher.Mode.INLINE : Dispatcher.Mode.THREADED;

@@ -60,7 +60,10 @@ public enum DropReason {
             "No connection, record or listener has this 4-tuple: dropped, and answered with RST unless it is one."),
     /** Segment not acceptable for the receive window (SKB_DROP_REASON_TCP_INVALID_SEQUENCE). */
     TCP_INVALID_SEQUENCE("RFC 9293 3.10.7.4 first; Linux tcp_sequence",
-            "Outside the receive window (usually a copy of what already arrived): dropped, yet answered with an ACK of rcv.nxt, so a dropped segment can have an answer."),
+            "Beyond the right edge of the receive window: dropped, yet answered with an ACK of rcv.nxt, so a dropped segment can have an answer."),
+    /** Segment wholly before the window we last advertised: an old duplicate (SKB_DROP_REASON_TCP_OLD_SEQUENCE). */
+    TCP_OLD_SEQUENCE("RFC 9293 3.10.7.4 first; Linux 6.x tcp_sequence",
+            "Wholly before the window last advertised (a copy of what arrived already, or a window probe): dropped, yet answered with an ACK of rcv.nxt, so a dropped segment can have an answer."),
     /** ACK outside what was sent (SKB_DROP_REASON_TCP_INVALID_ACK_SEQUENCE). */
     TCP_INVALID_ACK_SEQUENCE("RFC 9293 3.10.7.3, 3.10.7.4 fifth; Linux tcp_ack",
             "It acknowledges what was never sent (in SYN-SENT: anything but our SYN): dropped; in SYN-SENT answered with RST seq=SEG.ACK."),

@@ -192,6 +192,7 @@ public final class TcpConnection {
         }
         int n = tcb.receiveBuffer.read(data, offset, length);
         if (n > 0) {
+            tcb.layer.receive().rcvSpaceAdjust(tcb);
             windowUpdate();
             return n;
         }
@@ -343,8 +344,9 @@ public final class TcpConnection {
         }
     }
 
-    private static long deadline(long timeoutMillis) {
-        return System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+    /** The deadline of a wait, on the stack's clock. */
+    private long deadline(long timeoutMillis) {
+        return tcb.layer.clock().nanos() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
     }
 
     /** Waits for a change; false when the deadline passed (timeout 0 = no deadline). */
@@ -353,7 +355,7 @@ public final class TcpConnection {
             tcb.changed.await();
             return true;
         }
-        long left = deadline - System.nanoTime();
+        long left = deadline - tcb.layer.clock().nanos();
         if (left <= 0) {
             return false;
         }

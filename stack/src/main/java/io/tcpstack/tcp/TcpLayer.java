@@ -33,6 +33,9 @@ public final class TcpLayer implements TransportHandler {
     private final TimerQueue wheel;
     private final TcpOutput output;
     private final TcpInput input;
+    private final LossRecovery recovery;
+    private final TcpAck ack;
+    private final TcpReceive receive;
     private final TimeWait timeWait;
     private final TcpTrace trace;
     private final IsnGenerator isn;
@@ -40,8 +43,6 @@ public final class TcpLayer implements TransportHandler {
     private final Demux demux = new Demux();
     private final ConcurrentHashMap<Integer, Listener> listeners = new ConcurrentHashMap<>();
     private final Segment[] segments;
-    /** IP IDs and the secrets' seeds: random per thread, or one seeded generator (replayable runs). */
-    private final RandomGenerator random;
     private volatile LookupObserver lookupObserver;
 
     /**
@@ -52,6 +53,13 @@ public final class TcpLayer implements TransportHandler {
         void afterLookup(int queue, long key);
     }
 
+    /** Per-connection random choices (the IP ID's start), from the stack's seed; under its own lock. */
+    private final RandomGenerator random;
+
+    /**
+     * @param random the source of every random choice of this layer (secrets, IP IDs): seeded for
+     *     runs that must repeat, else fresh; used under its own lock
+     */
     public TcpLayer(IpOutput ip, int queueCount, TcpSettings settings, StackStats stats, Clock clock,
             TimerQueue wheel, Tracer tracer, RandomGenerator random) {
         this.localAddress = ip.localAddress();
@@ -61,6 +69,9 @@ public final class TcpLayer implements TransportHandler {
         this.wheel = wheel;
         this.trace = new TcpTrace(tracer, clock);
         this.output = new TcpOutput(this, ip);
+        this.recovery = new LossRecovery(this);
+        this.ack = new TcpAck(this, recovery);
+        this.receive = new TcpReceive(this);
         this.input = new TcpInput(this);
         this.timeWait = new TimeWait(this);
         this.random = random;
@@ -96,6 +107,22 @@ public final class TcpLayer implements TransportHandler {
 
     TcpOutput output() {
         return output;
+    }
+
+    TcpInput input() {
+        return input;
+    }
+
+    LossRecovery recovery() {
+        return recovery;
+    }
+
+    TcpAck ack() {
+        return ack;
+    }
+
+    TcpReceive receive() {
+        return receive;
     }
 
     TcpTrace trace() {
@@ -211,7 +238,7 @@ public final class TcpLayer implements TransportHandler {
     private void betweenLookupAndLock(int queue, long key) {
         long delay = settings.lookupDelayMicros;
         if (delay > 0) {
-            java.util.concurrent.locks.LockSupport.parkNanos(delay * 1000);
+            clock.pause(delay * 1000);
         }
         LookupObserver observer = lookupObserver;
         if (observer != null) {
@@ -271,7 +298,7 @@ public final class TcpLayer implements TransportHandler {
                         isnFromTimeWait != 0 ? Rule.TW_NEW_SYN : Rule.PASSIVE_OPEN);
                 tcb.rttStartNanos = clock.nanos();
                 output.sendSyn(tcb);
-                TcpTimers.armRetransmit(tcb);
+                TcpTimers.armSynRetransmit(tcb);
                 trace.vars(tcb, TraceLadder.AFTER_SEGMENT);
             } else {
                 tcb.state = TcpState.CLOSED;
@@ -322,7 +349,7 @@ public final class TcpLayer implements TransportHandler {
             tcb.synTsVal = tcb.tsVal();
             tcb.rttStartNanos = clock.nanos();
             output.sendSyn(tcb);
-            TcpTimers.armRetransmit(tcb);
+            TcpTimers.armSynRetransmit(tcb);
             trace.vars(tcb, "after connect");
         } finally {
             tcb.lock.unlock();
@@ -362,35 +389,34 @@ public final class TcpLayer implements TransportHandler {
         tcb.iss = iss;
         tcb.sndUna = iss;
         tcb.sndNxt = iss + 1;
-        tcb.sndMax = tcb.sndNxt;
-        // RFC 6582 3.2 (1): "When the TCB is initialized, recover is set to the initial send
-        // sequence number." Left at 0, fast retransmit depended on which half of the sequence
-        // space the ISN fell in.
-        tcb.recover = iss;
-        tcb.ipId = random.nextInt(0x10000);
+        tcb.highSeq = iss;
+        tcb.sndSml = iss;
+        tcb.cwndUsageSeq = iss;
+        synchronized (random) {
+            tcb.ipId = random.nextInt(0x10000);
+        }
     }
 
-    /** What our SYN offers (BEHAVIOURS.md 6): MSS, SACK, timestamps, window scale. */
+    /** Linux net.core.rmem_max's default: the window scale covers at least this much. */
+    private static final int CORE_RMEM_MAX = 212_992;
+
+    /** What our SYN offers (stack/BEHAVIOURS.md 6): MSS, SACK, timestamps, window scale. */
     private void offerOptions(Tcb tcb) {
         tcb.rcvMss = output.ourMss();
         tcb.sndMss = Math.min(tcb.peerMss, tcb.rcvMss);
         tcb.sackOk = settings.sack;
         tcb.tsOk = settings.timestamps;
         tcb.wscaleOk = settings.windowScaling;
-        // Linux tcp_select_initial_window: the smallest shift that fits the buffer in 16 bits
-        int shift = 0;
-        for (long space = settings.rcvbuf; space > 65535 && shift < TcpOptions.MAX_WSCALE; space >>= 1) {
-            shift++;
-        }
+        // Linux tcp_select_initial_window: the scale fits the largest buffer (tcp_rmem's max) in 16 bits
+        int space = Math.max(settings.rmem.max(), CORE_RMEM_MAX);
+        int shift = Math.max(0, Math.min(31 - Integer.numberOfLeadingZeros(space) - 15, TcpOptions.MAX_WSCALE));
         tcb.rcvWscale = tcb.wscaleOk ? shift : 0;
-        // Linux tcp_select_initial_window: the first window is 64 KiB rounded down to the MSS
-        tcb.rcvSsthresh = Math.min(settings.rcvbuf, 65535 / tcb.rcvMss * tcb.rcvMss);
+        tcb.rcvSsthresh = tcb.receiveBuffer.capacity();
         tcb.tsOffset = switch (settings.tsOffsetMode) {
             case PER_CONNECTION -> isn.tsOffset(localAddress, tcb.remoteAddress, tcb.localPort, tcb.remotePort);
             case PER_HOST -> isn.tsOffsetPerHost(localAddress, tcb.remoteAddress);
             case NONE -> 0;
         };
-        tcb.cwnd = TcpOutput.initialCwnd();
     }
 
     /** Takes what the peer's SYN offers (RFC 9293 3.7.1, RFC 7323, RFC 2018). */
@@ -506,9 +532,11 @@ public final class TcpLayer implements TransportHandler {
         setState(tcb, TcpState.ESTABLISHED);
         tcb.retransmits = 0;
         tcb.retransStampMs = 0;
-        tcb.cwnd = TcpOutput.initialCwnd();
+        tcb.cong.cwnd = TcpSettings.INIT_CWND;
+        tcb.cc.init(tcb.congestion());
         tcb.lastActivityMs = nowMs();
-        TcpTimers.restartRetransmit(tcb);
+        TcpReceive.initBufferSpace(tcb, clock.nanos());
+        TcpTimers.rearmRto(tcb);
         TcpTimers.armKeepalive(tcb);
         if (tcb.listener != null) {
             stats.inc(Counter.TcpPassiveOpens);

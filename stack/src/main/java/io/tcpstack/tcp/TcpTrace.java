@@ -205,7 +205,13 @@ final class TcpTrace {
         long now = clock.nanos();
         StringBuilder timers = new StringBuilder();
         if (tcb.retransmitTimer.isArmed()) {
-            timer(timers, tcb.retransmitKind == Tcb.TimerKind.PERSIST ? "persist" : "rto", tcb.retransmitTimer.deadlineNanos() - now);
+            String name = switch (tcb.retransmitKind) {
+                case PERSIST -> "persist";
+                case REO_TIMEOUT -> "reorder";
+                case LOSS_PROBE -> "tlp";
+                default -> "rto";
+            };
+            timer(timers, name, tcb.retransmitTimer.deadlineNanos() - now);
         }
         if (tcb.delackTimer.isArmed()) {
             timer(timers, "delack", tcb.delackTimer.deadlineNanos() - now);
@@ -214,7 +220,7 @@ final class TcpTrace {
             timer(timers, "keepalive", tcb.keepaliveTimer.deadlineNanos() - now);
         }
         return new TraceEvent.Vars(tcb.state.ssName(), tcb.iss, tcb.irs, tcb.sndUna, tcb.sndNxt, tcb.rcvNxt, tcb.sndWnd,
-                tcb.rcvWnd, tcb.cwnd, tcb.ssthresh, tcb.sndMss, timers.toString());
+                tcb.rcvWnd, tcb.cong.cwnd, tcb.cong.ssthresh, tcb.sndMss, timers.toString());
     }
 
     private static void timer(StringBuilder sb, String name, long leftNanos) {

@@ -50,12 +50,15 @@ public enum Rule {
     // ---- loss recovery
     RTO_RETRANSMIT("RFC 6298 5.4-5.6, RFC 5681 3.5; Linux tcp_retransmit_timer",
             "The retransmission timer fired: the oldest unacknowledged segment goes again, the RTO doubles, cwnd drops to 1."),
-    FAST_RETRANSMIT("RFC 5681 3.2, RFC 6675 5; Linux tcp_fastretrans_alert",
-            "The third duplicate ACK (or SACKs above the head) says the head is lost: it goes again without waiting."),
-    SACK_RETRANSMIT("RFC 6675 5 (C), NextSeg; Linux tcp_xmit_retransmit_queue",
-            "SACK recovery: a hole the scoreboard counts as lost goes again while pipe leaves room in cwnd."),
-    PARTIAL_ACK_RETRANSMIT("RFC 6582 3.2 step 4; Linux tcp_fastretrans_alert",
-            "NewReno: a partial ACK in recovery means the next hole is lost too: it goes again at once."),
+    FAST_RETRANSMIT("RFC 5681 3.2, RFC 6675 5, RFC 8985 6.2; Linux tcp_xmit_retransmit_queue",
+            "The ACKs show this segment lost (duplicate ACKs, SACKs above it, or RACK: a later one delivered a reordering"
+                    + " window ago): it goes again while cwnd has room, without waiting for the timer."),
+    TAIL_LOSS_PROBE("RFC 8985 7.3; Linux tcp_send_loss_probe",
+            "No ACK two round trips after the last send: a probe (new data, or the last segment again) asks for one, so"
+                    + " that a lost tail is found without waiting for the retransmission timeout."),
+    CONGESTION_STATE("RFC 6675, RFC 8985, RFC 6937; Linux tcp_set_ca_state",
+            "The sender's congestion state changed (Open, Disorder, CWR, Recovery, Loss): how it treats cwnd and"
+                    + " what it retransmits."),
     WINDOW_PROBE("RFC 9293 3.8.6.1, RFC 1122 4.2.2.17; Linux tcp_probe_timer",
             "The peer's window is zero: the persist timer sends a probe (an acknowledged byte), backing off, until it opens."),
     KEEPALIVE("RFC 1122 4.2.3.6; Linux tcp_keepalive_timer",

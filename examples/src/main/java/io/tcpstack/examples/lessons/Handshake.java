@@ -29,11 +29,11 @@ final class Handshake implements Lesson {
                         + " next one. Sequence numbers are relative: each side's SYN is 0, its first byte 1, so"
                         + " ack=101 says 'I have your 100 bytes'. From the handshake on, windows are scaled.",
                 "Each side now sends at most the smaller MSS less the 12 bytes of timestamp option (1348). The server"
-                        + " answers 2041 bytes: one full segment, and 693 bytes that Nagle holds back (a small segment"
-                        + " while data is unacknowledged) until the application closes: the FIN rides with them, as"
-                        + " Linux never holds the final FIN. The server closed first (as an HTTP/1.0 server does): its"
-                        + " connection becomes a FIN-WAIT-2 record, then TIME-WAIT when the client's FIN comes; the"
-                        + " side that closes first keeps the 4-tuple for 60 s.",
+                        + " answers 2041 bytes: a full segment and 693 bytes (a small segment may go while no other"
+                        + " small one is unacknowledged: Nagle as Linux applies it, with Minshall's rule), then its FIN."
+                        + " The server closed first (as an HTTP/1.0 server does): its connection becomes a FIN-WAIT-2"
+                        + " record, then TIME-WAIT when the client's FIN comes; the side that closes first keeps the"
+                        + " 4-tuple for 60 s.",
                 "$ tcpstack lesson run handshake --html /tmp/h.html");
     }
 

@@ -26,12 +26,14 @@ final class RtoBackoff implements Lesson {
                 "The handshake takes 10 ms, which gives the client its first RTT sample: RTO = RTT + max(4 x RTTVAR,"
                         + " 200 ms) = 210 ms (RFC 6298 2.2, with Linux's 200 ms floor).",
                 "Then the network loses the client's 100-byte request four times. Nothing comes back, so no"
-                        + " duplicate ACK can help: only the retransmission timer can. Each time it fires, the segment"
-                        + " goes again and the timer doubles (RFC 6298 5.5): 210, 420, 840, 1680 ms. cwnd falls to one"
-                        + " segment and ssthresh to half the flight (RFC 5681 3.5). The timer spans beside the"
-                        + " client's lane show the doubling.",
-                "The fifth copy arrives; the answer's ACK resets the backoff (and, by Karn's rule, gives no RTT"
-                        + " sample from the retransmitted segment; the timestamps do).",
+                        + " duplicate ACK can help. First the tail loss probe (RFC 8985 7.3): two round trips after"
+                        + " the last send with no ACK, the last segment goes again. Lost too; from then on only the"
+                        + " retransmission timer can help. Each time it fires the segment goes again and the timer"
+                        + " doubles (RFC 6298 5.5): 210, 420, 840 ms; the congestion state is Loss, cwnd one segment"
+                        + " and ssthresh half the flight (RFC 5681 3.5). The timer spans beside the client's lane show"
+                        + " the doubling.",
+                "The fifth copy arrives; the answer's ACK ends the loss state and resets the backoff (Karn's rule"
+                        + " forbids an RTT sample from a retransmitted segment; the timestamps give one anyway).",
                 "$ tcpstack lesson run rto-backoff --html /tmp/rto.html");
     }
 

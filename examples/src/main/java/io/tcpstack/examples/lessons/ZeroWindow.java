@@ -1,6 +1,7 @@
 package io.tcpstack.examples.lessons;
 
 import io.tcpstack.api.TcpServerSocket;
+import io.tcpstack.profile.BufferSizes;
 import io.tcpstack.tcp.TcpConnection;
 import io.tcpstack.trace.LadderModel;
 import java.util.List;
@@ -10,6 +11,8 @@ final class ZeroWindow implements Lesson {
     private static final int PORT = 40003;
     private static final int BYTES = 24_000;
     private static final long READ_AFTER_MS = 2_500;
+    /** Four full segments: the receive buffer fills exactly, the window closes to zero. */
+    private static final int BUFFER = 4 * 1448;
 
     @Override
     public String name() {
@@ -24,17 +27,17 @@ final class ZeroWindow implements Lesson {
     @Override
     public List<String> story() {
         return List.of(
-                "The server's receive buffer holds four segments (5792 bytes) and its application does not read for 2.5 s. The client"
+                "The server's receive buffer is 5792 bytes (tcp_rmem, no autotuning) and its application does not read for 2.5 s. The client"
                         + " wants to send 24,000 bytes.",
-                "The first four segments fill the buffer and the server's ACKs offer less and less window, down"
-                        + " to zero ('zero window'). The client must not send into a closed window, but if the window"
-                        + " update that opens it were lost, both would wait forever. So the persist timer sends a"
-                        + " window probe, an ACK with seq = snd.una - 1 (a byte the server already has), and backs off:"
-                        + " 210, 420, 840, 1680 ms (RFC 9293 3.8.6.1, Linux tcp_probe_timer).",
-                "Watch the server's side: the probe is outside its window, so it is dropped (TCP_INVALID_SEQUENCE) and"
+                "The first segments fill the buffer and the server's ACKs offer less and less window, down to zero"
+                        + " ('zero window'). The client must not send into a closed window, but if the window update"
+                        + " that opens it were lost, both would wait forever. So the persist timer sends a window"
+                        + " probe, an ACK with seq = snd.una - 1 (a byte the server already has), and backs off while"
+                        + " probes go unanswered (RFC 9293 3.8.6.1, Linux tcp_probe_timer).",
+                "Watch the server's side: the probe lies before its window, so it is dropped (TCP_OLD_SEQUENCE) and"
                         + " answered with an ACK that repeats the zero window: a dropped segment with an answer, which"
-                        + " is the point of the probe. The second probe gets no answer: out-of-window segments are"
-                        + " answered at most once per 500 ms (tcp_invalid_ratelimit), as in Linux.",
+                        + " is the point of the probe. Some probes get no answer: out-of-window segments are answered"
+                        + " at most once per 500 ms (tcp_invalid_ratelimit), as in Linux.",
                 "When the application reads, the server tells the client at once with a window update (Linux"
                         + " tcp_cleanup_rbuf: the window doubled), and the data flows again.",
                 "$ tcpstack lesson run zero-window --html /tmp/zw.html");
@@ -43,7 +46,8 @@ final class ZeroWindow implements Lesson {
     @Override
     public LadderModel run() {
         LessonNet.Stage stage = new LessonNet.Stage();
-        stage.serverSettings.rcvbuf = 4 * 1448;
+        stage.serverSettings.rmem = new BufferSizes(BUFFER, BUFFER, BUFFER);
+        stage.serverSettings.moderateRcvbuf = false;
         try (LessonNet n = new LessonNet(stage)) {
             TcpServerSocket listener = n.listen(80);
             TcpConnection c = n.connect(80, PORT);
