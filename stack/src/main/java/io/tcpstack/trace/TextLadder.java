@@ -132,7 +132,7 @@ public final class TextLadder {
         }
         if (r.dropReason != null) {
             continuation("x dropped by " + model.lanes().get(r.toLane).address() + ": " + r.dropReason);
-            if (rules && r.dropRule != null && !r.dropRule.equals(r.dropReason)) {
+            if (rules && r.dropRule != null) {
                 why(r.dropRule);
             }
         }

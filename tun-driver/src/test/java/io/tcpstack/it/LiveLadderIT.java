@@ -50,7 +50,7 @@ class LiveLadderIT {
             assertThat(trace.exitValue()).as(DaemonProcess.read(dir.resolve("ladder.err"))).isZero();
             assertThat(ladder).contains("tcpstack 198.18.0.2").contains("peer 198.18.0.1")
                     .contains("S seq=0 ").contains("why: PASSIVE_OPEN (RFC 9293 3.10.7.2")
-                    .contains("why: DATA (RFC 9293 3.10.2").contains("x dropped by 198.18.0.2: TCP_NO_SOCKET")
+                    .contains("why: DATA (RFC 9293 3.10.2").contains("x dropped by 198.18.0.2: TCP_NO_SOCKET").contains("why: TCP_NO_SOCKET (RFC 9293 3.10.7.1")
                     .contains("why: RST_NO_SOCKET");
             assertThat(ladder.lines().filter(l -> l.contains("|"))).allMatch(l -> l.length() <= 100);
             List<String> lines = Files.readAllLines(saved);
@@ -76,7 +76,7 @@ class LiveLadderIT {
             // a client that keeps its end open: the service's FIN is acknowledged, no FIN comes back,
             // and the orphaned connection becomes a FIN-WAIT-2 record
             Process holder = ns.start(dir.resolve("nc.out"), dir.resolve("nc.err"), "bash", "-c",
-                    "(printf 'GET / HTTP/1.0\\r\\n\\r\\n'; sleep 20) | nc " + Netns.STACK_ADDR + " 80");
+                    "(printf 'GET / HTTP/1.0\\r\\n\\r\\n'; sleep 90) | nc " + Netns.STACK_ADDR + " 80");
             try {
                 DaemonProcess.await(30, "a FIN-WAIT-2 record", () -> {
                     try {
