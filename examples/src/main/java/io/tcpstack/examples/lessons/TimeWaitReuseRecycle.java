@@ -81,6 +81,16 @@ final class TimeWaitReuseRecycle implements Lesson {
         return e.s;
     }
 
+    /** A request and its answer from {@code localPort} (0: any); then the server closes first, and the client. */
+    private static void serverClosesFirst(LessonNet n, TcpServerSocket listener, int localPort) {
+        TcpConnection c = n.connect(PORT, localPort);
+        LessonNet.Exchange e = new LessonNet.Exchange(c, listener, 100, 100);
+        n.until("the answer arrived", e::done);
+        e.s.close();
+        n.until("the client saw the server's FIN", () -> LessonNet.read(c, 16) < 0);
+        c.close();
+    }
+
     private static void timeWait(LessonNet n, TcpServerSocket listener) {
         TcpConnection server = clientClosesFirst(n, listener);
         var lastAck = n.net.dropNth(1, s -> s.srcPort() == REUSED_PORT && s.flags() == TcpView.ACK);
@@ -101,23 +111,13 @@ final class TimeWaitReuseRecycle implements Lesson {
         }
         n.client.settings().twReuse = 1;
         n.note("connect with tw_reuse 1");
-        TcpConnection again = n.connect(PORT, 0);
-        LessonNet.Exchange e2 = new LessonNet.Exchange(again, listener, 100, 100);
-        n.until("the answer arrived", e2::done);
-        e2.s.close();
-        n.until("the client saw the server's FIN", () -> LessonNet.read(again, 16) < 0);
-        again.close();
-        n.run(100);
+        serverClosesFirst(n, listener, 0);
+        n.run(50);
     }
 
     private static void recycle(LessonNet n, TcpServerSocket listener) {
         n.server.settings().twRecycle = true;
-        TcpConnection a = n.connect(PORT, NAT_HOST_A);
-        LessonNet.Exchange e = new LessonNet.Exchange(a, listener, 100, 100);
-        n.until("host a's answer arrived", e::done);
-        e.s.close();
-        n.until("host a saw the server's FIN", () -> LessonNet.read(a, 16) < 0);
-        a.close();
+        serverClosesFirst(n, listener, NAT_HOST_A);
         n.run(50);
         // the other hosts behind the NAT: each connection's clock has its own offset; the first whose
         // clock is behind host a's finds its SYNs dropped
