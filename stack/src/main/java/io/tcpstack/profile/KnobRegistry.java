@@ -94,6 +94,9 @@ public final class KnobRegistry {
             Knob.live("syn-retries", "tcp_syn_retries", KnobType.integer(1, 127),
                     "SYN retransmissions before connect gives up (MAX_TCP_SYNCNT 127)", "the next SYN timeout",
                     s -> s.synRetries, (s, v) -> s.synRetries = v),
+            Knob.live("syn-linear-timeouts", "tcp_syn_linear_timeouts", KnobType.integer(0, 127),
+                    "SYN timeouts that keep the initial RTO before it doubles (Linux >= 6.5: 4; the linux-5.x profiles: 0)",
+                    "the next SYN timeout", s -> s.synLinearTimeouts, (s, v) -> s.synLinearTimeouts = v),
             Knob.live("synack-retries", "tcp_synack_retries", KnobType.integer(1, 127),
                     "SYN-ACK retransmissions before a half-open connection is dropped", "the next SYN-ACK timeout",
                     s -> s.synackRetries, (s, v) -> s.synackRetries = v),
@@ -120,7 +123,17 @@ public final class KnobRegistry {
                     "the next keepalive timer", s -> s.keepaliveProbes, (s, v) -> s.keepaliveProbes = v),
             Knob.live("invalid-ratelimit", "tcp_invalid_ratelimit", KnobType.duration(MILLISECONDS, 0, 3_600_000),
                     "at most one out-of-window or challenge ACK per connection per this interval",
-                    "the next out-of-window segment", s -> s.invalidRatelimitMs, (s, v) -> s.invalidRatelimitMs = v));
+                    "the next out-of-window segment", s -> s.invalidRatelimitMs, (s, v) -> s.invalidRatelimitMs = v),
+            Knob.live("ecn", "tcp_ecn", KnobType.integer(0, 2),
+                    "ECN (RFC 3168): 0 off, 1 asked for in our SYNs and accepted, 2 accepted when a peer asks",
+                    NEW_CONNECTIONS, s -> s.ecn, (s, v) -> s.ecn = v),
+            Knob.live("icmp-ratelimit", "icmp_ratelimit", KnobType.duration(MILLISECONDS, 0, 3_600_000),
+                    "per destination, at most one ICMP error of the icmp-ratemask types per this interval (burst 6)",
+                    "the next ICMP error", s -> s.icmpRatelimitMs, (s, v) -> s.icmpRatelimitMs = v),
+            Knob.live("icmp-ratemask", "icmp_ratemask", KnobType.integer(0, 0x7ffff),
+                    "ICMP types icmp-ratelimit applies to, one bit per type (0x1818: unreachable, source quench,"
+                            + " time exceeded, parameter problem)",
+                    "the next ICMP error", s -> s.icmpRatemask, (s, v) -> s.icmpRatemask = v));
 
     private KnobRegistry() {
     }

@@ -92,6 +92,13 @@ public final class TcpSettings {
     public volatile int portRangeLow = 32768;
     public volatile int portRangeHigh = 60999;
 
+    /** tcp_ecn (RFC 3168): 0 off, 1 ask for ECN in our SYNs and accept it, 2 accept it when asked (Linux default). */
+    public volatile int ecn = 2;
+    /** icmp_ratelimit: per destination, one rate-limited ICMP message per this interval (burst of 6). */
+    public volatile long icmpRatelimitMs = 1000;
+    /** icmp_ratemask: ICMP types the limit applies to (bit = type); Linux default 0x1818. */
+    public volatile int icmpRatemask = 0x1818;
+
     /** TCP_MAX_QUICKACKS: segments ACKed at once at the start of a connection. */
     public static final int MAX_QUICKACKS = 16;
     /** TCP_INIT_CWND (RFC 6928). */

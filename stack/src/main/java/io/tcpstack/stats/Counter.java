@@ -108,5 +108,18 @@ public enum Counter {
     /** Ours, no Linux name: a segment that looked up a Tcb which was closed/replaced before it got the lock. */
     TcpExtStaleLookupDrop,
     /** Ours: IPv6 packets the link received and dropped (no IPv6 yet). */
-    Ip6InDiscardsNoIpv6;
+    Ip6InDiscardsNoIpv6,
+    // UDP-MIB (a stack without UDP sockets: every datagram is for a closed port), ICMP rate limits
+    UdpNoPorts,
+    UdpInErrors,
+    UdpInCsumErrors,
+    IcmpOutRateLimitGlobal,
+    IcmpOutRateLimitHost,
+    // the IP ECN field of what arrived (Linux IpExt*Pkts)
+    IpExtInNoECTPkts,
+    IpExtInECT1Pkts,
+    IpExtInECT0Pkts,
+    IpExtInCEPkts,
+    /** Ours: data segments that arrived with CE (the peer is told with ECE until its CWR). */
+    TcpExtTCPECNCeRcvd;
 }

@@ -46,6 +46,15 @@ public enum DropReason {
     /** ICMP type the stack does not handle. */
     ICMP_UNHANDLED("RFC 1122 3.2.2",
             "An ICMP type the stack does not act on (it answers echo requests and reads unreachables)."),
+    /** UDP datagram shorter than its header or than its length field says (SKB_DROP_REASON_PKT_TOO_SMALL). */
+    UDP_BAD_LENGTH("RFC 768; Linux __udp4_lib_rcv",
+            "Shorter than a UDP header, or than its own length field says."),
+    /** UDP checksum does not verify (SKB_DROP_REASON_UDP_CSUM). */
+    UDP_CSUM("RFC 768; Linux __udp4_lib_rcv",
+            "The UDP checksum (pseudo-header included) does not verify."),
+    /** UDP datagram for a port without a socket: ICMP port unreachable (SKB_DROP_REASON_NO_SOCKET). */
+    UDP_NO_SOCKET("RFC 1122 3.2.2.1; Linux __udp4_lib_rcv",
+            "No socket has this UDP port: dropped, and answered with ICMP port unreachable (rate-limited)."),
     /** TCP segment shorter than its header (SKB_DROP_REASON_PKT_TOO_SMALL). */
     TCP_TOO_SHORT("RFC 9293 3.1; Linux tcp_v4_rcv",
             "Shorter than a TCP header."),

@@ -266,6 +266,7 @@ final class LossRecovery {
         tcb.prrDelivered = 0;
         tcb.prrOut = 0;
         c.ssthresh = tcb.cc.ssthresh(c);
+        Ecn.queueCwr(tcb); // Linux tcp_ecn_queue_cwr
     }
 
     /** Linux tcp_end_cwnd_reduction: cwnd ends at ssthresh (unless the reduction was undone). */

@@ -197,6 +197,13 @@ public final class Tcb {
     /** Last time data arrived or was sent, ms (keepalive idle). */
     long lastActivityMs;
 
+    /** TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT of this socket; 0: the sysctl's. */
+    long keepIdleMs;
+    long keepIntvlMs;
+    int keepCnt;
+    /** RFC 3168 state: {@link Ecn}'s flags. */
+    int ecnFlags;
+
     /** IP identification of our next packet (Linux inet_id: per socket, random start). */
     int ipId;
     /**

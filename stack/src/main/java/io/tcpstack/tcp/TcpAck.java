@@ -119,6 +119,9 @@ final class TcpAck {
             st.flag |= FLAG_DATA;
         }
         st.flag |= updateWindow(tcb, seg);
+        if (Ecn.isEcnEcho(tcb, seg)) {
+            st.flag |= FLAG_ECE; // Linux tcp_ecn_rcv_ecn_echo
+        }
         if (SeqNum.gt(ack, priorSndUna)) {
             st.flag |= FLAG_SND_UNA_ADVANCED;
             tcb.retransmits = 0;
@@ -134,6 +137,7 @@ final class TcpAck {
             st.flag |= sacked;
         }
         tcb.probesOut = 0;
+        TcpTimers.onAckReceived(tcb);
         if (priorPackets == 0) {
             // nothing was in flight: a window update, or the ACK of our SYN (Linux no_queue)
             if ((st.flag & FLAG_DSACKING_ACK) != 0) {

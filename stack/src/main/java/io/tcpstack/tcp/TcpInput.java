@@ -69,6 +69,7 @@ final class TcpInput {
         tcb.rcvNxt = seg.seq + 1;
         tcb.rcvWup = tcb.rcvNxt;
         layer.negotiate(tcb, seg.options);
+        Ecn.onSynAck(tcb, seg);
         if (tcb.tsOk && seg.options.hasTimestamp) {
             tcb.tsRecent = seg.options.tsVal;
             tcb.tsRecentStampMs = layer.nowMs();
@@ -175,11 +176,6 @@ final class TcpInput {
             }
             return;
         }
-        // RFC 7323 4.3: remember TS.Recent from a segment that covers the last ACK we sent
-        if (tcb.tsOk && o.hasTimestamp && SeqNum.le(seg.seq, tcb.rcvWup) && SeqNum.ge(o.tsVal, tcb.tsRecent)) {
-            tcb.tsRecent = o.tsVal;
-            tcb.tsRecentStampMs = layer.nowMs();
-        }
         // fourth: SYN (RFC 5961 4)
         if (seg.has(TcpView.SYN) && !simultaneousOpenSynAck(tcb, seg)) {
             if (tcb.state == TcpState.SYN_RECEIVED && seg.seq == tcb.irs && !seg.has(TcpView.ACK)) {
@@ -214,6 +210,13 @@ final class TcpInput {
         }
         if (!layer.ack().process(tcb, seg)) {
             return;
+        }
+        // RFC 7323 4.3: remember TS.Recent from a segment that covers the last ACK we sent, once
+        // its ACK proved acceptable (Linux tcp_ack with FLAG_UPDATE_TS_RECENT: a segment that
+        // acknowledges unsent data must not move TS.Recent, or PAWS then drops the real ones)
+        if (tcb.tsOk && o.hasTimestamp && SeqNum.le(seg.seq, tcb.rcvWup) && SeqNum.ge(o.tsVal, tcb.tsRecent)) {
+            tcb.tsRecent = o.tsVal;
+            tcb.tsRecentStampMs = layer.nowMs();
         }
         if (tcb.finAcked && !ourFinAckedStateChange(tcb, seg)) {
             return;

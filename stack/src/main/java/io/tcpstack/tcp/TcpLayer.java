@@ -172,6 +172,7 @@ public final class TcpLayer implements TransportHandler {
         }
         stats.inc(Counter.TcpInSegs);
         seg.load(queue, ip.source(), ip.buf(), offset, length);
+        seg.ipEcn = ip.tos() & 3;
         dispatch(seg, 0);
         Wakeups.dispatch(); // handlers run here unless this thread's burst flush runs them
     }
@@ -262,7 +263,8 @@ public final class TcpLayer implements TransportHandler {
             output.sendResetFor(seg); // "<SEQ=SEG.ACK><CTL=RST>"
             return;
         }
-        if (!seg.has(TcpView.SYN)) {
+        if (!seg.has(TcpView.SYN) || seg.has(TcpView.FIN)) {
+            // Linux tcp_rcv_state_process, LISTEN: "if (th->fin) goto discard" for a SYN with FIN
             drop(seg, DropReason.TCP_FLAGS);
             return;
         }
@@ -283,6 +285,7 @@ public final class TcpLayer implements TransportHandler {
             tcb.rcvNxt = seg.seq + 1;
             tcb.rcvWup = tcb.rcvNxt;
             negotiate(tcb, seg.options);
+            Ecn.onSyn(tcb, seg);
             if (tcb.tsOk) {
                 tcb.tsRecent = seg.options.tsVal;
                 tcb.tsRecentStampMs = nowMs();
@@ -348,6 +351,7 @@ public final class TcpLayer implements TransportHandler {
             trace.state(tcb, TcpState.CLOSED, TcpState.SYN_SENT, Rule.ACTIVE_OPEN);
             tcb.synTsVal = tcb.tsVal();
             tcb.rttStartNanos = clock.nanos();
+            Ecn.onConnect(tcb);
             output.sendSyn(tcb);
             TcpTimers.armSynRetransmit(tcb);
             trace.vars(tcb, "after connect");

@@ -42,7 +42,7 @@ final class TcpOutput {
      */
     void sendSyn(Tcb tcb) {
         boolean synAck = tcb.state == TcpState.SYN_RECEIVED;
-        int flags = synAck ? TcpView.SYN | TcpView.ACK : TcpView.SYN;
+        int flags = (synAck ? TcpView.SYN | TcpView.ACK : TcpView.SYN) | Ecn.synFlags(tcb, synAck);
         int wscale = tcb.wscaleOk ? tcb.rcvWscale : -1;
         int optionsLength = TcpOptions.synLength(true, tcb.sackOk, tcb.tsOk, wscale >= 0);
         ByteBuf buf = ip.allocate(TcpView.MIN_HEADER_LENGTH + optionsLength);
@@ -137,6 +137,9 @@ final class TcpOutput {
                 break;
             }
             int quota = tcb.cong.cwnd - q.inFlight();
+            if (quota <= 0 && unsent == 0) {
+                quota = 1; // Linux tcp_cwnd_test: "Don't be strict about the congestion window for the final FIN"
+            }
             if (quota <= 0) {
                 if (!probe || sent > 0) {
                     cwndLimited = true;
@@ -347,6 +350,8 @@ final class TcpOutput {
      * snd.una in the send buffer, our timestamp and SACK options, the window we advertise now.
      */
     void transmit(Tcb tcb, int seq, int flags, int dataSkip, int dataLength) {
+        int ecn = (flags & TcpView.RST) == 0 ? Ecn.outFlags(tcb, seq, dataLength) : 0;
+        flags |= ecn & ~Ecn.ECT_BIT;
         int sackCount = 0;
         int optionsLength = tcb.tsOk ? TcpOptions.TIMESTAMP_LENGTH_ALIGNED : 0;
         if (tcb.sackOk && (flags & TcpView.ACK) != 0 && tcb.reassembly.hasSackInfo()) {
@@ -376,10 +381,15 @@ final class TcpOutput {
         if (dataLength > 0) {
             tcb.sendBuffer.copyTo(buf, dataSkip, dataLength);
         }
-        finish(tcb, buf, t, headerLength + dataLength, flags, tcb.ipId++ & 0xffff);
+        finish(tcb, buf, t, headerLength + dataLength, flags, tcb.ipId++ & 0xffff, Ecn.ipEcn(ecn));
     }
 
     private void finish(Tcb tcb, ByteBuf buf, int t, int tcpLength, int flags, int ipId) {
+        finish(tcb, buf, t, tcpLength, flags, ipId, 0);
+    }
+
+    /** {@code ipEcn}: the IP header's ECN bits (RFC 3168: ECT(0) on new data when ECN is on). */
+    private void finish(Tcb tcb, ByteBuf buf, int t, int tcpLength, int flags, int ipId, int ipEcn) {
         buf.writerIndex(t + tcpLength);
         TcpView.fillChecksum(buf, t, tcpLength, tcb.localAddress, tcb.remoteAddress);
         if ((flags & TcpView.ACK) != 0) {
@@ -387,7 +397,7 @@ final class TcpOutput {
         }
         layer.stats().inc(Counter.TcpOutSegs);
         layer.trace().segmentOut(tcb, buf, t, tcpLength);
-        ip.send(txQueue(tcb), buf, IpProtocol.TCP, tcb.remoteAddress, true, ipId);
+        ip.send(txQueue(tcb), buf, IpProtocol.TCP, tcb.remoteAddress, true, ipId, ipEcn);
     }
 
     /**

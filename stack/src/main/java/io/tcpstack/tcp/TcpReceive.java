@@ -44,6 +44,9 @@ final class TcpReceive {
         int index = seg.payloadIndex;
         int length = seg.payloadLength;
         boolean fin = seg.has(TcpView.FIN);
+        if (length > 0) {
+            Ecn.onData(tcb, seg);
+        }
         tcb.reassembly.clearDsack();
         measureRcvRtt(tcb, seg, length);
         if (SeqNum.lt(seq, tcb.rcvNxt)) {
@@ -230,12 +233,21 @@ final class TcpReceive {
         layer.trace().cause(tcb, Rule.FIN_ACK);
         tcb.rcvNxt++;
         tcb.finReceived = true;
+        // Linux tcp_fin: out-of-order data after the FIN is dropped, and the SACK state with it
+        // (tcp_sack_reset): a D-SACK pending for the segment that brought the FIN is not sent
+        tcb.reassembly.clear();
         tcb.lastActivityMs = layer.nowMs();
         Wakeups.notify(tcb);
         switch (tcb.state) {
             case SYN_RECEIVED, ESTABLISHED -> {
                 layer.setState(tcb, TcpState.CLOSE_WAIT);
-                layer.output().sendAck(tcb);
+                // Linux tcp_fin enters pingpong mode: the ACK is delayed by the ATO (it may ride on
+                // our own FIN), at once only if no data ever came (ato 0: the timer fires at once)
+                if (tcb.atoMs == 0) {
+                    layer.output().sendAck(tcb);
+                } else {
+                    TcpTimers.scheduleDelayedAck(tcb);
+                }
             }
             case FIN_WAIT_1 -> {
                 if (tcb.finAcked) {

@@ -227,9 +227,32 @@ final class TcpTimers {
 
     // ---- keepalive
 
+    /**
+     * Linux tcp_ack: every acceptable ACK is a sign of life (rcv_tstamp, which keepalive's idle
+     * time counts from); a keepalive probe's answer is such an ACK.
+     */
+    static void onAckReceived(Tcb tcb) {
+        tcb.lastActivityMs = tcb.layer.nowMs();
+    }
+
+    /** TCP_KEEPIDLE, else tcp_keepalive_time (Linux keepalive_time_when). */
+    static long keepaliveTimeMs(Tcb tcb) {
+        return tcb.keepIdleMs > 0 ? tcb.keepIdleMs : tcb.layer.settings().keepaliveTimeMs;
+    }
+
+    /** TCP_KEEPINTVL, else tcp_keepalive_intvl (Linux keepalive_intvl_when). */
+    private static long keepaliveIntvlMs(Tcb tcb) {
+        return tcb.keepIntvlMs > 0 ? tcb.keepIntvlMs : tcb.layer.settings().keepaliveIntvlMs;
+    }
+
+    /** TCP_KEEPCNT, else tcp_keepalive_probes (Linux keepalive_probes). */
+    private static int keepaliveProbes(Tcb tcb) {
+        return tcb.keepCnt > 0 ? tcb.keepCnt : tcb.layer.settings().keepaliveProbes;
+    }
+
     static void armKeepalive(Tcb tcb) {
         if (tcb.keepAlive && tcb.state.isSynchronized()) {
-            schedule(tcb, tcb.keepaliveTimer, tcb.layer.settings().keepaliveTimeMs);
+            schedule(tcb, tcb.keepaliveTimer, Math.max(keepaliveTimeMs(tcb) - (tcb.layer.nowMs() - tcb.lastActivityMs), 0));
         } else {
             tcb.layer.wheel().cancel(tcb.keepaliveTimer);
         }
@@ -240,13 +263,13 @@ final class TcpTimers {
         if (!tcb.keepAlive || !tcb.state.isSynchronized() || tcb.state == TcpState.TIME_WAIT) {
             return;
         }
-        TcpSettings s = tcb.layer.settings();
         long idle = tcb.layer.nowMs() - tcb.lastActivityMs;
-        if (idle < s.keepaliveTimeMs && tcb.probesOut == 0) {
-            schedule(tcb, tcb.keepaliveTimer, s.keepaliveTimeMs - idle);
+        long time = keepaliveTimeMs(tcb);
+        if (idle < time && tcb.probesOut == 0) {
+            schedule(tcb, tcb.keepaliveTimer, time - idle);
             return;
         }
-        if (tcb.probesOut >= s.keepaliveProbes) {
+        if (tcb.probesOut >= keepaliveProbes(tcb)) {
             tcb.layer.output().sendReset(tcb);
             tcb.layer.stats().inc(Counter.TcpExtTCPAbortOnTimeout);
             tcb.layer.close(tcb, TcpError.TIMED_OUT, false);
@@ -256,6 +279,6 @@ final class TcpTimers {
         tcb.layer.trace().cause(tcb, Rule.KEEPALIVE);
         tcb.layer.output().sendProbe(tcb);
         tcb.probesOut++;
-        schedule(tcb, tcb.keepaliveTimer, s.keepaliveIntvlMs);
+        schedule(tcb, tcb.keepaliveTimer, keepaliveIntvlMs(tcb));
     }
 }

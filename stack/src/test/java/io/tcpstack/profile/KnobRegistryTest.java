@@ -45,7 +45,11 @@ public class KnobRegistryTest {
             Map.entry("keepalive-time", new String[] {"500ms", "a duration 1s..32767s"}),
             Map.entry("keepalive-intvl", new String[] {"32768", "a duration 1s..32767s"}),
             Map.entry("keepalive-probes", new String[] {"128", "1..127"}),
-            Map.entry("invalid-ratelimit", new String[] {"5x", "a duration 0s..3600s"}));
+            Map.entry("invalid-ratelimit", new String[] {"5x", "a duration 0s..3600s"}),
+            Map.entry("syn-linear-timeouts", new String[] {"128", "0..127"}),
+            Map.entry("ecn", new String[] {"3", "0..2"}),
+            Map.entry("icmp-ratelimit", new String[] {"1h1", "a duration 0s..3600s"}),
+            Map.entry("icmp-ratemask", new String[] {"-1", "0..524287"}));
 
     static Iterable<Knob> live() {
         return KnobRegistry.LIVE;

@@ -4,7 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.tcpstack.api.TcpServerSocket;
 import io.tcpstack.profile.Affinity;
 import io.tcpstack.tcp.TcpConnection;
-import io.tcpstack.tcp.TcpState;
 import io.tcpstack.trace.LadderModel;
 import java.util.List;
 
@@ -70,30 +69,10 @@ final class FinAckRace implements Lesson {
     /** One fin_ack_lat round, up to the client's RST; the server's input is then raced. */
     private static void round(LessonNet n, TcpServerSocket listener) {
         TcpConnection c = n.connect(PORT, CLIENT_PORT);
-        c.setLingerZero(true);
-        TcpConnection[] s = new TcpConnection[1];
-        int[] echoed = {0};
-        int[] back = {0};
-        n.until("the client has reset its end", () -> {
-            if (s[0] == null) {
-                s[0] = listener.poll();
-            }
-            if (c.state() == TcpState.ESTABLISHED && back[0] == 0) {
-                LessonNet.write(c, new byte[4], 0);
-                back[0] = 1;
-            }
-            if (s[0] != null && echoed[0] < 4) {
-                echoed[0] += Math.max(LessonNet.read(s[0], 4), 0);
-                if (echoed[0] == 4) {
-                    LessonNet.write(s[0], new byte[4], 0);
-                    s[0].close();
-                }
-            }
-            if (back[0] > 0 && LessonNet.read(c, 16) < 0) {
-                c.close();
-            }
-            return c.isClosed();
-        });
+        LessonNet.Exchange e = new LessonNet.Exchange(c, listener, 4, 4);
+        n.until("the echo arrived", e::done);
+        e.s.close();
+        n.resetRightAfterFinAck(c);
         n.holdServerInput();
         n.run(n.oneWayMs());
         race(n, n.releaseServerInput());

@@ -13,6 +13,7 @@ import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.tcp.TcpConnection;
 import io.tcpstack.tcp.TcpException;
 import io.tcpstack.tcp.TcpState;
+import io.tcpstack.stats.Counter;
 import io.tcpstack.stats.DropReason;
 import io.tcpstack.trace.LadderModel;
 import io.tcpstack.trace.SegmentText;
@@ -202,6 +203,22 @@ final class LessonNet implements AutoCloseable {
         again.setLingerZero(true);
         again.close();
         run(20);
+    }
+
+    /**
+     * The client reads to the end of stream and closes with SO_LINGER 0 (an RST) the moment its
+     * ACK of the server's FIN goes (delayed, as Linux delays it in pingpong mode): the two leave
+     * together, the ACK first, as the fin_ack_lat selftest's do.
+     */
+    void resetRightAfterFinAck(TcpConnection c) {
+        c.setLingerZero(true);
+        long delayed = client.stats().get(Counter.TcpExtDelayedACKs);
+        boolean[] eof = {false};
+        until("the client's ACK of the server's FIN", () -> {
+            eof[0] = eof[0] || read(c, 16) < 0;
+            return eof[0] && client.stats().get(Counter.TcpExtDelayedACKs) > delayed;
+        });
+        c.close();
     }
 
     /** The client closes; once the server's application has read the end of stream, it closes too. */

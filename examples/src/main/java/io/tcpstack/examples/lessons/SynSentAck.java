@@ -61,13 +61,11 @@ final class SynSentAck implements Lesson {
     /** A round whose closing RST is lost: the server keeps a FIN-WAIT-2 record. */
     private static void staleRecord(LessonNet n, TcpServerSocket listener) {
         TcpConnection c = n.connect(PORT, CLIENT_PORT);
-        c.setLingerZero(true);
         LessonNet.Exchange e = new LessonNet.Exchange(c, listener, 4, 4);
         n.until("the echo arrived", e::done);
         e.s.close();
-        n.until("the server's FIN arrived", () -> LessonNet.read(c, 16) < 0);
         var rst = n.net.dropNth(1, s -> s.srcPort() == CLIENT_PORT && s.has(TcpView.RST));
-        c.close();
+        n.resetRightAfterFinAck(c);
         n.run(20);
         rst.remove();
     }
