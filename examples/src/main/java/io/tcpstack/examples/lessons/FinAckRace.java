@@ -3,7 +3,6 @@ package io.tcpstack.examples.lessons;
 import io.netty.buffer.ByteBuf;
 import io.tcpstack.api.TcpServerSocket;
 import io.tcpstack.profile.Affinity;
-import io.tcpstack.tcp.TcpConnection;
 import io.tcpstack.trace.LadderModel;
 import java.util.List;
 
@@ -68,11 +67,7 @@ final class FinAckRace implements Lesson {
 
     /** One fin_ack_lat round, up to the client's RST; the server's input is then raced. */
     private static void round(LessonNet n, TcpServerSocket listener) {
-        TcpConnection c = n.connect(PORT, CLIENT_PORT);
-        LessonNet.Exchange e = new LessonNet.Exchange(c, listener, 4, 4);
-        n.until("the echo arrived", e::done);
-        e.s.close();
-        n.resetRightAfterFinAck(c);
+        n.resetRightAfterFinAck(n.echoThenServerCloses(listener, PORT, CLIENT_PORT));
         n.holdServerInput();
         n.run(n.oneWayMs());
         race(n, n.releaseServerInput());

@@ -206,6 +206,18 @@ final class LessonNet implements AutoCloseable {
     }
 
     /**
+     * The fin_ack_lat selftest's round up to the server's close: the client connects from
+     * {@code localPort} and sends 4 bytes, the server echoes them and closes first.
+     */
+    TcpConnection echoThenServerCloses(TcpServerSocket listener, int port, int localPort) {
+        TcpConnection c = connect(port, localPort);
+        Exchange e = new Exchange(c, listener, 4, 4);
+        until("the echo arrived", e::done);
+        e.s.close();
+        return c;
+    }
+
+    /**
      * The client reads to the end of stream and closes with SO_LINGER 0 (an RST) the moment its
      * ACK of the server's FIN goes (delayed, as Linux delays it in pingpong mode): the two leave
      * together, the ACK first, as the fin_ack_lat selftest's do.

@@ -60,10 +60,7 @@ final class SynSentAck implements Lesson {
 
     /** A round whose closing RST is lost: the server keeps a FIN-WAIT-2 record. */
     private static void staleRecord(LessonNet n, TcpServerSocket listener) {
-        TcpConnection c = n.connect(PORT, CLIENT_PORT);
-        LessonNet.Exchange e = new LessonNet.Exchange(c, listener, 4, 4);
-        n.until("the echo arrived", e::done);
-        e.s.close();
+        TcpConnection c = n.echoThenServerCloses(listener, PORT, CLIENT_PORT);
         var rst = n.net.dropNth(1, s -> s.srcPort() == CLIENT_PORT && s.has(TcpView.RST));
         n.resetRightAfterFinAck(c);
         n.run(20);
