@@ -103,9 +103,8 @@ for mode in rto-init timeout-min; do
         >"$out.server" 2>&1
     server=$!; PIDS+=("$server")
     wait_for "$out.server" listening
-    ladder=(); [[ $mode == rto-init ]] && ladder=(--ladder)
     bg_ns java -jar "$JAR" finack client --syn-resend "$mode" --fault out:RA/10 --count "$COUNT" \
-        --deadline "$DEADLINE" --json --log-level warn "${ladder[@]}" >"$out" 2>&1
+        --deadline "$DEADLINE" --json --log-level warn --ladder >"$out" 2>&1
     client=$!; PIDS+=("$client")
     fw2=$(watch_fin_wait_2 "$client")
     wait "$client" || { echo "demo-finack.sh: client ($mode) failed:" >&2; cat "$out" >&2; exit 1; }
@@ -117,7 +116,7 @@ done
 for affinity in none flow; do
     out="$WORK/server-$affinity"
     bg_ns java -jar "$JAR" finack server --affinity "$affinity" --count "$RACE_COUNT" --lifetime "$DEADLINE" \
-        --log-level warn >"$out" 2>&1
+        --log-level warn --ladder >"$out" 2>&1
     server=$!; PIDS+=("$server")
     wait_for "$out" "server ready"
     old_acks=$(kernel_client "$out.client" 198.18.0.2)
@@ -162,15 +161,40 @@ for n, r in enumerate(table):
     if n == 0:
         print("  ".join("-" * w for w in widths))
 PY
-echo
-echo "B and C ran $RACE_COUNT connections each (A: $COUNT). C is the kernel against itself over veth, the same"
-echo "experiment: a kernel server closing first, a kernel client reconnecting from port 40000 with SO_LINGER 0."
-echo "old-conn ACKs in B and C: the kernel client's RSTs beyond one per round, from its new socket in SYN-SENT: a SYN"
-echo "that met the server's old connection in FIN-WAIT-2 (a race the server lost), or a late segment of the old"
-echo "connection (a retransmitted FIN) that arrived after the client's RST."
-echo "old-conn ACKs: the stack's new SYN was answered by an ACK of the kernel's old connection, still in"
-echo "FIN-WAIT-2 (the unacceptable ACK in SYN-SENT); kernel FW2: most kernel sockets seen in FIN-WAIT-2 at"
-echo "once (ss -tan, sampled every 100 ms: a FIN-WAIT-2 that the stack's RST ends within a millisecond is seldom seen)."
-echo "stale drops: segments the stack dropped because their connection was replaced between lookup and lock."
-echo
-sed -n '/^ladder of the slowest connect/,$p' "$WORK/client-rto-init"
+cat <<'LEGEND'
+
+How to read the table (README.md, "The FIN/ACK race", has the story):
+  conns          fin_ack_lat rounds: connect from port 40000, 4 bytes each way, the server closes first,
+                 the client closes with SO_LINGER 0 (an RST). B and C run more (--race-count): without
+                 flow affinity the race is rare, as on Linux
+  C              the same experiment with the kernel on both sides, over veth (Linux without RSS; its
+                 congestion control is bbr, the default): how often Linux itself loses the race
+  slow>500ms     connects that took over 500 ms: a SYN that waited for a retransmission timeout (1 s)
+  p50/p99/max    connect time, first SYN to ESTABLISHED, in ms
+  stale drops    segments the stack dropped because their connection turned into a record (or closed)
+                 between lookup and lock: TcpExtStaleLookupDrop, traced as a DROP with reason TCP_CLOSE.
+                 In A too: the stack client also runs with affinity none, so its own segments race
+  old-conn ACKs  A: the stack's new SYN was answered by an ACK of the kernel's old connection, still
+                 in FIN-WAIT-2 (the unacceptable ACK in SYN-SENT: the stack's TCP_INVALID_ACK_SEQUENCE
+                 drops). Each costs a slow connect only with rto-init, and only when it is the first of
+                 that connect; a connect can meet more than one (the record answers each SYN, rate-limited),
+                 so the count can exceed slow>500ms.
+                 B and C: the kernel client's RSTs beyond one per round, from its new socket in SYN-SENT:
+                 a SYN that met the server's old connection in FIN-WAIT-2 (a race the server lost), or a
+                 late segment of the old connection (a retransmitted FIN) that came after the client's RST
+  kernel FW2     most kernel sockets ss -tan saw in FIN-WAIT-2 at once, sampled every 100 ms: the stack's
+                 RST ends one within a millisecond, so it is seldom caught
+  out:RA/10      the fault rule of A: the stack's fault injector drops every 10th segment it sends whose
+                 flags are exactly RST and ACK (its abortive close)
+  timeout-min    the SYN goes again 2 ms after the unacceptable ACK (tcpstack's TCP_TIMEOUT_MIN; Linux's is
+                 2 jiffies, 8 ms at HZ=250); rto-init waits for the retransmission timer, 1 s
+LEGEND
+ladder() { # file, title
+    echo
+    echo "== $2"
+    sed -n '/^ladder of the slowest/,$p' "$1"
+}
+ladder "$WORK/client-rto-init" "A stack client -> kernel server, syn-resend rto-init"
+ladder "$WORK/client-timeout-min" "A stack client -> kernel server, syn-resend timeout-min"
+ladder "$WORK/server-none" "B kernel client -> stack server, affinity none (look for the segment dropped with TCP_CLOSE)"
+ladder "$WORK/server-flow" "B kernel client -> stack server, affinity flow"

@@ -8,10 +8,10 @@ import io.netty.buffer.ByteBufAllocator;
  * steering, bursts and close go to the wrapped link; each decorator says what it does to the
  * packets it sends ({@link #send}) and receives ({@link #received}).
  */
-abstract class ForwardingLink implements Link {
+public abstract class ForwardingLink implements Link {
     protected final Link link;
 
-    ForwardingLink(Link link) {
+    protected ForwardingLink(Link link) {
         this.link = link;
     }
 

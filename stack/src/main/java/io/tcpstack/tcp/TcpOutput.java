@@ -160,6 +160,7 @@ final class TcpOutput {
             boolean last = length == unsent;
             boolean fin = last && finToSend && window >= length + 1;
             if (!probe && length < mss && !fin && nagleHolds(tcb)) {
+                layer.trace().nagle(tcb, length);
                 break;
             }
             int flags = TcpView.ACK | (last && length > 0 ? TcpView.PSH : 0) | (fin ? TcpView.FIN : 0);

@@ -16,7 +16,7 @@ import java.util.function.BooleanSupplier;
  * control socket in the test's temporary directory (never /run: tests run beside other daemons).
  */
 final class DaemonProcess {
-    private static final long READY_TIMEOUT_MS = 30_000;
+    private static final long READY_TIMEOUT_MS = 120_000; // a JVM start on a loaded 2-core machine can take over 30 s
 
     final Process process;
     final Path stdout;
@@ -79,7 +79,7 @@ final class DaemonProcess {
 
     /** {@code tcpstack ctl ARGS --control SOCKET}, run as root from the root namespace (the socket is a file). */
     Netns.Result ctl(String... args) throws IOException, InterruptedException {
-        return Netns.run(30, ctlCommand(List.of(), args));
+        return Netns.run(120, ctlCommand(List.of(), args)); // generous: a JVM start on a loaded machine
     }
 
     /** The same, run through {@code setpriv PRIV...} (another user). */

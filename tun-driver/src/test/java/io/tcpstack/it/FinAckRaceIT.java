@@ -71,7 +71,18 @@ class FinAckRaceIT {
         assertThat(none.stale()).as("stale-lookup drops, affinity none").isPositive();
         assertThat(flow.stale()).as("stale-lookup drops, affinity flow").isZero();
 
-        assertThat(demo.out()).contains("ladder of the slowest connect").contains("SYN-SENT -> ESTAB")
-                .contains("unacceptable ACK in SYN-SENT").contains("retransmission timeout");
+        // one ladder per row; the slowest connects of A met the unacceptable ACK, B/none shows a stale lookup
+        String out = demo.out();
+        assertThat(out.split("ladder of the slowest ", -1)).hasSize(5);
+        String a = out.substring(out.indexOf("== A stack client -> kernel server, syn-resend rto-init"),
+                out.indexOf("== B kernel client -> stack server, affinity none"));
+        assertThat(a).contains("SYN-SENT -> ESTAB").contains("unacceptable ACK in SYN-SENT")
+                .contains("x dropped by 198.18.0.2: TCP_INVALID_ACK_SEQUENCE").contains("retransmission timeout");
+        String bNone = out.substring(out.indexOf("== B kernel client -> stack server, affinity none"),
+                out.indexOf("== B kernel client -> stack server, affinity flow"));
+        assertThat(bNone).contains("ladder of the slowest accept").contains("x dropped by 198.18.0.2: TCP_CLOSE");
+        assertThat(out).contains("How to read the table").contains("old-conn ACKs");
+        assertThat(out.lines().filter(l -> l.startsWith(" ") && l.contains("|")))
+                .as("ladder lines fit 100 columns").allMatch(l -> l.length() <= 100);
     }
 }
