@@ -4,6 +4,7 @@ import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.Counter;
 import io.tcpstack.stats.DropReason;
 import io.tcpstack.time.Timeout;
+import io.tcpstack.trace.Rule;
 import io.tcpstack.wire.IpAddress;
 import io.tcpstack.wire.TcpView;
 import java.util.function.Consumer;
@@ -85,6 +86,10 @@ final class TimeWait {
         layer.setState(tcb, substate);
         layer.demux().remove(tcb);
         layer.release(tcb);
+        if (layer.trace().enabled()) {
+            layer.trace().recordVars(TcpTrace.connection(tcb.localAddress, tcb.localPort, tcb.remoteAddress, tcb.remotePort),
+                    substate.ssName(), tcb.sndNxt, tcb.rcvNxt, tcb.rcvWnd, lengthMs);
+        }
         reaper.atLeastBy(now + lengthMs);
     }
 
@@ -174,17 +179,17 @@ final class TimeWait {
             return Verdict.DONE;
         }
         if (seg.has(TcpView.RST)) {
-            layer.trace().state(connection(s, slot), "FIN-WAIT-2", "CLOSED (RST)");
+            layer.trace().state(connection(s, slot), "FIN-WAIT-2", "CLOSED (RST)", Rule.RECORD_KILLED_BY_RST);
             s.remove(slot);
             return Verdict.DONE;
         }
         if (seg.has(TcpView.SYN) && !SeqNum.lt(seg.seq, rcvNxt)) {
-            s.remove(slot);
-            layer.output().sendResetFor(seg);
+            resetAndForget(s, slot, seg);
             return Verdict.DONE;
         }
         if (!seg.has(TcpView.ACK) || !SeqNum.gt(endSeq, rcvNxt) || endSeq == seg.seq) {
             layer.stats().drop(DropReason.TCP_OLD_DATA);
+            layer.trace().drop(seg, DropReason.TCP_OLD_DATA);
             return Verdict.DONE; // a duplicate ACK
         }
         if (seg.has(TcpView.FIN) && endSeq == rcvNxt + 1 && seg.payloadLength == 0) {
@@ -192,15 +197,36 @@ final class TimeWait {
             s.meta(slot, s.meta(slot) | TimeWaitTable.META_TIME_WAIT);
             s.rcvNxt(slot, endSeq);
             recordTimestamp(s, slot, seg);
+            if (layer.settings().twRecycle && TimeWaitTable.tsOk(s.meta(slot)) && seg.options.hasTimestamp) {
+                // Linux < 4.12 tcp_tw_remember_stamp: this way into TIME-WAIT remembers the peer's
+                // timestamp too (the record keeps no RTO, so it stays the full length)
+                peers.remember(IpAddress.of(s.remoteHi(slot), s.remoteLo(slot)), seg.options.tsVal, layer.nowMs());
+            }
             restart(s, slot, layer.settings().timewaitLenMs);
-            layer.trace().state(connection(s, slot), "FIN-WAIT-2", "TIME-WAIT");
+            layer.trace().state(connection(s, slot), "FIN-WAIT-2", "TIME-WAIT", Rule.RECORD_FIN);
+            layer.trace().cause(null, Rule.FIN_ACK);
             sendAck(s, slot);
             return Verdict.DONE;
         }
         // new data, or a FIN elsewhere: reset (RFC 1122 4.2.2.13, Linux TCP_TW_RST)
-        s.remove(slot);
-        layer.output().sendResetFor(seg);
+        resetAndForget(s, slot, seg);
         return Verdict.DONE;
+    }
+
+    /** Removes the record: the segment gets an RST. */
+    private void resetAndForget(TimeWaitTable.Shard s, int slot, Segment seg) {
+        layer.trace().state(connection(s, slot), "FIN-WAIT-2", "CLOSED", Rule.RECORD_RST);
+        s.remove(slot);
+        layer.trace().cause(null, Rule.RECORD_RST);
+        layer.output().sendResetFor(seg);
+    }
+
+    private void traceRecord(TimeWaitTable.Shard s, int slot, long msLeft) {
+        if (layer.trace().enabled()) {
+            int meta = s.meta(slot);
+            layer.trace().recordVars(connection(s, slot), substateName(meta), s.sndNxt(slot), s.rcvNxt(slot),
+                    TimeWaitTable.rcvWnd(meta), msLeft);
+        }
     }
 
     private Verdict timeWait(TimeWaitTable.Shard s, int slot, Segment seg, boolean pawsReject) {
@@ -209,7 +235,7 @@ final class TimeWait {
             if (seg.has(TcpView.RST)) {
                 if (layer.settings().rfc1337 == 0) {
                     // "TIME_WAIT assassination" (RFC 1337 describes it; Linux allows it by default)
-                    layer.trace().state(connection(s, slot), "TIME-WAIT", "CLOSED (RST)");
+                    layer.trace().state(connection(s, slot), "TIME-WAIT", "CLOSED (RST)", Rule.RECORD_KILLED_BY_RST);
                     s.remove(slot);
                     layer.stats().inc(Counter.TcpExtTWKilled);
                     return Verdict.DONE;
@@ -242,6 +268,7 @@ final class TimeWait {
         long until = layer.nowMs() + lengthMs;
         s.reschedule(slot, until);
         reaper.atLeastBy(until);
+        traceRecord(s, slot, lengthMs);
     }
 
     /**
@@ -256,6 +283,7 @@ final class TimeWait {
                 return null;
             }
             int isn = successorIsn(s.sndNxt(slot));
+            layer.trace().state(connection(s, slot), "TIME-WAIT", "CLOSED (new SYN)", Rule.TW_NEW_SYN);
             s.remove(slot);
             return isn;
         }
@@ -283,7 +311,7 @@ final class TimeWait {
                 return null;
             }
             Reuse reuse = new Reuse(successorIsn(s.sndNxt(slot)), s.tsRecent(slot), s.tsRecentStampMs(slot));
-            layer.trace().state(connection(s, slot), "TIME-WAIT", "CLOSED (reused)");
+            layer.trace().state(connection(s, slot), "TIME-WAIT", "CLOSED (reused)", Rule.TW_REUSE);
             s.remove(slot);
             layer.stats().inc(Counter.TcpExtTWRecycled);
             return reuse;
@@ -310,8 +338,9 @@ final class TimeWait {
                     long key = s.key(slot);
                     TcpState state = TimeWaitTable.isTimeWait(s.meta(slot)) ? TcpState.TIME_WAIT : TcpState.FIN_WAIT_2;
                     IpAddress remote = IpAddress.of(s.remoteHi(slot), s.remoteLo(slot));
+                    long msLeft = Math.max(s.expiresMs(slot) - (int) layer.nowMs(), 0);
                     action.accept(new ConnectionInfo(state, layer.localAddress(remote), (int) key & 0xffff, remote,
-                            (int) (key >>> 16) & 0xffff, 0, 0, null));
+                            (int) (key >>> 16) & 0xffff, 0, 0, ConnectionInfo.Details.record(msLeft)));
                 });
             }
         }
@@ -389,7 +418,8 @@ final class TimeWait {
                 synchronized (s) {
                     int expired = s.sweep(now, slot -> {
                         if (tracing) {
-                            layer.trace().state(connection(s, slot), substateName(s.meta(slot)), "CLOSED (timer)");
+                            layer.trace().state(connection(s, slot), substateName(s.meta(slot)), "CLOSED (timer)",
+                                    Rule.RECORD_EXPIRED);
                         }
                     });
                     layer.stats().add(Counter.TcpExtTW, expired);
