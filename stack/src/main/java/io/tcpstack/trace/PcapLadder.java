@@ -2,11 +2,9 @@ package io.tcpstack.trace;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.tcpstack.wire.IpAddress;
 import io.tcpstack.wire.TcpView;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -69,8 +67,8 @@ public final class PcapLadder {
         int version = (b.getUnsignedByte(0)) >>> 4;
         int tcp;
         int end;
-        byte[] src;
-        byte[] dst;
+        IpAddress src;
+        IpAddress dst;
         if (version == 4 && ip.length >= 20) {
             int ihl = (b.getUnsignedByte(0) & 0x0f) * 4;
             if (b.getUnsignedByte(9) != 6 || (b.getUnsignedShort(6) & 0x1fff) != 0) {
@@ -78,8 +76,8 @@ public final class PcapLadder {
             }
             tcp = ihl;
             end = Math.min(b.getUnsignedShort(2), ip.length);
-            src = Arrays.copyOfRange(ip, 12, 16);
-            dst = Arrays.copyOfRange(ip, 16, 20);
+            src = IpAddress.v4(b.getInt(12));
+            dst = IpAddress.v4(b.getInt(16));
         } else if (version == 6 && ip.length >= 40) {
             int next = b.getUnsignedByte(6);
             tcp = 40;
@@ -92,8 +90,8 @@ public final class PcapLadder {
                 return null;
             }
             end = Math.min(40 + b.getUnsignedShort(4), ip.length);
-            src = Arrays.copyOfRange(ip, 8, 24);
-            dst = Arrays.copyOfRange(ip, 24, 40);
+            src = IpAddress.read(b, 8);
+            dst = IpAddress.read(b, 24);
         } else {
             return null;
         }
@@ -105,20 +103,11 @@ public final class PcapLadder {
             return null;
         }
         SegmentText.Fields f = SegmentText.parse(SegmentText.describe(b, tcp, end - tcp));
-        String srcHost = host(src);
-        String dstHost = host(dst);
         int srcPort = b.getUnsignedShort(tcp);
         int dstPort = b.getUnsignedShort(tcp + 2);
-        return new Parsed(c.epochNanos(), srcHost, dstHost, srcHost + ":" + srcPort, dstHost + ":" + dstPort, srcPort,
-                dstPort, f);
-    }
-
-    private static String host(byte[] address) {
-        try {
-            return InetAddress.getByAddress(address).getHostAddress();
-        } catch (UnknownHostException e) {
-            throw new IllegalStateException(e); // 4 or 16 bytes always make an address
-        }
+        // hosts as the stack's traces write them (RFC 5952 text), endpoints as ss does ([2001:2::1]:80)
+        return new Parsed(c.epochNanos(), src.toString(), dst.toString(), src.withPort(srcPort), dst.withPort(dstPort),
+                srcPort, dstPort, f);
     }
 
     private static boolean matches(Parsed p, List<String> endpoints) {
@@ -135,7 +124,7 @@ public final class PcapLadder {
         boolean ipv6Only = e.indexOf(':') != colon && !e.startsWith("[");
         String h = colon < 0 || ipv6Only ? e : e.substring(0, colon).replace("[", "").replace("]", "");
         String p = colon < 0 || ipv6Only ? "*" : e.substring(colon + 1);
-        return (h.isEmpty() || h.equals("*") || h.equals(host)) && (p.equals("*") || p.equals(Integer.toString(port)));
+        return (h.isEmpty() || h.equals("*") || IpAddress.parse(h).toString().equals(host)) && (p.equals("*") || p.equals(Integer.toString(port)));
     }
 
     /** One lane per host: the first SYN's sender on the left (the client), its peer next. */

@@ -8,6 +8,7 @@ import io.tcpstack.testing.Seg;
 import io.tcpstack.trace.LadderModel;
 import io.tcpstack.trace.PcapLadder;
 import io.tcpstack.trace.TextLadder;
+import io.tcpstack.wire.IpAddress;
 import io.tcpstack.wire.Ipv4Address;
 import io.tcpstack.wire.TcpSegment;
 import java.io.ByteArrayOutputStream;
@@ -140,6 +141,29 @@ class PcapReaderTest {
         assertThat(text.lines()).allMatch(l -> l.length() <= TextLadder.WIDTH);
         assertThat(PcapLadder.build("t", PcapReader.read(pcap(conversation(), false)), List.of(":81"), false).rows())
                 .isEmpty();
+    }
+
+    @Test
+    void ipv6HostsAndEndpointsAreWrittenAsSsWritesThem() throws IOException {
+        IpAddress client = IpAddress.parse("2001:2::1");
+        IpAddress server = IpAddress.parse("2001:2::2");
+        List<byte[]> p = new ArrayList<>();
+        for (String flags : List.of("S", "S.", ".")) {
+            boolean fromClient = !flags.equals("S.");
+            TcpSegment s = new TcpSegment(fromClient ? client : server, fromClient ? server : client,
+                    fromClient ? 40000 : 80, fromClient ? 80 : 40000, fromClient ? 1000 : 5000, fromClient ? 0 : 1001,
+                    Seg.flags(flags), 64800, TcpSegment.Options.NONE, new byte[0]);
+            ByteBuf b = s.emit(UnpooledByteBufAllocator.DEFAULT);
+            byte[] bytes = new byte[b.readableBytes()];
+            b.readBytes(bytes);
+            b.release();
+            p.add(bytes);
+        }
+        LadderModel m = PcapLadder.build("t", PcapReader.read(pcap(p, false)), List.of("[2001:2:0::2]:80"), false);
+        assertThat(m.lanes()).extracting(LadderModel.Lane::label)
+                .containsExactly("2001:2::1 (client)", "2001:2::2 (server)");
+        assertThat(m.rows()).hasSize(3);
+        assertThat(PcapLadder.build("t", PcapReader.read(pcap(p, false)), List.of("2001:2::3"), false).rows()).isEmpty();
     }
 
     @Test

@@ -20,9 +20,10 @@ import jnr.ffi.Runtime;
  *   <li>{@link Steering#SENDING_CPU}: {@code bpf_get_smp_processor_id() % queues}, three
  *       instructions. With each reader on the CPUs of its queue ({@link TunDevice}), a packet is
  *       processed on the CPU that sent it, or one congruent to it modulo the queues.
- *   <li>{@link Steering#FLOW}: {@link Steering#flowHash} of the IPv4 header (and the ports of TCP
- *       and UDP) modulo the queues, read with the classic packet loads (LD_ABS, LD_IND), which a
- *       socket filter may use and which end the program with 0 past the packet's end.
+ *   <li>{@link Steering#FLOW}: {@link Steering#flowHash} of the IPv4 or IPv6 addresses (and the
+ *       ports of TCP and UDP) modulo the queues, read with the classic packet loads (LD_ABS,
+ *       LD_IND), which a socket filter may use and which end the program with 0 past the packet's
+ *       end.
  * </ul>
  *
  * Both are BPF_PROG_TYPE_SOCKET_FILTER programs loaded with bpf(BPF_PROG_LOAD); loading needs
@@ -51,6 +52,7 @@ final class SteeringProgram {
     private static final int ALU32_MOV_X = 0x04 | 0xb0 | 0x08;
     private static final int ALU64_MOD_K = 0x07 | 0x90;
     private static final int ALU64_MOV_X = 0x07 | 0xb0 | 0x08;
+    private static final int JA = 0x05 | 0x00;
     private static final int JEQ_K = 0x05 | 0x10;
     private static final int JNE_K = 0x05 | 0x50;
     private static final int CALL = 0x05 | 0x80;
@@ -71,24 +73,42 @@ final class SteeringProgram {
         return b.array();
     }
 
-    /** {@link Steering#flowHash} modulo {@code queues}. r6 holds the skb (LD_ABS and LD_IND need it there). */
+    /**
+     * {@link Steering#flowHash} modulo {@code queues}. r6 holds the skb (LD_ABS and LD_IND need it
+     * there), r7 the hash; the IPv6 path comes first and jumps over the IPv4 one to the mixing.
+     */
     static byte[] flow(int queues) {
-        ByteBuffer b = program(20);
+        ByteBuffer b = program(45);
         insn(b, ALU64_MOV_X, 6, 1, 0, 0);               // r6 = skb
-        insn(b, LD_ABS_W, 0, 0, 0, 12);                 // r0 = saddr
+        insn(b, LD_ABS_B, 0, 0, 0, 0);                  // r0 = version and IHL
+        insn(b, ALU32_RSH_K, 0, 0, 0, 4);               // w0 = version
+        insn(b, JNE_K, 0, 0, 22, 6);                    // not IPv6: to the IPv4 path
+        insn(b, LD_ABS_W, 0, 0, 0, 8);                  // IPv6: r0 = the source's first word
+        insn(b, ALU64_MOV_X, 7, 0, 0, 0);               // r7 = r0
+        for (int at = 12; at < 40; at += 4) {           // 7 x 2: the other address words
+            insn(b, LD_ABS_W, 0, 0, 0, at);             // r0 = the word at 'at'
+            insn(b, ALU32_XOR_X, 7, 0, 0, 0);           // w7 ^= w0
+        }
+        insn(b, LD_ABS_B, 0, 0, 0, 6);                  // r0 = next header
+        insn(b, JEQ_K, 0, 0, 1, IPPROTO_TCP);           // TCP: to the ports
+        insn(b, JNE_K, 0, 0, 2, IPPROTO_UDP);           // neither TCP nor UDP: to the mixing
+        insn(b, LD_ABS_W, 0, 0, 0, 40);                 // r0 = source and destination port
+        insn(b, ALU32_XOR_X, 7, 0, 0, 0);               // w7 ^= w0
+        insn(b, JA, 0, 0, 13, 0);                       // to the mixing
+        insn(b, LD_ABS_W, 0, 0, 0, 12);                 // IPv4: r0 = saddr
         insn(b, ALU64_MOV_X, 7, 0, 0, 0);               // r7 = r0
         insn(b, LD_ABS_W, 0, 0, 0, 16);                 // r0 = daddr
         insn(b, ALU32_XOR_X, 7, 0, 0, 0);               // w7 ^= w0
         insn(b, LD_ABS_B, 0, 0, 0, 9);                  // r0 = protocol
         insn(b, JEQ_K, 0, 0, 1, IPPROTO_TCP);           // TCP: to the ports
-        insn(b, JNE_K, 0, 0, 6, IPPROTO_UDP);           // neither TCP nor UDP: past the ports
+        insn(b, JNE_K, 0, 0, 6, IPPROTO_UDP);           // neither TCP nor UDP: to the mixing
         insn(b, LD_ABS_B, 0, 0, 0, 0);                  // r0 = version and IHL
         insn(b, ALU32_AND_K, 0, 0, 0, 0x0f);            // w0 = IHL
         insn(b, ALU32_LSH_K, 0, 0, 0, 2);               // w0 = header length in bytes
         insn(b, ALU64_MOV_X, 8, 0, 0, 0);               // r8 = r0
         insn(b, LD_IND_W, 0, 8, 0, 0);                  // r0 = source and destination port
         insn(b, ALU32_XOR_X, 7, 0, 0, 0);               // w7 ^= w0
-        insn(b, ALU32_MUL_K, 7, 0, 0, 0x9E3779B1);      // w7 *= 0x9E3779B1
+        insn(b, ALU32_MUL_K, 7, 0, 0, 0x9E3779B1);      // the mixing: w7 *= 0x9E3779B1
         insn(b, ALU32_MOV_X, 0, 7, 0, 0);               // w0 = w7
         insn(b, ALU32_RSH_K, 0, 0, 0, 16);              // w0 >>= 16
         insn(b, ALU32_XOR_X, 0, 7, 0, 0);               // w0 ^= w7

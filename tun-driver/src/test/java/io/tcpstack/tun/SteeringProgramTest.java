@@ -72,6 +72,45 @@ class SteeringProgramTest {
     }
 
     @Test
+    void flowProgramPicksTheQueueOfSteeringFlowForIpv6() {
+        SplittableRandom random = new SplittableRandom(13);
+        for (int queues : new int[] {2, 3, 4, 64}) {
+            byte[] program = SteeringProgram.flow(queues);
+            for (int i = 0; i < 2000; i++) {
+                int nextHeader = switch (i % 4) {
+                    case 0 -> 6;
+                    case 1 -> 17;
+                    case 2 -> 58;
+                    default -> random.nextInt(256);
+                };
+                byte[] packet = new byte[40 + random.nextInt(3) * 4]; // 40, 44 or 48 bytes
+                random.nextBytes(packet);
+                packet[0] = (byte) (0x60 | packet[0] & 0x0f);
+                packet[6] = (byte) nextHeader;
+                assertThat(run(program, packet)).as("next header %d, %d bytes", nextHeader, packet.length)
+                        .isEqualTo(Steering.FLOW.queue(0, Unpooled.wrappedBuffer(packet), queues));
+            }
+        }
+    }
+
+    @Test
+    void oneIpv6FlowKeepsItsQueueWhateverItsFlowLabelAndPayload() {
+        byte[] a = new byte[60];
+        new SplittableRandom(5).nextBytes(a);
+        a[0] = 0x60;
+        a[6] = 6;
+        byte[] b = a.clone();
+        b[1] ^= 0x0f; // flow label
+        b[3] ^= 0x55;
+        b[4] ^= 0x01; // payload length
+        b[50] ^= 0x7f; // the TCP header past the ports
+        assertThat(Steering.flowHash(Unpooled.wrappedBuffer(b))).isEqualTo(Steering.flowHash(Unpooled.wrappedBuffer(a)))
+                .isNotZero();
+        b[39] ^= 1; // the destination's last byte: another flow
+        assertThat(Steering.flowHash(Unpooled.wrappedBuffer(b))).isNotEqualTo(Steering.flowHash(Unpooled.wrappedBuffer(a)));
+    }
+
+    @Test
     void flowProgramEndsWithZeroOnAPacketTooShortForItsLoads() {
         byte[] program = SteeringProgram.flow(4);
         byte[] header = new byte[20];
@@ -81,12 +120,19 @@ class SteeringProgramTest {
         assertThat(run(program, header)).isZero();
         assertThat(Steering.flowHash(Unpooled.wrappedBuffer(header))).isZero();
         assertThat(run(program, new byte[16])).isZero();
+        byte[] v6 = new byte[40];
+        v6[0] = 0x60;
+        v6[6] = 6; // TCP: the ports would be at 40
+        v6[8] = 1;
+        assertThat(run(program, v6)).isZero();
+        assertThat(Steering.flowHash(Unpooled.wrappedBuffer(v6))).isZero();
+        assertThat(run(program, java.util.Arrays.copyOf(v6, 39))).isZero();
     }
 
     /**
      * The instructions the programs use, as the kernel runs them (kernel/bpf/core.c): 64-bit and
      * 32-bit ALU (32-bit results zero-extended), packet loads in network order ending the program
-     * with 0 out of bounds, conditional jumps, exit (a helper call returns 0).
+     * with 0 out of bounds, jumps, exit (a helper call returns 0).
      */
     private static long run(byte[] program, byte[] packet) {
         ByteBuffer code = ByteBuffer.wrap(program).order(ByteOrder.LITTLE_ENDIAN);
@@ -129,6 +175,7 @@ class SteeringProgramTest {
                     };
                     r[dst] = v & 0xffffffffL;
                 }
+                case 0x05 -> pc += off;
                 case 0x15 -> pc += r[dst] == imm ? off : 0;
                 case 0x55 -> pc += r[dst] != imm ? off : 0;
                 case 0x85 -> r[0] = 0;
