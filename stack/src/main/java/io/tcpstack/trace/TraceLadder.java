@@ -85,8 +85,10 @@ public final class TraceLadder {
         return lanes.size() - 1;
     }
 
+    /** "198.18.0.2:80" -> "198.18.0.2"; "[2001:2::2]:80" -> "2001:2::2". */
     private static String host(String endpoint) {
-        return endpoint.substring(0, endpoint.lastIndexOf(':'));
+        String host = endpoint.substring(0, endpoint.lastIndexOf(':'));
+        return host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
     }
 
     private void add(int lane, TraceEvent e) {

@@ -53,6 +53,16 @@ class LadderTest {
     }
 
     @Test
+    void ipv6LanesAreNamedByTheAddressWithoutItsBrackets() {
+        String c6 = "[2001:2::2]:40000 [2001:2::1]:5001";
+        LadderModel m = TraceLadder.fromTrace("v6", List.of(
+                new TraceEvent(0, TraceEvent.Kind.SEGMENT_OUT, c6, "S seq=100 ack=0 win=64800 len=0 [SYN-SENT]"),
+                new TraceEvent(1_000_000L, TraceEvent.Kind.SEGMENT_IN, c6, "S. seq=7 ack=101 win=64800 len=0 q0 -> SYN-SENT")),
+                true);
+        assertThat(TextLadder.render(m, false).split("\n")[0]).contains("tcpstack 2001:2::2").contains("peer 2001:2::1");
+    }
+
+    @Test
     void aConnectWorthShowingWinsOverASlowerOne() {
         Ladder.Window first = Ladder.slowestConnect(twoConnects, e -> e.nanos() == 0);
         assertThat(first.connectNanos()).isEqualTo(1_000_000L);
