@@ -21,6 +21,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class Netns implements AutoCloseable {
     static final String KERNEL_ADDR = "198.18.0.1";
     static final String STACK_ADDR = "198.18.0.2";
+    /** The IPv6 plan (RFC 5180's benchmarking prefix): the kernel side of tun0 after {@link #addIpv6}, and the stack. */
+    static final String KERNEL_ADDR6 = "2001:2::1";
+    static final String STACK_ADDR6 = "2001:2::2";
     static final String DEVICE = "tun0";
     private static final AtomicInteger SEQ = new AtomicInteger();
 
@@ -87,6 +90,14 @@ final class Netns implements AutoCloseable {
     private void configure(String device) throws IOException, InterruptedException {
         exec(10, "ip", "addr", "add", KERNEL_ADDR + "/24", "dev", device).ok();
         exec(10, "ip", "link", "set", device, "mtu", "1500", "up").ok();
+    }
+
+    /**
+     * Gives tun0's kernel side 2001:2::1/64 as run.sh does (no duplicate address detection on a
+     * point-to-point TUN link: usable at once).
+     */
+    void addIpv6() throws IOException, InterruptedException {
+        exec(10, "ip", "-6", "addr", "add", KERNEL_ADDR6 + "/64", "dev", DEVICE, "nodad").ok();
     }
 
     /** Runs a command inside the namespace and waits at most {@code timeoutSeconds}. */
