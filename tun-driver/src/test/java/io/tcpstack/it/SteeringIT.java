@@ -44,7 +44,8 @@ class SteeringIT {
     @Test
     void switchingAffinityAtRunTimeAttachesTheOtherProgram() throws Exception {
         try (Netns ns = Netns.create()) {
-            DaemonProcess daemon = DaemonProcess.start(ns, dir, "--queues", "2");
+            ns.addIpv6();
+            DaemonProcess daemon = DaemonProcess.start(ns, dir, "--queues", "2", "--addr", Netns.STACK_ADDR6);
             assertThat(daemon.ctl("set", "affinity", "flow").ok().out()).isEqualTo(
                     "affinity = flow (was none; applies to the next inbound packet)\n"
                             + "inbound steering: queue = flow hash mod 2 (eBPF)\n");
@@ -54,6 +55,13 @@ class SteeringIT {
             pingFrom(ns, 1);
             long[] delta = delta(before, perQueue(daemon));
             assertThat(Math.max(delta[0], delta[1])).as("one queue took both CPUs' pings: %s", Arrays.toString(delta))
+                    .isGreaterThanOrEqualTo(2 * PINGS);
+            // and one IPv6 flow: the program hashes the 128-bit addresses
+            before = perQueue(daemon);
+            pingFrom(ns, 0, Netns.STACK_ADDR6);
+            pingFrom(ns, 1, Netns.STACK_ADDR6);
+            delta = delta(before, perQueue(daemon));
+            assertThat(Math.max(delta[0], delta[1])).as("one queue took both CPUs' IPv6 pings: %s", Arrays.toString(delta))
                     .isGreaterThanOrEqualTo(2 * PINGS);
 
             assertThat(daemon.ctl("set", "affinity", "none").ok().out()).endsWith("inbound steering: " + SENDING_CPU + "\n");
@@ -85,8 +93,12 @@ class SteeringIT {
     }
 
     private static void pingFrom(Netns ns, int cpu) throws Exception {
+        pingFrom(ns, cpu, Netns.STACK_ADDR);
+    }
+
+    private static void pingFrom(Netns ns, int cpu, String address) throws Exception {
         Netns.Result ping = ns.exec(30, "taskset", "-c", Integer.toString(cpu), "ping", "-n", "-q", "-c",
-                Integer.toString(PINGS), "-i", "0.01", "-W", "2", Netns.STACK_ADDR).ok();
+                Integer.toString(PINGS), "-i", "0.01", "-W", "2", address).ok();
         assertThat(ping.out()).contains(PINGS + " packets transmitted, " + PINGS + " received");
     }
 
