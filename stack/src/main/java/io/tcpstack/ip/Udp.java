@@ -26,13 +26,22 @@ public final class Udp implements TransportHandler {
         this.stats = stats;
     }
 
+    /**
+     * The datagram's length field if it covers the header and fits in the IP payload of {@code
+     * length} bytes at {@code offset}, else -1 (RFC 768; the first check of Linux __udp4_lib_rcv
+     * and __udp6_lib_rcv).
+     */
+    static int datagramLength(ByteBuf buf, int offset, int length) {
+        int udpLength = length >= HEADER_LENGTH ? buf.getUnsignedShort(offset + 4) : 0;
+        return udpLength < HEADER_LENGTH || udpLength > length ? -1 : udpLength;
+    }
+
     @Override
     public void receive(int queue, Ipv4View ip) {
         ByteBuf buf = ip.buf();
         int offset = ip.payloadOffset();
-        int length = ip.payloadLength();
-        int udpLength = length >= HEADER_LENGTH ? buf.getUnsignedShort(offset + 4) : 0;
-        if (length < HEADER_LENGTH || udpLength < HEADER_LENGTH || udpLength > length) {
+        int udpLength = datagramLength(buf, offset, ip.payloadLength());
+        if (udpLength < 0) {
             stats.inc(Counter.UdpInErrors);
             stats.drop(DropReason.UDP_BAD_LENGTH);
             return;

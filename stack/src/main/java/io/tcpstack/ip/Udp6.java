@@ -15,8 +15,6 @@ import io.tcpstack.wire.Ipv6View;
  * and an ICMPv6 port unreachable (RFC 4443 3.1), which {@link Icmp6} rate-limits.
  */
 final class Udp6 implements Ipv6Transport {
-    private static final int HEADER_LENGTH = 8;
-
     private final Icmp6 icmp;
     private final StackStats stats;
 
@@ -29,9 +27,8 @@ final class Udp6 implements Ipv6Transport {
     public void receive(int queue, Ipv6View ip) {
         ByteBuf buf = ip.buf();
         int offset = ip.payloadOffset();
-        int length = ip.payloadLength();
-        int udpLength = length >= HEADER_LENGTH ? buf.getUnsignedShort(offset + 4) : 0;
-        if (length < HEADER_LENGTH || udpLength < HEADER_LENGTH || udpLength > length) {
+        int udpLength = Udp.datagramLength(buf, offset, ip.payloadLength());
+        if (udpLength < 0) {
             stats.inc(Counter.Udp6InErrors);
             stats.drop(DropReason.UDP_BAD_LENGTH);
             return;
