@@ -86,7 +86,7 @@ public final class IpAddress {
 
     /** ::1, or 127.0.0.0/8 mapped. */
     public boolean isLoopback() {
-        return (hi == 0 && lo == 1) || (isV4() && Ipv4Address.isLoopback((int) lo));
+        return (hi == 0 && lo == 1) || (isV4() && ((int) lo >>> 24) == 127);
     }
 
     /**
