@@ -164,9 +164,12 @@ class Ipv6IT {
         }
     }
 
-    /** {@code --ipv6 0} drops every IPv6 packet (counted), IPv4 still works, and {@code ctl set ipv6 1} turns it on. */
+    /**
+     * {@code --ipv6 0} drops every IPv6 packet (counted), IPv4 still works, and {@code ctl set ipv6
+     * 1} turns it on; then a live trace's ladder, the pcap and a ladder of the pcap show IPv6.
+     */
     @Test
-    void theIpv6SwitchDropsEveryIpv6PacketUntilItIsTurnedOn() throws Exception {
+    void theIpv6SwitchThenIpv6InTracesLaddersAndThePcap() throws Exception {
         Path pcap = dir.resolve("v6.pcap");
         try (Netns ns = Netns.create()) {
             DaemonProcess daemon = dualStack(ns, "--ipv6", "0", "--pcap", pcap.toString());
@@ -178,6 +181,23 @@ class Ipv6IT {
             assertThat(daemon.ctl("set", "ipv6", "1").ok().out()).startsWith("ipv6 = 1 (was 0");
             Netns.Result on = ns.exec(30, "ping", "-6", "-n", "-c", "3", "-i", "0.2", "-W", "2", Netns.STACK_ADDR6).ok();
             assertThat(on.out()).contains("3 packets transmitted, 3 received");
+
+            Path out = dir.resolve("ladder.out");
+            Process trace = new ProcessBuilder("java", "-jar", DaemonProcess.jar(), "ctl", "trace", "--ladder",
+                    Netns.KERNEL_ADDR6, "--control", daemon.control.toString()).redirectOutput(out.toFile())
+                    .redirectError(dir.resolve("ladder.err").toFile()).start();
+            try {
+                DaemonProcess.await(60, "the trace to start", () -> DaemonProcess.read(daemon.stderr)
+                        .contains("started a trace"));
+                ns.exec(60, "curl", "-6", "-sS", "-o", "/dev/null", STACK_URL + "/bytes/3000").ok();
+                assertThat(ns.exec(30, "curl", "-6", "-sS", STACK_URL + ":81/").exit()).as("closed port").isNotZero();
+                Thread.sleep(300);
+            } finally {
+                trace.destroy(); // SIGTERM: the trace ends and the ladder is drawn
+                assertThat(trace.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            }
+            assertThat(Files.readString(out)).contains("tcpstack 2001:2::2").contains("peer 2001:2::1")
+                    .contains("x dropped by 2001:2::2: TCP_NO_SOCKET");
             assertThat(daemon.terminate()[0]).isZero();
 
             Netns.Result read = Netns.run(30, "tcpdump", "-r", pcap.toString(), "-n", "-v").ok();
@@ -186,6 +206,10 @@ class Ipv6IT {
             String brief = Netns.run(30, "tcpdump", "-r", pcap.toString(), "-n").ok().out();
             assertThat(count(brief, "IP6 2001:2::1 > 2001:2::2: ICMP6, echo request")).isEqualTo(6);
             assertThat(count(brief, "IP6 2001:2::2 > 2001:2::1: ICMP6, echo reply")).isEqualTo(3);
+            assertThat(count(brief, "IP6 2001:2::2.80 > 2001:2::1\\.\\d+: Flags \\[S\\.\\]")).isEqualTo(1);
+            Netns.Result ladder = Netns.run(60, "java", "-jar", DaemonProcess.jar(), "ladder", pcap.toString(),
+                    "[2001:2::2]:80").ok();
+            assertThat(ladder.out()).contains("2001:2::1 (client)").contains("2001:2::2 (server)").contains("S. seq=0 ack=1");
         }
     }
 
