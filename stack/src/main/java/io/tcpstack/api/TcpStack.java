@@ -37,7 +37,7 @@ public final class TcpStack implements TimerDriven, AutoCloseable {
     private final StackConfig config;
     private final Link link;
     private final Clock clock;
-    private final StackStats stats = new StackStats();
+    private final StackStats stats;
     private final TcpSettings settings;
     private final Tracer tracer;
     private final TimerQueue wheel;
@@ -56,7 +56,14 @@ public final class TcpStack implements TimerDriven, AutoCloseable {
 
     /** With a tracer made beforehand, so that link decorators can emit into the same trace. */
     public TcpStack(StackConfig config, Link link, Clock clock, TcpSettings settings, Tracer tracer) {
+        this(config, link, clock, settings, tracer, new StackStats());
+    }
+
+    /** With a tracer and counters made beforehand, which link decorators (fault rules) share. */
+    public TcpStack(StackConfig config, Link link, Clock clock, TcpSettings settings, Tracer tracer,
+            StackStats stats) {
         this.tracer = Objects.requireNonNull(tracer);
+        this.stats = Objects.requireNonNull(stats);
         this.config = Objects.requireNonNull(config);
         this.link = Objects.requireNonNull(link);
         this.clock = Objects.requireNonNull(clock);

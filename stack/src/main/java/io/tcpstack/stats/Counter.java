@@ -78,5 +78,10 @@ public enum Counter {
     /** Ours, no Linux name: a segment that looked up a Tcb which was closed/replaced before it got the lock. */
     TcpExtStaleLookupDrop,
     /** Ours: IPv6 packets the link received and dropped (no IPv6 yet). */
-    Ip6InDiscardsNoIpv6;
+    Ip6InDiscardsNoIpv6,
+    // Ours: what fault rules did to segments besides dropping them (drops count as FAULT_INJECTED)
+    TcpExtFaultDelayed,
+    TcpExtFaultDuplicated,
+    TcpExtFaultReordered,
+    TcpExtFaultCorrupted;
 }

@@ -62,6 +62,6 @@ public enum DropReason {
     TCP_ZEROWINDOW,
     /** Duplicate or old segment, fully before rcv.nxt (SKB_DROP_REASON_TCP_OLD_DATA). */
     TCP_OLD_DATA,
-    /** Silently dropped by an impairment layer or a fault-injection knob. */
-    IMPAIRMENT;
+    /** Dropped on purpose by a fault rule (tcpstack ctl fault, --fault), in either direction. */
+    FAULT_INJECTED;
 }

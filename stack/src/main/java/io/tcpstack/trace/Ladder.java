@@ -94,6 +94,7 @@ public final class Ladder {
             case STATE -> "|  " + e.text() + pad(WIDTH - 3 - e.text().length()) + "|";
             case TIMER -> "|  timer: " + e.text() + pad(WIDTH - 10 - e.text().length()) + "|";
             case NOTE -> "|  (" + e.text() + ")";
+            case FAULT -> "|  (fault " + e.text() + ")";
         };
     }
 

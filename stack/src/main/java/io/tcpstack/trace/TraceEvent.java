@@ -2,7 +2,7 @@ package io.tcpstack.trace;
 
 /**
  * One thing that happened in the stack, for traces and ladder diagrams: a segment in (with its
- * verdict) or out, a drop with its reason, a state change, a timer, a note.
+ * verdict) or out, a drop with its reason, a state change, a timer, a note, a fault a rule injected.
  *
  * @param nanos the stack clock when it happened
  * @param connection "local:port remote:port", or "-" for stack-wide events
@@ -14,7 +14,9 @@ public record TraceEvent(long nanos, Kind kind, String connection, String text) 
         DROP,
         STATE,
         TIMER,
-        NOTE
+        NOTE,
+        /** A fault rule dropped, delayed, duplicated, reordered or corrupted a segment. */
+        FAULT
     }
 
     @Override
