@@ -8,6 +8,7 @@ import io.tcpstack.link.Link;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.StackStats;
 import io.tcpstack.tcp.ConnectionInfo;
+import io.tcpstack.tcp.SynOptions;
 import io.tcpstack.tcp.TcpConnection;
 import io.tcpstack.tcp.TcpException;
 import io.tcpstack.tcp.TcpHandler;
@@ -111,7 +112,13 @@ public final class TcpStack implements TimerDriven, AutoCloseable {
      * @param localPort 0 for an ephemeral port (RFC 6056)
      */
     public TcpSocket connect(String address, int port, int localPort, long timeoutMillis) throws IOException {
-        TcpConnection c = open(Ipv4Address.parse(address), port, localPort);
+        return connect(address, port, localPort, timeoutMillis, SynOptions.DEFAULT);
+    }
+
+    /** As {@link #connect(String, int, int, long)}, with a SYN that offers {@code options}. */
+    public TcpSocket connect(String address, int port, int localPort, long timeoutMillis, SynOptions options)
+            throws IOException {
+        TcpConnection c = open(Ipv4Address.parse(address), port, localPort, options);
         try {
             if (!c.awaitEstablished(timeoutMillis)) {
                 c.abort();
@@ -133,8 +140,13 @@ public final class TcpStack implements TimerDriven, AutoCloseable {
 
     /** Starts an active open without waiting (non-blocking connect). */
     public TcpConnection open(int address, int port, int localPort) throws IOException {
+        return open(address, port, localPort, SynOptions.DEFAULT);
+    }
+
+    /** As {@link #open(int, int, int)}, with a SYN that offers {@code options}. */
+    public TcpConnection open(int address, int port, int localPort, SynOptions options) throws IOException {
         try {
-            return tcp.connect(address, port, localPort);
+            return tcp.connect(address, port, localPort, options);
         } catch (IllegalStateException e) {
             throw new IOException(e.getMessage(), e);
         }
@@ -150,8 +162,14 @@ public final class TcpStack implements TimerDriven, AutoCloseable {
      * returns (no accept queue, no thread per connection). The returned socket only closes.
      */
     public TcpServerSocket listen(int port, int backlog, TcpHandler.Acceptor acceptor) throws IOException {
+        return listen(port, backlog, acceptor, SynOptions.DEFAULT);
+    }
+
+    /** As {@link #listen(int, int, TcpHandler.Acceptor)}, with SYN-ACKs that offer {@code options}. */
+    public TcpServerSocket listen(int port, int backlog, TcpHandler.Acceptor acceptor, SynOptions options)
+            throws IOException {
         try {
-            return new TcpServerSocket(tcp, tcp.listen(port, backlog, acceptor));
+            return new TcpServerSocket(tcp, tcp.listen(port, backlog, acceptor, options));
         } catch (IllegalStateException e) {
             throw new IOException(e.getMessage(), e);
         }

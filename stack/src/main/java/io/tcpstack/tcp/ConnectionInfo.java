@@ -13,26 +13,76 @@ import io.tcpstack.wire.Ipv4Address;
 public record ConnectionInfo(TcpState state, int localAddress, int localPort, int remoteAddress, int remotePort,
         int recvQ, int sendQ, Details details) {
 
-    /** What {@code ss -ti} shows. */
-    public record Details(long rttMicros, long rttVarMicros, long rtoMicros, int cwnd, int ssthresh, int sndMss,
-            int rcvMss, int sndWscale, int rcvWscale, boolean timestamps, boolean sack, int retransmits,
-            int sndWnd, int rcvWnd, String timer) {
+    /**
+     * What {@code ss -tio} shows of a connection (iproute2 tcp_show_info, from Linux's tcp_info),
+     * plus the congestion state: times in microseconds, windows in bytes, counts in segments.
+     *
+     * @param backoff exponential backoffs of the retransmission timer (tcpi_backoff)
+     * @param unacked segments sent and not acknowledged (packets_out)
+     * @param retransOut retransmitted segments not yet acknowledged (retrans_out)
+     * @param retransTotal segments retransmitted over the connection's life (total_retrans)
+     * @param lastSendMs milliseconds since data was last sent, received, acknowledged (-1: never)
+     * @param deliveryRate bytes a second the peer acknowledged over the last round trip or more
+     * @param caState the congestion state: open, disorder, recovery, loss
+     */
+    public record Details(boolean timestamps, boolean sack, String congestion, String caState, int sndWscale,
+            int rcvWscale, long rtoMicros, int backoff, long rttMicros, long rttVarMicros, long atoMicros, int sndMss,
+            int rcvMss, int advMss, int cwnd, int ssthresh, long bytesSent, long bytesRetrans, long bytesAcked,
+            long bytesReceived, long segsOut, long segsIn, long dataSegsOut, long dataSegsIn, long lastSendMs,
+            long lastRecvMs, long lastAckMs, long deliveryRate, int unacked, int retransOut, long retransTotal,
+            int lost, int sacked, int reordering, int rcvSsthresh, int notSent, int sndWnd, int rcvWnd, Timer timer) {
+    }
+
+    /**
+     * The pending timer as {@code ss -o} shows it: {@code timer:(on,203ms,0)}.
+     *
+     * @param name on (retransmission), persist, keepalive; off when none is pending
+     * @param count retransmissions for "on", probes sent for the others
+     */
+    public record Timer(String name, long leftMillis, int count) {
+        public static final Timer OFF = new Timer("off", 0, 0);
     }
 
     static ConnectionInfo of(Tcb tcb) {
         tcb.lock.lock();
         try {
-            String timer = tcb.retransmitKind == Tcb.TimerKind.RETRANSMIT ? "on"
-                    : tcb.retransmitKind == Tcb.TimerKind.PERSIST ? "persist"
-                    : tcb.keepaliveTimer.isArmed() ? "keepalive" : "off";
-            Details d = new Details(tcb.rtt.srttMicros(), tcb.rtt.rttVarMicros(), tcb.rtt.rtoMicros(), tcb.cwnd,
-                    tcb.ssthresh, tcb.sndMss, tcb.rcvMss, tcb.sndWscale, tcb.rcvWscale, tcb.tsOk, tcb.sackOk,
-                    tcb.retransmits, tcb.sndWnd, tcb.rcvWnd, timer);
+            long now = tcb.layer.clock().nanos();
+            ConnectionCounters c = tcb.counters;
+            Details d = new Details(tcb.tsOk, tcb.sackOk, tcb.congestionAlgorithm(), tcb.caState(), tcb.sndWscale,
+                    tcb.rcvWscale, tcb.rtt.rtoMicros(), tcb.rtt.backoffCount(), tcb.rtt.srttMicros(),
+                    tcb.rtt.rttVarMicros(), tcb.atoMs * 1000, tcb.sndMss, tcb.rcvMss, tcb.advMss, tcb.cwnd, tcb.ssthresh,
+                    c.bytesSent, c.bytesRetrans, c.bytesAcked(tcb), c.bytesReceived, c.segsOut, c.segsIn,
+                    c.dataSegsOut, c.dataSegsIn, since(now, c.lastSendNanos), since(now, c.lastRecvNanos),
+                    since(now, c.lastAckNanos), c.deliveryRate, tcb.packetsOut(), tcb.retransOut(), c.retransTotal,
+                    tcb.lostOut(), tcb.sackedOut(), tcb.reordering(), tcb.rcvSsthresh, tcb.unsentBytes(), tcb.sndWnd,
+                    tcb.rcvWnd, timer(tcb, now));
             return new ConnectionInfo(tcb.state, tcb.localAddress, tcb.localPort, tcb.remoteAddress, tcb.remotePort,
                     tcb.receiveBuffer.size(), tcb.sendBuffer.size(), d);
         } finally {
             tcb.lock.unlock();
         }
+    }
+
+    private static long since(long now, long then) {
+        return then == 0 ? -1 : (now - then) / 1_000_000;
+    }
+
+    /** Linux inet_diag's idiag_timer: the retransmission timer (or persist) first, else keepalive. */
+    private static Timer timer(Tcb tcb, long now) {
+        Tcb.TimerKind kind = tcb.retransmitKind;
+        if (kind == Tcb.TimerKind.RETRANSMIT || kind == Tcb.TimerKind.PERSIST) {
+            return new Timer(kind == Tcb.TimerKind.RETRANSMIT ? "on" : "persist",
+                    left(tcb.retransmitTimer.deadlineNanos(), now),
+                    kind == Tcb.TimerKind.RETRANSMIT ? tcb.retransmits : tcb.probesOut);
+        }
+        if (tcb.keepaliveTimer.isArmed()) {
+            return new Timer("keepalive", left(tcb.keepaliveTimer.deadlineNanos(), now), tcb.probesOut);
+        }
+        return Timer.OFF;
+    }
+
+    private static long left(long deadline, long now) {
+        return Math.max(0, (deadline - now) / 1_000_000);
     }
 
     /** "ESTAB 0 0 198.18.0.2:80 198.18.0.1:40000", the columns of ss -tan. */

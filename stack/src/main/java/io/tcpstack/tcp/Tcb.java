@@ -69,6 +69,10 @@ public final class Tcb {
     int synTsVal;
     /** Random per-connection offset added to our timestamp clock (RFC 7323 5.4). */
     int tsOffset;
+    /** Ticks per second of our timestamp clock (Linux >= 4.13: 1000; before, the kernel's HZ). */
+    int tsHz = 1000;
+    /** MSS our SYN announces (Linux advmss): the link's, or less if the application asked (TCP_MAXSEG). */
+    int advMss;
     /** MSS the peer announced (Linux mss_clamp); our segments carry at most this much data. */
     int peerMss = io.tcpstack.profile.TcpSettings.MSS_DEFAULT;
     /** Data bytes per full segment we send (peer MSS less our TCP options). */
@@ -163,6 +167,8 @@ public final class Tcb {
     final AtomicInteger handlerRuns = new AtomicInteger();
     /** Linux SO_ORIGINAL state for ss: when the connection was created (ms). */
     final long createdMs;
+    /** The totals of tcp_info no protocol variable holds (ctl conns -i). */
+    final ConnectionCounters counters = new ConnectionCounters();
 
     final Timeout retransmitTimer;
     final Timeout delackTimer;
@@ -215,9 +221,88 @@ public final class Tcb {
         return sendBuffer.size() - dataInFlight();
     }
 
-    /** Timestamp value we send now (RFC 7323: a ms clock plus our offset). */
+    /** Timestamp value we send now (RFC 7323: a clock of {@link #tsHz} ticks a second plus our offset). */
     int tsVal() {
-        return (int) layer.nowMs() + tsOffset;
+        return (int) (layer.clock().nanos() / (1_000_000_000L / tsHz)) + tsOffset;
+    }
+
+    /** A difference of our timestamp values (an RTT measured by TSecr) in microseconds. */
+    long tsTicksToMicros(int ticks) {
+        return ticks * (1_000_000L / tsHz);
+    }
+
+    // ---- for ctl conns -i (ss -tio's fields), from the variables above; loss recovery may re-wire them
+
+    /** Whole segments (of sndMss) in {@code bytes}, rounded up. */
+    private int segments(long bytes) {
+        return (int) ((Math.max(bytes, 0) + sndMss - 1) / Math.max(sndMss, 1));
+    }
+
+    /** Linux packets_out: segments sent and not yet acknowledged (SYN and FIN count as one). */
+    int packetsOut() {
+        return segments(sndMax - sndUna);
+    }
+
+    /** Linux sacked_out: segments the peer selectively acknowledged. */
+    int sackedOut() {
+        return scoreboard == null ? 0 : segments(scoreboard.sackedBytes());
+    }
+
+    /**
+     * Linux retrans_out: retransmissions not yet acknowledged. In SACK recovery what lies below
+     * HighRxt and is not SACKed (as if nothing below HighRxt were SACKed); in NewReno recovery the
+     * head; after a timeout what go-back-N has sent again.
+     */
+    int retransOut() {
+        if (sackRecovery) {
+            return segments(Math.min(scoreboard.highRxt - sndUna, sndMax - sndUna - scoreboard.sackedBytes()));
+        }
+        if (inRecovery) {
+            return 1;
+        }
+        return lossState() ? Math.min(Math.max(segments(sndNxt - sndUna), 1), packetsOut()) : 0;
+    }
+
+    /**
+     * Linux lost_out: in SACK recovery what RFC 6675 holds lost (the bytes not SACKed that SetPipe
+     * leaves out); in NewReno recovery the head; after a timeout everything outstanding.
+     */
+    int lostOut() {
+        if (sackRecovery) {
+            long unsacked = sndMax - sndUna - scoreboard.sackedBytes();
+            long notLost = scoreboard.pipe(sndUna, sndMax, sndMss) - Math.min(scoreboard.highRxt - sndUna, unsacked);
+            return segments(unsacked - notLost);
+        }
+        if (inRecovery) {
+            return 1;
+        }
+        return lossState() ? packetsOut() : 0;
+    }
+
+    /** After a retransmission timeout, until new data is acknowledged (Linux TCP_CA_Loss). */
+    private boolean lossState() {
+        return retransmits > 0 && state.isSynchronized();
+    }
+
+    /** Linux icsk_ca_state, as its name: open, disorder, recovery or loss. */
+    String caState() {
+        if (lossState()) {
+            return "loss";
+        }
+        if (inRecovery) {
+            return "recovery";
+        }
+        return dupAcks > 0 || (scoreboard != null && !scoreboard.isEmpty()) ? "disorder" : "open";
+    }
+
+    /** The congestion control algorithm (Linux icsk_ca_ops->name). */
+    String congestionAlgorithm() {
+        return "reno";
+    }
+
+    /** Linux tp->reordering: how many segments above a hole mean it is lost. */
+    int reordering() {
+        return SackScoreboard.DUP_THRESH;
     }
 
     @Override

@@ -111,7 +111,7 @@ final class TcpInput {
 
     private void synAckRttSample(Tcb tcb, Segment seg) {
         if (tcb.tsOk && seg.options.hasTimestamp && seg.options.tsEcr != 0) {
-            tcb.rtt.sample(Math.max(0, tcb.tsVal() - seg.options.tsEcr) * 1000L);
+            tcb.rtt.sample(tcb.tsTicksToMicros(Math.max(0, tcb.tsVal() - seg.options.tsEcr)));
         } else if (tcb.retransmits == 0) {
             tcb.rtt.sample(Math.max(0, (layer.clock().nanos() - tcb.rttStartNanos) / 1000));
         } else {
@@ -402,7 +402,7 @@ final class TcpInput {
         }
         // RTT sample: timestamps (RFC 7323 4.1) or the one timed segment (Karn)
         if (tcb.tsOk && seg.options.hasTimestamp && seg.options.tsEcr != 0) {
-            tcb.rtt.sample(Math.max(0, tcb.tsVal() - seg.options.tsEcr) * 1000L);
+            tcb.rtt.sample(tcb.tsTicksToMicros(Math.max(0, tcb.tsVal() - seg.options.tsEcr)));
         } else if (tcb.rttTiming && SeqNum.ge(ack, tcb.rttSeq)) {
             tcb.rtt.sample((layer.clock().nanos() - tcb.rttStartNanos) / 1000);
             tcb.rttTiming = false;

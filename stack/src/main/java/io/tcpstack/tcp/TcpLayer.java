@@ -85,6 +85,11 @@ public final class TcpLayer implements TransportHandler {
         return clock.millis();
     }
 
+    /** Our timestamp clock now, at the tcp_ts_hz knob's rate (before a connection's offset). */
+    int tsClock() {
+        return (int) (clock.nanos() / (1_000_000_000L / settings.tsHz));
+    }
+
     TimerQueue wheel() {
         return wheel;
     }
@@ -159,7 +164,11 @@ public final class TcpLayer implements TransportHandler {
                     return;
                 }
                 trace.segmentIn(localAddress, seg, tcb.state.ssName());
+                int rcvNxt = tcb.rcvNxt;
+                int sndUna = tcb.sndUna;
+                boolean fin = tcb.finReceived;
                 input.process(tcb, seg);
+                tcb.counters.received(tcb, seg, rcvNxt, fin, sndUna, clock.nanos());
             } finally {
                 tcb.lock.unlock();
             }
@@ -241,12 +250,14 @@ public final class TcpLayer implements TransportHandler {
         boolean published;
         tcb.lock.lock();
         try {
-            offerOptions(tcb);
+            offerOptions(tcb, listener.synOptions);
             tcb.state = TcpState.SYN_RECEIVED;
             tcb.irs = seg.seq;
             tcb.rcvNxt = seg.seq + 1;
             tcb.rcvWup = tcb.rcvNxt;
             negotiate(tcb, seg.options);
+            // Linux tcp_openreq_init_rwin: the SYN-ACK's window counts in segments less our timestamps
+            initialWindow(tcb, tcb.advMss - (tcb.tsOk ? TcpOptions.TIMESTAMP_LENGTH_ALIGNED : 0));
             if (tcb.tsOk) {
                 tcb.tsRecent = seg.options.tsVal;
                 tcb.tsRecentStampMs = nowMs();
@@ -260,6 +271,7 @@ public final class TcpLayer implements TransportHandler {
             if (published) {
                 trace.state(tcb, TcpState.LISTEN, TcpState.SYN_RECEIVED);
                 tcb.rttStartNanos = clock.nanos();
+                tcb.counters.synSentNanos = tcb.rttStartNanos;
                 output.sendSyn(tcb);
                 TcpTimers.armRetransmit(tcb);
             } else {
@@ -284,12 +296,17 @@ public final class TcpLayer implements TransportHandler {
      * @throws IllegalStateException (EADDRNOTAVAIL / EADDRINUSE) when no 4-tuple is free
      */
     public TcpConnection connect(int remoteAddress, int remotePort, int localPort) {
+        return connect(remoteAddress, remotePort, localPort, SynOptions.DEFAULT);
+    }
+
+    /** As {@link #connect(int, int, int)}, with a SYN that offers {@code options}. */
+    public TcpConnection connect(int remoteAddress, int remotePort, int localPort, SynOptions options) {
         Tcb tcb;
         if (localPort == 0) {
             ports.setRange(settings.portRangeLow, settings.portRangeHigh);
             Tcb[] claimed = new Tcb[1];
             int port = ports.select(localAddress, remoteAddress, remotePort, p -> {
-                claimed[0] = listeners.containsKey(p) ? null : claim(remoteAddress, remotePort, p, false);
+                claimed[0] = listeners.containsKey(p) ? null : claim(remoteAddress, remotePort, p, false, options);
                 return claimed[0] != null;
             });
             if (port < 0) {
@@ -298,7 +315,7 @@ public final class TcpLayer implements TransportHandler {
             }
             tcb = claimed[0];
         } else {
-            tcb = claim(remoteAddress, remotePort, localPort, true);
+            tcb = claim(remoteAddress, remotePort, localPort, true, options);
             if (tcb == null) {
                 throw new IllegalStateException("address already in use: local port " + localPort + " to "
                         + io.tcpstack.wire.Ipv4Address.format(remoteAddress) + ":" + remotePort);
@@ -310,6 +327,7 @@ public final class TcpLayer implements TransportHandler {
             trace.state(tcb, TcpState.CLOSED, TcpState.SYN_SENT);
             tcb.synTsVal = tcb.tsVal();
             tcb.rttStartNanos = clock.nanos();
+            tcb.counters.synSentNanos = tcb.rttStartNanos;
             output.sendSyn(tcb);
             TcpTimers.armRetransmit(tcb);
         } finally {
@@ -323,13 +341,14 @@ public final class TcpLayer implements TransportHandler {
      * TIME_WAIT record that tw_reuse does not let go ({@code bound}: the application chose the
      * local port).
      */
-    private Tcb claim(int remoteAddress, int remotePort, int localPort, boolean bound) {
+    private Tcb claim(int remoteAddress, int remotePort, int localPort, boolean bound, SynOptions options) {
         long key = Demux.key(remoteAddress, remotePort, localPort);
         if (demux.contains(key)) {
             return null;
         }
         Tcb tcb = new Tcb(this, localAddress, localPort, remoteAddress, remotePort);
-        offerOptions(tcb);
+        offerOptions(tcb, options);
+        initialWindow(tcb, tcb.advMss); // Linux tcp_connect_init
         tcb.state = TcpState.SYN_SENT;
         int iss = isn.isn(localAddress, localPort, remoteAddress, remotePort);
         if (timeWait.contains(key)) {
@@ -358,27 +377,45 @@ public final class TcpLayer implements TransportHandler {
         tcb.ipId = ThreadLocalRandom.current().nextInt(0x10000);
     }
 
-    /** What our SYN offers (BEHAVIOURS.md 6): MSS, SACK, timestamps, window scale. */
-    private void offerOptions(Tcb tcb) {
-        tcb.rcvMss = output.ourMss();
+    /**
+     * What our SYN offers (BEHAVIOURS.md 6): MSS, SACK, timestamps, window scale; the knobs' choices
+     * unless the connection's {@code options} say otherwise.
+     */
+    private void offerOptions(Tcb tcb, SynOptions options) {
+        tcb.advMss = options.mss() > 0 ? Math.min(options.mss(), output.ourMss()) : output.ourMss();
+        tcb.rcvMss = tcb.advMss;
         tcb.sndMss = Math.min(tcb.peerMss, tcb.rcvMss);
-        tcb.sackOk = settings.sack;
-        tcb.tsOk = settings.timestamps;
-        tcb.wscaleOk = settings.windowScaling;
+        tcb.sackOk = SynOptions.or(options.sack(), settings.sack);
+        tcb.tsOk = SynOptions.or(options.timestamps(), settings.timestamps);
+        tcb.wscaleOk = SynOptions.or(options.windowScaling(), settings.windowScaling);
+        tcb.tsHz = settings.tsHz;
         // Linux tcp_select_initial_window: the smallest shift that fits the buffer in 16 bits
         int shift = 0;
         for (long space = settings.rcvbuf; space > 65535 && shift < TcpOptions.MAX_WSCALE; space >>= 1) {
             shift++;
         }
         tcb.rcvWscale = tcb.wscaleOk ? shift : 0;
-        // Linux tcp_select_initial_window: the first window is 64 KiB rounded down to the MSS
-        tcb.rcvSsthresh = Math.min(settings.rcvbuf, 65535 / tcb.rcvMss * tcb.rcvMss);
         tcb.tsOffset = switch (settings.tsOffsetMode) {
             case PER_CONNECTION -> isn.tsOffset(localAddress, tcb.remoteAddress, tcb.localPort, tcb.remotePort);
             case PER_HOST -> isn.tsOffsetPerHost(localAddress, tcb.remoteAddress);
             case NONE -> 0;
         };
         tcb.cwnd = TcpOutput.initialCwnd();
+    }
+
+    /**
+     * Linux tcp_select_initial_window: the window our SYN (or SYN-ACK) offers, in whole segments of
+     * {@code mss}, is where rcv_ssthresh starts. Since Linux 4.19 (a337531b942b) it is 64 KiB
+     * rounded down to the MSS; before, 2 x TCP_INIT_CWND = 20 segments (tcp_default_init_rwnd),
+     * which the init-rwnd knob (the route's initrwnd) brings back.
+     */
+    private void initialWindow(Tcb tcb, int mss) {
+        int segments = settings.initRwnd;
+        if (segments > 0 && mss > 1460) {
+            segments = Math.max(1460 * segments / mss, 2); // tcp_default_init_rwnd for jumbo MSS
+        }
+        int window = segments > 0 ? segments * mss : 65535 / mss * mss;
+        tcb.rcvSsthresh = Math.min(settings.rcvbuf, Math.min(window, 65535));
     }
 
     /** Takes what the peer's SYN offers (RFC 9293 3.7.1, RFC 7323, RFC 2018). */
@@ -392,7 +429,7 @@ public final class TcpLayer implements TransportHandler {
         tcb.sackOk = tcb.sackOk && o.sackPermitted;
         tcb.tsOk = tcb.tsOk && o.hasTimestamp;
         int optionBytes = tcb.tsOk ? TcpOptions.TIMESTAMP_LENGTH_ALIGNED : 0;
-        int ourMss = output.ourMss();
+        int ourMss = tcb.advMss;
         tcb.sndMss = Math.max(Math.min(tcb.peerMss, ourMss) - optionBytes, 1);
         tcb.rcvMss = Math.max(Math.min(tcb.peerMss, ourMss) - optionBytes, 1);
     }
@@ -409,10 +446,15 @@ public final class TcpLayer implements TransportHandler {
      * handshake completes (event-driven), else they wait for {@link #accept}.
      */
     public Listener listen(int port, int backlog, TcpHandler.Acceptor acceptor) {
+        return listen(port, backlog, acceptor, SynOptions.DEFAULT);
+    }
+
+    /** As {@link #listen(int, int, TcpHandler.Acceptor)}, with SYN-ACKs that offer {@code options}. */
+    public Listener listen(int port, int backlog, TcpHandler.Acceptor acceptor, SynOptions options) {
         if (port < 1 || port > 65535) {
             throw new IllegalArgumentException("port must be 1..65535, got " + port);
         }
-        Listener listener = new Listener(this, port, Math.max(backlog, 1), acceptor);
+        Listener listener = new Listener(this, port, Math.max(backlog, 1), acceptor, options);
         if (listeners.putIfAbsent(port, listener) != null) {
             throw new IllegalStateException("address already in use: port " + port + " is listening");
         }
@@ -467,6 +509,7 @@ public final class TcpLayer implements TransportHandler {
 
     /** The handshake completed (SYN-SENT or SYN-RECEIVED -> ESTABLISHED). */
     void established(Tcb tcb) {
+        tcb.counters.establishedNanos = clock.nanos();
         setState(tcb, TcpState.ESTABLISHED);
         tcb.retransmits = 0;
         tcb.retransStampMs = 0;

@@ -39,13 +39,14 @@ final class TcpOutput {
         int optionsLength = TcpOptions.synLength(true, tcb.sackOk, tcb.tsOk, wscale >= 0);
         ByteBuf buf = ip.allocate(TcpView.MIN_HEADER_LENGTH + optionsLength);
         int t = buf.writerIndex();
-        // RFC 7323 2.2: the window in a SYN is never scaled; Linux offers 64240 at MSS 1460.
-        int window = Math.min(selectWindow(tcb), 65535 / ourMss() * ourMss());
+        // RFC 7323 2.2: the window in a SYN is never scaled, nor rounded to the scale unit: it is
+        // the initial window (Linux 64240 at MSS 1460 in a SYN, 65160 in a SYN-ACK with timestamps)
+        int window = Math.min(Math.min(tcb.rcvSsthresh, tcb.receiveBuffer.free()), 65535);
         tcb.rcvWnd = window;
         TcpView.writeHeader(buf, t, tcb.localPort, tcb.remotePort, tcb.iss, synAck ? tcb.rcvNxt : 0,
                 optionsLength, flags, window);
         // our MSS (Linux advmss) whatever the peer announced
-        TcpOptions.writeSyn(buf, t + TcpView.MIN_HEADER_LENGTH, ourMss(), tcb.sackOk, tcb.tsOk,
+        TcpOptions.writeSyn(buf, t + TcpView.MIN_HEADER_LENGTH, tcb.advMss, tcb.sackOk, tcb.tsOk,
                 tcb.tsVal(), synAck ? tcb.tsRecent : 0, wscale);
         finish(tcb, buf, t, TcpView.MIN_HEADER_LENGTH + optionsLength, flags);
     }
@@ -280,6 +281,8 @@ final class TcpOutput {
             TcpTimers.onAckSent(tcb);
         }
         layer.stats().inc(Counter.TcpOutSegs);
+        tcb.counters.sent(tcb, buf.getInt(t + 4), tcpLength - (buf.getUnsignedByte(t + 12) >>> 4) * 4,
+                layer.clock().nanos());
         layer.trace().segmentOut(tcb, buf, t, tcpLength);
         ip.send(txQueue(tcb), buf, IpProtocol.TCP, tcb.remoteAddress, true, tcb.ipId++ & 0xffff);
     }

@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
         description = "Observe and steer a running daemon through its control socket (root or the control group).",
         subcommands = {CtlCommand.Status.class, CtlCommand.Conns.class, CtlCommand.Stats.class, CtlCommand.Get.class,
                 CtlCommand.Set.class, CtlCommand.ProfileCmd.class, CtlCommand.Trace.class, CtlCommand.Pcap.class,
-                CtlCommand.Kill.class})
+                CtlCommand.Kill.class, CtlCommand.Fault.class})
 final class CtlCommand {
 
     /** A subcommand that is one request with an {@code ok N} reply, printed line by line. */
@@ -65,15 +65,20 @@ final class CtlCommand {
             description = {"Connections, listeners and TIME_WAIT records, like ss -tan.",
                     "ENDPOINT is ADDR:PORT, ADDR or :PORT; two name a 4-tuple."})
     static final class Conns extends Request {
-        @Option(names = "-i", description = "details like ss -ti: rtt, rto, cwnd, retransmits, the pending timer")
+        @Option(names = "-i", description = "details like ss -tio: options, congestion control and its state, rtt, rto,"
+                + " cwnd, bytes, retrans current/total, lost, sacked, unacked, delivery rate, the timer and its time left")
         boolean info;
+
+        @Option(names = "--kernel", description = "under each connection, the kernel's ss -tio line of its peer socket"
+                + " (when the daemon runs in the namespace of its kernel peer)")
+        boolean kernel;
 
         @Parameters(paramLabel = "ENDPOINT", arity = "0..2", description = "show only the matching connections")
         List<String> endpoints = List.of();
 
         @Override
         String request() {
-            return join("conns" + (info ? " -i" : ""), endpoints);
+            return join("conns" + (info ? " -i" : "") + (kernel ? " --kernel" : ""), endpoints);
         }
     }
 
@@ -89,9 +94,13 @@ final class CtlCommand {
         @Option(names = "--json", description = "one JSON object, like nstat --json")
         boolean json;
 
+        @Option(names = "--kernel", description = "the kernel's counters (nstat in the daemon's namespace) beside ours")
+        boolean kernel;
+
         @Override
         String request() {
-            return "stats" + (deltas ? " -d" : "") + (zeros ? " -z" : "") + (json ? " --json" : "");
+            return "stats" + (deltas ? " -d" : "") + (zeros ? " -z" : "") + (json ? " --json" : "")
+                    + (kernel ? " --kernel" : "");
         }
     }
 
@@ -168,9 +177,10 @@ final class CtlCommand {
     }
 
     @Command(name = "trace", mixinStandardHelpOptions = true,
-            description = {"trace start: print the stack's events as they happen (segments in with their verdict, segments"
-                    + " out, drops with their reason, state changes, timers) until trace stop, the daemon stops,"
-                    + " --count events or Ctrl-C.", "trace stop: end every trace."})
+            description = {"trace start [ENDPOINT [ENDPOINT]]: print the stack's events as they happen (segments in with"
+                    + " their verdict, segments out, drops with their reason, state changes, timers, injected faults)"
+                    + " until trace stop, the daemon stops, --count events or Ctrl-C.", "trace stop: end every trace.",
+                    "ENDPOINT is ADDR:PORT, ADDR or :PORT, as ctl conns and kill take it; two name a 4-tuple."})
     static final class Trace implements Callable<Integer> {
         @Mixin
         ControlTarget target;
@@ -181,8 +191,12 @@ final class CtlCommand {
         @Parameters(index = "0", paramLabel = "start|stop")
         String action;
 
+        @Parameters(index = "1..2", arity = "0..2", paramLabel = "ENDPOINT",
+                description = "only events of matching connections (start)")
+        List<String> endpoints = List.of();
+
         @Option(names = "--filter", paramLabel = "ENDPOINTS",
-                description = "only events of matching connections: \"ADDR:PORT [ADDR:PORT]\" (a 4-tuple), ADDR or :PORT")
+                description = "the same as ENDPOINT arguments, in one word: \"ADDR:PORT [ADDR:PORT]\", ADDR or :PORT")
         String filter;
 
         @Option(names = "--count", paramLabel = "N", description = "stop after N events")
@@ -193,7 +207,12 @@ final class CtlCommand {
             PrintWriter out = spec.commandLine().getOut();
             try (ControlClient client = ControlClient.connect(target.socket())) {
                 switch (action) {
-                    case "stop" -> client.request("trace stop").forEach(out::println);
+                    case "stop" -> {
+                        if (!endpoints.isEmpty()) {
+                            throw new IllegalArgumentException("trace stop takes no ENDPOINT");
+                        }
+                        client.request("trace stop").forEach(out::println);
+                    }
                     case "start" -> stream(client, out);
                     default -> throw new IllegalArgumentException("trace takes start or stop, got '" + action + "'");
                 }
@@ -203,7 +222,10 @@ final class CtlCommand {
         }
 
         private void stream(ControlClient client, PrintWriter out) throws IOException {
-            client.send("trace start" + (filter == null ? "" : " " + filter.trim()));
+            if (filter != null && !endpoints.isEmpty()) {
+                throw new IllegalArgumentException("give endpoints as arguments or with --filter, not both");
+            }
+            client.send(join("trace start", filter == null ? endpoints : List.of(filter.trim())));
             String status = client.status();
             if (!status.startsWith("stream")) {
                 throw new IOException("unexpected reply: " + status);
@@ -221,6 +243,33 @@ final class CtlCommand {
                     events++;
                 }
             }
+        }
+    }
+
+    @Command(name = "fault", mixinStandardHelpOptions = true,
+            description = {"Impair the stack's segments while the daemon runs, by ordered rules:",
+                    "  fault add DIRECTION MATCH ACTION [OPTIONS]   add a rule after the others; prints its id",
+                    "  fault list                                   the rules in order, with what each matched and did",
+                    "  fault clear [ID...]                          remove those rules, or all",
+                    "DIRECTION  in | out | both (out: what the stack sends)",
+                    "MATCH      any, or all of: ENDPOINT [ENDPOINT] (as ctl conns), syn, fin, rst (segments carrying"
+                            + " the flag), ack (pure ACK), data, empty, flags=FLAGS[/MASK] (tcpdump letters, . is ACK),"
+                            + " seq=FROM-TO (from the ISN: 0 is the SYN)",
+                    "ACTION     drop | delay DURATION [jitter=D] | duplicate | reorder [by=N] [max=D] | corrupt",
+                    "OPTIONS    every=N | p=P | once | nth=K (which matches it acts on), fresh-only (never a"
+                            + " retransmission), seed=N",
+                    "Examples:  fault add out :80 data drop once fresh-only",
+                    "           fault add both any drop p=0.05 seed=7; fault add in :9 ack delay 20ms"})
+    static final class Fault extends Request {
+        @Parameters(index = "0", paramLabel = "add|list|clear")
+        String action;
+
+        @Parameters(index = "1..*", arity = "0..*", paramLabel = "WORDS", description = "the rule (add) or ids (clear)")
+        List<String> words = List.of();
+
+        @Override
+        String request() {
+            return join("fault " + action, words);
         }
     }
 }

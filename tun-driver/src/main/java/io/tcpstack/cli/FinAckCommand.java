@@ -34,7 +34,7 @@ final class FinAckCommand {
                 // in SYN-SENT: the peer's old connection answered our SYN with its ACK
                 + " invalid-ack-drops=" + s.stats().get(DropReason.TCP_INVALID_ACK_SEQUENCE)
                 + " out-rsts=" + s.stats().get(Counter.TcpOutRsts)
-                + " fault-drops=" + host.faultDrops();
+                + " fault-drops=" + s.stats().get(DropReason.FAULT_INJECTED);
     }
 
     @Command(name = "client", mixinStandardHelpOptions = true, abbreviateSynopsis = true,

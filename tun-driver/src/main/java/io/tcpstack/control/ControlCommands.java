@@ -5,6 +5,7 @@ import io.tcpstack.config.Config;
 import io.tcpstack.config.HostKnobs;
 import io.tcpstack.daemon.TraceHub;
 import io.tcpstack.daemon.TunHost;
+import io.tcpstack.link.FaultInjectingLink;
 import io.tcpstack.link.PcapLink;
 import io.tcpstack.link.PcapWriter;
 import io.tcpstack.profile.Knob;
@@ -13,6 +14,7 @@ import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.tcp.ConnectionInfo;
 import io.tcpstack.tcp.TcpState;
 import io.tcpstack.trace.TraceEvent;
+import io.tcpstack.wire.EndpointFilter;
 import io.tcpstack.wire.Ipv4Address;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -42,8 +44,10 @@ public final class ControlCommands {
 
     static final List<String> HELP = List.of(
             "status                                   the daemon: device, address, profile, uptime, clients",
-            "conns [-i] [ENDPOINT [ENDPOINT]]         connections like ss -tan (-i: rtt, rto, cwnd... like ss -ti)",
-            "stats [-d] [-z] [--json]                 counters with nstat names (-d: since your last -d; -z: zeros too)",
+            "conns [-i] [--kernel] [ENDPOINT [ENDPOINT]] connections like ss -tan (-i: what ss -tio shows;"
+                    + " --kernel: the kernel's ss line of each peer socket)",
+            "stats [-d] [-z] [--json] [--kernel]      counters with nstat names (-d: since your last -d; -z: zeros too;"
+                    + " --kernel: nstat of the daemon's namespace beside)",
             "get [KNOB]                               knob values (all without KNOB)",
             "set KNOB VALUE                           change a live knob now",
             "profile [NAME]                           apply a behaviour profile (show it without NAME)",
@@ -51,8 +55,11 @@ public final class ControlCommands {
             "trace stop                               end every trace stream",
             "pcap [start FILE | stop [FILE]]          record packets to FILE (absolute); list recordings",
             "kill ENDPOINT [ENDPOINT]                 reset the matching connections (like ss -K)",
-            "connect ADDR PORT [LOCALPORT [TIMEOUT_MS]] open a connection and relay it (tcpstack nc)",
-            "listen PORT [TIMEOUT_MS]                 accept one connection and relay it (tcpstack nc -l)",
+            "fault add DIRECTION MATCH ACTION [OPTIONS] add an impairment rule after the others",
+            "fault list | fault clear [ID...]         the rules in order with their counts; remove some or all",
+            "connect ADDR PORT [LOCALPORT [TIMEOUT_MS]] [OPTION...] open a connection and relay it (tcpstack nc)",
+            "listen PORT [TIMEOUT_MS] [OPTION...]     accept one connection and relay it (tcpstack nc -l)",
+            "OPTION is ts=0|1 sack=0|1 ws=0|1 mss=N nodelay=0|1 linger=0 (what the SYN offers, socket options)",
             "ENDPOINT is ADDR:PORT, ADDR or :PORT; two endpoints name a 4-tuple");
     /** How often a trace stream checks whether it was ended while no event came. */
     private static final long TRACE_POLL_MS = 200;
@@ -62,6 +69,8 @@ public final class ControlCommands {
     private final Supplier<String> describe;
     private final Config config;
     private final TraceHub traces;
+    private final FaultCommands faults;
+    private final FaultInjectingLink faultLink;
     private final Relays relays;
     private final StatsReport stats = new StatsReport();
     private final long startNanos = System.nanoTime();
@@ -69,13 +78,16 @@ public final class ControlCommands {
 
     /**
      * @param recorder the pcap recorder on the stack's link
+     * @param faults the fault injector on the stack's link
      * @param describe one line naming the device and the knobs in force
      * @param config the configuration the daemon started with (host knobs are read from it)
      */
-    public ControlCommands(TcpStack stack, PcapLink recorder, Supplier<String> describe, Config config,
-            TraceHub traces) {
+    public ControlCommands(TcpStack stack, PcapLink recorder, FaultInjectingLink faults, Supplier<String> describe,
+            Config config, TraceHub traces) {
         this.stack = stack;
         this.recorder = recorder;
+        this.faultLink = faults;
+        this.faults = new FaultCommands(faults);
         this.describe = describe;
         this.config = config;
         this.traces = traces;
@@ -113,7 +125,9 @@ public final class ControlCommands {
                 case "stats" -> c.ok(stats(c.peer(), args));
                 case "get" -> c.ok(get(args));
                 case "set" -> c.ok(set(c.peer(), args));
-                case "profile" -> c.ok(args.isEmpty() ? get(List.of("profile")) : set(c.peer(), List.of("profile", only(args, "NAME"))));
+                case "profile" -> c.ok(args.isEmpty() ? List.of("profile = " + KnobRegistry.describeProfile(stack.settings()))
+                        : set(c.peer(), List.of("profile", only(args, "NAME"))));
+                case "fault" -> c.ok(faults.handle(c.peer(), args));
                 case "trace" -> {
                     return trace(c, args);
                 }
@@ -159,17 +173,34 @@ public final class ControlCommands {
                 "connections " + conns.stream().filter(i -> i.state() != TcpState.LISTEN).count() + " listeners "
                         + conns.stream().filter(i -> i.state() == TcpState.LISTEN).count(),
                 "trace streams " + traces.listeners().stream().filter(TraceStream.class::isInstance).count()
-                        + " relays " + relays.count() + " pcap recordings " + recorder.recordings().size());
+                        + " relays " + relays.count() + " pcap recordings " + recorder.recordings().size()
+                        + " fault rules " + faultLink.rules().size());
     }
 
     // ---- observe
 
     private List<String> conns(List<String> args) {
         boolean details = args.contains("-i");
-        List<String> endpoints = args.stream().filter(a -> !a.equals("-i")).toList();
-        rejectOptions(endpoints, "conns takes -i");
+        boolean kernel = args.contains("--kernel");
+        List<String> endpoints = args.stream().filter(a -> !a.equals("-i") && !a.equals("--kernel")).toList();
+        rejectOptions(endpoints, "conns takes -i and --kernel");
         EndpointFilter filter = EndpointFilter.parse(endpoints);
-        return SsFormat.lines(stack.connections().stream().filter(filter::matches).toList(), details);
+        List<ConnectionInfo> matching = stack.connections().stream().filter(c -> matches(filter, c)).toList();
+        if (!kernel) {
+            return SsFormat.lines(matching, details);
+        }
+        Map<String, String> sockets = KernelView.sockets();
+        return SsFormat.lines(matching, details, c -> {
+            String local = Ipv4Address.format(c.remoteAddress()) + ":" + c.remotePort();
+            String peer = Ipv4Address.format(c.localAddress()) + ":" + c.localPort();
+            String line = sockets.get(local + " " + peer);
+            return line != null ? "kernel " + line
+                    : "kernel: no socket " + local + " " + peer + " in the daemon's network namespace";
+        });
+    }
+
+    private static boolean matches(EndpointFilter filter, ConnectionInfo c) {
+        return filter.matches(c.localAddress(), c.localPort(), c.remoteAddress(), c.remotePort());
     }
 
     private static void rejectOptions(List<String> words, String allowed) {
@@ -179,14 +210,17 @@ public final class ControlCommands {
     }
 
     private List<String> stats(Peer peer, List<String> args) {
-        Set<String> known = Set.of("-d", "-z", "--json");
+        Set<String> known = Set.of("-d", "-z", "--json", "--kernel");
         args.stream().filter(a -> !known.contains(a)).findFirst().ifPresent(a -> {
-            throw new IllegalArgumentException("unknown argument '" + a + "' (stats takes -d, -z, --json)");
+            throw new IllegalArgumentException("unknown argument '" + a + "' (stats takes -d, -z, --json, --kernel)");
         });
         long currEstab = stack.connections().stream()
                 .filter(i -> i.state() == TcpState.ESTABLISHED || i.state() == TcpState.CLOSE_WAIT).count();
-        return stats.report(StatsReport.take(stack.stats(), currEstab), peer.uid(), args.contains("-d"),
-                args.contains("-z"), args.contains("--json"));
+        StatsReport.Snapshot now = StatsReport.take(stack.stats(), currEstab);
+        if (args.contains("--kernel")) {
+            now = now.withKernel(KernelView.counters());
+        }
+        return stats.report(now, peer.uid(), args.contains("-d"), args.contains("-z"), args.contains("--json"));
     }
 
     // ---- knobs
@@ -392,7 +426,7 @@ public final class ControlCommands {
         EndpointFilter filter = EndpointFilter.parse(args);
         List<ConnectionInfo> killed = new ArrayList<>();
         for (ConnectionInfo c : stack.connections()) {
-            if (c.state() != TcpState.LISTEN && filter.matches(c)
+            if (c.state() != TcpState.LISTEN && matches(filter, c)
                     && stack.tcp().abort(c.remoteAddress(), c.remotePort(), c.localPort())) {
                 killed.add(c);
             }
@@ -414,26 +448,37 @@ public final class ControlCommands {
     }
 
     /** True if a relay ran (the connection is done). */
-    private boolean connect(ControlConnection c, List<String> args) throws IOException {
+    private boolean connect(ControlConnection c, List<String> words) throws IOException {
         refuseWhileStopping();
+        List<String> args = positional(words);
         if (args.size() < 2 || args.size() > 4) {
-            throw new IllegalArgumentException("connect takes ADDR PORT [LOCALPORT [TIMEOUT_MS]]");
+            throw new IllegalArgumentException("connect takes ADDR PORT [LOCALPORT [TIMEOUT_MS]] [OPTION...]");
         }
         int port = number(args.get(1), "PORT", 1, 65535);
         int localPort = args.size() > 2 ? number(args.get(2), "LOCALPORT", 0, 65535) : 0;
         int timeout = args.size() > 3 ? number(args.get(3), "TIMEOUT_MS", 0, Integer.MAX_VALUE) : 0;
         Ipv4Address.parse(args.get(0));
-        return relays.connect(c, args.get(0), port, localPort, timeout);
+        return relays.connect(c, args.get(0), port, localPort, timeout, options(words));
+    }
+
+    /** The words before the first connection option (a word with '='). */
+    private static List<String> positional(List<String> words) {
+        return words.stream().takeWhile(w -> !w.contains("=")).toList();
+    }
+
+    private static RelayOptions options(List<String> words) {
+        return RelayOptions.parse(words.subList(positional(words).size(), words.size()));
     }
 
     /** True if a relay ran (the connection is done). */
-    private boolean listen(ControlConnection c, List<String> args) throws IOException {
+    private boolean listen(ControlConnection c, List<String> words) throws IOException {
         refuseWhileStopping();
+        List<String> args = positional(words);
         if (args.isEmpty() || args.size() > 2) {
-            throw new IllegalArgumentException("listen takes PORT [TIMEOUT_MS]");
+            throw new IllegalArgumentException("listen takes PORT [TIMEOUT_MS] [OPTION...]");
         }
         int port = number(args.get(0), "PORT", 1, 65535);
         int timeout = args.size() > 1 ? number(args.get(1), "TIMEOUT_MS", 0, Integer.MAX_VALUE) : 0;
-        return relays.listen(c, port, timeout);
+        return relays.listen(c, port, timeout, options(words));
     }
 }
