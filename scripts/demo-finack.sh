@@ -77,7 +77,7 @@ for mode in rto-init timeout-min; do
     server=$!; PIDS+=("$server")
     wait_for "$out.server" listening
     ladder=(); [[ $mode == rto-init ]] && ladder=(--ladder)
-    bg_ns java -jar "$JAR" finack client --syn-resend "$mode" --fault out:RA/10 --count "$COUNT" \
+    bg_ns java -jar "$JAR" finack client --syn-resend "$mode" --fault "out flags=R. drop every=10" --count "$COUNT" \
         --deadline "$DEADLINE" --json --log-level warn "${ladder[@]}" >"$out" 2>&1
     client=$!; PIDS+=("$client")
     fw2=$(watch_fin_wait_2 "$client")

@@ -141,12 +141,8 @@ public final class FaultInjectingLink extends ForwardingLink implements TimerDri
             link.send(queue, copy(packet));
         }
         int passed = fate.copies;
-        if (fate.delayNanos > 0) {
-            later(new Later(true, queue, packet), fate.delayNanos);
-        } else if (fate.holdBy > 0) {
-            Later l = new Later(true, queue, packet);
-            heldOut.hold(l, fate.holdBy);
-            later(l, fate.holdMaxNanos);
+        if (fate.deferred()) {
+            defer(fate, new Later(true, queue, packet));
         } else {
             link.send(queue, packet);
             passed++;
@@ -179,14 +175,9 @@ public final class FaultInjectingLink extends ForwardingLink implements TimerDri
                 }
             }
             int passed = fate.copies;
-            if (fate.delayNanos > 0) {
+            if (fate.deferred()) {
                 inboundPending.incrementAndGet();
-                later(new Later(false, queue, copy(packet)), fate.delayNanos);
-            } else if (fate.holdBy > 0) {
-                inboundPending.incrementAndGet();
-                Later l = new Later(false, queue, copy(packet));
-                heldIn.hold(l, fate.holdBy);
-                later(l, fate.holdMaxNanos);
+                defer(fate, new Later(false, queue, copy(packet))); // the reader's buffer is only lent to us
             } else {
                 next.receive(queue, packet);
                 passed++;
@@ -213,6 +204,20 @@ public final class FaultInjectingLink extends ForwardingLink implements TimerDri
         long delayNanos;
         int holdBy;
         long holdMaxNanos;
+
+        boolean deferred() {
+            return delayNanos > 0 || holdBy > 0;
+        }
+    }
+
+    /** A delayed packet waits for its time; a reordered one is held until later ones passed, or its maximum. */
+    private void defer(Fate fate, Later l) {
+        if (fate.delayNanos > 0) {
+            later(l, fate.delayNanos);
+            return;
+        }
+        (l.out ? heldOut : heldIn).hold(l, fate.holdBy);
+        later(l, fate.holdMaxNanos);
     }
 
     private Fate judge(FaultRule[] r, ByteBuf packet, boolean out) {

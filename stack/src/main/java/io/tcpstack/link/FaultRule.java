@@ -52,10 +52,6 @@ public final class FaultRule {
         boolean includes(boolean out) {
             return this == BOTH || (this == OUT) == out;
         }
-
-        String word() {
-            return name().toLowerCase(Locale.ROOT);
-        }
     }
 
     /** What a rule does to a segment it picks. */
@@ -68,10 +64,6 @@ public final class FaultRule {
             this.done = done;
         }
 
-        String word() {
-            return name().toLowerCase(Locale.ROOT);
-        }
-
         /** "dropped", for counts and trace lines. */
         public String done() {
             return done;
@@ -79,7 +71,7 @@ public final class FaultRule {
 
         static Action of(String word) {
             for (Action a : values()) {
-                if (a.word().equals(word)) {
+                if (word(a).equals(word)) {
                     return a;
                 }
             }
@@ -89,6 +81,11 @@ public final class FaultRule {
 
     private enum Selection {
         ALL, EVERY, PROBABILITY, ONCE, NTH
+    }
+
+    /** How a rule spells a direction or an action: its name in lower case. */
+    private static String word(Enum<?> e) {
+        return e.name().toLowerCase(Locale.ROOT);
     }
 
     final Direction direction;
@@ -278,7 +275,7 @@ public final class FaultRule {
     @Override
     public String toString() {
         List<String> w = new ArrayList<>();
-        w.add(direction.word());
+        w.add(word(direction));
         w.addAll(endpointWords);
         w.addAll(kinds);
         if (flagsWord != null) {
@@ -290,7 +287,7 @@ public final class FaultRule {
         if (w.size() == 1) {
             w.add("any");
         }
-        w.add(action.word());
+        w.add(word(action));
         switch (action) {
             case DELAY -> {
                 w.add(formatDuration(delayNanos));
@@ -506,7 +503,7 @@ public final class FaultRule {
             } else if (w.startsWith("max=") && action == Action.REORDER) {
                 reorderMaxNanos = duration(w.substring("max=".length()), "max");
             } else {
-                throw error("'" + w + "' is not an option of " + action.word() + " (every=N, p=P, once, nth=K,"
+                throw error("'" + w + "' is not an option of " + word(action) + " (every=N, p=P, once, nth=K,"
                         + " fresh-only, seed=N" + switch (action) {
                             case DELAY -> ", jitter=DURATION";
                             case REORDER -> ", by=N, max=DURATION";

@@ -26,16 +26,20 @@ final class ConnectionCounters {
     long deliveryRate;
     private long rateStartNanos;
     private int rateStartUna;
-    /** Stack clock when the first SYN (or SYN-ACK) went and when the connection was established; 0 before. */
+    /** Stack clock when the first SYN (or SYN-ACK) left and when the connection was established; 0 before. */
     long synSentNanos;
     long establishedNanos;
 
     /**
      * One segment of {@code dataLength} bytes at {@code seq} goes out. Data that starts below
      * snd.max (snd.max as it was before this segment) is a retransmission, as Linux counts it.
+     * The first SYN (or SYN-ACK) stamps the start of the handshake.
      */
-    void sent(Tcb tcb, int seq, int dataLength, long nowNanos) {
+    void sent(Tcb tcb, int seq, int dataLength, int flags, long nowNanos) {
         segsOut++;
+        if ((flags & TcpView.SYN) != 0 && synSentNanos == 0) {
+            synSentNanos = nowNanos;
+        }
         if (dataLength > 0) {
             dataSegsOut++;
             bytesSent += dataLength;

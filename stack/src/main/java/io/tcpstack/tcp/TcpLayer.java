@@ -271,7 +271,6 @@ public final class TcpLayer implements TransportHandler {
             if (published) {
                 trace.state(tcb, TcpState.LISTEN, TcpState.SYN_RECEIVED);
                 tcb.rttStartNanos = clock.nanos();
-                tcb.counters.synSentNanos = tcb.rttStartNanos;
                 output.sendSyn(tcb);
                 TcpTimers.armRetransmit(tcb);
             } else {
@@ -327,7 +326,6 @@ public final class TcpLayer implements TransportHandler {
             trace.state(tcb, TcpState.CLOSED, TcpState.SYN_SENT);
             tcb.synTsVal = tcb.tsVal();
             tcb.rttStartNanos = clock.nanos();
-            tcb.counters.synSentNanos = tcb.rttStartNanos;
             output.sendSyn(tcb);
             TcpTimers.armRetransmit(tcb);
         } finally {

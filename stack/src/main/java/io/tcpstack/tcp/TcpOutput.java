@@ -281,7 +281,7 @@ final class TcpOutput {
             TcpTimers.onAckSent(tcb);
         }
         layer.stats().inc(Counter.TcpOutSegs);
-        tcb.counters.sent(tcb, buf.getInt(t + 4), tcpLength - (buf.getUnsignedByte(t + 12) >>> 4) * 4,
+        tcb.counters.sent(tcb, buf.getInt(t + 4), tcpLength - (buf.getUnsignedByte(t + 12) >>> 4) * 4, flags,
                 layer.clock().nanos());
         layer.trace().segmentOut(tcb, buf, t, tcpLength);
         ip.send(txQueue(tcb), buf, IpProtocol.TCP, tcb.remoteAddress, true, tcb.ipId++ & 0xffff);

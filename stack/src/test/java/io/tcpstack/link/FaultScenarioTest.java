@@ -11,6 +11,7 @@ import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.Counter;
 import io.tcpstack.stats.DropReason;
 import io.tcpstack.stats.StackStats;
+import io.tcpstack.tcp.ConnectionInfo;
 import io.tcpstack.tcp.TcpConnection;
 import io.tcpstack.tcp.TcpState;
 import io.tcpstack.testing.TwoStacks;
@@ -72,14 +73,17 @@ class FaultScenarioTest {
         return new byte[][] {clientApp.received(), serverApp.received()};
     }
 
+    /** The server sends 256 KiB through {@code rule}; the client gets them byte-exact. */
+    private void download(long seed, String rule, long maxVirtualMillis) throws IOException {
+        start(seed);
+        faults.add(FaultRule.parse(rule));
+        byte[] download = pattern(256 * 1024, seed);
+        assertSameBytes(download, exchange(new byte[0], download, maxVirtualMillis)[0]);
+    }
+
     @Test
     void oneFreshDataSegmentLostOnADownloadIsRepairedBySackRecoveryNotByTimeout() throws IOException {
-        start(3);
-        faults.add(FaultRule.parse("out :80 data drop nth=20 fresh-only"));
-        byte[] download = pattern(256 * 1024, 3);
-        byte[][] got = exchange(new byte[0], download, 30_000);
-
-        assertSameBytes(download, got[0]);
+        download(3, "out :80 data drop nth=20 fresh-only", 30_000);
         assertThat(serverStats.get(DropReason.FAULT_INJECTED)).isEqualTo(1);
         assertThat(serverStats.get(Counter.TcpExtTCPSackRecovery)).isEqualTo(1);
         assertThat(serverStats.get(Counter.TcpExtTCPFastRetrans)).isEqualTo(1);
@@ -89,13 +93,50 @@ class FaultScenarioTest {
     }
 
     @Test
-    void withoutFreshOnlyEveryTwentiethAlsoHitsRetransmissions() throws IOException {
-        start(4);
-        faults.add(FaultRule.parse("out :80 data drop every=20"));
-        byte[] download = pattern(256 * 1024, 4);
-        byte[][] got = exchange(new byte[0], download, 120_000);
+    void connsDetailsFollowTheLossThroughRecoveryAndTheHandshakeIsTimedOnTheStacksClock() throws IOException {
+        start(6);
+        faults.add(FaultRule.parse("out :80 data drop nth=5 fresh-only"));
+        TcpServerSocket listener = server.listen(80, 16);
+        TcpConnection c = client.open(TwoStacks.SERVER, 80, 0);
+        TcpConnection[] s = new TcpConnection[1];
+        assertThat(net.runUntil(() -> (s[0] = listener.poll()) != null, 1000)).isTrue();
+        assertThat(c.handshakeNanos()).as("SYN to SYN-ACK: one 10 ms round trip").isEqualTo(10_000_000L);
+        assertThat(s[0].handshakeNanos()).as("SYN-ACK to ACK").isEqualTo(10_000_000L);
+        byte[] data = pattern(64 * 1024, 6);
+        App sender = new App(s[0], data, Finish.AFTER_PEER);
+        App receiver = new App(c, new byte[0], Finish.AFTER_PEER);
+        ConnectionInfo.Details[] inRecovery = new ConnectionInfo.Details[1];
+        assertThat(net.runUntil(() -> {
+            sender.pump();
+            receiver.pump();
+            ConnectionInfo.Details d = s[0].info().details();
+            if (d.caState().equals("recovery") && inRecovery[0] == null) {
+                inRecovery[0] = d;
+            }
+            return receiver.received().length == data.length;
+        }, 10_000)).isTrue();
+        ConnectionInfo.Details r = inRecovery[0];
+        assertThat(r).as("seen in recovery").isNotNull();
+        assertThat(r.lost()).as("the hole").isEqualTo(1);
+        assertThat(r.retransOut()).isEqualTo(1);
+        assertThat(r.sacked()).isGreaterThanOrEqualTo(3);
+        assertThat(r.unacked()).isGreaterThan(r.sacked());
+        net.runForMillis(100); // the last ACK on its way
+        ConnectionInfo.Details after = s[0].info().details();
+        assertThat(after.caState()).isEqualTo("open");
+        assertThat(after.retransOut()).isZero();
+        assertThat(after.retransTotal()).isEqualTo(1);
+        assertThat(after.bytesRetrans()).isEqualTo(after.sndMss());
+        assertThat(after.bytesSent()).isEqualTo(data.length + after.sndMss());
+        assertThat(after.bytesAcked()).isEqualTo(data.length);
+        assertThat(c.info().details().bytesReceived()).isEqualTo(data.length);
+        assertThat(after.congestion()).isEqualTo("reno");
+        assertThat(after.deliveryRate()).isPositive();
+    }
 
-        assertSameBytes(download, got[0]);
+    @Test
+    void withoutFreshOnlyEveryTwentiethAlsoHitsRetransmissions() throws IOException {
+        download(4, "out :80 data drop every=20", 120_000);
         assertThat(serverStats.get(DropReason.FAULT_INJECTED)).isGreaterThan(serverStats.get(Counter.TcpExtTCPSackRecovery));
     }
 

@@ -91,8 +91,9 @@ final class StatsReport {
             boolean zeros, boolean json, String title) {
         Map<String, Long> kernelShown = new LinkedHashMap<>();
         kernel.forEach((name, value) -> {
-            if (stack.containsKey(name) || name.startsWith("Ip") && !name.startsWith("Ip6") || name.startsWith("Icmp")
-                    || name.startsWith("Tcp")) {
+            boolean ipv4 = name.startsWith("Ip") && !name.startsWith("Ip6")
+                    || name.startsWith("Icmp") && !name.startsWith("Icmp6");
+            if (stack.containsKey(name) || ipv4 || name.startsWith("Tcp")) {
                 kernelShown.put(name, value);
             }
         });
