@@ -249,6 +249,9 @@ public final class ControlCommands {
             throw new IllegalArgumentException("set takes KNOB VALUE");
         }
         Knob knob = knob(args.get(0));
+        if (knob == HostKnobs.FAULT) {
+            throw new IllegalArgumentException("fault rules change with fault add|list|clear while the daemon runs");
+        }
         if (!knob.isLive()) {
             throw new IllegalArgumentException(knob.name() + " takes effect at start: set it in the config file or as --"
                     + knob.name() + " and restart");

@@ -15,10 +15,9 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -32,20 +31,11 @@ class ControlIT {
     @TempDir
     Path dir;
 
-    private Clients clients;
-
-    @BeforeEach
-    void clients() {
-        clients = new Clients(dir);
-    }
-
-    @AfterEach
-    void stopClients() throws InterruptedException {
-        clients.close();
-    }
+    @RegisterExtension
+    final Clients clients = new Clients();
 
     private Process startClient(ProcessBuilder pb, String name) throws IOException {
-        return clients.start(pb, name);
+        return clients.start(pb, dir, name);
     }
 
     @Test

@@ -14,10 +14,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -32,20 +31,11 @@ class InteropExperimentsIT {
     @TempDir
     Path dir;
 
-    private Clients clients;
-
-    @BeforeEach
-    void clients() {
-        clients = new Clients(dir);
-    }
-
-    @AfterEach
-    void stopClients() throws InterruptedException {
-        clients.close();
-    }
+    @RegisterExtension
+    final Clients clients = new Clients();
 
     private Process startClient(ProcessBuilder pb, String name) throws IOException {
-        return clients.start(pb, name);
+        return clients.start(pb, dir, name);
     }
 
     private Process ctlStream(DaemonProcess daemon, String name, String... args) throws IOException {
@@ -260,9 +250,16 @@ class InteropExperimentsIT {
     }
 
     private static String kernelState(Netns ns) {
+        String line = ss(ns, "-Htan", "dport", "= :8081").strip();
+        return line.isEmpty() ? "none" : line.split("\\s+")[0];
+    }
+
+    /** ss ARGS in the namespace, for a condition polled with {@link DaemonProcess#await}. */
+    private static String ss(Netns ns, String... args) {
+        List<String> command = new ArrayList<>(List.of("ss"));
+        command.addAll(List.of(args));
         try {
-            String line = ns.exec(10, "ss", "-Htan", "dport", "= :8081").ok().out().strip();
-            return line.isEmpty() ? "none" : line.split("\\s+")[0];
+            return ns.exec(10, command.toArray(String[]::new)).ok().out();
         } catch (IOException | InterruptedException e) {
             throw new IllegalStateException(e);
         }
@@ -289,11 +286,7 @@ class InteropExperimentsIT {
     }
 
     private static boolean listening(Netns ns, int port) {
-        try {
-            return !ns.exec(10, "ss", "-Htln", "sport", "= :" + port).ok().out().isBlank();
-        } catch (IOException | InterruptedException e) {
-            throw new IllegalStateException(e);
-        }
+        return !ss(ns, "-Htln", "sport", "= :" + port).isBlank();
     }
 
     @Test
