@@ -121,7 +121,7 @@ class InteropExperimentsIT {
             DaemonProcess daemon = DaemonProcess.start(ns, dir, "--affinity", "flow");
             ns.start(dir.resolve("http.out"), dir.resolve("http.err"), "python3", "-u", "-m", "http.server", "8000",
                     "--bind", Netns.KERNEL_ADDR, "--directory", www.toString());
-            await(30, "the kernel's HTTP server", () -> read(dir.resolve("http.out")).contains("Serving HTTP"));
+            await(60, "the kernel's HTTP server", () -> read(dir.resolve("http.out")).contains("Serving HTTP"));
             out(daemon, "fault", "add", "in", ":8000", "data", "drop", "once", "fresh-only");
 
             Process nc = nc(daemon, "get", "GET /file HTTP/1.0\r\n\r\n", "-v", Netns.KERNEL_ADDR, "8000");
@@ -163,7 +163,7 @@ class InteropExperimentsIT {
             for (String port : List.of("80", "9", "7")) {
                 traces.add(ctlStream(daemon, "trace-" + port, "trace", "start", ":" + port));
             }
-            await(20, "three trace streams", () -> out(daemon, "status").contains("trace streams 3"));
+            await(60, "three trace streams", () -> out(daemon, "status").contains("trace streams 3"));
             assertThat(out(daemon, "fault", "add", "out", ":80", "data", "drop", "every=10"))
                     .isEqualTo("fault 1: out :80 data drop every=10\n");
             assertThat(out(daemon, "fault", "add", "in", ":9", "data", "drop", "every=10"))
@@ -183,7 +183,7 @@ class InteropExperimentsIT {
             assertThat(counter(out(daemon, "stats"), "FAULT_INJECTED", 1)).isEqualTo(injected);
 
             // every drop of each rule is in its own port's trace, naming the connection and the segment
-            await(20, "every fault in the port's trace", () -> faultLines(read(dir.resolve("trace-80.out"))).size()
+            await(60, "every fault in the port's trace", () -> faultLines(read(dir.resolve("trace-80.out"))).size()
                     == dropped[0] && faultLines(read(dir.resolve("trace-9.out"))).size() == dropped[1]);
             List<String> at80 = faultLines(read(dir.resolve("trace-80.out")));
             List<String> at9 = faultLines(read(dir.resolve("trace-9.out")));
@@ -225,12 +225,12 @@ class InteropExperimentsIT {
         try (Netns ns = Netns.create()) {
             DaemonProcess daemon = DaemonProcess.start(ns, dir);
             Process nc = startClient(daemon.nc("-v", "--half-close", "-l", "8081"), "held");
-            await(20, "nc -l", () -> read(dir.resolve("held.err")).contains("listening 198.18.0.2:8081"));
+            await(60, "nc -l", () -> read(dir.resolve("held.err")).contains("listening 198.18.0.2:8081"));
             // the kernel's nc sends a line, shuts its side down (FIN) and reads until the stack closes
             Process kernel = ns.start(dir.resolve("kernel.out"), dir.resolve("kernel.err"), "bash", "-c",
                     "echo hi | nc -N " + Netns.STACK_ADDR + " 8081");
-            await(20, "the kernel's line", () -> read(dir.resolve("held.out")).equals("hi\n"));
-            await(20, "the kernel in FIN-WAIT-2", () -> kernelState(ns).equals("FIN-WAIT-2"));
+            await(60, "the kernel's line", () -> read(dir.resolve("held.out")).equals("hi\n"));
+            await(60, "the kernel in FIN-WAIT-2", () -> kernelState(ns).equals("FIN-WAIT-2"));
             for (int i = 0; i < 6; i++) {
                 Thread.sleep(500);
                 assertThat(kernelState(ns)).as("still held after %d ms", (i + 1) * 500).isEqualTo("FIN-WAIT-2");
@@ -240,9 +240,9 @@ class InteropExperimentsIT {
             try (OutputStream stdin = nc.getOutputStream()) {
                 stdin.write("bye\n".getBytes(StandardCharsets.US_ASCII));
             }
-            assertThat(kernel.waitFor(20, TimeUnit.SECONDS)).as("the kernel's nc ends at our FIN").isTrue();
+            assertThat(kernel.waitFor(60, TimeUnit.SECONDS)).as("the kernel's nc ends at our FIN").isTrue();
             assertThat(read(dir.resolve("kernel.out"))).isEqualTo("bye\n");
-            assertThat(nc.waitFor(20, TimeUnit.SECONDS)).isTrue();
+            assertThat(nc.waitFor(60, TimeUnit.SECONDS)).isTrue();
             assertThat(nc.exitValue()).isZero();
             assertThat(kernelState(ns)).as("the kernel closed first: it holds TIME-WAIT").isEqualTo("TIME-WAIT");
             System.out.println("nc --half-close: " + read(dir.resolve("held.err")).strip().replace('\n', ' '));
@@ -271,12 +271,12 @@ class InteropExperimentsIT {
             DaemonProcess daemon = DaemonProcess.start(ns, dir);
             Process server = ns.start(dir.resolve("srv.out"), dir.resolve("srv.err"), "nc", "-l", Netns.KERNEL_ADDR,
                     "5003");
-            await(10, "the kernel's listener", () -> listening(ns, 5003));
+            await(60, "the kernel's listener", () -> listening(ns, 5003));
             Path pcap = dir.resolve("linger.pcap");
             out(daemon, "pcap", "start", pcap.toString());
             Process nc = nc(daemon, "linger", "hi\n", "-v", "--linger", "0", Netns.KERNEL_ADDR, "5003");
-            assertThat(nc.waitFor(20, TimeUnit.SECONDS)).isTrue();
-            await(10, "the kernel's listener to see the reset", () -> !server.isAlive());
+            assertThat(nc.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            await(60, "the kernel's listener to see the reset", () -> !server.isAlive());
             out(daemon, "pcap", "stop", pcap.toString());
             String dump = Netns.run(30, "tcpdump", "-r", pcap.toString(), "-n", "src host " + Netns.STACK_ADDR
                     + " and tcp port 5003").ok().out();
@@ -296,17 +296,17 @@ class InteropExperimentsIT {
             ns.start(dir.resolve("server.out"), dir.resolve("server.err"), "python3",
                     DaemonProcess.scripts() + "/interop/echo_server.py", "--bind", Netns.KERNEL_ADDR, "--port", "5004",
                     "--count", "2", "--timeout", "60");
-            await(20, "the kernel server", () -> read(dir.resolve("server.out")).contains("listening"));
+            await(60, "the kernel server", () -> read(dir.resolve("server.out")).contains("listening"));
             Path dump = dir.resolve("syn.out");
             ns.start(dump, dir.resolve("syn.err"), "tcpdump", "-l", "-n", "-i", Netns.DEVICE, "-c", "2",
                     "tcp[tcpflags] & tcp-syn != 0 and src host " + Netns.STACK_ADDR);
-            await(20, "tcpdump", () -> read(dir.resolve("syn.err")).contains("listening on " + Netns.DEVICE));
+            await(60, "tcpdump", () -> read(dir.resolve("syn.err")).contains("listening on " + Netns.DEVICE));
             for (String options : List.of("ts=0,sack=0,ws=0", "mss=536,nodelay=1")) {
                 Process nc = nc(daemon, "nc", "x", "-o", options, Netns.KERNEL_ADDR, "5004");
-                assertThat(nc.waitFor(20, TimeUnit.SECONDS)).isTrue();
+                assertThat(nc.waitFor(60, TimeUnit.SECONDS)).isTrue();
                 assertThat(read(dir.resolve("nc.out"))).isEqualTo("x");
             }
-            await(20, "both SYNs", () -> read(dump).lines().count() == 2);
+            await(60, "both SYNs", () -> read(dump).lines().count() == 2);
             List<String> syns = read(dump).lines().toList();
             System.out.println("tcpdump of the stack's SYNs:\n" + String.join("\n", syns));
             assertThat(syns.get(0)).containsPattern("Flags \\[S\\], seq \\d+, win 64240, options \\[mss 1460\\], length 0$");
