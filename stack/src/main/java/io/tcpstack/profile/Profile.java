@@ -4,19 +4,19 @@ import java.util.Arrays;
 import java.util.stream.Collectors;
 
 /**
- * Named sets of knob values that reproduce a kernel era (BEHAVIOURS.md 8). Applying a profile
- * sets its knobs; any knob can still be overridden afterwards ({@link
+ * Named sets of knob values that reproduce a kernel era (stack/BEHAVIOURS.md 12). Applying a
+ * profile sets its knobs; any knob can still be overridden afterwards ({@link
  * KnobRegistry#describeProfile} names the ones that were).
  *
  * <p>What linux-4.9 puts on the wire, checked against that kernel's source: SYN and SYN-ACK
  * windows of 20 segments (tcp_default_init_rwnd: 2 x TCP_INIT_CWND, so 29200 at MSS 1460, 28960
  * in a SYN-ACK with timestamps; 64 KiB since 4.19); timestamps from jiffies (tcp_time_stamp, so
  * HZ ticks a second: 250 on Debian's 4.9; a 1 ms clock since 4.13) with no offset (random
- * per-connection offsets came in 4.10, 95a22caee396); tw_recycle (removed in 4.12). The same as
- * today, so not set: the initial congestion window (TCP_INIT_CWND 10), the minimum RTO
- * (TCP_RTO_MIN, HZ/5 = 200 ms), ECN (tcp_ecn 2: accepted when asked, never asked). Its default
- * congestion control, cubic, waits for the stack to have cubic (issue 16): every profile runs
- * reno.
+ * per-connection offsets came in 4.10, 95a22caee396); tw_recycle (removed in 4.12); no linear SYN
+ * timeouts (6.5). Its ECN default (tcp_ecn 2: accepted when asked, never asked) and congestion
+ * control (cubic) are today's, and every profile sets them, so that a profile undoes what was
+ * changed by hand; its initial congestion window (TCP_INIT_CWND 10) and minimum RTO (TCP_RTO_MIN,
+ * HZ/5 = 200 ms) are today's constants.
  */
 public enum Profile {
     /** The seed's buggy era: a full initial RTO after an unacceptable ACK in SYN-SENT. */
@@ -35,6 +35,9 @@ public enum Profile {
     private final TsOffsetMode tsOffsetMode;
     private final int tsHz;
     private final int initRwnd;
+    /** Every era here: Linux's default tcp_congestion_control and tcp_ecn, and no linear SYN timeouts. */
+    private static final CongestionAlgorithm CONGESTION_CONTROL = CongestionAlgorithm.CUBIC;
+    private static final int ECN = 2;
 
     Profile(String knobValue, SynResend synResend, Affinity affinity, boolean twRecycle, TsOffsetMode tsOffsetMode,
             int tsHz, int initRwnd) {
@@ -58,6 +61,9 @@ public enum Profile {
         settings.tsOffsetMode = tsOffsetMode;
         settings.tsHz = tsHz;
         settings.initRwnd = initRwnd;
+        settings.congestionControl = CONGESTION_CONTROL;
+        settings.ecn = ECN;
+        settings.synLinearTimeouts = 0;
         settings.profile = this;
     }
 

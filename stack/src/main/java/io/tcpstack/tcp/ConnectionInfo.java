@@ -22,15 +22,16 @@ public record ConnectionInfo(TcpState state, int localAddress, int localPort, in
      * @param retransOut retransmitted segments not yet acknowledged (retrans_out)
      * @param retransTotal segments retransmitted over the connection's life (total_retrans)
      * @param lastSendMs milliseconds since data was last sent, received, acknowledged (-1: never)
-     * @param deliveryRate bytes a second the peer acknowledged over the last round trip or more
-     * @param caState the congestion state: open, disorder, recovery, loss
+     * @param deliveryRateBps the last delivery rate sample, bits a second
+     * @param caState the congestion state: open, disorder, cwr, recovery, loss
      */
     public record Details(boolean timestamps, boolean sack, String congestion, String caState, int sndWscale,
             int rcvWscale, long rtoMicros, int backoff, long rttMicros, long rttVarMicros, long atoMicros, int sndMss,
             int rcvMss, int advMss, int cwnd, int ssthresh, long bytesSent, long bytesRetrans, long bytesAcked,
             long bytesReceived, long segsOut, long segsIn, long dataSegsOut, long dataSegsIn, long lastSendMs,
-            long lastRecvMs, long lastAckMs, long deliveryRate, int unacked, int retransOut, long retransTotal,
-            int lost, int sacked, int reordering, int rcvSsthresh, int notSent, int sndWnd, int rcvWnd, Timer timer) {
+            long lastRecvMs, long lastAckMs, long deliveryRateBps, int unacked, int retransOut, long retransTotal,
+            int lost, int sacked, long dsackDups, int reordering, int reordSeen, int rcvSsthresh, int notSent,
+            long minRttMicros, int sndWnd, int rcvWnd, Timer timer) {
     }
 
     /**
@@ -48,14 +49,15 @@ public record ConnectionInfo(TcpState state, int localAddress, int localPort, in
         try {
             long now = tcb.layer.clock().nanos();
             ConnectionCounters c = tcb.counters;
-            Details d = new Details(tcb.tsOk, tcb.sackOk, tcb.congestionAlgorithm(), tcb.caState(), tcb.sndWscale,
+            RetransmitQueue q = tcb.rtx;
+            Details d = new Details(tcb.tsOk, tcb.sackOk, tcb.cc.name(), tcb.caState.ssName(), tcb.sndWscale,
                     tcb.rcvWscale, tcb.rtt.rtoMicros(), tcb.rtt.backoffCount(), tcb.rtt.srttMicros(),
-                    tcb.rtt.rttVarMicros(), tcb.atoMs * 1000, tcb.sndMss, tcb.rcvMss, tcb.advMss, tcb.cwnd, tcb.ssthresh,
-                    c.bytesSent, c.bytesRetrans, c.bytesAcked(tcb), c.bytesReceived, c.segsOut, c.segsIn,
-                    c.dataSegsOut, c.dataSegsIn, since(now, c.lastSendNanos), since(now, c.lastRecvNanos),
-                    since(now, c.lastAckNanos), c.deliveryRate, tcb.packetsOut(), tcb.retransOut(), c.retransTotal,
-                    tcb.lostOut(), tcb.sackedOut(), tcb.reordering(), tcb.rcvSsthresh, tcb.unsentBytes(), tcb.sndWnd,
-                    tcb.rcvWnd, timer(tcb, now));
+                    tcb.rtt.rttVarMicros(), tcb.atoMs * 1000, tcb.sndMss, tcb.rcvMss, tcb.advMss, tcb.cong.cwnd,
+                    tcb.cong.ssthresh, tcb.bytesSent, tcb.bytesRetrans, tcb.bytesAcked, tcb.bytesReceived, c.segsOut,
+                    c.segsIn, c.dataSegsOut, c.dataSegsIn, since(now, c.lastSendNanos), since(now, c.lastRecvNanos),
+                    since(now, c.lastAckNanos), tcb.deliveryRateBps, q.packetsOut(), q.retransOut(), tcb.totalRetrans,
+                    q.lostOut(), q.sackedOut(), tcb.dsackDups, tcb.reordering, tcb.reordSeen, tcb.rcvSsthresh,
+                    tcb.unsentBytes(), tcb.minRttMicros, tcb.sndWnd, tcb.rcvWnd, timer(tcb, now));
             return new ConnectionInfo(tcb.state, tcb.localAddress, tcb.localPort, tcb.remoteAddress, tcb.remotePort,
                     tcb.receiveBuffer.size(), tcb.sendBuffer.size(), d);
         } finally {
@@ -67,13 +69,17 @@ public record ConnectionInfo(TcpState state, int localAddress, int localPort, in
         return then == 0 ? -1 : (now - then) / 1_000_000;
     }
 
-    /** Linux inet_diag's idiag_timer: the retransmission timer (or persist) first, else keepalive. */
+    /**
+     * Linux inet_diag's idiag_timer: the retransmit timer first (the RTO, RACK's reordering timer and
+     * the tail loss probe show as "on"), then a zero-window probe, else keepalive.
+     */
     private static Timer timer(Tcb tcb, long now) {
         Tcb.TimerKind kind = tcb.retransmitKind;
-        if (kind == Tcb.TimerKind.RETRANSMIT || kind == Tcb.TimerKind.PERSIST) {
-            return new Timer(kind == Tcb.TimerKind.RETRANSMIT ? "on" : "persist",
-                    left(tcb.retransmitTimer.deadlineNanos(), now),
-                    kind == Tcb.TimerKind.RETRANSMIT ? tcb.retransmits : tcb.probesOut);
+        if (kind == Tcb.TimerKind.PERSIST) {
+            return new Timer("persist", left(tcb.retransmitTimer.deadlineNanos(), now), tcb.probesOut);
+        }
+        if (kind != Tcb.TimerKind.NONE) {
+            return new Timer("on", left(tcb.retransmitTimer.deadlineNanos(), now), tcb.retransmits);
         }
         if (tcb.keepaliveTimer.isArmed()) {
             return new Timer("keepalive", left(tcb.keepaliveTimer.deadlineNanos(), now), tcb.probesOut);

@@ -16,7 +16,7 @@ import io.tcpstack.wire.TcpView;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
+import java.util.random.RandomGenerator;
 
 /**
  * TCP for one local address: input demultiplexing (Linux tcp_v4_rcv), the listeners, active
@@ -31,6 +31,9 @@ public final class TcpLayer implements TransportHandler {
     private final TimerQueue wheel;
     private final TcpOutput output;
     private final TcpInput input;
+    private final LossRecovery recovery;
+    private final TcpAck ack;
+    private final TcpReceive receive;
     private final TimeWait timeWait;
     private final TcpTrace trace;
     private final IsnGenerator isn;
@@ -48,8 +51,15 @@ public final class TcpLayer implements TransportHandler {
         void afterLookup(int queue, long key);
     }
 
+    /** Per-connection random choices (the IP ID's start), from the stack's seed; under its own lock. */
+    private final RandomGenerator random;
+
+    /**
+     * @param random the source of every random choice of this layer (secrets, IP IDs): seeded for
+     *     runs that must repeat, else fresh; used under its own lock
+     */
     public TcpLayer(IpOutput ip, int queueCount, TcpSettings settings, StackStats stats, Clock clock,
-            TimerQueue wheel, Tracer tracer) {
+            TimerQueue wheel, Tracer tracer, RandomGenerator random) {
         this.localAddress = ip.localAddress();
         this.settings = settings;
         this.stats = stats;
@@ -57,10 +67,14 @@ public final class TcpLayer implements TransportHandler {
         this.wheel = wheel;
         this.trace = new TcpTrace(tracer, clock);
         this.output = new TcpOutput(this, ip);
+        this.recovery = new LossRecovery(this);
+        this.ack = new TcpAck(this, recovery);
+        this.receive = new TcpReceive(this);
         this.input = new TcpInput(this);
         this.timeWait = new TimeWait(this);
-        this.isn = new IsnGenerator(clock, ThreadLocalRandom.current());
-        this.ports = new EphemeralPorts();
+        this.random = random;
+        this.isn = new IsnGenerator(clock, random);
+        this.ports = new EphemeralPorts(random);
         this.segments = new Segment[queueCount];
         for (int i = 0; i < queueCount; i++) {
             segments[i] = new Segment();
@@ -96,6 +110,22 @@ public final class TcpLayer implements TransportHandler {
 
     TcpOutput output() {
         return output;
+    }
+
+    TcpInput input() {
+        return input;
+    }
+
+    LossRecovery recovery() {
+        return recovery;
+    }
+
+    TcpAck ack() {
+        return ack;
+    }
+
+    TcpReceive receive() {
+        return receive;
     }
 
     TcpTrace trace() {
@@ -145,6 +175,7 @@ public final class TcpLayer implements TransportHandler {
         }
         stats.inc(Counter.TcpInSegs);
         seg.load(queue, ip.source(), ip.buf(), offset, length);
+        seg.ipEcn = ip.tos() & 3;
         dispatch(seg, 0);
         Wakeups.dispatch(); // handlers run here unless this thread's burst flush runs them
     }
@@ -164,11 +195,8 @@ public final class TcpLayer implements TransportHandler {
                     return;
                 }
                 trace.segmentIn(localAddress, seg, tcb.state.ssName());
-                int rcvNxt = tcb.rcvNxt;
-                int sndUna = tcb.sndUna;
-                boolean fin = tcb.finReceived;
                 input.process(tcb, seg);
-                tcb.counters.received(tcb, seg, rcvNxt, fin, sndUna, clock.nanos());
+                tcb.counters.received(seg, clock.nanos());
             } finally {
                 tcb.lock.unlock();
             }
@@ -212,7 +240,7 @@ public final class TcpLayer implements TransportHandler {
     private void betweenLookupAndLock(int queue, long key) {
         long delay = settings.lookupDelayMicros;
         if (delay > 0) {
-            java.util.concurrent.locks.LockSupport.parkNanos(delay * 1000);
+            clock.pause(delay * 1000);
         }
         LookupObserver observer = lookupObserver;
         if (observer != null) {
@@ -235,7 +263,8 @@ public final class TcpLayer implements TransportHandler {
             output.sendResetFor(seg); // "<SEQ=SEG.ACK><CTL=RST>"
             return;
         }
-        if (!seg.has(TcpView.SYN)) {
+        if (!seg.has(TcpView.SYN) || seg.has(TcpView.FIN)) {
+            // Linux tcp_rcv_state_process, LISTEN: "if (th->fin) goto discard" for a SYN with FIN
             drop(seg, DropReason.TCP_FLAGS);
             return;
         }
@@ -256,8 +285,7 @@ public final class TcpLayer implements TransportHandler {
             tcb.rcvNxt = seg.seq + 1;
             tcb.rcvWup = tcb.rcvNxt;
             negotiate(tcb, seg.options);
-            // Linux tcp_openreq_init_rwin: the SYN-ACK's window counts in segments less our timestamps
-            initialWindow(tcb, tcb.advMss - (tcb.tsOk ? TcpOptions.TIMESTAMP_LENGTH_ALIGNED : 0));
+            Ecn.onSyn(tcb, seg);
             if (tcb.tsOk) {
                 tcb.tsRecent = seg.options.tsVal;
                 tcb.tsRecentStampMs = nowMs();
@@ -272,7 +300,7 @@ public final class TcpLayer implements TransportHandler {
                 trace.state(tcb, TcpState.LISTEN, TcpState.SYN_RECEIVED);
                 tcb.rttStartNanos = clock.nanos();
                 output.sendSyn(tcb);
-                TcpTimers.armRetransmit(tcb);
+                TcpTimers.armSynRetransmit(tcb);
             } else {
                 tcb.state = TcpState.CLOSED;
                 tcb.listener = null;
@@ -326,8 +354,9 @@ public final class TcpLayer implements TransportHandler {
             trace.state(tcb, TcpState.CLOSED, TcpState.SYN_SENT);
             tcb.synTsVal = tcb.tsVal();
             tcb.rttStartNanos = clock.nanos();
+            Ecn.onConnect(tcb);
             output.sendSyn(tcb);
-            TcpTimers.armRetransmit(tcb);
+            TcpTimers.armSynRetransmit(tcb);
         } finally {
             tcb.lock.unlock();
         }
@@ -346,7 +375,6 @@ public final class TcpLayer implements TransportHandler {
         }
         Tcb tcb = new Tcb(this, localAddress, localPort, remoteAddress, remotePort);
         offerOptions(tcb, options);
-        initialWindow(tcb, tcb.advMss); // Linux tcp_connect_init
         tcb.state = TcpState.SYN_SENT;
         int iss = isn.isn(localAddress, localPort, remoteAddress, remotePort);
         if (timeWait.contains(key)) {
@@ -367,17 +395,20 @@ public final class TcpLayer implements TransportHandler {
         tcb.iss = iss;
         tcb.sndUna = iss;
         tcb.sndNxt = iss + 1;
-        tcb.sndMax = tcb.sndNxt;
-        // RFC 6582 3.2 (1): "When the TCB is initialized, recover is set to the initial send
-        // sequence number." Left at 0, fast retransmit depended on which half of the sequence
-        // space the ISN fell in.
-        tcb.recover = iss;
-        tcb.ipId = ThreadLocalRandom.current().nextInt(0x10000);
+        tcb.highSeq = iss;
+        tcb.sndSml = iss;
+        tcb.cwndUsageSeq = iss;
+        synchronized (random) {
+            tcb.ipId = random.nextInt(0x10000);
+        }
     }
 
+    /** Linux net.core.rmem_max's default: the window scale covers at least this much. */
+    private static final int CORE_RMEM_MAX = 212_992;
+
     /**
-     * What our SYN offers (BEHAVIOURS.md 6): MSS, SACK, timestamps, window scale; the knobs' choices
-     * unless the connection's {@code options} say otherwise.
+     * What our SYN offers (stack/BEHAVIOURS.md 6): MSS, SACK, timestamps, window scale; the knobs'
+     * choices unless the connection's {@code options} say otherwise.
      */
     private void offerOptions(Tcb tcb, SynOptions options) {
         tcb.advMss = options.mss() > 0 ? Math.min(options.mss(), output.ourMss()) : output.ourMss();
@@ -387,33 +418,32 @@ public final class TcpLayer implements TransportHandler {
         tcb.tsOk = SynOptions.or(options.timestamps(), settings.timestamps);
         tcb.wscaleOk = SynOptions.or(options.windowScaling(), settings.windowScaling);
         tcb.tsHz = settings.tsHz;
-        // Linux tcp_select_initial_window: the smallest shift that fits the buffer in 16 bits
-        int shift = 0;
-        for (long space = settings.rcvbuf; space > 65535 && shift < TcpOptions.MAX_WSCALE; space >>= 1) {
-            shift++;
-        }
+        // Linux tcp_select_initial_window: the scale fits the largest buffer (tcp_rmem's max) in 16 bits
+        int space = Math.max(settings.rmem.max(), CORE_RMEM_MAX);
+        int shift = Math.max(0, Math.min(31 - Integer.numberOfLeadingZeros(space) - 15, TcpOptions.MAX_WSCALE));
         tcb.rcvWscale = tcb.wscaleOk ? shift : 0;
+        tcb.rcvSsthresh = tcb.receiveBuffer.capacity();
         tcb.tsOffset = switch (settings.tsOffsetMode) {
             case PER_CONNECTION -> isn.tsOffset(localAddress, tcb.remoteAddress, tcb.localPort, tcb.remotePort);
             case PER_HOST -> isn.tsOffsetPerHost(localAddress, tcb.remoteAddress);
             case NONE -> 0;
         };
-        tcb.cwnd = TcpOutput.initialCwnd();
     }
 
     /**
-     * Linux tcp_select_initial_window: the window our SYN (or SYN-ACK) offers, in whole segments of
-     * {@code mss}, is where rcv_ssthresh starts. Since Linux 4.19 (a337531b942b) it is 64 KiB
-     * rounded down to the MSS; before, 2 x TCP_INIT_CWND = 20 segments (tcp_default_init_rwnd),
-     * which the init-rwnd knob (the route's initrwnd) brings back.
+     * The most our SYN (or SYN-ACK) may offer, for segments of {@code mss}: unlimited (64 KiB,
+     * Linux >= 4.19, a337531b942b) or, with the init-rwnd knob, that many segments, as Linux 3.12 to
+     * 4.18 offered 2 x TCP_INIT_CWND = 20 (tcp_default_init_rwnd, fewer for an MSS above 1460).
      */
-    private void initialWindow(Tcb tcb, int mss) {
+    int initialWindowLimit(int mss) {
         int segments = settings.initRwnd;
-        if (segments > 0 && mss > 1460) {
-            segments = Math.max(1460 * segments / mss, 2); // tcp_default_init_rwnd for jumbo MSS
+        if (segments == 0) {
+            return Integer.MAX_VALUE;
         }
-        int window = segments > 0 ? segments * mss : 65535 / mss * mss;
-        tcb.rcvSsthresh = Math.min(settings.rcvbuf, Math.min(window, 65535));
+        if (mss > 1460) {
+            segments = Math.max(1460 * segments / mss, 2);
+        }
+        return segments * mss;
     }
 
     /** Takes what the peer's SYN offers (RFC 9293 3.7.1, RFC 7323, RFC 2018). */
@@ -511,9 +541,11 @@ public final class TcpLayer implements TransportHandler {
         setState(tcb, TcpState.ESTABLISHED);
         tcb.retransmits = 0;
         tcb.retransStampMs = 0;
-        tcb.cwnd = TcpOutput.initialCwnd();
+        tcb.cong.cwnd = TcpSettings.INIT_CWND;
+        tcb.cc.init(tcb.congestion());
         tcb.lastActivityMs = nowMs();
-        TcpTimers.restartRetransmit(tcb);
+        TcpReceive.initBufferSpace(tcb, clock.nanos());
+        TcpTimers.rearmRto(tcb);
         TcpTimers.armKeepalive(tcb);
         if (tcb.listener != null) {
             stats.inc(Counter.TcpPassiveOpens);

@@ -130,8 +130,8 @@ class FaultScenarioTest {
         assertThat(after.bytesSent()).isEqualTo(data.length + after.sndMss());
         assertThat(after.bytesAcked()).isEqualTo(data.length);
         assertThat(c.info().details().bytesReceived()).isEqualTo(data.length);
-        assertThat(after.congestion()).isEqualTo("reno");
-        assertThat(after.deliveryRate()).isPositive();
+        assertThat(after.congestion()).isEqualTo("cubic");
+        assertThat(after.deliveryRateBps()).isPositive();
     }
 
     @Test

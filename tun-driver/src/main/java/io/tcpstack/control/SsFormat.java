@@ -89,8 +89,8 @@ final class SsFormat {
         positive(sb, "lastsnd:", d.lastSendMs());
         positive(sb, "lastrcv:", d.lastRecvMs());
         positive(sb, "lastack:", d.lastAckMs());
-        if (d.deliveryRate() > 0) {
-            sb.append(" delivery_rate ").append(bandwidth(d.deliveryRate() * 8.0)).append("bps");
+        if (d.deliveryRateBps() > 0) {
+            sb.append(" delivery_rate ").append(bandwidth(d.deliveryRateBps())).append("bps");
         }
         positive(sb, "unacked:", d.unacked());
         if (d.retransOut() > 0 || d.retransTotal() > 0) {
@@ -98,9 +98,14 @@ final class SsFormat {
         }
         positive(sb, "lost:", d.lost());
         positive(sb, "sacked:", d.sacked());
+        positive(sb, "dsack_dups:", d.dsackDups());
         sb.append(" reordering:").append(d.reordering()); // ss omits 3, the default; shown here for a complete view
+        positive(sb, "reord_seen:", d.reordSeen());
         positive(sb, "rcv_ssthresh:", d.rcvSsthresh());
         positive(sb, "notsent:", d.notSent());
+        if (d.minRttMicros() > 0) {
+            sb.append(" minrtt:").append(millis(d.minRttMicros()));
+        }
         sb.append(" snd_wnd:").append(d.sndWnd());
         sb.append(" rcv_wnd:").append(d.rcvWnd());
         ConnectionInfo.Timer t = d.timer();

@@ -15,9 +15,9 @@ class SsFormatTest {
 
     /** A connection in SACK recovery with a retransmission outstanding: every field ss -tio shows. */
     private static ConnectionInfo.Details recovering() {
-        return new ConnectionInfo.Details(true, true, "reno", "recovery", 7, 7, 202_875, 0, 2875, 1093, 40_000, 1448,
-                536, 1460, 10, 7, 1_500_000, 2896, 1_400_000, 300, 1040, 520, 1036, 2, 4, 12, 1, 12_500_000, 70, 1, 2,
-                1, 3, 3, 64088, 0, 64512, 64128, new ConnectionInfo.Timer("on", 203, 0));
+        return new ConnectionInfo.Details(true, true, "cubic", "recovery", 7, 7, 202_875, 0, 2875, 1093, 40_000, 1448,
+                536, 1460, 10, 7, 1_500_000, 2896, 1_400_000, 300, 1040, 520, 1036, 2, 4, 12, 1, 100_000_000, 70, 1, 2,
+                1, 3, 0, 3, 1, 64088, 0, 2500, 64512, 64128, new ConnectionInfo.Timer("on", 203, 0));
     }
 
     @Test
@@ -31,11 +31,11 @@ class SsFormatTest {
                 "LISTEN      0      128    198.18.0.2:80         0.0.0.0:*",
                 "TIME-WAIT   0      0      198.18.0.2:7          198.18.0.1:39999",
                 "ESTAB       5      0      198.18.0.2:80         198.18.0.1:40000",
-                "\tts sack reno ca_state:recovery wscale:7,7 rto:202.875 rtt:2.875/1.093 ato:40 mss:1448 rcvmss:536"
+                "\tts sack cubic ca_state:recovery wscale:7,7 rto:202.875 rtt:2.875/1.093 ato:40 mss:1448 rcvmss:536"
                         + " advmss:1460 cwnd:10 ssthresh:7 bytes_sent:1500000 bytes_retrans:2896 bytes_acked:1400000"
                         + " bytes_received:300 segs_out:1040 segs_in:520 data_segs_out:1036 data_segs_in:2"
                         + " send 40.3Mbps lastsnd:4 lastrcv:12 lastack:1 delivery_rate 100Mbps unacked:70 retrans:1/2"
-                        + " lost:1 sacked:3 reordering:3 rcv_ssthresh:64088 snd_wnd:64512 rcv_wnd:64128"
+                        + " lost:1 sacked:3 reordering:3 reord_seen:1 rcv_ssthresh:64088 minrtt:2.5 snd_wnd:64512 rcv_wnd:64128"
                         + " timer:(on,203ms,0)");
     }
 
