@@ -94,7 +94,7 @@ class InteropExperimentsIT {
             System.out.println("$ tcpstack ctl conns -i --kernel :80\n" + sideBySide[0]);
             assertThat(out(daemon, "fault", "list")).contains("dropped 1)");
             assertThat(sideBySide[0]).containsPattern("ESTAB +\\d+ +\\d+ +198\\.18\\.0\\.2:80 +198\\.18\\.0\\.1:\\d+\n"
-                    + "\tts sack reno ca_state:\\w+ wscale:\\d+,\\d+ rto:.* bytes_retrans:\\d+ .*retrans:\\d+/1 .*\n"
+                    + "\tts sack cubic ca_state:\\w+ wscale:\\d+,\\d+ rto:.* bytes_retrans:\\d+ .*retrans:\\d+/1 .*\n"
                     + "\tkernel ESTAB \\d+ \\d+ 198\\.18\\.0\\.1:\\d+ 198\\.18\\.0\\.2:80 .*");
             assertThat(curl.waitFor(180, TimeUnit.SECONDS)).as("curl finishes").isTrue();
             assertThat(curl.exitValue()).as("curl: %s", read(dir.resolve("curl.err"))).isZero();
