@@ -56,7 +56,7 @@ class ControlIT {
             System.out.println("$ tcpstack ctl conns -i 198.18.0.1:45000\n" + details);
             assertThat(details).containsPattern("\n\tts sack cubic ca_state:open wscale:\\d+,\\d+ rto:[0-9.]+ rtt:[0-9.]+/[0-9.]+"
                     + " ato:[0-9.]+ mss:\\d+ rcvmss:\\d+ advmss:\\d+ cwnd:\\d+ bytes_sent:5 bytes_acked:5 bytes_received:5 .*"
-                    + " reordering:3 rcv_ssthresh:\\d+ snd_wnd:\\d+ rcv_wnd:\\d+").doesNotContain("retrans:");
+                    + " reordering:3 rcv_ssthresh:\\d+ minrtt:[0-9.]+ snd_wnd:\\d+ rcv_wnd:\\d+").doesNotContain("retrans:");
 
             String stats = daemon.ctl("stats").ok().out();
             System.out.println("$ tcpstack ctl stats\n" + stats);
