@@ -20,7 +20,7 @@ public final class KnobRegistry {
     public static final Knob PROFILE = Knob.live("profile", null,
             KnobType.choice(Profile::knobValue, List.of(Profile.values())),
             "behaviour profile; sets syn-resend, affinity, tw-recycle, ts-offset, ts-hz, init-rwnd,"
-                    + " congestion-control, ecn and syn-linear-timeouts (stack/BEHAVIOURS.md 12)",
+                    + " congestion-control, ecn, syn-linear-timeouts and rmem (stack/BEHAVIOURS.md 12)",
             "each knob it sets, as that knob says", s -> s.profile, (s, p) -> p.applyTo(s));
 
     /** The knobs in the order help texts list them; {@link #PROFILE} first, since it sets others. */

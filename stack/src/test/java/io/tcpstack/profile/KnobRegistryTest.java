@@ -149,11 +149,13 @@ public class KnobRegistryTest {
         assertThat(s.tsOffsetMode).isEqualTo(TsOffsetMode.NONE);
         assertThat(s.tsHz).as("jiffies at Debian's HZ").isEqualTo(250);
         assertThat(s.initRwnd).as("tcp_default_init_rwnd").isEqualTo(20);
+        assertThat(s.rmem).hasToString("4096 87380 6291456");
         set("profile", "rss", s);
         assertThat(s.affinity).isEqualTo(Affinity.FLOW);
         assertThat(s.synResend).isEqualTo(SynResend.TIMEOUT_MIN);
         assertThat(s.tsHz).isEqualTo(1000);
         assertThat(s.initRwnd).isZero();
+        assertThat(s.rmem).isEqualTo(new TcpSettings().rmem);
     }
 
     @Test
