@@ -4,8 +4,14 @@ import static io.tcpstack.it.DaemonProcess.await;
 import static io.tcpstack.it.DaemonProcess.read;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -72,6 +78,22 @@ class InteropExperimentsIT {
         return nc;
     }
 
+    /** One request on the daemon's control socket itself: the body of its {@code ok N} reply. */
+    private static List<String> request(Path socket, String line) throws IOException {
+        try (SocketChannel channel = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+            channel.write(ByteBuffer.wrap((line + "\n").getBytes(StandardCharsets.UTF_8)));
+            BufferedReader reply = new BufferedReader(new InputStreamReader(Channels.newInputStream(channel),
+                    StandardCharsets.UTF_8));
+            String status = reply.readLine();
+            assertThat(status).as("reply to %s", line).startsWith("ok ");
+            List<String> body = new ArrayList<>();
+            for (int i = Integer.parseInt(status.substring(3)); i > 0; i--) {
+                body.add(reply.readLine());
+            }
+            return body;
+        }
+    }
+
     /**
      * Loss experiments run with flow affinity: the default (none) spreads one flow's inbound
      * segments over two workers on purpose (the FIN/ACK race), which a sender sees as reordering.
@@ -82,21 +104,27 @@ class InteropExperimentsIT {
             DaemonProcess daemon = DaemonProcess.start(ns, dir, "--affinity", "flow");
             assertThat(out(daemon, "fault", "add", "out", ":80", "data", "drop", "once", "fresh-only"))
                     .isEqualTo("fault 1: out :80 data drop once fresh-only\n");
-            // curl reads slowly: the connection lives on (about 16 s) while both ends are looked at
-            long size = 16L * MIB;
-            Process curl = ns.start(dir.resolve("curl.out"), dir.resolve("curl.err"), "curl", "-sS", "--fail",
-                    "--limit-rate", "1M", "-o", dir.resolve("body").toString(),
-                    "http://" + Netns.STACK_ADDR + "/bytes/" + size);
-            // both ends side by side, once the lost segment went again
-            String[] sideBySide = new String[1];
-            await(60, "the retransmission in ctl conns -i", () -> (sideBySide[0] = out(daemon, "conns", "-i", "--kernel",
-                    ":80")).contains("retrans:0/1 "));
-            System.out.println("$ tcpstack ctl conns -i --kernel :80\n" + sideBySide[0]);
+            long size = 64L * MIB;
+            Process curl = ns.start(dir.resolve("curl.out"), dir.resolve("curl.err"), "curl", "-sS", "--fail", "-o",
+                    dir.resolve("body").toString(), "http://" + Netns.STACK_ADDR + "/bytes/" + size);
+            // both ends side by side, once the lost segment went again: asked straight on the control
+            // socket, again and again while curl downloads (a ctl command would start a JVM each time)
+            String sideBySide = null;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (sideBySide == null && curl.isAlive() && System.nanoTime() < deadline) {
+                String conns = String.join("\n", request(daemon.control, "conns -i --kernel :80"));
+                if (conns.contains("retrans:0/1 ") && conns.contains("\tkernel ESTAB")) {
+                    sideBySide = conns;
+                }
+                Thread.sleep(10);
+            }
+            System.out.println("$ tcpstack ctl conns -i --kernel :80\n" + sideBySide);
+            assertThat(sideBySide).as("both ends seen after the retransmission, while curl downloaded").isNotNull();
             assertThat(out(daemon, "fault", "list")).contains("dropped 1)");
-            assertThat(sideBySide[0]).containsPattern("ESTAB +\\d+ +\\d+ +198\\.18\\.0\\.2:80 +198\\.18\\.0\\.1:\\d+\n"
+            assertThat(sideBySide).containsPattern("ESTAB +\\d+ +\\d+ +198\\.18\\.0\\.2:80 +198\\.18\\.0\\.1:\\d+\n"
                     + "\tts sack cubic ca_state:\\w+ wscale:\\d+,\\d+ rto:.* bytes_retrans:\\d+ .*retrans:\\d+/1 .*\n"
                     + "\tkernel ESTAB \\d+ \\d+ 198\\.18\\.0\\.1:\\d+ 198\\.18\\.0\\.2:80 .*");
-            assertThat(curl.waitFor(180, TimeUnit.SECONDS)).as("curl finishes").isTrue();
+            assertThat(curl.waitFor(120, TimeUnit.SECONDS)).as("curl finishes").isTrue();
             assertThat(curl.exitValue()).as("curl: %s", read(dir.resolve("curl.err"))).isZero();
             assertThat(Files.size(dir.resolve("body"))).isEqualTo(size);
 
