@@ -112,9 +112,10 @@ class InteropExperimentsIT {
             String sideBySide = null;
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
             while (sideBySide == null && curl.isAlive() && System.nanoTime() < deadline) {
-                String conns = String.join("\n", request(daemon.control, "conns -i --kernel :80"));
-                if (conns.contains("retrans:0/1 ") && conns.contains("\tkernel ESTAB")) {
-                    sideBySide = conns;
+                List<String> conns = request(daemon.control, "conns -i --kernel :80");
+                boolean retransmitted = conns.stream().anyMatch(l -> l.startsWith("\tts ") && l.contains(" retrans:0/1 "));
+                if (retransmitted && conns.stream().anyMatch(l -> l.startsWith("\tkernel ESTAB"))) {
+                    sideBySide = String.join("\n", conns);
                 }
                 Thread.sleep(10);
             }
@@ -364,10 +365,12 @@ class InteropExperimentsIT {
             String load = Files.readString(Path.of("/proc/loadavg")).strip();
             System.out.printf("impairment (5%% loss, 5%% reordering, 1%% duplication, both directions, default daemon):"
                     + " curl 16 MiB down in %.1f s = %.2f MB/s goodput; 16 MiB echoed (up and down at once) in %.1f s ="
-                    + " %.2f MB/s each way; FAULT_INJECTED %d, reordered %d, duplicated %d, stack retransmitted %d;"
-                    + " load %s%n", download, 16.0 * MIB / download / 1e6, echoSeconds, 16.0 * MIB / echoSeconds / 1e6,
-                    counter(stats, "FAULT_INJECTED", 1), counter(stats, "TcpExtFaultReordered", 1),
-                    counter(stats, "TcpExtFaultDuplicated", 1), counter(stats, "TcpRetransSegs", 1), load);
+                    + " %.2f MB/s each way; FAULT_INJECTED %d, reordered %d, duplicated %d; the stack retransmitted %d"
+                    + " segments, in %d SACK recoveries and %d timeouts; load %s%n", download, 16.0 * MIB / download / 1e6,
+                    echoSeconds, 16.0 * MIB / echoSeconds / 1e6, counter(stats, "FAULT_INJECTED", 1),
+                    counter(stats, "TcpExtFaultReordered", 1), counter(stats, "TcpExtFaultDuplicated", 1),
+                    counter(stats, "TcpRetransSegs", 1), counter(stats, "TcpExtTCPSackRecovery", 1),
+                    counter(stats, "TcpExtTCPTimeouts", 1), load);
             assertThat(counter(stats, "FAULT_INJECTED", 1)).isPositive();
             assertThat(counter(stats, "TcpExtFaultReordered", 1)).isPositive();
             assertThat(counter(stats, "TcpExtFaultDuplicated", 1)).isPositive();
