@@ -11,6 +11,7 @@ import io.tcpstack.time.TimerQueue;
 import io.tcpstack.time.TimerThread;
 import io.tcpstack.time.VirtualClock;
 import io.tcpstack.trace.TraceEvent;
+import io.tcpstack.trace.SegmentText;
 import io.tcpstack.trace.Tracer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -232,12 +233,16 @@ public final class FaultInjectingLink extends ForwardingLink implements TimerDri
             flows.observe(seg);
         }
         Fate fate = Fate.PASS;
+        String described = null;
         for (FaultRule rule : r) {
             if (!rule.matches(seg) || !rule.select()) {
                 continue;
             }
             if (fate == Fate.PASS) {
                 fate = new Fate();
+            }
+            if (described == null && tracer.enabled()) {
+                described = seg.describe(packet); // before a corruption changes it
             }
             String detail = "";
             switch (rule.action) {
@@ -268,7 +273,7 @@ public final class FaultInjectingLink extends ForwardingLink implements TimerDri
             }
             if (tracer.enabled()) {
                 tracer.emit(new TraceEvent(clock.nanos(), TraceEvent.Kind.FAULT, seg.connection(),
-                        "rule " + rule.id() + " " + rule.action().done() + detail + ": " + seg.describe()));
+                        "rule " + rule.id() + " " + rule.action().done() + detail + ": " + described));
             }
             if (fate.drop) {
                 break;

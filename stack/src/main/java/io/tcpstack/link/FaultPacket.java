@@ -1,6 +1,7 @@
 package io.tcpstack.link;
 
 import io.netty.buffer.ByteBuf;
+import io.tcpstack.trace.SegmentText;
 import io.tcpstack.wire.IpProtocol;
 import io.tcpstack.wire.Ipv4Address;
 import io.tcpstack.wire.Ipv4View;
@@ -85,11 +86,12 @@ final class FaultPacket {
                 + remotePort;
     }
 
-    /** "out P. seq=1 ack=1 win=501 len=1448 rel=14481", as the stack's own trace lines show segments. */
-    String describe() {
-        String flagText = TcpView.flagString(flags);
-        return (out ? "out " : "in ") + (flagText.isEmpty() ? "none" : flagText) + " seq="
-                + Integer.toUnsignedString(seq) + " ack=" + Integer.toUnsignedString(ack) + " win=" + window + " len="
-                + payloadLength + (relativeSeq >= 0 ? " rel=" + relativeSeq : "") + (retransmission ? " (retransmission)" : "");
+    /**
+     * "out P. seq=1 ack=1 win=501 len=1448 rel=14481", the segment in {@code packet} as the stack's
+     * own trace lines show it ({@link SegmentText}: a ladder pairs the two), then where it falls.
+     */
+    String describe(ByteBuf packet) {
+        return (out ? "out " : "in ") + SegmentText.ofPacket(packet) + (relativeSeq >= 0 ? " rel=" + relativeSeq : "")
+                + (retransmission ? " (retransmission)" : "");
     }
 }

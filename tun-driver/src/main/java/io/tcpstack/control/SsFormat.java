@@ -51,6 +51,9 @@ final class SsFormat {
 
     /** The -i line: ss's fields in ss's order (tcp_stats_print), zeros left out as ss leaves them. */
     static String details(ConnectionInfo.Details d) {
+        if (d.isRecord()) {
+            return "timer:(" + d.timer().ss() + ")"; // ss -o on a timewait socket: nothing else to show
+        }
         StringBuilder sb = new StringBuilder();
         if (d.timestamps()) {
             sb.append(" ts");
@@ -110,8 +113,7 @@ final class SsFormat {
         sb.append(" rcv_wnd:").append(d.rcvWnd());
         ConnectionInfo.Timer t = d.timer();
         if (!t.name().equals("off")) {
-            sb.append(" timer:(").append(t.name()).append(',').append(msTimer(t.leftMillis())).append(',')
-                    .append(t.count()).append(')');
+            sb.append(" timer:(").append(t.ss()).append(')');
         }
         return sb.substring(1);
     }
@@ -120,31 +122,6 @@ final class SsFormat {
         if (value > 0) {
             sb.append(' ').append(name).append(value);
         }
-    }
-
-    /** A time left as ss -o prints it (iproute2 print_ms_timer): 203ms, 1.500sec, 12sec, 1min3sec, 12min. */
-    static String msTimer(long ms) {
-        long minutes = ms / 60_000;
-        long secs = ms / 1000 % 60;
-        long msecs = ms % 1000;
-        StringBuilder sb = new StringBuilder();
-        if (minutes > 0) {
-            msecs = 0;
-            sb.append(minutes).append("min");
-            if (minutes > 9) {
-                secs = 0;
-            }
-        }
-        if (secs > 0) {
-            if (secs > 9) {
-                msecs = 0;
-            }
-            sb.append(secs).append(msecs > 0 ? "." : "sec");
-        }
-        if (msecs > 0) {
-            sb.append(String.format("%03d", msecs)).append(secs > 0 ? "sec" : "ms");
-        }
-        return sb.isEmpty() ? "0ms" : sb.toString();
     }
 
     /** Bits per second as ss prints them (iproute2 sprint_bw: three significant digits and k, M, G, T). */

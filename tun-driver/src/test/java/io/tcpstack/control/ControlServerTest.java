@@ -103,6 +103,11 @@ class ControlServerTest {
                     + " TIME_WAIT from now on)");
             assertThat(c.ok("profile")).containsExactly("profile = linux-4.9 (modified: fin-timeout=5s,"
                     + " port-range=40000-40010)");
+            assertThat(c.ok("set affinity spray")).containsExactly(
+                    "affinity = spray (was none; applies to the next inbound packet)",
+                    "inbound steering: the queue the sender wrote on");
+            assertThat(c.ok("status").get(4)).matches("inbound steering: the queue the sender wrote on; packets per"
+                    + " queue: [0-9]+ [0-9]+");
             assertThat(c.request("set fin-timeout soon").get(0)).startsWith("error fin-timeout: must be a duration");
             assertThat(c.request("set fault none")).containsExactly(
                     "error fault rules change with fault add|list|clear while the daemon runs");
@@ -263,7 +268,7 @@ class ControlServerTest {
             assertThat(c.request("connect 198.18.0.1 5999")).containsExactly(
                     "error connect to 198.18.0.1:5999: connection refused");
             assertThat(c.request("connect 198.18.0.1 0").get(0)).isEqualTo("error PORT must be 1..65535, got '0'");
-            assertThat(c.ok("status")).as("the connection is still usable").hasSize(4);
+            assertThat(c.ok("status")).as("the connection is still usable").hasSize(5);
         }
     }
 
@@ -341,7 +346,7 @@ class ControlServerTest {
             writer.join(5000);
         }
         try (RawControlClient c = f.client()) {
-            assertThat(c.ok("status")).hasSize(4);
+            assertThat(c.ok("status")).hasSize(5);
         }
     }
 
@@ -355,7 +360,7 @@ class ControlServerTest {
         }
         long t0 = System.nanoTime();
         try (RawControlClient c = f.client()) {
-            assertThat(c.ok("status")).hasSize(4);
+            assertThat(c.ok("status")).hasSize(5);
         }
         assertThat((System.nanoTime() - t0) / 1_000_000).as("ms to serve a client beside 50 silent ones (they hold 2 s)")
                 .isLessThan(1500);
@@ -384,7 +389,7 @@ class ControlServerTest {
             Thread.sleep(300);
             long t0 = System.nanoTime();
             try (RawControlClient c = f.client()) {
-                assertThat(c.ok("status")).hasSize(4);
+                assertThat(c.ok("status")).hasSize(5);
             }
             assertThat((System.nanoTime() - t0) / 1_000_000).as("ms, beside a client stuck for 2 s").isLessThan(1500);
             writer.join(10_000);
@@ -441,7 +446,7 @@ class ControlServerTest {
                 reply = c.request("status");
             }
         } while (!reply.get(0).startsWith("ok") && System.nanoTime() < deadline);
-        assertThat(reply.get(0)).isEqualTo("ok 4");
+        assertThat(reply.get(0)).isEqualTo("ok 5");
     }
 
     @Test

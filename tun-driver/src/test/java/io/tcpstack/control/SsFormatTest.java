@@ -51,17 +51,47 @@ class SsFormatTest {
 
     @Test
     void timersAndRatesLikeSsPrintsThem() {
-        assertThat(SsFormat.msTimer(203)).isEqualTo("203ms");
-        assertThat(SsFormat.msTimer(5)).isEqualTo("005ms");
-        assertThat(SsFormat.msTimer(1500)).isEqualTo("1.500sec");
-        assertThat(SsFormat.msTimer(12_400)).isEqualTo("12sec");
-        assertThat(SsFormat.msTimer(63_000)).isEqualTo("1min3sec");
-        assertThat(SsFormat.msTimer(720_000)).isEqualTo("12min");
-        assertThat(SsFormat.msTimer(0)).isEqualTo("0ms");
+        assertThat(ConnectionInfo.ssTime(203)).isEqualTo("203ms");
+        assertThat(ConnectionInfo.ssTime(5)).isEqualTo("005ms");
+        assertThat(ConnectionInfo.ssTime(12_400)).isEqualTo("12sec");
+        assertThat(ConnectionInfo.ssTime(720_000)).isEqualTo("12min");
         assertThat(SsFormat.bandwidth(231_700_000)).isEqualTo("232M");
         assertThat(SsFormat.bandwidth(1_500)).isEqualTo("1.5k");
         assertThat(SsFormat.bandwidth(12)).isEqualTo("12");
         assertThat(SsFormat.bandwidth(9.1e9)).isEqualTo("9.1G");
+    }
+
+    @Test
+    void recordsShowTheTimeTheyHaveLeftAsSsDoesForTimewaitSockets() {
+        List<String> lines = SsFormat.lines(List.of(
+                new ConnectionInfo(TcpState.TIME_WAIT, US, 80, KERNEL, 40000, 0, 0, ConnectionInfo.Details.record(59_400)),
+                new ConnectionInfo(TcpState.FIN_WAIT_2, US, 80, KERNEL, 40001, 0, 0, ConnectionInfo.Details.record(216))),
+                true);
+        assertThat(lines).containsExactly(SsFormat.HEADER,
+                "TIME-WAIT   0      0      198.18.0.2:80         198.18.0.1:40000", "\ttimer:(timewait,59sec,0)",
+                "FIN-WAIT-2  0      0      198.18.0.2:80         198.18.0.1:40001", "\ttimer:(timewait,216ms,0)");
+    }
+
+    /** iproute2 6.1 misc/ss.c print_ms_timer, as this machine's ss prints them. */
+    @Test
+    void timersLikeSs() {
+        assertThat(ConnectionInfo.ssTime(59_999)).isEqualTo("59sec");
+        assertThat(ConnectionInfo.ssTime(9_501)).isEqualTo("9.501ms");
+        assertThat(ConnectionInfo.ssTime(216)).isEqualTo("216ms");
+        assertThat(ConnectionInfo.ssTime(65_000)).isEqualTo("1min5sec");
+        assertThat(ConnectionInfo.ssTime(600_000)).isEqualTo("10min");
+    }
+
+    @Test
+    void stateFilterTakesSsNamesAndGroups() {
+        assertThat(StateFilter.parse(List.of("time-wait")).matches(TcpState.TIME_WAIT)).isTrue();
+        assertThat(StateFilter.parse(List.of("time-wait")).matches(TcpState.FIN_WAIT_2)).isFalse();
+        assertThat(StateFilter.parse(List.of("time-wait", "fin-wait-2")).matches(TcpState.FIN_WAIT_2)).isTrue();
+        assertThat(StateFilter.parse(List.of("connected")).matches(TcpState.LISTEN)).isFalse();
+        assertThat(StateFilter.parse(List.of("bucket")).matches(TcpState.SYN_RECEIVED)).isTrue();
+        assertThat(StateFilter.parse(List.of()).matches(TcpState.LISTEN)).isTrue();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> StateFilter.parse(List.of("timewait")))
+                .hasMessageContaining("unknown state 'timewait'").hasMessageContaining("time-wait");
     }
 
     @Test
