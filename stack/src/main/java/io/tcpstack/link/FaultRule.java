@@ -1,5 +1,6 @@
 package io.tcpstack.link;
 
+import io.tcpstack.trace.SegmentText;
 import io.tcpstack.wire.EndpointFilter;
 import io.tcpstack.wire.Ipv4Address;
 import io.tcpstack.wire.TcpView;
@@ -445,22 +446,15 @@ public final class FaultRule {
             mustClear |= mask & ~set;
         }
 
+        /** tcpdump's letters, in either case, {@code A} also for ACK. */
         private int flagBits(String letters) {
-            int bits = 0;
-            for (char c : letters.toUpperCase(Locale.ROOT).toCharArray()) {
-                bits |= switch (c) {
-                    case 'S' -> TcpView.SYN;
-                    case 'F' -> TcpView.FIN;
-                    case 'R' -> TcpView.RST;
-                    case 'P' -> TcpView.PSH;
-                    case 'U' -> TcpView.URG;
-                    case 'E' -> TcpView.ECE;
-                    case 'W' -> TcpView.CWR;
-                    case '.', 'A' -> TcpView.ACK;
-                    default -> throw error("flag '" + c + "' is not one of S F R P U E W . (tcpdump's letters)");
-                };
+            String upper = letters.toUpperCase(Locale.ROOT).replace('A', '.');
+            for (char c : upper.toCharArray()) {
+                if ("SFRPUEW.".indexOf(c) < 0) {
+                    throw error("flag '" + c + "' is not one of S F R P U E W . (tcpdump's letters)");
+                }
             }
-            return bits;
+            return SegmentText.flags(upper);
         }
 
         private void seq(String range) {
