@@ -14,6 +14,7 @@ import io.tcpstack.tcp.TcpConnection;
 import io.tcpstack.tcp.TcpException;
 import io.tcpstack.tcp.TcpHandler;
 import io.tcpstack.tcp.TcpLayer;
+import io.tcpstack.tcp.Wakeups;
 import io.tcpstack.time.Clock;
 import io.tcpstack.time.TimerDriven;
 import io.tcpstack.time.TimerThread;
@@ -84,7 +85,7 @@ public final class TcpStack implements TimerDriven, AutoCloseable {
         ipInput.register(IpProtocol.TCP, tcp);
         Dispatcher.Mode mode = config.dispatchMode() != null ? config.dispatchMode()
                 : clock instanceof VirtualClock ? Dispatcher.Mode.INLINE : Dispatcher.Mode.THREADED;
-        this.dispatcher = new Dispatcher(ipInput, mode, link.queueCount(), () -> settings.affinity, link.alloc(),
+        this.dispatcher = new Dispatcher(Wakeups.deferringBursts(ipInput), mode, link.queueCount(), () -> settings.affinity, link.alloc(),
                 stats);
     }
 

@@ -677,10 +677,6 @@ public final class TcpLayer implements TransportHandler {
         return timeWait.count();
     }
 
-    public TcpSettings tcpSettings() {
-        return settings;
-    }
-
     /**
      * ABORT of the connection on this 4-tuple from outside its owner (Linux tcp_abort, which ss -K
      * reaches through sock_diag): RST where the state has a peer to tell, CLOSED, the owner sees
