@@ -56,6 +56,11 @@ public final class StackConfig {
         return address6;
     }
 
+    /** The stack's addresses: its IPv4 one, its IPv6 one, or both. */
+    public java.util.List<IpAddress> addresses() {
+        return java.util.stream.Stream.of(address4, address6).filter(java.util.Objects::nonNull).toList();
+    }
+
     /** TTL of IPv4 packets and hop limit of IPv6 ones the stack originates (Linux ip_default_ttl, hop_limit = 64). */
     public int defaultTtl() {
         return defaultTtl;

@@ -12,6 +12,7 @@ import io.tcpstack.link.Link;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.StackStats;
 import io.tcpstack.tcp.ConnectionInfo;
+import io.tcpstack.tcp.SynOptions;
 import io.tcpstack.tcp.TcpConnection;
 import io.tcpstack.tcp.TcpException;
 import io.tcpstack.tcp.TcpHandler;
@@ -45,7 +46,7 @@ public final class TcpStack implements TimerDriven, AutoCloseable {
     private final StackConfig config;
     private final Link link;
     private final Clock clock;
-    private final StackStats stats = new StackStats();
+    private final StackStats stats;
     private final TcpSettings settings;
     private final Tracer tracer;
     private final TimerQueue wheel;
@@ -64,7 +65,14 @@ public final class TcpStack implements TimerDriven, AutoCloseable {
 
     /** With a tracer made beforehand, so that link decorators can emit into the same trace. */
     public TcpStack(StackConfig config, Link link, Clock clock, TcpSettings settings, Tracer tracer) {
+        this(config, link, clock, settings, tracer, new StackStats());
+    }
+
+    /** With a tracer and counters made beforehand, which link decorators (fault rules) share. */
+    public TcpStack(StackConfig config, Link link, Clock clock, TcpSettings settings, Tracer tracer,
+            StackStats stats) {
         this.tracer = Objects.requireNonNull(tracer);
+        this.stats = Objects.requireNonNull(stats);
         this.config = Objects.requireNonNull(config);
         this.link = Objects.requireNonNull(link);
         this.clock = Objects.requireNonNull(clock);
@@ -155,12 +163,24 @@ public final class TcpStack implements TimerDriven, AutoCloseable {
      * @param localPort 0 for an ephemeral port (RFC 6056)
      */
     public TcpSocket connect(String address, int port, int localPort, long timeoutMillis) throws IOException {
-        return connect(IpAddress.parse(address), port, localPort, timeoutMillis);
+        return connect(IpAddress.parse(address), port, localPort, timeoutMillis, SynOptions.DEFAULT);
+    }
+
+    /** As {@link #connect(String, int, int, long)}, with a SYN that offers {@code options}. */
+    public TcpSocket connect(String address, int port, int localPort, long timeoutMillis, SynOptions options)
+            throws IOException {
+        return connect(IpAddress.parse(address), port, localPort, timeoutMillis, options);
     }
 
     /** As {@link #connect(String, int, int, long)} to an address of either family. */
     public TcpSocket connect(IpAddress address, int port, int localPort, long timeoutMillis) throws IOException {
-        TcpConnection c = open(address, port, localPort);
+        return connect(address, port, localPort, timeoutMillis, SynOptions.DEFAULT);
+    }
+
+    /** As {@link #connect(String, int, int, long, SynOptions)} to an address of either family. */
+    public TcpSocket connect(IpAddress address, int port, int localPort, long timeoutMillis, SynOptions options)
+            throws IOException {
+        TcpConnection c = open(address, port, localPort, options);
         try {
             if (!c.awaitEstablished(timeoutMillis)) {
                 c.abort();
@@ -182,13 +202,18 @@ public final class TcpStack implements TimerDriven, AutoCloseable {
 
     /** As {@link #open(IpAddress, int, int)} to the IPv4 address {@code address} (big-endian). */
     public TcpConnection open(int address, int port, int localPort) throws IOException {
-        return open(IpAddress.v4(address), port, localPort);
+        return open(IpAddress.v4(address), port, localPort, SynOptions.DEFAULT);
     }
 
     /** Starts an active open without waiting (non-blocking connect), to an address of either family. */
     public TcpConnection open(IpAddress address, int port, int localPort) throws IOException {
+        return open(address, port, localPort, SynOptions.DEFAULT);
+    }
+
+    /** As {@link #open(IpAddress, int, int)}, with a SYN that offers {@code options}. */
+    public TcpConnection open(IpAddress address, int port, int localPort, SynOptions options) throws IOException {
         try {
-            return tcp.connect(address, port, localPort);
+            return tcp.connect(address, port, localPort, options);
         } catch (IllegalStateException e) {
             throw new IOException(e.getMessage(), e);
         }
@@ -204,8 +229,14 @@ public final class TcpStack implements TimerDriven, AutoCloseable {
      * returns (no accept queue, no thread per connection). The returned socket only closes.
      */
     public TcpServerSocket listen(int port, int backlog, TcpHandler.Acceptor acceptor) throws IOException {
+        return listen(port, backlog, acceptor, SynOptions.DEFAULT);
+    }
+
+    /** As {@link #listen(int, int, TcpHandler.Acceptor)}, with SYN-ACKs that offer {@code options}. */
+    public TcpServerSocket listen(int port, int backlog, TcpHandler.Acceptor acceptor, SynOptions options)
+            throws IOException {
         try {
-            return new TcpServerSocket(tcp, tcp.listen(port, backlog, acceptor));
+            return new TcpServerSocket(tcp, tcp.listen(port, backlog, acceptor, options));
         } catch (IllegalStateException e) {
             throw new IOException(e.getMessage(), e);
         }

@@ -167,5 +167,10 @@ public enum Counter {
     Udp6InErrors,
     Udp6InCsumErrors,
     TcpExtOutOfWindowIcmps,
-    TcpExtTcpTimeoutRehash;
+    TcpExtTcpTimeoutRehash,
+    // Ours: what fault rules did to segments besides dropping them (drops count as FAULT_INJECTED)
+    TcpExtFaultDelayed,
+    TcpExtFaultDuplicated,
+    TcpExtFaultReordered,
+    TcpExtFaultCorrupted;
 }

@@ -100,9 +100,9 @@ public enum DropReason {
     /** Duplicate or old segment, fully before rcv.nxt (SKB_DROP_REASON_TCP_OLD_DATA). */
     TCP_OLD_DATA("RFC 9293 3.10.7.4; Linux tcp_data_queue",
             "Data (or a duplicate ACK) that adds nothing: a retransmission of what arrived already; data is acknowledged at once."),
-    /** Silently dropped by an impairment layer or a fault-injection knob. */
-    IMPAIRMENT("tcpstack fault injector, simulated network",
-            "Dropped on purpose by an impairment rule, not by TCP."),
+    /** Dropped on purpose by a fault rule (tcpstack ctl fault, --fault), in either direction. */
+    FAULT_INJECTED("tcpstack fault rule (ctl fault, --fault), simulated network",
+            "Dropped on purpose by a fault rule, not by TCP."),
     // IPv6 (RFC 8200, RFC 4443, RFC 4861; Linux ip6_rcv_core, exthdrs.c, reassembly.c, ndisc.c)
     /** IPv6 is switched off (--ipv6 0, Linux disable_ipv6: SKB_DROP_REASON_IPV6DISABLED). */
     IPV6_DISABLED("Linux ip6_rcv_core (disable_ipv6)",

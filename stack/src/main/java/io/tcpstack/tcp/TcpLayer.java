@@ -110,6 +110,11 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
         return clock.millis();
     }
 
+    /** Our timestamp clock now, at the tcp_ts_hz knob's rate (before a connection's offset). */
+    int tsClock() {
+        return (int) (clock.nanos() / (1_000_000_000L / settings.tsHz));
+    }
+
     TimerQueue wheel() {
         return wheel;
     }
@@ -257,6 +262,7 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
                 }
                 trace.segmentIn(seg, tcb.state.ssName());
                 input.process(tcb, seg);
+                tcb.counters.received(seg, clock.nanos());
                 trace.vars(tcb, TraceLadder.AFTER_SEGMENT);
             } finally {
                 trace.clearCause();
@@ -344,7 +350,7 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
         boolean published;
         tcb.lock.lock();
         try {
-            offerOptions(tcb);
+            offerOptions(tcb, listener.synOptions);
             tcb.state = TcpState.SYN_RECEIVED;
             tcb.irs = seg.seq;
             tcb.rcvNxt = seg.seq + 1;
@@ -397,6 +403,11 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
      *     not one a connection can go to
      */
     public TcpConnection connect(IpAddress remoteAddress, int remotePort, int localPort) {
+        return connect(remoteAddress, remotePort, localPort, SynOptions.DEFAULT);
+    }
+
+    /** As {@link #connect(IpAddress, int, int)}, with a SYN that offers {@code options}. */
+    public TcpConnection connect(IpAddress remoteAddress, int remotePort, int localPort, SynOptions options) {
         IpAddress local = localAddress(remoteAddress);
         if (local == null || (!remoteAddress.isV4() && !settings.ipv6)) {
             throw new IllegalStateException("network is unreachable: the stack has no "
@@ -410,7 +421,7 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
             ports.setRange(settings.portRangeLow, settings.portRangeHigh);
             Tcb[] claimed = new Tcb[1];
             int port = ports.select(local, remoteAddress, remotePort, p -> {
-                claimed[0] = listeners.containsKey(p) ? null : claim(remoteAddress, remotePort, p, false);
+                claimed[0] = listeners.containsKey(p) ? null : claim(remoteAddress, remotePort, p, false, options);
                 return claimed[0] != null;
             });
             if (port < 0) {
@@ -419,7 +430,7 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
             }
             tcb = claimed[0];
         } else {
-            tcb = claim(remoteAddress, remotePort, localPort, true);
+            tcb = claim(remoteAddress, remotePort, localPort, true, options);
             if (tcb == null) {
                 throw new IllegalStateException("address already in use: local port " + localPort + " to "
                         + remoteAddress.withPort(remotePort));
@@ -446,7 +457,7 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
      * TIME_WAIT record that tw_reuse does not let go ({@code bound}: the application chose the
      * local port).
      */
-    private Tcb claim(IpAddress remoteAddress, int remotePort, int localPort, boolean bound) {
+    private Tcb claim(IpAddress remoteAddress, int remotePort, int localPort, boolean bound, SynOptions options) {
         long key = Demux.key(remoteAddress, remotePort, localPort);
         long hi = remoteAddress.hi();
         long lo = remoteAddress.lo();
@@ -454,7 +465,7 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
             return null;
         }
         Tcb tcb = new Tcb(this, localAddress(remoteAddress), localPort, remoteAddress, remotePort);
-        offerOptions(tcb);
+        offerOptions(tcb, options);
         tcb.state = TcpState.SYN_SENT;
         int iss = isn.isn(tcb.localAddress, localPort, remoteAddress, remotePort);
         if (timeWait.contains(key, hi, lo)) {
@@ -507,14 +518,21 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
     /** Linux net.core.rmem_max's default: the window scale covers at least this much. */
     private static final int CORE_RMEM_MAX = 212_992;
 
-    /** What our SYN offers (stack/BEHAVIOURS.md 6): MSS, SACK, timestamps, window scale. */
-    private void offerOptions(Tcb tcb) {
+    /**
+     * What our SYN offers (stack/BEHAVIOURS.md 6): MSS (from the path MTU to the peer), SACK,
+     * timestamps, window scale; the knobs' choices unless the connection's {@code options} say
+     * otherwise.
+     */
+    private void offerOptions(Tcb tcb, SynOptions options) {
         tcb.pmtu = ip.pathMtu(tcb.remoteAddress);
-        tcb.rcvMss = output.ourMss(tcb);
+        int ourMss = output.ourMss(tcb);
+        tcb.advMss = options.mss() > 0 ? Math.min(options.mss(), ourMss) : ourMss;
+        tcb.rcvMss = tcb.advMss;
         tcb.sndMss = Math.min(tcb.peerMss, tcb.rcvMss);
-        tcb.sackOk = settings.sack;
-        tcb.tsOk = settings.timestamps;
-        tcb.wscaleOk = settings.windowScaling;
+        tcb.sackOk = SynOptions.or(options.sack(), settings.sack);
+        tcb.tsOk = SynOptions.or(options.timestamps(), settings.timestamps);
+        tcb.wscaleOk = SynOptions.or(options.windowScaling(), settings.windowScaling);
+        tcb.tsHz = settings.tsHz;
         // Linux tcp_select_initial_window: the scale fits the largest buffer (tcp_rmem's max) in 16 bits
         int space = Math.max(settings.rmem.max(), CORE_RMEM_MAX);
         int shift = Math.max(0, Math.min(31 - Integer.numberOfLeadingZeros(space) - 15, TcpOptions.MAX_WSCALE));
@@ -525,6 +543,22 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
             case PER_HOST -> isn.tsOffsetPerHost(tcb.localAddress, tcb.remoteAddress);
             case NONE -> 0;
         };
+    }
+
+    /**
+     * The most our SYN (or SYN-ACK) may offer, for segments of {@code mss}: unlimited (64 KiB,
+     * Linux >= 4.19, a337531b942b) or, with the init-rwnd knob, that many segments, as Linux 3.12 to
+     * 4.18 offered 2 x TCP_INIT_CWND = 20 (tcp_default_init_rwnd, fewer for an MSS above 1460).
+     */
+    int initialWindowLimit(int mss) {
+        int segments = settings.initRwnd;
+        if (segments == 0) {
+            return Integer.MAX_VALUE;
+        }
+        if (mss > 1460) {
+            segments = Math.max(1460 * segments / mss, 2);
+        }
+        return segments * mss;
     }
 
     /** Takes what the peer's SYN offers (RFC 9293 3.7.1, RFC 7323, RFC 2018). */
@@ -538,7 +572,7 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
         tcb.sackOk = tcb.sackOk && o.sackPermitted;
         tcb.tsOk = tcb.tsOk && o.hasTimestamp;
         int optionBytes = tcb.tsOk ? TcpOptions.TIMESTAMP_LENGTH_ALIGNED : 0;
-        int ourMss = output.ourMss(tcb);
+        int ourMss = tcb.advMss;
         tcb.sndMss = Math.max(Math.min(tcb.peerMss, ourMss) - optionBytes, 1);
         tcb.rcvMss = Math.max(Math.min(tcb.peerMss, ourMss) - optionBytes, 1);
     }
@@ -555,10 +589,15 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
      * handshake completes (event-driven), else they wait for {@link #accept}.
      */
     public Listener listen(int port, int backlog, TcpHandler.Acceptor acceptor) {
+        return listen(port, backlog, acceptor, SynOptions.DEFAULT);
+    }
+
+    /** As {@link #listen(int, int, TcpHandler.Acceptor)}, with SYN-ACKs that offer {@code options}. */
+    public Listener listen(int port, int backlog, TcpHandler.Acceptor acceptor, SynOptions options) {
         if (port < 1 || port > 65535) {
             throw new IllegalArgumentException("port must be 1..65535, got " + port);
         }
-        Listener listener = new Listener(this, port, Math.max(backlog, 1), acceptor);
+        Listener listener = new Listener(this, port, Math.max(backlog, 1), acceptor, options);
         if (listeners.putIfAbsent(port, listener) != null) {
             throw new IllegalStateException("address already in use: port " + port + " is listening");
         }
@@ -637,6 +676,7 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
 
     /** The handshake completed (SYN-SENT or SYN-RECEIVED -> ESTABLISHED). */
     void established(Tcb tcb) {
+        tcb.counters.establishedNanos = clock.nanos();
         setState(tcb, TcpState.ESTABLISHED);
         tcb.retransmits = 0;
         tcb.retransStampMs = 0;

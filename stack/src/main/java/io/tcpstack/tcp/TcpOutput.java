@@ -52,15 +52,17 @@ final class TcpOutput {
         int optionsLength = TcpOptions.synLength(true, tcb.sackOk, tcb.tsOk, wscale >= 0);
         ByteBuf buf = ip.allocate(tcb.remoteAddress, TcpView.MIN_HEADER_LENGTH + optionsLength);
         int t = buf.writerIndex();
-        int mss = ourMss(tcb) - (synAck && tcb.tsOk ? TcpOptions.TIMESTAMP_LENGTH_ALIGNED : 0);
-        int space = Math.min(tcb.receiveBuffer.capacity(), 65535);
+        // Linux tcp_select_initial_window: whole segments (less our timestamps in a SYN-ACK,
+        // tcp_openreq_init_rwin) of at most 64 KiB, never scaled (RFC 7323 2.2), within init-rwnd
+        int mss = tcb.advMss - (synAck && tcb.tsOk ? TcpOptions.TIMESTAMP_LENGTH_ALIGNED : 0);
+        int space = Math.min(Math.min(tcb.receiveBuffer.capacity(), 65535), layer.initialWindowLimit(mss));
         int window = space > mss ? space / mss * mss : space;
         tcb.rcvWnd = window;
         tcb.rcvSsthresh = window;
         TcpView.writeHeader(buf, t, tcb.localPort, tcb.remotePort, tcb.iss, synAck ? tcb.rcvNxt : 0,
                 optionsLength, flags, window);
         // our MSS (Linux advmss) whatever the peer announced
-        TcpOptions.writeSyn(buf, t + TcpView.MIN_HEADER_LENGTH, ourMss(tcb), tcb.sackOk, tcb.tsOk,
+        TcpOptions.writeSyn(buf, t + TcpView.MIN_HEADER_LENGTH, tcb.advMss, tcb.sackOk, tcb.tsOk,
                 tcb.tsVal(), synAck ? tcb.tsRecent : 0, wscale);
         finish(tcb, buf, t, TcpView.MIN_HEADER_LENGTH + optionsLength, flags, synAck ? 0 : tcb.ipId++ & 0xffff);
     }
@@ -335,6 +337,7 @@ final class TcpOutput {
         layer.stats().inc(Counter.TcpRetransSegs);
         tcb.totalRetrans++;
         tcb.bytesRetrans += length;
+        tcb.bytesSent += length; // Linux tcpi_bytes_sent (RFC 4898 HCDataOctetsOut) counts retransmitted data too
         if (inFlight) {
             if (tcb.retransStampMs == 0) {
                 tcb.retransStampMs = layer.nowMs();
@@ -412,6 +415,7 @@ final class TcpOutput {
             TcpTimers.onAckSent(tcb);
         }
         layer.stats().inc(Counter.TcpOutSegs);
+        tcb.counters.sent(tcpLength - (buf.getUnsignedByte(t + 12) >>> 4) * 4, flags, layer.clock().nanos());
         layer.trace().segmentOut(tcb, buf, t, tcpLength);
         ip.send(txQueue(tcb), buf, IpProtocol.TCP, tcb.remoteAddress, ipId, tcb.flowLabel, ipEcn);
     }

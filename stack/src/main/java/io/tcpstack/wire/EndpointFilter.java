@@ -1,13 +1,12 @@
-package io.tcpstack.control;
+package io.tcpstack.wire;
 
-import io.tcpstack.tcp.ConnectionInfo;
-import io.tcpstack.wire.IpAddress;
 import java.util.List;
 import java.util.stream.Collectors;
 
 /**
- * Which connections a request means, by up to two endpoints (a short form of ss's {@code src}
- * / {@code dst} filters): {@code ADDR:PORT}, {@code ADDR}, {@code :PORT} or {@code *:PORT}, an
+ * Which connections a request or a fault rule means, by up to two endpoints (a short form of
+ * ss's {@code src} / {@code dst} filters; {@code ctl conns}, {@code trace}, {@code kill} and {@code
+ * fault} take them alike): {@code ADDR:PORT}, {@code ADDR}, {@code :PORT} or {@code *:PORT}, an
  * IPv6 address in brackets as ss writes it ({@code [2001:2::2]:80}; bare when no port follows).
  * One endpoint matches a connection if either end matches; two must match the two ends (in either
  * order), so {@code 198.18.0.2:80 198.18.0.1:40000} is one 4-tuple. No endpoint matches all.
@@ -84,6 +83,15 @@ public final class EndpointFilter {
         }
     }
 
+    /**
+     * Whether a connection of the host at {@code localAddresses} can match: one endpoint may be
+     * either end, but of two (a 4-tuple) one must be one of those addresses.
+     */
+    public boolean canBeLocal(List<IpAddress> localAddresses) {
+        return endpoints.size() < 2
+                || endpoints.stream().anyMatch(e -> e.address == null || localAddresses.contains(e.address));
+    }
+
     public boolean isAll() {
         return endpoints.isEmpty();
     }
@@ -95,10 +103,6 @@ public final class EndpointFilter {
             default -> (endpoints.get(0).matches(localAddress, localPort) && endpoints.get(1).matches(remoteAddress, remotePort))
                     || (endpoints.get(0).matches(remoteAddress, remotePort) && endpoints.get(1).matches(localAddress, localPort));
         };
-    }
-
-    public boolean matches(ConnectionInfo c) {
-        return matches(c.localAddress(), c.localPort(), c.remoteAddress(), c.remotePort());
     }
 
     /**

@@ -1,9 +1,8 @@
-package io.tcpstack.control;
+package io.tcpstack.wire;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.tcpstack.wire.IpAddress;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -72,5 +71,13 @@ class EndpointFilterTest {
                     + "' must be ADDR:PORT, ADDR or :PORT (ADDR and PORT may be *; IPv6 as [ADDR]:PORT)");
         }
         assertThatThrownBy(() -> EndpointFilter.parse(List.of(":1", ":2", ":3"))).hasMessageContaining("at most two");
+    }
+
+    @Test
+    void aFourTupleCanBeLocalOnlyWithOneOfTheHostsAddresses() {
+        List<IpAddress> ours = List.of(US, US6);
+        assertThat(EndpointFilter.parse(List.of("[2001:2::2]:80", "2001:2::9")).canBeLocal(ours)).isTrue();
+        assertThat(EndpointFilter.parse(List.of("10.0.0.1:80", "10.0.0.2:9")).canBeLocal(ours)).isFalse();
+        assertThat(EndpointFilter.parse(List.of("10.0.0.1:80")).canBeLocal(ours)).isTrue();
     }
 }
