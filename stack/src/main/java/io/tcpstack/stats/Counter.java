@@ -75,6 +75,15 @@ public enum Counter {
     TcpExtTCPDSACKRecv,
     TcpExtTCPSackShifted,
     TcpExtTCPFINWAIT2Expired,
+    // SYN floods and resource limits (Linux tcp_conn_request, syncookies.c, tcp_check_oom)
+    TcpExtSyncookiesSent,
+    TcpExtSyncookiesRecv,
+    TcpExtSyncookiesFailed,
+    TcpExtTCPReqQFullDoCookies,
+    TcpExtTCPReqQFullDrop,
+    TcpExtTCPAbortOnMemory,
+    /** Ours: a SYN dropped, or a connect refused, because max-connections control blocks exist. */
+    TcpExtTCPMaxConnectionsDrop,
     /** Ours, no Linux name: a segment that looked up a Tcb which was closed/replaced before it got the lock. */
     TcpExtStaleLookupDrop,
     /** Ours: IPv6 packets the link received and dropped (no IPv6 yet). */

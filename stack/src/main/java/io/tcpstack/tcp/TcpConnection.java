@@ -254,9 +254,9 @@ public final class TcpConnection {
     public void close() {
         tcb.lock.lock();
         try {
-            tcb.orphan = true;
-            tcb.handler = null;
             TcpLayer layer = tcb.layer;
+            layer.limits().orphan(tcb);
+            tcb.handler = null;
             switch (tcb.state) {
                 case CLOSED -> {
                 }
@@ -285,6 +285,7 @@ public final class TcpConnection {
                     }
                 }
             }
+            layer.limits().checkOrphans(tcb);
         } finally {
             tcb.lock.unlock();
         }
@@ -294,7 +295,7 @@ public final class TcpConnection {
     public void abort() {
         tcb.lock.lock();
         try {
-            tcb.orphan = true;
+            tcb.layer.limits().orphan(tcb);
             tcb.handler = null;
             tcb.layer.abort(tcb);
         } finally {

@@ -186,6 +186,9 @@ final class TcpInput {
                 layer.output().sendResetFor(seg);
                 return;
             }
+            if (layer.acceptQueueOverflow(tcb, seg)) {
+                return;
+            }
             synAckRttSample(tcb, seg);
             tcb.sndWnd = seg.window << tcb.sndWscale;
             tcb.maxSndWnd = Math.max(tcb.maxSndWnd, tcb.sndWnd);
@@ -295,6 +298,9 @@ final class TcpInput {
         if (oowRateLimited(tcb)) {
             stats.inc(Counter.TcpExtTCPACKSkippedChallenge);
             return;
+        }
+        if (!layer.limits().challengeAckAllowed()) {
+            return; // RFC 5961 7: the stack-wide budget (tcp_challenge_ack_limit)
         }
         stats.inc(Counter.TcpExtTCPChallengeACK);
         layer.output().sendAck(tcb);

@@ -15,6 +15,7 @@ import io.tcpstack.wire.TcpOptions;
 import io.tcpstack.wire.TcpView;
 import java.util.ArrayList;
 import java.util.List;
+import java.security.SecureRandom;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -31,6 +32,7 @@ public final class TcpLayer implements TransportHandler {
     private final TimerQueue wheel;
     private final TcpOutput output;
     private final TcpInput input;
+    private final ListenInput listenInput;
     private final TimeWait timeWait;
     private final TcpTrace trace;
     private final IsnGenerator isn;
@@ -39,6 +41,7 @@ public final class TcpLayer implements TransportHandler {
     private final ConcurrentHashMap<Integer, Listener> listeners = new ConcurrentHashMap<>();
     private final Segment[] segments;
     private volatile LookupObserver lookupObserver;
+    private final ResourceLimits limits;
 
     /**
      * Runs between looking a segment's Tcb up and locking it (Linux: between the established-hash
@@ -58,8 +61,11 @@ public final class TcpLayer implements TransportHandler {
         this.trace = new TcpTrace(tracer, clock);
         this.output = new TcpOutput(this, ip);
         this.input = new TcpInput(this);
+        SecureRandom secrets = new SecureRandom();
+        this.listenInput = new ListenInput(this, secrets);
+        this.limits = new ResourceLimits(this);
         this.timeWait = new TimeWait(this);
-        this.isn = new IsnGenerator(clock, ThreadLocalRandom.current());
+        this.isn = new IsnGenerator(clock, secrets);
         this.ports = new EphemeralPorts();
         this.segments = new Segment[queueCount];
         for (int i = 0; i < queueCount; i++) {
@@ -91,6 +97,14 @@ public final class TcpLayer implements TransportHandler {
 
     TcpOutput output() {
         return output;
+    }
+
+    TcpInput input() {
+        return input;
+    }
+
+    ResourceLimits limits() {
+        return limits;
     }
 
     TcpTrace trace() {
@@ -197,7 +211,9 @@ public final class TcpLayer implements TransportHandler {
             return;
         }
         trace.segmentIn(localAddress, seg, "LISTEN");
-        listen(listener, seg, isnFromTimeWait);
+        if (listenInput.process(listener, seg, isnFromTimeWait) == ListenInput.Verdict.RETRY) {
+            dispatch(seg, isnFromTimeWait); // another queue created the connection first
+        }
     }
 
     private void betweenLookupAndLock(int queue, long key) {
@@ -215,66 +231,6 @@ public final class TcpLayer implements TransportHandler {
         this.lookupObserver = observer;
     }
 
-    /** RFC 9293 3.10.7.2, LISTEN state. */
-    private void listen(Listener listener, Segment seg, int isnFromTimeWait) {
-        if (seg.has(TcpView.RST)) {
-            drop(seg, DropReason.TCP_FLAGS);
-            return;
-        }
-        if (seg.has(TcpView.ACK)) {
-            drop(seg, DropReason.TCP_FLAGS);
-            output.sendResetFor(seg); // "<SEQ=SEG.ACK><CTL=RST>"
-            return;
-        }
-        if (!seg.has(TcpView.SYN)) {
-            drop(seg, DropReason.TCP_FLAGS);
-            return;
-        }
-        if (!listener.reserve()) {
-            stats.inc(Counter.TcpExtListenOverflows);
-            stats.inc(Counter.TcpExtListenDrops);
-            drop(seg, DropReason.TCP_LISTEN_OVERFLOW);
-            return;
-        }
-        Tcb tcb = new Tcb(this, localAddress, seg.destinationPort, seg.source, seg.sourcePort);
-        tcb.listener = listener;
-        boolean published;
-        tcb.lock.lock();
-        try {
-            offerOptions(tcb);
-            tcb.state = TcpState.SYN_RECEIVED;
-            tcb.irs = seg.seq;
-            tcb.rcvNxt = seg.seq + 1;
-            tcb.rcvWup = tcb.rcvNxt;
-            negotiate(tcb, seg.options);
-            if (tcb.tsOk) {
-                tcb.tsRecent = seg.options.tsVal;
-                tcb.tsRecentStampMs = nowMs();
-            }
-            tcb.sndWnd = seg.window; // RFC 7323 2.2: never scaled in a SYN
-            tcb.maxSndWnd = tcb.sndWnd;
-            tcb.sndWl1 = seg.seq;
-            initSendSequence(tcb, isnFromTimeWait != 0 ? isnFromTimeWait
-                    : isn.isn(localAddress, tcb.localPort, tcb.remoteAddress, tcb.remotePort));
-            published = demux.putIfAbsent(tcb.key, tcb) == null;
-            if (published) {
-                trace.state(tcb, TcpState.LISTEN, TcpState.SYN_RECEIVED);
-                tcb.rttStartNanos = clock.nanos();
-                output.sendSyn(tcb);
-                TcpTimers.armRetransmit(tcb);
-            } else {
-                tcb.state = TcpState.CLOSED;
-                tcb.listener = null;
-            }
-        } finally {
-            tcb.lock.unlock();
-        }
-        if (!published) {
-            listener.abandoned(tcb, false);
-            dispatch(seg, isnFromTimeWait); // another queue created it first
-        }
-    }
-
     // ---- active open
 
     /**
@@ -284,6 +240,9 @@ public final class TcpLayer implements TransportHandler {
      * @throws IllegalStateException (EADDRNOTAVAIL / EADDRINUSE) when no 4-tuple is free
      */
     public TcpConnection connect(int remoteAddress, int remotePort, int localPort) {
+        if (limits.atConnectionLimit()) {
+            throw new IllegalStateException("too many connections: max-connections is " + settings.maxConnections);
+        }
         Tcb tcb;
         if (localPort == 0) {
             ports.setRange(settings.portRangeLow, settings.portRangeHigh);
@@ -346,7 +305,7 @@ public final class TcpLayer implements TransportHandler {
         return demux.putIfAbsent(tcb.key, tcb) == null ? tcb : null;
     }
 
-    private void initSendSequence(Tcb tcb, int iss) {
+    void initSendSequence(Tcb tcb, int iss) {
         tcb.iss = iss;
         tcb.sndUna = iss;
         tcb.sndNxt = iss + 1;
@@ -358,27 +317,41 @@ public final class TcpLayer implements TransportHandler {
         tcb.ipId = ThreadLocalRandom.current().nextInt(0x10000);
     }
 
+    /** RFC 6528: the ISN of a new connection from us on {@code localPort}. */
+    int isn(int localPort, int remoteAddress, int remotePort) {
+        return isn.isn(localAddress, localPort, remoteAddress, remotePort);
+    }
+
     /** What our SYN offers (BEHAVIOURS.md 6): MSS, SACK, timestamps, window scale. */
-    private void offerOptions(Tcb tcb) {
+    void offerOptions(Tcb tcb) {
         tcb.rcvMss = output.ourMss();
         tcb.sndMss = Math.min(tcb.peerMss, tcb.rcvMss);
         tcb.sackOk = settings.sack;
         tcb.tsOk = settings.timestamps;
         tcb.wscaleOk = settings.windowScaling;
-        // Linux tcp_select_initial_window: the smallest shift that fits the buffer in 16 bits
+        tcb.rcvWscale = tcb.wscaleOk ? ourWindowScale() : 0;
+        // Linux tcp_select_initial_window: the first window is 64 KiB rounded down to the MSS
+        tcb.rcvSsthresh = Math.min(settings.rcvbuf, 65535 / tcb.rcvMss * tcb.rcvMss);
+        tcb.tsOffset = tsOffset(tcb.localPort, tcb.remoteAddress, tcb.remotePort);
+        tcb.cwnd = TcpOutput.initialCwnd();
+    }
+
+    /** Linux tcp_select_initial_window: the smallest shift that fits the receive buffer in 16 bits. */
+    int ourWindowScale() {
         int shift = 0;
         for (long space = settings.rcvbuf; space > 65535 && shift < TcpOptions.MAX_WSCALE; space >>= 1) {
             shift++;
         }
-        tcb.rcvWscale = tcb.wscaleOk ? shift : 0;
-        // Linux tcp_select_initial_window: the first window is 64 KiB rounded down to the MSS
-        tcb.rcvSsthresh = Math.min(settings.rcvbuf, 65535 / tcb.rcvMss * tcb.rcvMss);
-        tcb.tsOffset = switch (settings.tsOffsetMode) {
-            case PER_CONNECTION -> isn.tsOffset(localAddress, tcb.remoteAddress, tcb.localPort, tcb.remotePort);
-            case PER_HOST -> isn.tsOffsetPerHost(localAddress, tcb.remoteAddress);
+        return shift;
+    }
+
+    /** The offset of our timestamp clock for a connection on this 4-tuple (RFC 7323 5.4). */
+    int tsOffset(int localPort, int remoteAddress, int remotePort) {
+        return switch (settings.tsOffsetMode) {
+            case PER_CONNECTION -> isn.tsOffset(localAddress, remoteAddress, localPort, remotePort);
+            case PER_HOST -> isn.tsOffsetPerHost(localAddress, remoteAddress);
             case NONE -> 0;
         };
-        tcb.cwnd = TcpOutput.initialCwnd();
     }
 
     /** Takes what the peer's SYN offers (RFC 9293 3.7.1, RFC 7323, RFC 2018). */
@@ -412,7 +385,8 @@ public final class TcpLayer implements TransportHandler {
         if (port < 1 || port > 65535) {
             throw new IllegalArgumentException("port must be 1..65535, got " + port);
         }
-        Listener listener = new Listener(this, port, Math.max(backlog, 1), acceptor);
+        // Linux listen(2): sk_max_ack_backlog = min(backlog, somaxconn)
+        Listener listener = new Listener(this, port, Math.min(Math.max(backlog, 0), settings.somaxconn), acceptor);
         if (listeners.putIfAbsent(port, listener) != null) {
             throw new IllegalStateException("address already in use: port " + port + " is listening");
         }
@@ -521,10 +495,13 @@ public final class TcpLayer implements TransportHandler {
     void release(Tcb tcb) {
         tcb.state = TcpState.CLOSED;
         TcpTimers.cancelAll(tcb);
+        if (tcb.orphan) {
+            limits.orphanGone();
+        }
         if (tcb.listener != null) {
             Listener l = tcb.listener;
             tcb.listener = null;
-            l.abandoned(tcb, true);
+            l.abandoned(tcb);
         }
         Wakeups.notify(tcb);
     }
@@ -533,9 +510,14 @@ public final class TcpLayer implements TransportHandler {
         drop(seg, reason);
     }
 
-    private void drop(Segment seg, DropReason reason) {
+    void drop(Segment seg, DropReason reason) {
         stats.drop(reason);
         trace.drop(localAddress, seg, reason);
+    }
+
+    /** Linux tcp_check_req: a handshake completing into a full accept queue is dropped (ListenInput). */
+    boolean acceptQueueOverflow(Tcb tcb, Segment seg) {
+        return listenInput.acceptQueueOverflow(tcb, seg);
     }
 
     // ---- views
@@ -554,6 +536,11 @@ public final class TcpLayer implements TransportHandler {
     /** Connections with a full control block (every state but LISTEN and the records). */
     public int connectionCount() {
         return demux.size();
+    }
+
+    /** Connections closed by their application and still finishing (Linux: orphans). */
+    public int orphanCount() {
+        return limits.orphanCount();
     }
 
     /** Number of TIME_WAIT and FIN_WAIT_2 records. */

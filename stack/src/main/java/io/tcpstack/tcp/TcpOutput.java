@@ -346,6 +346,28 @@ final class TcpOutput {
         if (tsVal >= 0) {
             TcpOptions.writeTimestamp(buf, t + TcpView.MIN_HEADER_LENGTH, (int) tsVal, tsEcr);
         }
+        finishBare(queue, remoteAddress, localPort, remotePort, buf, t, tcpLength);
+    }
+
+    /**
+     * A SYN-ACK without a Tcb, answering {@code syn}: a listener's SYN cookie (Linux
+     * tcp_v4_send_synack with TCP_SYNACK_COOKIE), options in the layout {@link #sendSyn} writes.
+     * {@code wscale} < 0 offers no window scale.
+     */
+    void sendSynAck(Segment syn, int iss, int window, boolean sack, boolean timestamps, int tsVal, int wscale) {
+        int optionsLength = TcpOptions.synLength(true, sack, timestamps, wscale >= 0);
+        int tcpLength = TcpView.MIN_HEADER_LENGTH + optionsLength;
+        ByteBuf buf = ip.allocate(tcpLength);
+        int t = buf.writerIndex();
+        TcpView.writeHeader(buf, t, syn.destinationPort, syn.sourcePort, iss, syn.seq + 1, optionsLength,
+                TcpView.SYN | TcpView.ACK, window);
+        TcpOptions.writeSyn(buf, t + TcpView.MIN_HEADER_LENGTH, ourMss(), sack, timestamps, tsVal, syn.options.tsVal,
+                wscale);
+        finishBare(syn.queue, syn.source, syn.destinationPort, syn.sourcePort, buf, t, tcpLength);
+    }
+
+    private void finishBare(int queue, int remoteAddress, int localPort, int remotePort, ByteBuf buf, int t,
+            int tcpLength) {
         buf.writerIndex(t + tcpLength);
         TcpView.fillChecksum(buf, t, tcpLength, ip.localAddress(), remoteAddress);
         layer.stats().inc(Counter.TcpOutSegs);

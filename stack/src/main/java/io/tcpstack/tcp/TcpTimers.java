@@ -88,7 +88,16 @@ final class TcpTimers {
             schedule(tcb, tcb.retransmitTimer, tcb.rtt.rtoMicros() / 1000);
             return;
         }
-        if (retransmitsTimedOut(tcb, settings.retries2, now)) {
+        int retries = settings.retries2;
+        if (tcb.orphan) {
+            // Linux tcp_write_timeout for an orphan: tcp_orphan_retries, and tcp_out_of_resources
+            boolean alive = tcb.rtt.rtoMicros() < settings.rtoMaxMs * 1000;
+            retries = layer.limits().orphanRetries(alive);
+            if (layer.limits().orphanOutOfResources(tcb, alive || !retransmitsTimedOut(tcb, retries, now))) {
+                return;
+            }
+        }
+        if (retransmitsTimedOut(tcb, retries, now)) {
             layer.stats().inc(Counter.TcpExtTCPAbortOnTimeout);
             layer.close(tcb, TcpError.TIMED_OUT, false); // Linux tcp_write_err: no RST
             return;
@@ -170,7 +179,15 @@ final class TcpTimers {
             tcb.layer.output().push(tcb);
             return;
         }
-        if (tcb.probesOut >= tcb.layer.settings().retries2) {
+        int maxProbes = tcb.layer.settings().retries2;
+        if (tcb.orphan) {
+            // Linux tcp_probe_timer for an orphan: tcp_orphan_retries, and tcp_out_of_resources
+            maxProbes = tcb.layer.limits().orphanRetries(probeInterval(tcb) < tcb.layer.settings().rtoMaxMs);
+            if (tcb.layer.limits().orphanOutOfResources(tcb, true)) {
+                return;
+            }
+        }
+        if (tcb.probesOut >= maxProbes) {
             tcb.layer.stats().inc(Counter.TcpExtTCPAbortOnTimeout);
             tcb.layer.close(tcb, TcpError.TIMED_OUT, false);
             return;

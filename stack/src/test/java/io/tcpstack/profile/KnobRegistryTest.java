@@ -38,7 +38,14 @@ public class KnobRegistryTest {
             Map.entry("keepalive-time", new String[] {"500ms", "a duration 1s..32767s"}),
             Map.entry("keepalive-intvl", new String[] {"32768", "a duration 1s..32767s"}),
             Map.entry("keepalive-probes", new String[] {"128", "1..127"}),
-            Map.entry("invalid-ratelimit", new String[] {"5x", "a duration 0s..3600s"}));
+            Map.entry("invalid-ratelimit", new String[] {"5x", "a duration 0s..3600s"}),
+            Map.entry("challenge-ack-limit", new String[] {"-1", "0..2147483647"}),
+            Map.entry("syncookies", new String[] {"3", "0..2"}),
+            Map.entry("max-syn-backlog", new String[] {"0", "1..16777216"}),
+            Map.entry("somaxconn", new String[] {"0", "1..16777216"}),
+            Map.entry("max-orphans", new String[] {"-1", "0..16777216"}),
+            Map.entry("orphan-retries", new String[] {"256", "0..255"}),
+            Map.entry("max-connections", new String[] {"0", "1..16777216"}));
 
     static Iterable<Knob> live() {
         return KnobRegistry.LIVE;

@@ -1,0 +1,295 @@
+package io.tcpstack.tcp;
+
+import io.tcpstack.profile.TcpSettings;
+import io.tcpstack.stats.Counter;
+import io.tcpstack.stats.DropReason;
+import io.tcpstack.stats.StackStats;
+import io.tcpstack.wire.TcpOptions;
+import io.tcpstack.wire.TcpView;
+import java.util.random.RandomGenerator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * SEGMENT ARRIVES for a listener (RFC 9293 3.10.7.2) as Linux takes it. A SYN becomes a request,
+ * a Tcb in SYN-RECEIVED in the listener's request queue that retransmits its SYN-ACK
+ * (tcp_conn_request); when that queue is full, or with tcp_syncookies = 2, the SYN-ACK carries a
+ * SYN cookie and nothing is kept; an ACK to the listener may bring a cookie back, which rebuilds
+ * the connection (cookie_v4_check). Any other ACK gets a reset, and everything else is dropped.
+ */
+final class ListenInput {
+    private static final Logger log = LoggerFactory.getLogger(ListenInput.class);
+
+    /** What the caller does with the segment afterwards. */
+    enum Verdict {
+        /** Handled: answered, dropped or turned into a connection. */
+        DONE,
+        /** Another worker created the connection first: look the segment up again. */
+        RETRY,
+        /** Not a cookie of ours (cookie_v4_check returned the listener): LISTEN answers an ACK with RST. */
+        RESET
+    }
+
+    private final TcpLayer layer;
+    private final StackStats stats;
+    private final SynCookies cookies;
+
+    ListenInput(TcpLayer layer, RandomGenerator random) {
+        this.layer = layer;
+        this.stats = layer.stats();
+        this.cookies = new SynCookies(random);
+    }
+
+    Verdict process(Listener listener, Segment seg, int isnFromTimeWait) {
+        if (seg.has(TcpView.RST)) {
+            layer.drop(seg, DropReason.TCP_FLAGS);
+            return Verdict.DONE;
+        }
+        if (seg.has(TcpView.ACK)) {
+            // tcp_v4_cookie_check: only an ACK without SYN can carry a cookie
+            Verdict v = seg.has(TcpView.SYN) ? Verdict.RESET : cookieAck(listener, seg);
+            if (v == Verdict.RESET) {
+                layer.drop(seg, DropReason.TCP_FLAGS);
+                layer.output().sendResetFor(seg); // "<SEQ=SEG.ACK><CTL=RST>"
+                return Verdict.DONE;
+            }
+            return v;
+        }
+        if (!seg.has(TcpView.SYN)) {
+            layer.drop(seg, DropReason.TCP_FLAGS);
+            return Verdict.DONE;
+        }
+        return connRequest(listener, seg, isnFromTimeWait);
+    }
+
+    /** Linux tcp_conn_request: a request, a cookie, or a drop. */
+    private Verdict connRequest(Listener listener, Segment seg, int isnFromTimeWait) {
+        TcpSettings s = layer.settings();
+        if (layer.limits().atConnectionLimit()) {
+            listenDrop(seg);
+            return Verdict.DONE;
+        }
+        int syncookies = s.syncookies;
+        boolean wantCookie = false;
+        // a TIME_WAIT successor skips both: "they conserve resources and peer is evidently real one"
+        if ((syncookies == 2 || listener.requestQueueFull()) && isnFromTimeWait == 0) {
+            wantCookie = synFloodAction(listener, syncookies);
+            if (!wantCookie) {
+                listenDrop(seg);
+                return Verdict.DONE;
+            }
+        }
+        if (listener.acceptQueueFull()) {
+            stats.inc(Counter.TcpExtListenOverflows);
+            listenDrop(seg);
+            return Verdict.DONE;
+        }
+        // without cookies the last quarter of tcp_max_syn_backlog is for peers proven alive (Linux
+        // keeps them in tcp_metrics; the stack keeps none, so none is proven)
+        if (!wantCookie && isnFromTimeWait == 0 && syncookies == 0
+                && s.maxSynBacklog - listener.requestQueueLength() < s.maxSynBacklog >> 2) {
+            listenDrop(seg);
+            return Verdict.DONE;
+        }
+        if (wantCookie) {
+            sendCookie(listener, seg, s);
+            return Verdict.DONE;
+        }
+        return request(listener, seg, isnFromTimeWait);
+    }
+
+    /** Linux tcp_syn_flood_action: cookies or a drop, counted; the first time, a log line. */
+    private boolean synFloodAction(Listener listener, int syncookies) {
+        boolean wantCookie = syncookies != 0;
+        stats.inc(wantCookie ? Counter.TcpExtTCPReqQFullDoCookies : Counter.TcpExtTCPReqQFullDrop);
+        if (syncookies != 2 && listener.firstSynFlood()) {
+            log.info("Possible SYN flooding on port {}. {}. Check the counters (ctl stats).", listener.port,
+                    wantCookie ? "Sending cookies" : "Dropping request");
+        }
+        return wantCookie;
+    }
+
+    /** Linux tcp_listendrop: every SYN or ACK a listener could not take. */
+    private void listenDrop(Segment seg) {
+        stats.inc(Counter.TcpExtListenDrops);
+        layer.drop(seg, DropReason.TCP_LISTEN_OVERFLOW);
+    }
+
+    /** Linux tcp_check_req, through syn_recv_sock: a completed handshake the accept queue has no room for. */
+    boolean acceptQueueOverflow(Tcb tcb, Segment seg) {
+        if (tcb.listener == null || !tcb.listener.acceptQueueFull()) {
+            return false;
+        }
+        stats.inc(Counter.TcpExtListenOverflows);
+        listenDrop(seg); // the request stays and resends its SYN-ACK; the peer's next ACK may fit
+        return true;
+    }
+
+    /** A Tcb in SYN-RECEIVED, in the listener's request queue, and our SYN-ACK (RFC 9293 3.10.7.2). */
+    private Verdict request(Listener listener, Segment seg, int isnFromTimeWait) {
+        Tcb tcb = new Tcb(layer, layer.localAddress(), seg.destinationPort, seg.source, seg.sourcePort);
+        tcb.listener = listener;
+        if (!listener.addRequest(tcb)) {
+            layer.drop(seg, DropReason.TCP_LISTEN_OVERFLOW); // it closed meanwhile
+            return Verdict.DONE;
+        }
+        boolean published;
+        tcb.lock.lock();
+        try {
+            layer.offerOptions(tcb);
+            tcb.state = TcpState.SYN_RECEIVED;
+            tcb.irs = seg.seq;
+            tcb.rcvNxt = seg.seq + 1;
+            tcb.rcvWup = tcb.rcvNxt;
+            layer.negotiate(tcb, seg.options);
+            if (tcb.tsOk) {
+                tcb.tsRecent = seg.options.tsVal;
+                tcb.tsRecentStampMs = layer.nowMs();
+            }
+            tcb.sndWnd = seg.window; // RFC 7323 2.2: never scaled in a SYN
+            tcb.maxSndWnd = tcb.sndWnd;
+            tcb.sndWl1 = seg.seq;
+            layer.initSendSequence(tcb, isnFromTimeWait != 0 ? isnFromTimeWait
+                    : layer.isn(tcb.localPort, tcb.remoteAddress, tcb.remotePort));
+            published = layer.demux().putIfAbsent(tcb.key, tcb) == null;
+            if (published) {
+                layer.trace().state(tcb, TcpState.LISTEN, TcpState.SYN_RECEIVED);
+                tcb.rttStartNanos = layer.clock().nanos();
+                layer.output().sendSyn(tcb);
+                TcpTimers.armRetransmit(tcb);
+            } else {
+                tcb.state = TcpState.CLOSED;
+                tcb.listener = null;
+            }
+        } finally {
+            tcb.lock.unlock();
+        }
+        if (!published) {
+            listener.abandoned(tcb);
+            return Verdict.RETRY;
+        }
+        return Verdict.DONE;
+    }
+
+    // ---- SYN cookies
+
+    /**
+     * A SYN-ACK whose ISN is a cookie (tcp_conn_request with want_cookie): the SYN's options live
+     * on only in the cookie, its MSS rounded down to the cookie's table and, when the SYN had a
+     * timestamp, window scale and SACK in the low bits of our TSval; without one, the SYN-ACK
+     * offers nothing but our MSS (tcp_clear_options).
+     */
+    private void sendCookie(Listener listener, Segment seg, TcpSettings s) {
+        TcpOptions o = seg.options;
+        long now = layer.nowMs();
+        boolean timestamps = s.timestamps && o.hasTimestamp;
+        boolean sack = timestamps && s.sack && o.sackPermitted;
+        int peerWscale = timestamps && s.windowScaling && o.wscale >= 0 ? o.wscale : -1;
+        int peerMss = o.mss > 0 ? o.mss : TcpSettings.MSS_DEFAULT;
+        int iss = cookies.isn(seg.source, layer.localAddress(), seg.sourcePort, seg.destinationPort, seg.seq, peerMss, now);
+        listener.overflowed(now); // tcp_synq_overflow: ACKs are checked for cookies from now on
+        stats.inc(Counter.TcpExtSyncookiesSent);
+        int tsVal = SynCookies.timestamp(now, peerWscale, sack, false)
+                + layer.tsOffset(seg.destinationPort, seg.source, seg.sourcePort);
+        int wscale = peerWscale >= 0 ? layer.ourWindowScale() : -1;
+        layer.output().sendSynAck(seg, iss, synWindow(Math.max(wscale, 0)), sack, timestamps, tsVal, wscale);
+    }
+
+    /**
+     * The window of a SYN-ACK (the same number {@link TcpOutput#sendSyn} offers from a fresh Tcb):
+     * the receive buffer, at most 64 KiB in whole MSS, in units of our window scale.
+     */
+    private int synWindow(int wscale) {
+        int mss = layer.output().ourMss();
+        return Math.min(layer.settings().rcvbuf, 65535 / mss * mss) & ~((1 << wscale) - 1);
+    }
+
+    /** Linux cookie_v4_check, for an ACK to a listener; then the ACK is processed in SYN-RECEIVED. */
+    private Verdict cookieAck(Listener listener, Segment seg) {
+        TcpSettings s = layer.settings();
+        long now = layer.nowMs();
+        if (s.syncookies == 0 || !listener.recentlyOverflowed(now)) {
+            return Verdict.RESET; // tcp_synq_no_recent_overflow: no cookie sent in the last 2 minutes
+        }
+        int mss = cookies.check(seg.ack - 1, seg.source, layer.localAddress(), seg.sourcePort, seg.destinationPort,
+                seg.seq - 1, now);
+        if (mss == 0) {
+            stats.inc(Counter.TcpExtSyncookiesFailed);
+            return Verdict.RESET;
+        }
+        stats.inc(Counter.TcpExtSyncookiesRecv);
+        int tsOffset = layer.tsOffset(seg.destinationPort, seg.source, seg.sourcePort);
+        TcpOptions syn = cookieOptions(seg, mss, tsOffset, s);
+        if (syn == null) {
+            return Verdict.RESET; // it encodes an option this stack has turned off since
+        }
+        if (layer.limits().atConnectionLimit()) {
+            listenDrop(seg);
+            return Verdict.DONE;
+        }
+        if (listener.acceptQueueFull()) {
+            stats.inc(Counter.TcpExtListenOverflows);
+            listenDrop(seg);
+            return Verdict.DONE;
+        }
+        Tcb tcb = new Tcb(layer, layer.localAddress(), seg.destinationPort, seg.source, seg.sourcePort);
+        tcb.listener = listener;
+        tcb.lock.lock();
+        try {
+            layer.offerOptions(tcb);
+            tcb.state = TcpState.SYN_RECEIVED;
+            tcb.irs = seg.seq - 1;
+            tcb.rcvNxt = seg.seq;
+            tcb.rcvWup = tcb.rcvNxt;
+            layer.negotiate(tcb, syn);
+            if (tcb.tsOk) {
+                tcb.tsRecent = seg.options.tsVal;
+                tcb.tsRecentStampMs = now;
+            }
+            tcb.sndWl1 = tcb.irs;
+            layer.initSendSequence(tcb, seg.ack - 1);
+            tcb.rcvWnd = synWindow(tcb.rcvWscale);
+            // no RTT sample from a SYN-ACK that left no trace (Linux: snt_synack 0): one from the
+            // ACK's timestamp echo if it has one, else the 3 s fallback of RFC 6298 5.7
+            tcb.retransmits = 1;
+            if (layer.demux().putIfAbsent(tcb.key, tcb) != null) {
+                return Verdict.RETRY; // a copy of this ACK on another worker made it first
+            }
+            layer.trace().state(tcb, TcpState.LISTEN, TcpState.SYN_RECEIVED);
+            layer.input().process(tcb, seg);
+        } finally {
+            tcb.lock.unlock();
+        }
+        return Verdict.DONE;
+    }
+
+    /**
+     * Linux cookie_timestamp_decode: the SYN's options as the cookie kept them (the MSS in the
+     * ISN, the rest in the TSecr less our offset), or null when they ask for an option that is
+     * turned off.
+     */
+    private static TcpOptions cookieOptions(Segment seg, int mss, int tsOffset, TcpSettings s) {
+        TcpOptions syn = new TcpOptions();
+        syn.clear();
+        syn.mss = mss;
+        TcpOptions o = seg.options;
+        if (!o.hasTimestamp) {
+            return syn;
+        }
+        if (!s.timestamps) {
+            return null;
+        }
+        syn.hasTimestamp = true;
+        syn.tsVal = o.tsVal;
+        int options = o.tsEcr != 0 ? o.tsEcr - tsOffset : 0;
+        syn.sackPermitted = (options & SynCookies.TS_OPT_SACK) != 0;
+        if (syn.sackPermitted && !s.sack) {
+            return null;
+        }
+        if ((options & SynCookies.TS_OPT_WSCALE_MASK) == SynCookies.TS_OPT_WSCALE_MASK) {
+            return syn;
+        }
+        syn.wscale = options & SynCookies.TS_OPT_WSCALE_MASK;
+        return s.windowScaling ? syn : null;
+    }
+}
