@@ -16,6 +16,7 @@ declare -A NEEDS=(
     [ip]=iproute2 [ss]=iproute2 [ping]=iputils-ping [tcpdump]=tcpdump [curl]=curl
     [nc]=netcat-openbsd [python3]=python3 [pgrep]=procps [mvn]=maven [sha256sum]=coreutils
     [ab]=apache2-utils [nft]=nftables [nstat]=iproute2 [setpriv]=util-linux
+    [gcc]=gcc [jcmd]=openjdk-17-jdk-headless
 )
 missing=()
 for cmd in "${!NEEDS[@]}"; do

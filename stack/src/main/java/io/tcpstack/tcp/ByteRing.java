@@ -40,6 +40,11 @@ final class ByteRing {
         return capacity;
     }
 
+    /** Bytes of array held now (at most the capacity, or the initial allocation). */
+    int allocated() {
+        return data.length;
+    }
+
     int free() {
         return capacity - size;
     }

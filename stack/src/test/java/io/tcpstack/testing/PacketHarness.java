@@ -32,6 +32,8 @@ public final class PacketHarness implements AutoCloseable {
     public final TcpStack stack;
     /** Every segment the stack sent, in order, with the virtual time it left. */
     public final List<Timed> history = new ArrayList<>();
+    /** Every packet the stack sent, TCP or not, as bytes on the wire, in order. */
+    public final List<CaptureLink.Sent> sent = new ArrayList<>();
 
     /** A segment the stack sent and when (virtual ms). */
     public record Timed(long atMillis, int queue, TcpSegment segment) {
@@ -136,6 +138,7 @@ public final class PacketHarness implements AutoCloseable {
     private void collect() {
         CaptureLink.Sent s;
         while ((s = link.poll()) != null) {
+            sent.add(s);
             if (s.packet()[9] != io.tcpstack.wire.IpProtocol.TCP) {
                 otherPackets.add(s);
                 continue;
