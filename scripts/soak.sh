@@ -36,41 +36,17 @@ done
 
 NS=tcpstack-soak-$$
 WORK=$(mktemp -d "/tmp/$NS.XXXXXX")
-RUN_PID=""
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    if [[ -n $RUN_PID ]] && kill -0 "$RUN_PID" 2>/dev/null; then
-        kill -TERM "$RUN_PID" 2>/dev/null || true
-        wait "$RUN_PID" 2>/dev/null || true
-    fi
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-"$ROOT/scripts/run.sh" --netns "$NS" >"$WORK/daemon.out" 2>"$WORK/daemon.err" &
-RUN_PID=$!
-for _ in $(seq 600); do
-    grep -q "tcpstack ready:" "$WORK/daemon.out" 2>/dev/null && break
-    kill -0 "$RUN_PID" 2>/dev/null || { cat "$WORK/daemon.err" >&2; exit 1; }
-    sleep 0.2
-done
-DAEMON=$(sed -n 's/.*tcpstack ready:.* pid=\([0-9]*\).*/\1/p' "$WORK/daemon.out")
-[[ -n $DAEMON ]] || { echo "soak.sh: the daemon did not get ready" >&2; cat "$WORK/daemon.err" >&2; exit 1; }
-ctl() {
-    "$ROOT/scripts/tcpstack" ctl "$@" --control "/run/tcpstack/$NS-tun0.sock"
-}
+source "$ROOT/scripts/bench/default-daemon.sh"
+trap 'cleanup_daemon; rm -rf "$WORK"' EXIT
+start_daemon "$NS"
 IN=(ip netns exec "$NS")
 SECS=$((MINUTES * 60))
 echo "soak: $MINUTES min of mixed load; $(grep -o 'tcpstack ready:.*' "$WORK/daemon.out"); $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # one sample: seconds, heap after a full GC (KiB), threads, fds, connections, TIME_WAIT records
 sample() {
-    jcmd "$DAEMON" GC.run >/dev/null
     local heap threads fds states
-    heap=$(jcmd "$DAEMON" GC.heap_info | sed -n 's/.* used \([0-9]*\)K.*/\1/p' | head -1)
+    heap=$(heap_kib)
     threads=$(awk '/^Threads:/ {print $2}' "/proc/$DAEMON/status")
     fds=$(find "/proc/$DAEMON/fd" -mindepth 1 -maxdepth 1 | wc -l)
     states=$(ctl conns | awk 'NR > 1 && $1 != "LISTEN" {n++; if ($1 == "TIME-WAIT") tw++} END {printf "%d %d", n - tw, tw}')

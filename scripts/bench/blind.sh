@@ -37,32 +37,11 @@ fi
 
 NS=tcpstack-blind-$$
 WORK=$(mktemp -d "/tmp/$NS.XXXXXX")
-RUN_PID=""
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    if [[ -n $RUN_PID ]] && kill -0 "$RUN_PID" 2>/dev/null; then
-        kill -TERM "$RUN_PID" 2>/dev/null || true
-        wait "$RUN_PID" 2>/dev/null || true
-    fi
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+source "$ROOT/scripts/bench/default-daemon.sh"
+trap 'cleanup_daemon; rm -rf "$WORK"' EXIT
 
 gcc -O2 -o "$WORK/spoof" "$ROOT/scripts/bench/spoof.c"
-"$ROOT/scripts/run.sh" --netns "$NS" >"$WORK/daemon.out" 2>"$WORK/daemon.err" &
-RUN_PID=$!
-for _ in $(seq 600); do
-    grep -q "tcpstack ready:" "$WORK/daemon.out" 2>/dev/null && break
-    kill -0 "$RUN_PID" 2>/dev/null || { cat "$WORK/daemon.err" >&2; exit 1; }
-    sleep 0.2
-done
-grep -q "tcpstack ready:" "$WORK/daemon.out" || { echo "blind.sh: the daemon did not get ready" >&2; exit 1; }
-ctl() {
-    "$ROOT/scripts/tcpstack" ctl "$@" --control "/run/tcpstack/$NS-tun0.sock"
-}
+start_daemon "$NS"
 counter() {
     awk -v n="$1" '$1 == n {print $2}' "$2" | head -1
 }

@@ -42,16 +42,9 @@ done
 
 TAG=tcpstack-synflood-$$
 WORK=$(mktemp -d "/tmp/$TAG.XXXXXX")
-RUN_PID=""
-PIDS=()
+source "$ROOT/scripts/bench/default-daemon.sh"
 cleanup() {
-    for pid in "${PIDS[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    if [[ -n $RUN_PID ]] && kill -0 "$RUN_PID" 2>/dev/null; then
-        kill -TERM "$RUN_PID" 2>/dev/null || true
-        wait "$RUN_PID" 2>/dev/null || true
-    fi
+    cleanup_daemon
     for ns in "$TAG-k" "$TAG-c"; do
         ip netns del "$ns" 2>/dev/null || true
     done
@@ -63,12 +56,6 @@ gcc -O2 -o "$WORK/spoof" "$ROOT/scripts/bench/spoof.c"
 CLIENT="$ROOT/scripts/bench/serial_connect.py"
 CLIENT_SECONDS=$((DURATION + 2))
 echo "synflood: $RATE SYNs/s for $DURATION s from 198.18.0.0/24 to port 80; $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)"
-
-# heap in use after a full GC, in KiB
-heap_kib() {
-    jcmd "$1" GC.run >/dev/null
-    jcmd "$1" GC.heap_info | sed -n 's/.* used \([0-9]*\)K.*/\1/p' | head -1
-}
 
 # the listed counters from `ctl stats -z` (or nstat -asz), NAME=VALUE, in the order asked
 counters() {
@@ -83,23 +70,12 @@ COUNTERS=(TcpExtSyncookiesSent TcpExtSyncookiesRecv TcpExtSyncookiesFailed TcpEx
     TcpExtTCPReqQFullDrop TcpExtListenOverflows TcpExtListenDrops TcpPassiveOpens)
 
 # ---- the daemon, as scripts/run.sh starts it
+start_daemon "$TAG"
 NS=$TAG
-"$ROOT/scripts/run.sh" --netns "$NS" >"$WORK/daemon.out" 2>"$WORK/daemon.err" &
-RUN_PID=$!
-for _ in $(seq 600); do
-    grep -q "tcpstack ready:" "$WORK/daemon.out" 2>/dev/null && break
-    kill -0 "$RUN_PID" 2>/dev/null || { cat "$WORK/daemon.err" >&2; exit 1; }
-    sleep 0.2
-done
-DAEMON=$(sed -n 's/.*tcpstack ready:.* pid=\([0-9]*\).*/\1/p' "$WORK/daemon.out")
-[[ -n $DAEMON ]] || { echo "synflood.sh: the daemon did not get ready" >&2; cat "$WORK/daemon.err" >&2; exit 1; }
-ctl() {
-    "$ROOT/scripts/tcpstack" ctl "$@" --control "/run/tcpstack/$NS-tun0.sock"
-}
 echo "daemon: $(grep -o 'tcpstack ready:.*' "$WORK/daemon.out")"
 
 ip netns exec "$NS" python3 "$CLIENT" --connect 198.18.0.2 --seconds 2 >/dev/null # warm-up
-HEAP_BEFORE=$(heap_kib "$DAEMON")
+HEAP_BEFORE=$(heap_kib)
 ip netns exec "$NS" python3 "$CLIENT" --connect 198.18.0.2 --seconds "$CLIENT_SECONDS" >"$WORK/client.out" &
 CLIENT_PID=$!
 PIDS+=("$CLIENT_PID")
@@ -109,7 +85,7 @@ ip netns exec "$NS" "$WORK/spoof" syn --dst 198.18.0.2 --dport 80 --src-net 198.
     --seconds "$DURATION" | tee "$WORK/spoof.out"
 wait "$CLIENT_PID"
 ctl stats -z >"$WORK/stats"
-HEAP_AFTER=$(heap_kib "$DAEMON")
+HEAP_AFTER=$(heap_kib)
 TUN_DROPS=$(ip netns exec "$NS" cat /sys/class/net/tun0/statistics/tx_dropped)
 echo "stack client: $(cat "$WORK/client.out")"
 echo "stack counters: $(counters "$WORK/stats" "${COUNTERS[@]}")"
@@ -121,12 +97,10 @@ if (( SETTLE )); then
         (( $(date +%s) - FLOOD_START >= 65 )) && ! ctl conns :80 | grep -q SYN-RECV && break
         sleep 1
     done
-    HEAP_SETTLED=$(heap_kib "$DAEMON")
+    HEAP_SETTLED=$(heap_kib)
 fi
 echo "stack heap after GC: before ${HEAP_BEFORE} KiB, right after the flood ${HEAP_AFTER} KiB${HEAP_SETTLED:+, after the request queue expired ${HEAP_SETTLED} KiB}"
-kill -TERM "$RUN_PID"
-wait "$RUN_PID" || true
-RUN_PID=""
+stop_daemon
 
 # ---- the kernel: a listener over veth, same backlog (128) as the daemon's services
 if (( KERNEL )); then

@@ -79,9 +79,7 @@ final class ListenInput {
                 return Verdict.DONE;
             }
         }
-        if (listener.acceptQueueFull()) {
-            stats.inc(Counter.TcpExtListenOverflows);
-            listenDrop(seg);
+        if (acceptQueueOverflow(listener, seg)) {
             return Verdict.DONE;
         }
         // without cookies the last quarter of tcp_max_syn_backlog is for peers proven alive (Linux
@@ -115,13 +113,21 @@ final class ListenInput {
         layer.drop(seg, DropReason.TCP_LISTEN_OVERFLOW);
     }
 
-    /** Linux tcp_check_req, through syn_recv_sock: a completed handshake the accept queue has no room for. */
+    /**
+     * Linux tcp_check_req, through syn_recv_sock: a completed handshake the accept queue has no
+     * room for is dropped; the request stays and resends its SYN-ACK, the peer's next ACK may fit.
+     */
     boolean acceptQueueOverflow(Tcb tcb, Segment seg) {
-        if (tcb.listener == null || !tcb.listener.acceptQueueFull()) {
+        return tcb.listener != null && acceptQueueOverflow(tcb.listener, seg);
+    }
+
+    /** sk_acceptq_is_full: the segment is counted (ListenOverflows, ListenDrops) and dropped; true if so. */
+    private boolean acceptQueueOverflow(Listener listener, Segment seg) {
+        if (!listener.acceptQueueFull()) {
             return false;
         }
         stats.inc(Counter.TcpExtListenOverflows);
-        listenDrop(seg); // the request stays and resends its SYN-ACK; the peer's next ACK may fit
+        listenDrop(seg);
         return true;
     }
 
@@ -227,9 +233,7 @@ final class ListenInput {
             listenDrop(seg);
             return Verdict.DONE;
         }
-        if (listener.acceptQueueFull()) {
-            stats.inc(Counter.TcpExtListenOverflows);
-            listenDrop(seg);
+        if (acceptQueueOverflow(listener, seg)) {
             return Verdict.DONE;
         }
         Tcb tcb = new Tcb(layer, layer.localAddress(), seg.destinationPort, seg.source, seg.sourcePort);
