@@ -146,6 +146,8 @@ final class ByteRing {
         while (length < needed) {
             length = (int) Math.min((long) length * 2, Integer.MAX_VALUE - 8);
         }
+        // doubling stops at the capacity: a 46 KiB buffer held 64 KiB (SegmentArrivalFuzzTest)
+        length = Math.max(needed, Math.min(length, capacity));
         byte[] grown = new byte[length];
         int kept = size + ahead;
         int first = Math.min(kept, data.length - head);

@@ -260,6 +260,10 @@ final class ListenInput {
                 return Verdict.RETRY; // a copy of this ACK on another worker made it first
             }
             layer.trace().state(tcb, TcpState.LISTEN, TcpState.SYN_RECEIVED);
+            if (layer.trace().enabled()) {
+                layer.trace().note(tcb, "rebuilt from a SYN cookie: mss " + mss + (syn.wscale >= 0 ? " wscale " + syn.wscale
+                        : "") + (syn.sackPermitted ? " sack" : "") + (syn.hasTimestamp ? " ts" : ""));
+            }
             layer.input().process(tcb, seg);
         } finally {
             tcb.lock.unlock();
