@@ -10,6 +10,8 @@ import io.tcpstack.config.Config;
 import io.tcpstack.config.HostKnobs;
 import io.tcpstack.daemon.TraceHub;
 import io.tcpstack.link.PcapLink;
+import io.tcpstack.profile.Knob;
+import io.tcpstack.profile.KnobRegistry;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.testing.CaptureLink;
 import io.tcpstack.time.VirtualClock;
@@ -20,7 +22,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
@@ -37,16 +38,27 @@ class ControlProtocolFuzzTest {
     private static final Set<String> STREAMS = Set.of("trace", "connect", "listen");
     private static final Peer MEMBER = new Peer(4711, 65534, 65534);
 
+    /** One stack for every input (making one costs more than an input); its knobs are reset after each. */
+    private static TcpStack stack;
+    private static PcapLink pcap;
+    private static Path pcaps;
+
+    private static synchronized TcpStack stack() throws IOException {
+        if (stack == null) {
+            pcaps = Files.createTempDirectory("tcpstack-fuzz-pcaps");
+            pcap = new PcapLink(new CaptureLink(1, 1500));
+            stack = new TcpStack(StackConfig.builder().address("198.18.0.2").build(), pcap, new VirtualClock(),
+                    new TcpSettings());
+            stack.start();
+        }
+        return stack;
+    }
+
     @FuzzTest(maxDuration = "30s")
     void requests(byte[] input) throws Exception {
-        Path pcaps = Files.createTempDirectory("tcpstack-fuzz-pcaps");
-        CaptureLink link = new CaptureLink(1, 1500);
-        PcapLink pcap = new PcapLink(link);
-        TcpStack stack = new TcpStack(StackConfig.builder().address("198.18.0.2").build(), pcap, new VirtualClock(),
-                new TcpSettings());
+        TcpStack stack = stack();
         UnixSocketChannel[] pair = UnixSocketChannel.pair();
         try {
-            stack.start();
             Config config = Config.resolve(HostKnobs.forDaemon(), null, Map.of(HostKnobs.PCAP_DIR, pcaps.toString()));
             ControlCommands commands = new ControlCommands(stack, pcap, () -> "dev=fuzz", config,
                     new TraceHub(stack.tracer()));
@@ -82,10 +94,14 @@ class ControlProtocolFuzzTest {
         } finally {
             pair[0].close();
             pair[1].close();
-            stack.close();
-            pcap.close();
-            try (Stream<Path> files = Files.walk(pcaps)) {
-                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            for (String recording : pcap.recordings().keySet()) {
+                pcap.stop(recording);
+            }
+            try (Stream<Path> files = Files.list(pcaps)) {
+                files.forEach(p -> p.toFile().delete());
+            }
+            for (Knob knob : KnobRegistry.LIVE) {
+                knob.set(stack.settings(), knob.defaultValue());
             }
         }
     }
