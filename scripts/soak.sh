@@ -49,7 +49,13 @@ sample() {
     heap=$(heap_kib)
     threads=$(awk '/^Threads:/ {print $2}' "/proc/$DAEMON/status")
     fds=$(find "/proc/$DAEMON/fd" -mindepth 1 -maxdepth 1 | wc -l)
-    states=$(ctl conns | awk 'NR > 1 && $1 != "LISTEN" {n++; if ($1 == "TIME-WAIT") tw++} END {printf "%d %d", n - tw, tw}')
+    if ctl conns >"$WORK/conns" 2>"$WORK/conns.err"; then
+        states=$(awk 'NR > 1 && $1 != "LISTEN" {n++; if ($1 == "TIME-WAIT") tw++} END {printf "%d %d", n - tw, tw}' \
+            "$WORK/conns")
+    else
+        states="? ?" # ctl failed: $WORK/conns.err says why
+        cat "$WORK/conns.err" >&2
+    fi
     printf '%6d %10s %8s %5s %12s %10s\n' "$1" "$heap" "$threads" "$fds" ${states}
 }
 
@@ -107,4 +113,4 @@ for mode in bulk-down bulk-up echo slow-reader; do
 done
 read -r _ _ _ _ CONNS TW <<<"$AFTER"
 echo "soak: $errors client(s) with errors; $CONNS connection(s) and $TW TIME_WAIT record(s) 65 s after the load"
-(( errors == 0 && CONNS == 0 && TW == 0 ))
+[[ $errors == 0 && $CONNS == 0 && $TW == 0 ]]

@@ -265,6 +265,12 @@ final class ListenInput {
                         : "") + (syn.sackPermitted ? " sack" : "") + (syn.hasTimestamp ? " ts" : ""));
             }
             layer.input().process(tcb, seg);
+            if (tcb.state == TcpState.SYN_RECEIVED) {
+                // the ACK did not complete it (the accept queue filled meanwhile): Linux makes no
+                // child then, and this one has no SYN-ACK to retransmit; it goes without a trace
+                layer.demux().remove(tcb.key, tcb);
+                layer.release(tcb);
+            }
         } finally {
             tcb.lock.unlock();
         }
