@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """FIN/ACK latency test, kernel side: the counterpart of io.tcpstack.examples.FinAckLatency.
 
-After Linux's selftest tools/testing/selftests/net/fin_ack_lat.c (BEHAVIOURS.md 1 and 7).
+After Linux's selftest tools/testing/selftests/net/fin_ack_lat.c (stack/BEHAVIOURS.md 1 and 13).
 
   server --bind ADDR --port P [--count N] [--timeout S]
       Accepts connections one at a time: reads 4 bytes, sends them back and closes first
@@ -209,7 +209,7 @@ def run_server(args):
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if args.rcvbuf:
             # accepted sockets inherit it: a small receive window puts a reconnect's new ISN
-            # outside a leftover FIN_WAIT_2 record's window (ACK, not RST; BEHAVIOURS.md 3)
+            # outside a leftover FIN_WAIT_2 record's window (ACK, not RST; stack/BEHAVIOURS.md 3)
             listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, args.rcvbuf)
         listener.bind((args.bind, args.port))
         listener.listen(BACKLOG)

@@ -16,7 +16,8 @@ declare -A NEEDS=(
     [ip]=iproute2 [ss]=iproute2 [ping]=iputils-ping [tcpdump]=tcpdump [curl]=curl
     [nc]=netcat-openbsd [python3]=python3 [pgrep]=procps [mvn]=maven [sha256sum]=coreutils
     [ab]=apache2-utils [nft]=nftables [nstat]=iproute2 [setpriv]=util-linux
-    [gcc]=gcc [jcmd]=openjdk-17-jdk-headless
+    [tc]=iproute2 [sysctl]=procps    # tcpstack drill --kernel (DrillKernelIT): TUN qdisc, script sysctls
+    [gcc]=gcc [jcmd]=openjdk-17-jdk-headless # scripts/bench/spoof.c, heap figures (AttackIT)
 )
 missing=()
 for cmd in "${!NEEDS[@]}"; do
@@ -37,7 +38,7 @@ REQUIRED=false
 if [[ $EUID -eq 0 ]]; then
     REQUIRED=true
     # namespaces left by an interrupted run (ours only: fixed prefix)
-    for ns in $(ip netns list | awk '{print $1}' | grep '^tcpstack-test-' || true); do
+    for ns in $(ip netns list | awk '{print $1}' | grep -E '^tcpstack-(test|drill)-' || true); do
         ip netns del "$ns" || true
     done
 else

@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The FIN/ACK latency test, after Linux's selftest tools/testing/selftests/net/fin_ack_lat.c
- * (BEHAVIOURS.md 1 and 7), as a client and a server on a {@link TcpStack}. The kernel-side
+ * (stack/BEHAVIOURS.md 1 and 13), as a client and a server on a {@link TcpStack}. The kernel-side
  * counterpart is scripts/fin_ack_lat.py; both print the same summary line.
  *
  * <p>Each round, the client connects from the same local port (a bound port, so the 4-tuple
@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * active closer. The client's ACK of that FIN and its RST arrive almost together. When the RST
  * does not kill the server's orphaned FIN_WAIT_2 record in time (the server loses the FIN/ACK
  * race, or, without flow affinity, the next SYN travels on another queue and overtakes the RST),
- * the next SYN from the same port meets that record (BEHAVIOURS.md 3):
+ * the next SYN from the same port meets that record (stack/BEHAVIOURS.md 3):
  * <ul>
  *   <li>out of the record's window: the record answers with an ACK of the old flow, the client
  *       resets it and resends its SYN, 1 s later with {@code syn-resend = rto-init} (Linux <= 5.5),
@@ -48,7 +48,7 @@ public final class FinAckLatency {
     /** Bytes each way per connection (the selftest sends one int). */
     public static final int MESSAGE_BYTES = 4;
     /**
-     * A connect slower than this is slow (BEHAVIOURS.md 7): a lost race costs the 1 s SYN resend
+     * A connect slower than this is slow (stack/BEHAVIOURS.md 13): a lost race costs the 1 s SYN resend
      * of Linux <= 5.5; the selftest reports connections over 1 s.
      */
     public static final long SLOW_MICROS = 500_000;

@@ -1,5 +1,9 @@
 package io.tcpstack.tcp;
 
+import io.tcpstack.api.StackConfig;
+import io.tcpstack.api.TcpStack;
+import io.tcpstack.profile.TcpSettings;
+import io.tcpstack.time.VirtualClock;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -9,6 +13,7 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 
 /** The 4-tuple lookup of every inbound segment, in a table of 10 or 100,000 connections. */
 @State(Scope.Thread)
@@ -19,16 +24,26 @@ public class DemuxBench {
     int connections;
 
     final Demux demux = new Demux();
+    TcpStack stack;
     long[] keys;
     int next;
 
     @Setup
     public void setup() {
+        stack = new TcpStack(StackConfig.builder().address("198.18.0.2").build(), new SegmentPathBench.SinkLink(),
+                new VirtualClock(1_000_000_000L), new TcpSettings());
         keys = new long[connections];
         for (int i = 0; i < connections; i++) {
-            keys[i] = Demux.key(0xc6120001 + (i >>> 14), 1024 + (i & 0x3fff), 80);
-            demux.putIfAbsent(keys[i], new Object());
+            int remote = 0xc6120001 + (i >>> 14);
+            int port = 1024 + (i & 0x3fff);
+            keys[i] = Demux.key(remote, port, 80);
+            demux.putIfAbsent(keys[i], new Tcb(stack.tcp(), 0xc6120002, 80, remote, port));
         }
+    }
+
+    @TearDown
+    public void tearDown() {
+        stack.close();
     }
 
     @Benchmark

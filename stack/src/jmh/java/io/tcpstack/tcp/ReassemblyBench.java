@@ -39,7 +39,7 @@ public class ReassemblyBench {
     @OperationsPerInvocation(WINDOW)
     public int lossAndRecovery() {
         for (int i = 1; i < WINDOW; i++) {
-            reassembly.add(rcvNxt + i * MSS, MSS, rcvNxt, ring, segment, 0, 64);
+            reassembly.add(rcvNxt + i * MSS, MSS, rcvNxt, ring, segment, 0, true);
         }
         rcvNxt += ring.write(segment, 0, MSS);
         rcvNxt = reassembly.drainInto(rcvNxt, ring);

@@ -90,6 +90,9 @@ public class SegmentPathBench {
     TcpConnection connection;
     ByteBuf packet;
     int seq;
+    /** A pure ACK from the peer, its acknowledgement number moved on per segment we send. */
+    ByteBuf ack;
+    int ackNo;
 
     @Setup
     public void setup() throws IOException {
@@ -111,6 +114,9 @@ public class SegmentPathBench {
         seq = isn + 1;
         packet = new TcpSegment(PEER, STACK, PEER_PORT, PORT, seq, synAck.seq() + 1, TcpView.ACK | TcpView.PSH, 512,
                 TcpSegment.Options.timestamps(102, tsEcr), new byte[MSS]).emit(PooledByteBufAllocator.DEFAULT);
+        ackNo = synAck.seq() + 1;
+        ack = new TcpSegment(PEER, STACK, PEER_PORT, PORT, seq, ackNo, TcpView.ACK, 8192,
+                TcpSegment.Options.timestamps(102, tsEcr), new byte[0]).emit(PooledByteBufAllocator.DEFAULT);
     }
 
     private void inject(TcpSegment segment) {
@@ -122,25 +128,41 @@ public class SegmentPathBench {
     @TearDown
     public void tearDown() {
         packet.release();
+        ack.release();
         stack.close();
     }
 
-    /** The next segment of the stream: its sequence number and checksum updated in place (RFC 1624). */
-    private void nextSequence() {
-        int checksum = packet.getUnsignedShort(TCP + 16);
-        int old = packet.getInt(TCP + 4);
-        checksum = Checksum.update(checksum, old >>> 16, seq >>> 16);
-        checksum = Checksum.update(checksum, old & 0xffff, seq & 0xffff);
-        packet.setInt(TCP + 4, seq);
-        packet.setShort(TCP + 16, checksum);
+    /** Sets the 32-bit field at {@code offset} of a TCP segment, its checksum updated in place (RFC 1624). */
+    private static void setField(ByteBuf p, int offset, int value) {
+        int checksum = p.getUnsignedShort(TCP + 16);
+        int old = p.getInt(TCP + offset);
+        checksum = Checksum.update(checksum, old >>> 16, value >>> 16);
+        checksum = Checksum.update(checksum, old & 0xffff, value & 0xffff);
+        p.setInt(TCP + offset, value);
+        p.setShort(TCP + 16, checksum);
     }
 
     @Benchmark
     public long segmentInAckOut() throws Exception {
-        nextSequence();
+        setField(packet, 4, seq);
         input.receive(0, packet);
         seq += MSS;
         connection.read(app, 0, app.length, false, 0);
+        return link.sent;
+    }
+
+    /**
+     * The other direction: the application writes a segment's worth, the stack sends it (a pooled
+     * buffer, header, timestamps, the data copied from the send buffer, checksums, the retransmit
+     * queue's record, the link's send), and the peer's ACK of it comes back (the ACK path, the
+     * record taken off the queue, the congestion window).
+     */
+    @Benchmark
+    public long segmentOutAckIn() throws Exception {
+        connection.writeNow(app, 0, MSS);
+        ackNo += MSS;
+        setField(ack, 8, ackNo);
+        input.receive(0, ack);
         return link.sent;
     }
 }

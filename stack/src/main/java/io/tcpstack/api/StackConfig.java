@@ -12,11 +12,22 @@ public final class StackConfig {
     private final int address;
     private final int defaultTtl;
     private final Dispatcher.Mode dispatchMode;
+    private final Long seed;
 
     private StackConfig(Builder b) {
         this.address = b.address;
         this.defaultTtl = b.defaultTtl;
         this.dispatchMode = b.dispatchMode;
+        this.seed = b.seed;
+    }
+
+    /**
+     * The seed of every random choice the stack makes (ISN and port-selection secrets, timestamp
+     * offsets, IP IDs), or null for fresh randomness: with the same seed and the same inputs on
+     * virtual time, a run repeats byte for byte.
+     */
+    public Long seed() {
+        return seed;
     }
 
     /** How inbound packets reach the workers; null: threads on a real clock, inline on virtual time. */
@@ -42,6 +53,13 @@ public final class StackConfig {
         private int address;
         private int defaultTtl = 64;
         private Dispatcher.Mode dispatchMode;
+        private Long seed;
+
+        /** See {@link StackConfig#seed()}. */
+        public Builder seed(long seed) {
+            this.seed = seed;
+            return this;
+        }
 
         public Builder dispatchMode(Dispatcher.Mode mode) {
             this.dispatchMode = mode;

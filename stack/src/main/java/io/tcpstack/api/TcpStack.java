@@ -4,6 +4,7 @@ import io.tcpstack.dispatch.Dispatcher;
 import io.tcpstack.ip.Icmp;
 import io.tcpstack.ip.IpOutput;
 import io.tcpstack.ip.Ipv4Input;
+import io.tcpstack.ip.Udp;
 import io.tcpstack.link.Link;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.StackStats;
@@ -23,7 +24,10 @@ import io.tcpstack.wire.Ipv4Address;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.util.List;
+import java.security.SecureRandom;
 import java.util.Objects;
+import java.util.SplittableRandom;
+import java.util.random.RandomGenerator;
 
 /**
  * The stack: one IPv4 address on one {@link Link}. Wires the layers (ip, icmp, tcp) and the
@@ -64,8 +68,11 @@ public final class TcpStack implements TimerDriven, AutoCloseable {
         this.wheel = new TimerQueue();
         this.timerThread = clock instanceof VirtualClock ? null : new TimerThread(wheel, clock);
         IpOutput ipOutput = new IpOutput(config, link, stats);
-        Ipv4Input ipInput = new Ipv4Input(config.address(), link.queueCount(), stats, new Icmp(ipOutput, stats));
-        this.tcp = new TcpLayer(ipOutput, link.queueCount(), settings, stats, clock, wheel, tracer);
+        Icmp icmp = new Icmp(ipOutput, stats, settings, clock);
+        Ipv4Input ipInput = new Ipv4Input(config.address(), link.queueCount(), stats, icmp);
+        ipInput.register(IpProtocol.UDP, new Udp(icmp, stats));
+        RandomGenerator random = config.seed() == null ? new SecureRandom() : new SplittableRandom(config.seed());
+        this.tcp = new TcpLayer(ipOutput, link.queueCount(), settings, stats, clock, wheel, tracer, random);
         ipInput.register(IpProtocol.TCP, tcp);
         Dispatcher.Mode mode = config.dispatchMode() != null ? config.dispatchMode()
                 : clock instanceof VirtualClock ? Dispatcher.Mode.INLINE : Dispatcher.Mode.THREADED;
@@ -90,6 +97,28 @@ public final class TcpStack implements TimerDriven, AutoCloseable {
     @Override
     public int runTimers() {
         return wheel.advance(clock.nanos());
+    }
+
+    /**
+     * Virtual time only: moves the clock to {@code nanos}, firing every timer on its own deadline
+     * in order, and runs {@code afterEach} after each batch (a test collecting what was sent).
+     */
+    public void advanceTo(long nanos, Runnable afterEach) {
+        VirtualClock virtual = (VirtualClock) clock;
+        while (true) {
+            long next = wheel.nextDeadlineNanos();
+            if (next > nanos) {
+                break;
+            }
+            virtual.setNanos(Math.max(next, virtual.nanos()));
+            runTimers();
+            afterEach.run();
+        }
+        if (nanos > virtual.nanos()) {
+            virtual.setNanos(nanos);
+        }
+        runTimers();
+        afterEach.run();
     }
 
     /** Earliest pending timer deadline in clock nanos, or Long.MAX_VALUE. */

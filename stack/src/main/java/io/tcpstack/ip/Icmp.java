@@ -1,28 +1,36 @@
 package io.tcpstack.ip;
 
 import io.netty.buffer.ByteBuf;
+import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.Counter;
 import io.tcpstack.stats.DropReason;
 import io.tcpstack.stats.StackStats;
+import io.tcpstack.time.Clock;
 import io.tcpstack.wire.Checksum;
 import io.tcpstack.wire.IcmpView;
 import io.tcpstack.wire.IpProtocol;
 import io.tcpstack.wire.Ipv4View;
 
 /**
- * ICMP (RFC 792, RFC 1122 3.2.2): answers echo requests, sends destination unreachable, counts
- * the rest. Thread-safe (no mutable state beyond the counters).
+ * ICMP (RFC 792, RFC 1122 3.2.2): answers echo requests, sends destination unreachable
+ * (rate-limited as Linux does, {@link IcmpRateLimit}), counts the rest. Thread-safe.
  */
 public final class Icmp implements TransportHandler {
-    /** RFC 1812 4.3.2.3: the original IP header plus at least 8 bytes of its data. */
-    private static final int QUOTED_DATA = 8;
+    /**
+     * Linux icmp_send: the error carries as much of the original datagram as fits in 576 bytes
+     * (RFC 1812 4.3.2.3: "as much of the original datagram as possible without the length of the
+     * ICMP datagram exceeding 576 bytes"), less our IP and ICMP headers.
+     */
+    private static final int MAX_ERROR_PACKET = 576;
 
     private final IpOutput output;
     private final StackStats stats;
+    private final IcmpRateLimit rateLimit;
 
-    public Icmp(IpOutput output, StackStats stats) {
+    public Icmp(IpOutput output, StackStats stats, TcpSettings settings, Clock clock) {
         this.output = output;
         this.stats = stats;
+        this.rateLimit = new IcmpRateLimit(settings, clock);
     }
 
     @Override
@@ -73,7 +81,13 @@ public final class Icmp implements TransportHandler {
                 return;
             }
         }
-        int quoted = original.headerLength() + Math.min(QUOTED_DATA, original.payloadLength());
+        String limited = rateLimit.check(IcmpView.TYPE_DEST_UNREACHABLE, original.source());
+        if (limited != null) {
+            stats.inc(limited.equals("host") ? Counter.IcmpOutRateLimitHost : Counter.IcmpOutRateLimitGlobal);
+            return;
+        }
+        int room = MAX_ERROR_PACKET - Ipv4View.MIN_HEADER_LENGTH - IcmpView.HEADER_LENGTH;
+        int quoted = Math.min(original.totalLength(), room);
         ByteBuf packet = output.allocate(IcmpView.HEADER_LENGTH + quoted);
         int icmpOffset = packet.writerIndex();
         packet.writerIndex(icmpOffset + IcmpView.HEADER_LENGTH);

@@ -48,8 +48,16 @@ public final class IpOutput {
 
     /** As {@link #send(int, ByteBuf, int, int, boolean)} with an explicit IP ID. */
     public void send(int queue, ByteBuf packet, int protocol, int destination, boolean dontFragment, int id) {
+        send(queue, packet, protocol, destination, dontFragment, id, 0);
+    }
+
+    /** With an explicit IP ID and the TOS byte (its low two bits: the ECN field, RFC 3168 5). */
+    public void send(int queue, ByteBuf packet, int protocol, int destination, boolean dontFragment, int id, int tos) {
         Ipv4View.writeHeader(packet, 0, packet.writerIndex(), id, dontFragment, config.defaultTtl(),
                 protocol, config.address(), destination);
+        if (tos != 0) {
+            Ipv4View.setTos(packet, 0, tos);
+        }
         stats.inc(Counter.IpOutRequests);
         link.send(queue, packet);
     }

@@ -18,6 +18,10 @@ import io.tcpstack.wire.Ipv4View;
  * thread-confined and nothing is allocated per packet.
  */
 public final class Ipv4Input implements PacketReceiver {
+    /** Linux ip_rcv_core's IP-ECN counters, by the two ECN bits (RFC 3168 5). */
+    private static final Counter[] ECN_COUNTERS = {Counter.IpExtInNoECTPkts, Counter.IpExtInECT1Pkts,
+        Counter.IpExtInECT0Pkts, Counter.IpExtInCEPkts};
+
     private final int localAddress;
     private final StackStats stats;
     private final Icmp icmp;
@@ -75,6 +79,7 @@ public final class Ipv4Input implements PacketReceiver {
             return;
         }
         stats.inc(Counter.IpInDelivers);
+        stats.inc(ECN_COUNTERS[ip.tos() & 3]);
         transport.receive(queue, ip);
     }
 

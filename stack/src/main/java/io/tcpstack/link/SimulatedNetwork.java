@@ -23,7 +23,7 @@ import java.util.function.Predicate;
 
 /**
  * A network on virtual time joining two or more stacks in one thread, deterministically (the
- * idea of smoltcp's seeded tests/netsim.rs; ARCHITECTURE.md, "Testing shape").
+ * idea of smoltcp's seeded tests/netsim.rs): the scenario tests' network.
  *
  * <p>Each stack gets its own {@link Link} from {@link #endpoint}, addressed by the stack's IPv4
  * address; a packet is routed by the destination address in its IPv4 header. Packets in flight
@@ -170,8 +170,24 @@ public final class SimulatedNetwork implements AutoCloseable {
         return addRule(match, n);
     }
 
+    /**
+     * Delays every TCP packet that matches by {@code extra} beyond the path's latency: a scripted,
+     * deterministic reordering (the packets sent after it in that time overtake it).
+     */
+    public Rule delayIf(Predicate<TcpSegment> match, Duration extra) {
+        return addRule(new Rule(match, 0, Rule.Action.DELAY, extra.toNanos()));
+    }
+
+    /** Sends a second copy of every TCP packet that matches (delivered right after the first). */
+    public Rule duplicateIf(Predicate<TcpSegment> match) {
+        return addRule(new Rule(match, 0, Rule.Action.DUPLICATE, 0));
+    }
+
     private Rule addRule(Predicate<TcpSegment> match, int nth) {
-        Rule rule = new Rule(match, nth);
+        return addRule(new Rule(match, nth, Rule.Action.DROP, 0));
+    }
+
+    private Rule addRule(Rule rule) {
         rules.add(rule);
         return rule;
     }
@@ -180,37 +196,56 @@ public final class SimulatedNetwork implements AutoCloseable {
         observers.add(observer);
     }
 
-    /** A scripted drop: counts the packets it matched and dropped; {@link #remove()} ends it. */
+    /**
+     * A scripted rule: drops, delays or duplicates the packets it matches; counts what it matched
+     * and acted on; {@link #remove()} ends it.
+     */
     public final class Rule {
-        private final Predicate<TcpSegment> match;
-        private final int nth;
-        private int matched;
-        private int dropped;
-
-        private Rule(Predicate<TcpSegment> match, int nth) {
-            this.match = match;
-            this.nth = nth;
+        private enum Action {
+            DROP,
+            DELAY,
+            DUPLICATE
         }
 
-        /** Whether this rule drops {@code segment}; counts it when it matches. */
-        private boolean drops(TcpSegment segment) {
+        private final Predicate<TcpSegment> match;
+        private final int nth;
+        private final Action action;
+        private final long delayNanos;
+        private int matched;
+        private int acted;
+
+        private Rule(Predicate<TcpSegment> match, int nth, Action action, long delayNanos) {
+            this.match = match;
+            this.nth = nth;
+            this.action = action;
+            this.delayNanos = delayNanos;
+        }
+
+        /** Whether this rule acts on {@code segment}; counts it when it matches. */
+        private boolean actsOn(TcpSegment segment) {
             if (!match.test(segment)) {
                 return false;
             }
             matched++;
-            boolean drop = nth == 0 || matched == nth;
-            if (drop) {
-                dropped++;
+            boolean act = nth == 0 || matched == nth;
+            if (act) {
+                acted++;
             }
-            return drop;
+            return act;
         }
 
         public int matched() {
             return matched;
         }
 
+        /** Packets this rule dropped (0 for a delaying or duplicating rule). */
         public int dropped() {
-            return dropped;
+            return action == Action.DROP ? acted : 0;
+        }
+
+        /** Packets this rule acted on: dropped, delayed or duplicated. */
+        public int acted() {
+            return acted;
         }
 
         public void remove() {
@@ -274,7 +309,8 @@ public final class SimulatedNetwork implements AutoCloseable {
             packet.release();
             return;
         }
-        if (ruleDrops(packet)) {
+        ScriptedEffect effect = scriptedEffect(packet);
+        if (effect.drop()) {
             droppedByRule++;
             notify(PacketEvent.DROPPED, packet);
             packet.release();
@@ -288,37 +324,50 @@ public final class SimulatedNetwork implements AutoCloseable {
             return;
         }
         ByteBuf copy = null;
-        if (impairment.duplicateRate() > 0 && random.nextDouble() < impairment.duplicateRate()) {
+        if (effect.duplicate() || (impairment.duplicateRate() > 0 && random.nextDouble() < impairment.duplicateRate())) {
             duplicated++;
             notify(PacketEvent.DUPLICATED, packet);
             copy = packet.copy();
         }
-        schedule(to, packet, impairment);
+        schedule(to, packet, impairment, effect.delayNanos());
         if (copy != null) {
-            schedule(to, copy, impairment);
+            schedule(to, copy, impairment, effect.delayNanos());
         }
     }
 
-    /** Every rule sees every TCP packet (so each counts its own matches); any one may drop it. */
-    private boolean ruleDrops(ByteBuf packet) {
+    /** What the scripted rules do to one packet. */
+    private record ScriptedEffect(boolean drop, long delayNanos, boolean duplicate) {
+        static final ScriptedEffect NONE = new ScriptedEffect(false, 0, false);
+    }
+
+    /** Every rule sees every TCP packet (so each counts its own matches); their effects add up. */
+    private ScriptedEffect scriptedEffect(ByteBuf packet) {
         if (rules.isEmpty() || packet.getUnsignedByte(packet.readerIndex() + 9) != IpProtocol.TCP) {
-            return false;
+            return ScriptedEffect.NONE;
         }
         TcpSegment segment;
         try {
             segment = TcpSegment.parse(packet);
         } catch (RuntimeException malformed) {
-            return false; // not a TCP segment any rule could describe; the receiver judges it
+            return ScriptedEffect.NONE; // not a TCP segment any rule could describe; the receiver judges it
         }
         boolean drop = false;
+        boolean duplicate = false;
+        long delay = 0;
         for (Rule rule : List.copyOf(rules)) {
-            drop |= rule.drops(segment);
+            if (rule.actsOn(segment)) {
+                switch (rule.action) {
+                    case DROP -> drop = true;
+                    case DELAY -> delay += rule.delayNanos;
+                    case DUPLICATE -> duplicate = true;
+                }
+            }
         }
-        return drop;
+        return new ScriptedEffect(drop, delay, duplicate);
     }
 
-    private void schedule(Endpoint to, ByteBuf packet, Impairment impairment) {
-        long delay = impairment.latencyNanos();
+    private void schedule(Endpoint to, ByteBuf packet, Impairment impairment, long extraNanos) {
+        long delay = impairment.latencyNanos() + extraNanos;
         if (impairment.reorderRate() > 0 && random.nextDouble() < impairment.reorderRate()) {
             delay += random.nextLong(impairment.reorderMaxNanos() + 1);
         }

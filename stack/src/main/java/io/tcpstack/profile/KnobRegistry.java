@@ -10,7 +10,7 @@ import java.util.Optional;
 /**
  * The stack's run-time knobs: every {@link TcpSettings} field an operator may set, with its
  * Linux sysctl name where there is one, what values it takes (ranges from the kernel's own limits
- * where it has them, LINUX-TCP.md 0), its default and when a change is seen. The daemon's
+ * where it has them, stack/BEHAVIOURS.md 5), its default and when a change is seen. The daemon's
  * flags, its config file and {@code tcpstack ctl get|set} all validate through here.
  */
 public final class KnobRegistry {
@@ -19,7 +19,7 @@ public final class KnobRegistry {
     /** The behaviour profile: setting it sets several other knobs, so it is applied before them. */
     public static final Knob PROFILE = Knob.live("profile", null,
             KnobType.choice(Profile::knobValue, List.of(Profile.values())),
-            "behaviour profile; sets syn-resend, affinity, tw-recycle and ts-offset (BEHAVIOURS.md 8)",
+            "behaviour profile; sets syn-resend, affinity, tw-recycle and ts-offset (stack/BEHAVIOURS.md 12)",
             "each knob it sets, as that knob says", s -> s.profile, (s, p) -> p.applyTo(s));
 
     /** The knobs in the order help texts list them; {@link #PROFILE} first, since it sets others. */
@@ -63,15 +63,40 @@ public final class KnobRegistry {
                         s.portRangeLow = r.low();
                         s.portRangeHigh = r.high();
                     }),
-            Knob.live("rcvbuf", "tcp_rmem", KnobType.bytes(1024, 256 << 20),
-                    "receive buffer per connection (Linux tcp_rmem's max); sets the window scale offered",
-                    NEW_CONNECTIONS, s -> s.rcvbuf, (s, v) -> s.rcvbuf = v),
-            Knob.live("sndbuf", "tcp_wmem", KnobType.bytes(1024, 256 << 20),
-                    "send buffer per connection (Linux tcp_wmem's max)", NEW_CONNECTIONS, s -> s.sndbuf,
-                    (s, v) -> s.sndbuf = v),
+            Knob.live("rmem", "tcp_rmem", KnobType.bufferSizes(),
+                    "receive buffer per connection: MIN DEFAULT MAX; it starts at DEFAULT and autotuning grows it up"
+                            + " to MAX, which sets the window scale offered",
+                    NEW_CONNECTIONS, s -> s.rmem, (s, v) -> s.rmem = v),
+            Knob.live("wmem", "tcp_wmem", KnobType.bufferSizes(),
+                    "send buffer per connection: MIN DEFAULT MAX; tcpstack holds up to MAX", NEW_CONNECTIONS,
+                    s -> s.wmem, (s, v) -> s.wmem = v),
+            Knob.live("moderate-rcvbuf", "tcp_moderate_rcvbuf", KnobType.flag(),
+                    "receive-buffer autotuning: grow the buffer to what the application reads per RTT",
+                    NEW_CONNECTIONS, s -> s.moderateRcvbuf, (s, v) -> s.moderateRcvbuf = v),
+            Knob.live("dsack", "tcp_dsack", KnobType.flag(), "report duplicate segments with D-SACK (RFC 2883)",
+                    "the next duplicate segment", s -> s.dsack, (s, v) -> s.dsack = v),
+            Knob.live("early-retrans", "tcp_early_retrans", KnobType.integer(0, 4),
+                    "3 or 4: tail loss probes (RFC 8985 7) after about 2 RTTs of silence; 0..2: none",
+                    "the next segment sent", s -> s.earlyRetrans, (s, v) -> s.earlyRetrans = v),
+            Knob.live("reordering", "tcp_reordering", KnobType.integer(1, 300),
+                    "initial reordering degree in segments (the duplicate-ACK threshold)", NEW_CONNECTIONS,
+                    s -> s.reordering, (s, v) -> s.reordering = v),
+            Knob.live("max-reordering", "tcp_max_reordering", KnobType.integer(1, 1024),
+                    "the most a connection's reordering degree grows to", "the next reordering seen",
+                    s -> s.maxReordering, (s, v) -> s.maxReordering = v),
+            Knob.live("slow-start-after-idle", "tcp_slow_start_after_idle", KnobType.flag(),
+                    "after more than an RTO without sending, cwnd falls back towards the initial window",
+                    "the next send after idle", s -> s.slowStartAfterIdle, (s, v) -> s.slowStartAfterIdle = v),
+            Knob.live("congestion-control", "tcp_congestion_control",
+                    KnobType.choice(CongestionAlgorithm::knobValue, List.of(CongestionAlgorithm.values())),
+                    "congestion control algorithm", NEW_CONNECTIONS, s -> s.congestionControl,
+                    (s, v) -> s.congestionControl = v),
             Knob.live("syn-retries", "tcp_syn_retries", KnobType.integer(1, 127),
                     "SYN retransmissions before connect gives up (MAX_TCP_SYNCNT 127)", "the next SYN timeout",
                     s -> s.synRetries, (s, v) -> s.synRetries = v),
+            Knob.live("syn-linear-timeouts", "tcp_syn_linear_timeouts", KnobType.integer(0, 127),
+                    "SYN timeouts that keep the initial RTO before it doubles (Linux >= 6.5: 4; the linux-5.x profiles: 0)",
+                    "the next SYN timeout", s -> s.synLinearTimeouts, (s, v) -> s.synLinearTimeouts = v),
             Knob.live("synack-retries", "tcp_synack_retries", KnobType.integer(1, 127),
                     "SYN-ACK retransmissions before a half-open connection is dropped", "the next SYN-ACK timeout",
                     s -> s.synackRetries, (s, v) -> s.synackRetries = v),
@@ -99,6 +124,16 @@ public final class KnobRegistry {
             Knob.live("invalid-ratelimit", "tcp_invalid_ratelimit", KnobType.duration(MILLISECONDS, 0, 3_600_000),
                     "at most one out-of-window or challenge ACK per connection per this interval",
                     "the next out-of-window segment", s -> s.invalidRatelimitMs, (s, v) -> s.invalidRatelimitMs = v),
+            Knob.live("ecn", "tcp_ecn", KnobType.integer(0, 2),
+                    "ECN (RFC 3168): 0 off, 1 asked for in our SYNs and accepted, 2 accepted when a peer asks",
+                    NEW_CONNECTIONS, s -> s.ecn, (s, v) -> s.ecn = v),
+            Knob.live("icmp-ratelimit", "icmp_ratelimit", KnobType.duration(MILLISECONDS, 0, 3_600_000),
+                    "per destination, at most one ICMP error of the icmp-ratemask types per this interval (burst 6)",
+                    "the next ICMP error", s -> s.icmpRatelimitMs, (s, v) -> s.icmpRatelimitMs = v),
+            Knob.live("icmp-ratemask", "icmp_ratemask", KnobType.integer(0, 0x7ffff),
+                    "ICMP types icmp-ratelimit applies to, one bit per type (0x1818: unreachable, source quench,"
+                            + " time exceeded, parameter problem)",
+                    "the next ICMP error", s -> s.icmpRatemask, (s, v) -> s.icmpRatemask = v),
             Knob.live("challenge-ack-limit", "tcp_challenge_ack_limit", KnobType.integer(0, Integer.MAX_VALUE),
                     "challenge ACKs per second for the whole stack (RFC 5961 7; 2147483647, Linux >= 6.0: no limit)",
                     "the next challenge ACK", s -> s.challengeAckLimit, (s, v) -> s.challengeAckLimit = v),

@@ -227,6 +227,30 @@ public abstract class KnobType<T> {
         };
     }
 
+    /** tcp_rmem / tcp_wmem: "MIN DEFAULT MAX" in bytes (each may carry k, m or g), MIN <= DEFAULT <= MAX. */
+    public static KnobType<BufferSizes> bufferSizes() {
+        KnobType<Integer> size = bytes(1, 1 << 30);
+        return new KnobType<>("MIN DEFAULT MAX", "three sizes MIN DEFAULT MAX with MIN <= DEFAULT <= MAX, each 1..1g") {
+            @Override
+            public BufferSizes parse(String text) {
+                String[] parts = text.trim().split("\\s+");
+                if (parts.length == 3) {
+                    try {
+                        return new BufferSizes(size.parse(parts[0]), size.parse(parts[1]), size.parse(parts[2]));
+                    } catch (IllegalArgumentException e) {
+                        // reported below with what is allowed
+                    }
+                }
+                throw invalid(text);
+            }
+
+            @Override
+            public String format(BufferSizes value) {
+                return value.toString();
+            }
+        };
+    }
+
     /** A local port range (ip_local_port_range). */
     public record PortRange(int low, int high) {
     }

@@ -4,7 +4,7 @@ import java.util.Arrays;
 import java.util.stream.Collectors;
 
 /**
- * Named sets of knob values that reproduce a kernel era (BEHAVIOURS.md 8). Applying a profile
+ * Named sets of knob values that reproduce a kernel era (stack/BEHAVIOURS.md 12). Applying a profile
  * sets its knobs; any knob can still be overridden afterwards.
  */
 public enum Profile {

@@ -1,7 +1,7 @@
 package io.tcpstack.profile;
 
 /**
- * What SYN-SENT does after answering an unacceptable ACK with RST (BEHAVIOURS.md 2; Linux
+ * What SYN-SENT does after answering an unacceptable ACK with RST (stack/BEHAVIOURS.md 2; Linux
  * tcp_rcv_synsent_state_process).
  */
 public enum SynResend {

@@ -2,7 +2,7 @@ package io.tcpstack.profile;
 
 /**
  * The TCP knobs, named after the Linux sysctls they mirror (net.ipv4.tcp_*), with Linux 6.x
- * defaults (LINUX-TCP.md 0). Fields are volatile: they may be changed at run time and every
+ * defaults (stack/BEHAVIOURS.md 5). Fields are volatile: they may be changed at run time and every
  * connection reads them when it needs them. Times are in milliseconds.
  */
 public final class TcpSettings {
@@ -18,7 +18,7 @@ public final class TcpSettings {
     public volatile long lookupDelayMicros = 0;
     /** SYN-SENT after an unacceptable ACK; the default profile is linux-5.6. */
     public volatile SynResend synResend = SynResend.TIMEOUT_MIN;
-    /** TCP_TIMEOUT_MIN: 2 jiffies; 2 ms at HZ=1000 (BEHAVIOURS.md 2). */
+    /** TCP_TIMEOUT_MIN: 2 jiffies; 2 ms at HZ=1000 (stack/BEHAVIOURS.md 2). */
     public volatile long timeoutMinMs = 2;
     /** tcp_syn_retries (TCP_SYN_RETRIES). */
     public volatile int synRetries = 6;
@@ -62,16 +62,32 @@ public final class TcpSettings {
     public volatile boolean sack = true;
     /** tcp_window_scaling. */
     public volatile boolean windowScaling = true;
-    /** Receive buffer per connection (bytes; Linux tcp_rmem max 6 MiB, so window scale 7); grows on demand. */
-    public volatile int rcvbuf = 6 << 20;
-    /** Send buffer per connection (bytes; Linux tcp_wmem max 4 MiB); grows on demand. */
-    public volatile int sndbuf = 4 << 20;
+    /**
+     * tcp_rmem: the receive buffer starts at the initial size and grows (Linux
+     * tcp_rcv_space_adjust, tcp_moderate_rcvbuf) up to the maximum, which also sets the window
+     * scale offered. Linux 6.18's defaults.
+     */
+    public volatile BufferSizes rmem = new BufferSizes(4096, 131072, 33554432);
+    /** tcp_wmem: the send buffer; tcpstack holds up to the maximum at once (Linux grows it with cwnd). */
+    public volatile BufferSizes wmem = new BufferSizes(4096, 16384, 4194304);
+    /** tcp_moderate_rcvbuf: receive-buffer autotuning. */
+    public volatile boolean moderateRcvbuf = true;
     /** Keepalive idle time, interval and probe count (TCP_KEEPALIVE_TIME/INTVL/PROBES). */
     public volatile long keepaliveTimeMs = 7_200_000;
     public volatile long keepaliveIntvlMs = 75_000;
     public volatile int keepaliveProbes = 9;
-    /** Largest number of out-of-order blocks held for reassembly per connection. */
-    public volatile int maxOfoBlocks = 64;
+    /** tcp_dsack: send D-SACKs for duplicate segments (RFC 2883). */
+    public volatile boolean dsack = true;
+    /** tcp_early_retrans: 3 (and 4) enable the tail loss probe (RFC 8985 7). */
+    public volatile int earlyRetrans = 3;
+    /** tcp_reordering: the initial reordering degree, in segments (the duplicate-ACK threshold). */
+    public volatile int reordering = 3;
+    /** tcp_max_reordering: the most the reordering degree grows to. */
+    public volatile int maxReordering = 300;
+    /** tcp_slow_start_after_idle: cwnd restarts after an RTO of silence. */
+    public volatile boolean slowStartAfterIdle = true;
+    /** tcp_congestion_control: cubic, as Linux's default. */
+    public volatile CongestionAlgorithm congestionControl = CongestionAlgorithm.CUBIC;
     // ---- listeners, SYN floods and resource limits (Linux tcp_conn_request, syncookies.c, tcp_close)
     /** tcp_syncookies: 0 never, 1 when a listener's request queue is full (default), 2 always. */
     public volatile int syncookies = 1;
@@ -93,6 +109,13 @@ public final class TcpSettings {
     /** ip_local_port_range. */
     public volatile int portRangeLow = 32768;
     public volatile int portRangeHigh = 60999;
+
+    /** tcp_ecn (RFC 3168): 0 off, 1 ask for ECN in our SYNs and accept it, 2 accept it when asked (Linux default). */
+    public volatile int ecn = 2;
+    /** icmp_ratelimit: per destination, one rate-limited ICMP message per this interval (burst of 6). */
+    public volatile long icmpRatelimitMs = 1000;
+    /** icmp_ratemask: ICMP types the limit applies to (bit = type); Linux default 0x1818. */
+    public volatile int icmpRatemask = 0x1818;
 
     /** TCP_MAX_QUICKACKS: segments ACKed at once at the start of a connection. */
     public static final int MAX_QUICKACKS = 16;

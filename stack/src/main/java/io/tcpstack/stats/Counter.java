@@ -75,6 +75,36 @@ public enum Counter {
     TcpExtTCPDSACKRecv,
     TcpExtTCPSackShifted,
     TcpExtTCPFINWAIT2Expired,
+    // loss recovery, RACK-TLP, D-SACK and undo (Linux tcp_input.c, tcp_recovery.c)
+    TcpExtTCPSlowStartRetrans,
+    TcpExtTCPLostRetransmit,
+    TcpExtTCPLossProbeRecovery,
+    TcpExtTCPSackFailures,
+    TcpExtTCPRenoFailures,
+    TcpExtTCPLossFailures,
+    TcpExtTCPFullUndo,
+    TcpExtTCPPartialUndo,
+    TcpExtTCPDSACKUndo,
+    TcpExtTCPLossUndo,
+    TcpExtTCPSACKReorder,
+    TcpExtTCPRenoReorder,
+    TcpExtTCPTSReorder,
+    TcpExtTCPSACKDiscard,
+    TcpExtTCPDSACKOfoRecv,
+    TcpExtTCPDSACKRecvSegs,
+    TcpExtTCPDSACKIgnoredOld,
+    TcpExtTCPDSACKIgnoredNoUndo,
+    TcpExtTCPDSACKIgnoredDubious,
+    // congestion control (Linux tcp_cubic.c names the HyStart detections so)
+    TcpExtTCPHystartDelayDetect,
+    TcpExtTCPHystartDelayCwnd,
+    // the receive path: duplicates, D-SACKs sent, pruning (Linux tcp_data_queue, tcp_prune_queue)
+    TcpExtDelayedACKLost,
+    TcpExtTCPDSACKOldSent,
+    TcpExtTCPDSACKOfoSent,
+    TcpExtPruneCalled,
+    TcpExtRcvPruned,
+    TcpExtOfoPruned,
     // SYN floods and resource limits (Linux tcp_conn_request, syncookies.c, tcp_check_oom)
     TcpExtSyncookiesSent,
     TcpExtSyncookiesRecv,
@@ -87,5 +117,18 @@ public enum Counter {
     /** Ours, no Linux name: a segment that looked up a Tcb which was closed/replaced before it got the lock. */
     TcpExtStaleLookupDrop,
     /** Ours: IPv6 packets the link received and dropped (no IPv6 yet). */
-    Ip6InDiscardsNoIpv6;
+    Ip6InDiscardsNoIpv6,
+    // UDP-MIB (a stack without UDP sockets: every datagram is for a closed port), ICMP rate limits
+    UdpNoPorts,
+    UdpInErrors,
+    UdpInCsumErrors,
+    IcmpOutRateLimitGlobal,
+    IcmpOutRateLimitHost,
+    // the IP ECN field of what arrived (Linux IpExt*Pkts)
+    IpExtInNoECTPkts,
+    IpExtInECT1Pkts,
+    IpExtInECT0Pkts,
+    IpExtInCEPkts,
+    /** Ours: data segments that arrived with CE (the peer is told with ECE until its CWR). */
+    TcpExtTCPECNCeRcvd;
 }

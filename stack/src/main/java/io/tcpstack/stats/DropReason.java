@@ -32,6 +32,12 @@ public enum DropReason {
     ICMP_CSUM,
     /** ICMP type the stack does not handle. */
     ICMP_UNHANDLED,
+    /** UDP datagram shorter than its header or than its length field says (SKB_DROP_REASON_PKT_TOO_SMALL). */
+    UDP_BAD_LENGTH,
+    /** UDP checksum does not verify (SKB_DROP_REASON_UDP_CSUM). */
+    UDP_CSUM,
+    /** UDP datagram for a port without a socket: ICMP port unreachable (SKB_DROP_REASON_NO_SOCKET). */
+    UDP_NO_SOCKET,
     /** TCP segment shorter than its header (SKB_DROP_REASON_PKT_TOO_SMALL). */
     TCP_TOO_SHORT,
     /** TCP data offset below 5 or past the segment (SKB_DROP_REASON_TCP_INVALID_DOFF... Linux: TCP_HDR). */
@@ -42,6 +48,8 @@ public enum DropReason {
     TCP_NO_SOCKET,
     /** Segment not acceptable for the receive window (SKB_DROP_REASON_TCP_INVALID_SEQUENCE). */
     TCP_INVALID_SEQUENCE,
+    /** Segment wholly before the window we last advertised: an old duplicate (SKB_DROP_REASON_TCP_OLD_SEQUENCE). */
+    TCP_OLD_SEQUENCE,
     /** ACK outside what was sent (SKB_DROP_REASON_TCP_INVALID_ACK_SEQUENCE). */
     TCP_INVALID_ACK_SEQUENCE,
     /** Timestamp older than ts_recent (SKB_DROP_REASON_TCP_RFC7323_PAWS). */

@@ -25,8 +25,8 @@ public record ConnectionInfo(TcpState state, int localAddress, int localPort, in
             String timer = tcb.retransmitKind == Tcb.TimerKind.RETRANSMIT ? "on"
                     : tcb.retransmitKind == Tcb.TimerKind.PERSIST ? "persist"
                     : tcb.keepaliveTimer.isArmed() ? "keepalive" : "off";
-            Details d = new Details(tcb.rtt.srttMicros(), tcb.rtt.rttVarMicros(), tcb.rtt.rtoMicros(), tcb.cwnd,
-                    tcb.ssthresh, tcb.sndMss, tcb.rcvMss, tcb.sndWscale, tcb.rcvWscale, tcb.tsOk, tcb.sackOk,
+            Details d = new Details(tcb.rtt.srttMicros(), tcb.rtt.rttVarMicros(), tcb.rtt.rtoMicros(), tcb.cong.cwnd,
+                    tcb.cong.ssthresh, tcb.sndMss, tcb.rcvMss, tcb.sndWscale, tcb.rcvWscale, tcb.tsOk, tcb.sackOk,
                     tcb.retransmits, tcb.sndWnd, tcb.rcvWnd, timer);
             return new ConnectionInfo(tcb.state, tcb.localAddress, tcb.localPort, tcb.remoteAddress, tcb.remotePort,
                     tcb.receiveBuffer.size(), tcb.sendBuffer.size(), d);

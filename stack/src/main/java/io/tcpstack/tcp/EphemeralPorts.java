@@ -1,6 +1,6 @@
 package io.tcpstack.tcp;
 
-import java.util.concurrent.ThreadLocalRandom;
+import java.util.random.RandomGenerator;
 import java.util.function.IntPredicate;
 
 /**
@@ -17,8 +17,7 @@ final class EphemeralPorts {
     private volatile int low = 32768;
     private volatile int high = 60999;
 
-    EphemeralPorts() {
-        ThreadLocalRandom random = ThreadLocalRandom.current();
+    EphemeralPorts(RandomGenerator random) {
         offsetKey = new SipHash(random.nextLong(), random.nextLong());
         indexKey = new SipHash(random.nextLong(), random.nextLong());
     }

@@ -55,7 +55,8 @@ final class ListenInput {
             }
             return v;
         }
-        if (!seg.has(TcpView.SYN)) {
+        if (!seg.has(TcpView.SYN) || seg.has(TcpView.FIN)) {
+            // Linux tcp_rcv_state_process, LISTEN: "if (th->fin) goto discard" for a SYN with FIN
             layer.drop(seg, DropReason.TCP_FLAGS);
             return Verdict.DONE;
         }
@@ -148,6 +149,7 @@ final class ListenInput {
             tcb.rcvNxt = seg.seq + 1;
             tcb.rcvWup = tcb.rcvNxt;
             layer.negotiate(tcb, seg.options);
+            Ecn.onSyn(tcb, seg);
             if (tcb.tsOk) {
                 tcb.tsRecent = seg.options.tsVal;
                 tcb.tsRecentStampMs = layer.nowMs();
@@ -162,7 +164,7 @@ final class ListenInput {
                 layer.trace().state(tcb, TcpState.LISTEN, TcpState.SYN_RECEIVED);
                 tcb.rttStartNanos = layer.clock().nanos();
                 layer.output().sendSyn(tcb);
-                TcpTimers.armRetransmit(tcb);
+                TcpTimers.armSynRetransmit(tcb);
             } else {
                 tcb.state = TcpState.CLOSED;
                 tcb.listener = null;
@@ -191,23 +193,21 @@ final class ListenInput {
         boolean timestamps = s.timestamps && o.hasTimestamp;
         boolean sack = timestamps && s.sack && o.sackPermitted;
         int peerWscale = timestamps && s.windowScaling && o.wscale >= 0 ? o.wscale : -1;
+        boolean ecn = timestamps && Ecn.accepts(s, seg); // only a timestamp can carry it
         int peerMss = o.mss > 0 ? o.mss : TcpSettings.MSS_DEFAULT;
         int iss = cookies.isn(seg.source, layer.localAddress(), seg.sourcePort, seg.destinationPort, seg.seq, peerMss, now);
         listener.overflowed(now); // tcp_synq_overflow: ACKs are checked for cookies from now on
         stats.inc(Counter.TcpExtSyncookiesSent);
-        int tsVal = SynCookies.timestamp(now, peerWscale, sack, false)
+        int tsVal = SynCookies.timestamp(now, peerWscale, sack, ecn)
                 + layer.tsOffset(seg.destinationPort, seg.source, seg.sourcePort);
         int wscale = peerWscale >= 0 ? layer.ourWindowScale() : -1;
-        layer.output().sendSynAck(seg, iss, synWindow(Math.max(wscale, 0)), sack, timestamps, tsVal, wscale);
+        layer.output().sendSynAck(seg, iss, synWindow(timestamps), sack, timestamps, tsVal, wscale, ecn);
     }
 
-    /**
-     * The window of a SYN-ACK (the same number {@link TcpOutput#sendSyn} offers from a fresh Tcb):
-     * the receive buffer, at most 64 KiB in whole MSS, in units of our window scale.
-     */
-    private int synWindow(int wscale) {
-        int mss = layer.output().ourMss();
-        return Math.min(layer.settings().rcvbuf, 65535 / mss * mss) & ~((1 << wscale) - 1);
+    /** The window of a SYN-ACK, as {@link TcpOutput#sendSyn} offers it from a fresh Tcb. */
+    private int synWindow(boolean timestamps) {
+        return TcpOutput.synWindow(TcpReceive.windowFromSpace(layer.settings().rmem.initial()),
+                layer.output().ourMss() - (timestamps ? TcpOptions.TIMESTAMP_LENGTH_ALIGNED : 0));
     }
 
     /** Linux cookie_v4_check, for an ACK to a listener; then the ACK is processed in SYN-RECEIVED. */
@@ -224,8 +224,11 @@ final class ListenInput {
             return Verdict.RESET;
         }
         stats.inc(Counter.TcpExtSyncookiesRecv);
-        int tsOffset = layer.tsOffset(seg.destinationPort, seg.source, seg.sourcePort);
-        TcpOptions syn = cookieOptions(seg, mss, tsOffset, s);
+        // the TSecr echoes our cookie TSval: less our offset, its low bits are the SYN's options
+        TcpOptions o = seg.options;
+        int options = o.hasTimestamp && o.tsEcr != 0
+                ? o.tsEcr - layer.tsOffset(seg.destinationPort, seg.source, seg.sourcePort) : 0;
+        TcpOptions syn = cookieOptions(o, mss, options, s);
         if (syn == null) {
             return Verdict.RESET; // it encodes an option this stack has turned off since
         }
@@ -250,9 +253,13 @@ final class ListenInput {
                 tcb.tsRecent = seg.options.tsVal;
                 tcb.tsRecentStampMs = now;
             }
+            if ((options & SynCookies.TS_OPT_ECN) != 0 && s.ecn != 0) {
+                tcb.ecnFlags = Ecn.OK; // Linux cookie_ecn_ok
+            }
             tcb.sndWl1 = tcb.irs;
             layer.initSendSequence(tcb, seg.ack - 1);
-            tcb.rcvWnd = synWindow(tcb.rcvWscale);
+            tcb.rcvWnd = synWindow(tcb.tsOk);
+            tcb.rcvSsthresh = tcb.rcvWnd;
             // no RTT sample from a SYN-ACK that left no trace (Linux: snt_synack 0): one from the
             // ACK's timestamp echo if it has one, else the 3 s fallback of RFC 6298 5.7
             tcb.retransmits = 1;
@@ -279,14 +286,13 @@ final class ListenInput {
 
     /**
      * Linux cookie_timestamp_decode: the SYN's options as the cookie kept them (the MSS in the
-     * ISN, the rest in the TSecr less our offset), or null when they ask for an option that is
-     * turned off.
+     * ISN, the rest in {@code options}, the low bits of the ACK's TSecr less our offset), or null
+     * when they ask for an option that is turned off.
      */
-    private static TcpOptions cookieOptions(Segment seg, int mss, int tsOffset, TcpSettings s) {
+    private static TcpOptions cookieOptions(TcpOptions o, int mss, int options, TcpSettings s) {
         TcpOptions syn = new TcpOptions();
         syn.clear();
         syn.mss = mss;
-        TcpOptions o = seg.options;
         if (!o.hasTimestamp) {
             return syn;
         }
@@ -295,7 +301,6 @@ final class ListenInput {
         }
         syn.hasTimestamp = true;
         syn.tsVal = o.tsVal;
-        int options = o.tsEcr != 0 ? o.tsEcr - tsOffset : 0;
         syn.sackPermitted = (options & SynCookies.TS_OPT_SACK) != 0;
         if (syn.sackPermitted && !s.sack) {
             return null;

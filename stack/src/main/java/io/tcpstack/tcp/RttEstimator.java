@@ -36,7 +36,8 @@ final class RttEstimator {
             rttvar = (3 * rttvar + Math.abs(srtt - r)) / 4; // beta = 1/4
             srtt = (7 * srtt + r) / 8; // alpha = 1/8
         }
-        rto = clamp(srtt + Math.max(4 * rttvar, rtoMinMicros));
+        // Linux __tcp_set_rto: in jiffies (whole ms at HZ=1000), rounded up: 201 ms on a fast path
+        rto = clamp((srtt + Math.max(4 * rttvar, rtoMinMicros) + 999) / 1000 * 1000);
         backoff = 0;
     }
 

@@ -24,6 +24,8 @@ final class Segment {
     ByteBuf buf;
     int payloadIndex;
     int payloadLength;
+    /** The IP header's ECN bits (RFC 3168 5). */
+    int ipEcn;
 
     void load(int queue, int source, ByteBuf buf, int offset, int length) {
         this.queue = queue;

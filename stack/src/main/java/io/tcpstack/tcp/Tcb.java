@@ -1,5 +1,9 @@
 package io.tcpstack.tcp;
 
+import io.tcpstack.profile.TcpSettings;
+import io.tcpstack.tcp.congestion.CaState;
+import io.tcpstack.tcp.congestion.CongestionControl;
+import io.tcpstack.tcp.congestion.CongestionState;
 import io.tcpstack.time.Timeout;
 import io.tcpstack.wire.TcpOptions;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -43,9 +47,6 @@ public final class Tcb {
     int sndWl1;
     /** Largest window the peer ever offered (Linux max_window), for RFC 5961 5.2. */
     int maxSndWnd;
-    /** Highest sequence sent so far (Linux snd_nxt after retransmissions rewinds ours; this does not). */
-    int sndMax;
-
     // receive sequence variables
     int irs;
     int rcvNxt;
@@ -70,13 +71,26 @@ public final class Tcb {
     /** Random per-connection offset added to our timestamp clock (RFC 7323 5.4). */
     int tsOffset;
     /** MSS the peer announced (Linux mss_clamp); our segments carry at most this much data. */
-    int peerMss = io.tcpstack.profile.TcpSettings.MSS_DEFAULT;
+    int peerMss = TcpSettings.MSS_DEFAULT;
     /** Data bytes per full segment we send (peer MSS less our TCP options). */
     int sndMss;
     /** Data bytes per full segment we expect (Linux rcv_mss), for the ACK-every-2-segments rule. */
     int rcvMss;
-    /** Linux rcv_ssthresh: the most window we offer; starts at 64 KiB and grows with the data. */
+    /** Linux rcv_ssthresh: the most window we offer; starts at the initial window and grows with the data. */
     int rcvSsthresh;
+    /** Linux sk_rcvbuf: the receive buffer's size; half of it is window (the receive ring's capacity). */
+    int rcvbuf;
+    /** Receive-buffer autotuning (tcp_moderate_rcvbuf; off once an application sets its size). */
+    boolean moderateRcvbuf;
+    /** Linux rcvq_space: bytes read per receiver RTT, and where and when the current measurement began. */
+    int rcvqSpace;
+    int rcvqSpaceSeq;
+    long rcvqSpaceNanos;
+    /** Linux rcv_rtt_est: the receiver's RTT estimate in us x 8, and its measurement state. */
+    long rcvRttMicros8;
+    int rcvRttSeq;
+    long rcvRttNanos;
+    int rcvRttLastTsecr;
 
     // buffers
     final ByteRing sendBuffer;
@@ -87,8 +101,6 @@ public final class Tcb {
      * different connections at once).
      */
     final int[] sackOut = new int[2 * TcpOptions.MAX_SACK_BLOCKS];
-    /** What the peer SACKed of our data (RFC 6675), from its first SACK block on; else null. */
-    SackScoreboard scoreboard;
     /** Application called close() or shutdownOutput(): a FIN follows the queued data. */
     boolean finQueued;
     /** Our FIN is in flight or acknowledged, at {@link #finSeq}. */
@@ -104,34 +116,77 @@ public final class Tcb {
     /** SO_LINGER with a zero timeout: close() aborts with RST (Linux). */
     boolean lingerZero;
 
-    // retransmission (RFC 6298) and congestion control (RFC 5681, RFC 6582)
+    // retransmission timer (RFC 6298)
     final RttEstimator rtt;
     /** Number of retransmissions of the current head (Linux icsk_retransmits). */
     int retransmits;
     /** When the first of the current retransmissions went out, ms (Linux retrans_stamp); 0 none. */
     long retransStampMs;
-    /** A SYN has been resent early after an unacceptable ACK (BEHAVIOURS.md 2: at most once). */
+    /** A SYN has been resent early after an unacceptable ACK (stack/BEHAVIOURS.md 2: at most once). */
     boolean earlySynResendArmed;
-    /** RTT timing of one segment without timestamps (Karn: never a retransmitted one). */
-    boolean rttTiming;
-    int rttSeq;
+    /** When our SYN (or SYN-ACK) went out, for the handshake's RTT sample (clock ns). */
     long rttStartNanos;
-    /** Congestion window and slow-start threshold, in segments (Linux snd_cwnd). */
-    int cwnd;
-    int ssthresh = Integer.MAX_VALUE;
-    int dupAcks;
-    /** NewReno: in fast recovery until snd.una passes recover (RFC 6582). */
-    boolean inRecovery;
-    /** This recovery is SACK-based (RFC 6675): it retransmits what the scoreboard says is lost. */
-    boolean sackRecovery;
-    int recover;
-    /** Partial window progress in congestion avoidance (bytes acked / cwnd). */
-    int cwndCount;
+    /** Minimum RTT over the last 300 s (Linux tcp_min_rtt), us; 0 none yet. */
+    long minRttMicros;
+    long minRttStampMs;
     /** Zero-window probe backoff (Linux icsk_probes_out) and keepalive probes sent. */
     int probesOut;
 
+    // sender: what is in flight, loss detection and recovery, congestion control (Linux tcp_sock)
+    final RetransmitQueue rtx = new RetransmitQueue();
+    final CongestionState cong = new CongestionState(TcpSettings.INIT_CWND);
+    final CongestionControl cc;
+    CaState caState = CaState.OPEN;
+    /** Linux high_seq: snd.nxt when the current recovery, loss or cwnd reduction began. */
+    int highSeq;
+    /** Undo is possible (Linux undo_marker != 0); snd.una when recovery began. */
+    boolean undoArmed;
+    int undoMarker;
+    /** Retransmissions of this recovery not yet shown spurious by D-SACK (-1: none sent yet). */
+    int undoRetrans;
+    /** ssthresh before the reduction, restored by an undo (0: no undo of ssthresh). */
+    int priorSsthresh;
+    /** PRR (RFC 6937): segments delivered and sent since the reduction began. */
+    int prrDelivered;
+    int prrOut;
+    /** Linux tp->reordering: the reordering degree in segments (the duplicate-ACK threshold). */
+    int reordering;
+    /** Times reordering was detected (Linux reord_seen). */
+    int reordSeen;
+    final Rack rack = new Rack();
+    /** A tail loss probe is outstanding until an ACK reaches tlpHighSeq (RFC 8985 7). */
+    boolean tlpPending;
+    int tlpHighSeq;
+    /** The outstanding probe was a retransmission (not new data). */
+    boolean tlpRetrans;
+    /** Segments delivered (Linux tp->delivered) and when the last were, clock ns. */
+    long delivered;
+    long deliveredNanos;
+    /** Send time of the latest transmission (RetransmitQueue times are strictly increasing), clock ns. */
+    long lastSentNanos;
+    /** When the ACK being processed arrived (Linux tcp_mstamp), clock ns. */
+    long ackNanos;
+    /** Segments marked lost, ever (Linux tp->lost). */
+    long lostTotal;
+    /** Retransmitted segments, ever (Linux total_retrans), and those D-SACKs reported as duplicates. */
+    long totalRetrans;
+    long dsackDups;
+    /** Linux bytes_sent, bytes_retrans, bytes_acked, bytes_received (ss -ti). */
+    long bytesSent;
+    long bytesRetrans;
+    long bytesAcked;
+    long bytesReceived;
+    /** The last delivery rate sample, bits per second (ss -ti delivery_rate). */
+    long deliveryRateBps;
+    /** End of the last segment sent shorter than sndMss (Linux snd_sml, Minshall's Nagle). */
+    int sndSml;
+    /** snd.nxt when the current window's cwnd use began to be tracked (Linux cwnd_usage_seq). */
+    int cwndUsageSeq;
+    /** Scratch state of the ACK being processed. */
+    final TcpAck.State ackState = new TcpAck.State();
+
     // delayed ACK (Linux icsk_ack)
-    int quickAcks = io.tcpstack.profile.TcpSettings.MAX_QUICKACKS;
+    int quickAcks = TcpSettings.MAX_QUICKACKS;
     long atoMs;
     long lastDataRecvMs;
     /** Full segments received since our last ACK. */
@@ -141,6 +196,13 @@ public final class Tcb {
     long lastOowAckMs = Long.MIN_VALUE / 2;
     /** Last time data arrived or was sent, ms (keepalive idle). */
     long lastActivityMs;
+
+    /** TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT of this socket; 0: the sysctl's. */
+    long keepIdleMs;
+    long keepIntvlMs;
+    int keepCnt;
+    /** RFC 3168 state: {@link Ecn}'s flags. */
+    int ecnFlags;
 
     /** IP identification of our next packet (Linux inet_id: per socket, random start). */
     int ipId;
@@ -172,8 +234,14 @@ public final class Tcb {
 
     enum TimerKind {
         NONE,
+        /** The retransmission timeout (ICSK_TIME_RETRANS). */
         RETRANSMIT,
-        PERSIST
+        /** A zero-window probe (ICSK_TIME_PROBE0). */
+        PERSIST,
+        /** RACK's reordering window of a segment not yet known lost (ICSK_TIME_REO_TIMEOUT). */
+        REO_TIMEOUT,
+        /** The tail loss probe (ICSK_TIME_LOSS_PROBE). */
+        LOSS_PROBE
     }
 
     Tcb(TcpLayer layer, int localAddress, int localPort, int remoteAddress, int remotePort) {
@@ -184,9 +252,14 @@ public final class Tcb {
         this.remotePort = remotePort;
         this.key = Demux.key(remoteAddress, remotePort, localPort);
         this.txQueue = Math.floorMod(Long.hashCode(key * 0x9E3779B97F4A7C15L), Math.max(layer.queueCount(), 1));
-        this.sendBuffer = new ByteRing(layer.settings().sndbuf);
-        this.receiveBuffer = new ByteRing(layer.settings().rcvbuf);
+        TcpSettings settings = layer.settings();
+        this.sendBuffer = new ByteRing(settings.wmem.max());
+        this.rcvbuf = settings.rmem.initial();
+        this.receiveBuffer = new ByteRing(TcpReceive.windowFromSpace(rcvbuf));
+        this.moderateRcvbuf = settings.moderateRcvbuf;
         this.rtt = new RttEstimator(layer.settings().rtoMinMs * 1000, layer.settings().rtoMaxMs * 1000);
+        this.cc = CongestionControl.of(settings.congestionControl, layer.stats());
+        this.reordering = layer.settings().reordering;
         this.createdMs = layer.nowMs();
         this.retransmitTimer = new TcbTimeout(this, TcpTimers::onRetransmitTimer);
         this.delackTimer = new TcbTimeout(this, TcpTimers::onDelackTimer);
@@ -218,6 +291,23 @@ public final class Tcb {
     /** Timestamp value we send now (RFC 7323: a ms clock plus our offset). */
     int tsVal() {
         return (int) layer.nowMs() + tsOffset;
+    }
+
+    /**
+     * The congestion variables with the connection's current snd.una, snd.nxt and time, as the
+     * algorithm is about to see them.
+     */
+    CongestionState congestion() {
+        cong.sndUna = sndUna;
+        cong.sndNxt = sndNxt;
+        cong.nowMicros = layer.clock().nanos() / 1000;
+        cong.delivered = delivered;
+        return cong;
+    }
+
+    /** The timestamp value we sent (or would have) at clock time {@code nanos}. */
+    int tsValAt(long nanos) {
+        return (int) (nanos / 1_000_000L) + tsOffset;
     }
 
     @Override

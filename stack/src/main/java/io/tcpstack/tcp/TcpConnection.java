@@ -191,6 +191,7 @@ public final class TcpConnection {
         }
         int n = tcb.receiveBuffer.read(data, offset, length);
         if (n > 0) {
+            tcb.layer.receive().rcvSpaceAdjust(tcb);
             windowUpdate();
             return n;
         }
@@ -201,6 +202,21 @@ public final class TcpConnection {
             throw new TcpException(tcb.error);
         }
         return tcb.state == TcpState.CLOSED ? -1 : 0;
+    }
+
+    /** Bytes the send buffer takes now (poll's POLLOUT, Linux sk_stream_wspace). */
+    public int sendSpace() {
+        tcb.lock.lock();
+        try {
+            return tcb.sendBuffer.free();
+        } finally {
+            tcb.lock.unlock();
+        }
+    }
+
+    /** The peer's FIN arrived in order (poll's POLLRDHUP, Linux RCV_SHUTDOWN). */
+    public boolean peerClosed() {
+        return tcb.finReceived;
     }
 
     /** Bytes ready to read. */
@@ -342,8 +358,39 @@ public final class TcpConnection {
         }
     }
 
-    private static long deadline(long timeoutMillis) {
-        return System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+    /**
+     * TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT (seconds, seconds, probes; 0 leaves one as it is).
+     * A new idle time applies to the running timer at once (Linux tcp_sock_set_keepidle_locked).
+     *
+     * @throws IllegalArgumentException outside Linux's limits (EINVAL): 1..32767 s, 1..127 probes
+     */
+    public void setKeepAliveTimes(int idleSeconds, int intervalSeconds, int probes) {
+        if (idleSeconds < 0 || idleSeconds > 32767 || intervalSeconds < 0 || intervalSeconds > 32767 || probes < 0
+                || probes > 127) {
+            throw new IllegalArgumentException("keepalive times out of range");
+        }
+        tcb.lock.lock();
+        try {
+            if (idleSeconds > 0) {
+                tcb.keepIdleMs = idleSeconds * 1000L;
+            }
+            if (intervalSeconds > 0) {
+                tcb.keepIntvlMs = intervalSeconds * 1000L;
+            }
+            if (probes > 0) {
+                tcb.keepCnt = probes;
+            }
+            if (idleSeconds > 0 && tcb.probesOut == 0) {
+                TcpTimers.armKeepalive(tcb);
+            }
+        } finally {
+            tcb.lock.unlock();
+        }
+    }
+
+    /** The deadline of a wait, on the stack's clock. */
+    private long deadline(long timeoutMillis) {
+        return tcb.layer.clock().nanos() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
     }
 
     /** Waits for a change; false when the deadline passed (timeout 0 = no deadline). */
@@ -352,7 +399,7 @@ public final class TcpConnection {
             tcb.changed.await();
             return true;
         }
-        long left = deadline - System.nanoTime();
+        long left = deadline - tcb.layer.clock().nanos();
         if (left <= 0) {
             return false;
         }

@@ -15,9 +15,8 @@ import io.tcpstack.wire.TcpOptions;
 import io.tcpstack.wire.TcpView;
 import java.util.ArrayList;
 import java.util.List;
-import java.security.SecureRandom;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
+import java.util.random.RandomGenerator;
 
 /**
  * TCP for one local address: input demultiplexing (Linux tcp_v4_rcv), the listeners, active
@@ -32,7 +31,11 @@ public final class TcpLayer implements TransportHandler {
     private final TimerQueue wheel;
     private final TcpOutput output;
     private final TcpInput input;
+    private final LossRecovery recovery;
+    private final TcpAck ack;
+    private final TcpReceive receive;
     private final ListenInput listenInput;
+    private final ResourceLimits limits;
     private final TimeWait timeWait;
     private final TcpTrace trace;
     private final IsnGenerator isn;
@@ -41,7 +44,6 @@ public final class TcpLayer implements TransportHandler {
     private final ConcurrentHashMap<Integer, Listener> listeners = new ConcurrentHashMap<>();
     private final Segment[] segments;
     private volatile LookupObserver lookupObserver;
-    private final ResourceLimits limits;
 
     /**
      * Runs between looking a segment's Tcb up and locking it (Linux: between the established-hash
@@ -51,8 +53,15 @@ public final class TcpLayer implements TransportHandler {
         void afterLookup(int queue, long key);
     }
 
+    /** Per-connection random choices (the IP ID's start), from the stack's seed; under its own lock. */
+    private final RandomGenerator random;
+
+    /**
+     * @param random the source of every random choice of this layer (secrets, IP IDs): seeded for
+     *     runs that must repeat, else fresh; used under its own lock
+     */
     public TcpLayer(IpOutput ip, int queueCount, TcpSettings settings, StackStats stats, Clock clock,
-            TimerQueue wheel, Tracer tracer) {
+            TimerQueue wheel, Tracer tracer, RandomGenerator random) {
         this.localAddress = ip.localAddress();
         this.settings = settings;
         this.stats = stats;
@@ -60,13 +69,16 @@ public final class TcpLayer implements TransportHandler {
         this.wheel = wheel;
         this.trace = new TcpTrace(tracer, clock);
         this.output = new TcpOutput(this, ip);
+        this.recovery = new LossRecovery(this);
+        this.ack = new TcpAck(this, recovery);
+        this.receive = new TcpReceive(this);
         this.input = new TcpInput(this);
-        SecureRandom secrets = new SecureRandom();
-        this.listenInput = new ListenInput(this, secrets);
-        this.limits = new ResourceLimits(this);
         this.timeWait = new TimeWait(this);
-        this.isn = new IsnGenerator(clock, secrets);
-        this.ports = new EphemeralPorts();
+        this.random = random;
+        this.isn = new IsnGenerator(clock, random);
+        this.ports = new EphemeralPorts(random);
+        this.listenInput = new ListenInput(this, random);
+        this.limits = new ResourceLimits(this);
         this.segments = new Segment[queueCount];
         for (int i = 0; i < queueCount; i++) {
             segments[i] = new Segment();
@@ -105,6 +117,18 @@ public final class TcpLayer implements TransportHandler {
 
     ResourceLimits limits() {
         return limits;
+    }
+
+    LossRecovery recovery() {
+        return recovery;
+    }
+
+    TcpAck ack() {
+        return ack;
+    }
+
+    TcpReceive receive() {
+        return receive;
     }
 
     TcpTrace trace() {
@@ -154,6 +178,7 @@ public final class TcpLayer implements TransportHandler {
         }
         stats.inc(Counter.TcpInSegs);
         seg.load(queue, ip.source(), ip.buf(), offset, length);
+        seg.ipEcn = ip.tos() & 3;
         dispatch(seg, 0);
         Wakeups.dispatch(); // handlers run here unless this thread's burst flush runs them
     }
@@ -219,7 +244,7 @@ public final class TcpLayer implements TransportHandler {
     private void betweenLookupAndLock(int queue, long key) {
         long delay = settings.lookupDelayMicros;
         if (delay > 0) {
-            java.util.concurrent.locks.LockSupport.parkNanos(delay * 1000);
+            clock.pause(delay * 1000);
         }
         LookupObserver observer = lookupObserver;
         if (observer != null) {
@@ -269,8 +294,9 @@ public final class TcpLayer implements TransportHandler {
             trace.state(tcb, TcpState.CLOSED, TcpState.SYN_SENT);
             tcb.synTsVal = tcb.tsVal();
             tcb.rttStartNanos = clock.nanos();
+            Ecn.onConnect(tcb);
             output.sendSyn(tcb);
-            TcpTimers.armRetransmit(tcb);
+            TcpTimers.armSynRetransmit(tcb);
         } finally {
             tcb.lock.unlock();
         }
@@ -309,20 +335,23 @@ public final class TcpLayer implements TransportHandler {
         tcb.iss = iss;
         tcb.sndUna = iss;
         tcb.sndNxt = iss + 1;
-        tcb.sndMax = tcb.sndNxt;
-        // RFC 6582 3.2 (1): "When the TCB is initialized, recover is set to the initial send
-        // sequence number." Left at 0, fast retransmit depended on which half of the sequence
-        // space the ISN fell in.
-        tcb.recover = iss;
-        tcb.ipId = ThreadLocalRandom.current().nextInt(0x10000);
+        tcb.highSeq = iss;
+        tcb.sndSml = iss;
+        tcb.cwndUsageSeq = iss;
+        synchronized (random) {
+            tcb.ipId = random.nextInt(0x10000);
+        }
     }
+
+    /** Linux net.core.rmem_max's default: the window scale covers at least this much. */
+    private static final int CORE_RMEM_MAX = 212_992;
 
     /** RFC 6528: the ISN of a new connection from us on {@code localPort}. */
     int isn(int localPort, int remoteAddress, int remotePort) {
         return isn.isn(localAddress, localPort, remoteAddress, remotePort);
     }
 
-    /** What our SYN offers (BEHAVIOURS.md 6): MSS, SACK, timestamps, window scale. */
+    /** What our SYN offers (stack/BEHAVIOURS.md 6): MSS, SACK, timestamps, window scale. */
     void offerOptions(Tcb tcb) {
         tcb.rcvMss = output.ourMss();
         tcb.sndMss = Math.min(tcb.peerMss, tcb.rcvMss);
@@ -330,19 +359,14 @@ public final class TcpLayer implements TransportHandler {
         tcb.tsOk = settings.timestamps;
         tcb.wscaleOk = settings.windowScaling;
         tcb.rcvWscale = tcb.wscaleOk ? ourWindowScale() : 0;
-        // Linux tcp_select_initial_window: the first window is 64 KiB rounded down to the MSS
-        tcb.rcvSsthresh = Math.min(settings.rcvbuf, 65535 / tcb.rcvMss * tcb.rcvMss);
+        tcb.rcvSsthresh = tcb.receiveBuffer.capacity();
         tcb.tsOffset = tsOffset(tcb.localPort, tcb.remoteAddress, tcb.remotePort);
-        tcb.cwnd = TcpOutput.initialCwnd();
     }
 
-    /** Linux tcp_select_initial_window: the smallest shift that fits the receive buffer in 16 bits. */
+    /** Linux tcp_select_initial_window: the scale fits the largest buffer (tcp_rmem's max) in 16 bits. */
     int ourWindowScale() {
-        int shift = 0;
-        for (long space = settings.rcvbuf; space > 65535 && shift < TcpOptions.MAX_WSCALE; space >>= 1) {
-            shift++;
-        }
-        return shift;
+        int space = Math.max(settings.rmem.max(), CORE_RMEM_MAX);
+        return Math.max(0, Math.min(31 - Integer.numberOfLeadingZeros(space) - 15, TcpOptions.MAX_WSCALE));
     }
 
     /** The offset of our timestamp clock for a connection on this 4-tuple (RFC 7323 5.4). */
@@ -444,9 +468,11 @@ public final class TcpLayer implements TransportHandler {
         setState(tcb, TcpState.ESTABLISHED);
         tcb.retransmits = 0;
         tcb.retransStampMs = 0;
-        tcb.cwnd = TcpOutput.initialCwnd();
+        tcb.cong.cwnd = TcpSettings.INIT_CWND;
+        tcb.cc.init(tcb.congestion());
         tcb.lastActivityMs = nowMs();
-        TcpTimers.restartRetransmit(tcb);
+        TcpReceive.initBufferSpace(tcb, clock.nanos());
+        TcpTimers.rearmRto(tcb);
         TcpTimers.armKeepalive(tcb);
         if (tcb.listener != null) {
             stats.inc(Counter.TcpPassiveOpens);

@@ -5,6 +5,8 @@ import io.tcpstack.ip.IpOutput;
 import io.tcpstack.profile.Affinity;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.Counter;
+import io.tcpstack.tcp.congestion.CongestionState;
+import io.tcpstack.tcp.congestion.CwndEvent;
 import io.tcpstack.wire.IpProtocol;
 import io.tcpstack.wire.Ipv4View;
 import io.tcpstack.wire.TcpOptions;
@@ -31,46 +33,52 @@ final class TcpOutput {
 
     // ---- control segments
 
-    /** SYN (SYN_SENT) or SYN-ACK (SYN_RECEIVED) with Linux's option layout (BEHAVIOURS.md 6). */
+    /**
+     * SYN (SYN_SENT) or SYN-ACK (SYN_RECEIVED) with Linux's option layout (stack/BEHAVIOURS.md 6). Its
+     * window (Linux tcp_select_initial_window) is the buffer's window share, at most 65535 (RFC
+     * 7323 2.2: a SYN's window is never scaled), rounded down to the MSS of the segments we expect:
+     * 64240 in a SYN at MSS 1460, 65160 in a SYN-ACK whose peer offered timestamps (MSS 1448).
+     * A SYN-ACK carries IP ID 0 (Linux sends it without a full socket, ip_build_and_send_pkt).
+     */
     void sendSyn(Tcb tcb) {
         boolean synAck = tcb.state == TcpState.SYN_RECEIVED;
-        int flags = synAck ? TcpView.SYN | TcpView.ACK : TcpView.SYN;
+        int flags = (synAck ? TcpView.SYN | TcpView.ACK : TcpView.SYN) | Ecn.synFlags(tcb, synAck);
         int wscale = tcb.wscaleOk ? tcb.rcvWscale : -1;
         int optionsLength = TcpOptions.synLength(true, tcb.sackOk, tcb.tsOk, wscale >= 0);
         ByteBuf buf = ip.allocate(TcpView.MIN_HEADER_LENGTH + optionsLength);
         int t = buf.writerIndex();
-        // RFC 7323 2.2: the window in a SYN is never scaled; Linux offers 64240 at MSS 1460.
-        int window = Math.min(selectWindow(tcb), 65535 / ourMss() * ourMss());
+        int window = synWindow(tcb.receiveBuffer.capacity(),
+                ourMss() - (synAck && tcb.tsOk ? TcpOptions.TIMESTAMP_LENGTH_ALIGNED : 0));
         tcb.rcvWnd = window;
+        tcb.rcvSsthresh = window;
         TcpView.writeHeader(buf, t, tcb.localPort, tcb.remotePort, tcb.iss, synAck ? tcb.rcvNxt : 0,
                 optionsLength, flags, window);
         // our MSS (Linux advmss) whatever the peer announced
         TcpOptions.writeSyn(buf, t + TcpView.MIN_HEADER_LENGTH, ourMss(), tcb.sackOk, tcb.tsOk,
                 tcb.tsVal(), synAck ? tcb.tsRecent : 0, wscale);
-        finish(tcb, buf, t, TcpView.MIN_HEADER_LENGTH + optionsLength, flags);
+        finish(tcb, buf, t, TcpView.MIN_HEADER_LENGTH + optionsLength, flags, synAck ? 0 : tcb.ipId++ & 0xffff);
     }
 
-    /**
-     * A pure ACK now (cancels a pending delayed ACK). Its sequence number is snd.max, not snd.nxt:
-     * after an RTO our go-back-N rewinds snd.nxt, and a peer that already has those bytes finds
-     * an ACK at the rewound snd.nxt unacceptable (it ends before its rcv.wup) and drops it unread.
-     * Linux never rewinds snd_nxt (tcp_acceptable_seq); 4.4BSD tcp_output uses snd_max for an
-     * ACK-only segment for this very reason.
-     */
+    /** The window of a SYN or SYN-ACK: the receive buffer, at most 64 KiB, in whole {@code mss}. */
+    static int synWindow(int buffer, int mss) {
+        int space = Math.min(buffer, 65535);
+        return space > mss ? space / mss * mss : space;
+    }
+
+    /** A pure ACK now (cancels a pending delayed ACK), at {@link #acceptableSeq}. */
     void sendAck(Tcb tcb) {
         transmit(tcb, acceptableSeq(tcb), TcpView.ACK, 0, 0);
     }
 
     /**
-     * The sequence number of a segment without data (Linux tcp_acceptable_seq): the highest
-     * sequence sent (Linux's snd_nxt never rewinds; ours does, go-back-N after a timeout), unless
-     * the peer's window has shrunk below it, then the window's right edge, so that the peer
-     * finds the segment acceptable (RFC 9293 3.10.7.4) instead of dropping it.
+     * The sequence number of a segment without data (Linux tcp_acceptable_seq): snd.nxt, unless
+     * the peer's window has shrunk below it, then the window's right edge, so that the peer finds
+     * the segment acceptable (RFC 9293 3.10.7.4) instead of dropping it.
      */
     static int acceptableSeq(Tcb tcb) {
         int windowEnd = tcb.sndUna + tcb.sndWnd;
-        if (SeqNum.ge(windowEnd, tcb.sndMax) || tcb.sndMax - windowEnd < (1 << tcb.rcvWscale)) {
-            return tcb.sndMax;
+        if (SeqNum.ge(windowEnd, tcb.sndNxt) || tcb.sndNxt - windowEnd < (1 << tcb.rcvWscale)) {
+            return tcb.sndNxt;
         }
         return windowEnd;
     }
@@ -89,64 +97,193 @@ final class TcpOutput {
         layer.stats().inc(Counter.TcpOutRsts);
     }
 
-    // ---- data
+    // ---- data (Linux tcp_write_xmit, tcp_retransmit_skb)
+
+    /** Sends what the windows allow (Linux tcp_push_pending_frames); arms the persist timer when the peer's window stops it. */
+    void push(Tcb tcb) {
+        if (!writeXmit(tcb, false)) {
+            TcpTimers.checkPersist(tcb);
+        }
+    }
 
     /**
-     * Sends what the windows allow (Linux tcp_write_xmit): new data in segments of at most
-     * sndMss, or in super-packets of whole sndMss segments that the link cuts (TSO), then our FIN
-     * once every queued byte is out.
+     * The tail loss probe's new data (Linux tcp_write_xmit with push_one 2): one segment if the
+     * peer's window has room, whatever cwnd and Nagle say. False if none could go.
      */
-    void push(Tcb tcb) {
+    boolean sendNewSegment(Tcb tcb) {
+        return writeXmit(tcb, true);
+    }
+
+    /**
+     * Linux tcp_write_xmit: new data in segments of at most sndMss, or in super-packets of whole
+     * sndMss segments that the link cuts (TSO), while the flight is below cwnd and each segment
+     * fits the peer's window; our FIN with (or after) the last byte. Nagle (RFC 896 with
+     * Minshall's rule, Linux tcp_nagle_test) holds back a small segment while an earlier small one
+     * is unacknowledged. With {@code probe} one segment goes regardless of cwnd and Nagle.
+     * Returns true if something was sent.
+     */
+    private boolean writeXmit(Tcb tcb, boolean probe) {
         if (!tcb.state.isSynchronized() || tcb.finAcked) {
-            return;
+            return false;
         }
-        boolean sent = false;
+        RetransmitQueue q = tcb.rtx;
+        int priorPackets = q.packetsOut();
+        if (priorPackets == 0 && tcb.unsentBytes() > 0) {
+            slowStartAfterIdle(tcb);
+        }
+        int sent = 0;
+        boolean cwndLimited = false;
+        int mss = tcb.sndMss;
         int burst = sendBurst(tcb);
         while (true) {
             int unsent = tcb.unsentBytes();
-            if (unsent == 0) {
+            boolean finToSend = tcb.finQueued && !tcb.finSent;
+            if (unsent == 0 && !finToSend) {
                 break;
             }
-            int window = tcb.sndUna + tcb.sndWnd - tcb.sndNxt;
-            // in long: cwnd x MSS passed 2^31 after minutes of bulk at MTU 9000, and sending stopped
-            int cwndBytes = (int) Math.min((long) tcb.cwnd * tcb.sndMss - inNetwork(tcb), Integer.MAX_VALUE);
-            int length = Math.min(Math.min(unsent, burst), Math.min(window, cwndBytes));
-            if (length <= 0) {
-                break;
+            int quota = tcb.cong.cwnd - q.inFlight();
+            if (quota <= 0 && unsent == 0) {
+                quota = 1; // Linux tcp_cwnd_test: "Don't be strict about the congestion window for the final FIN"
             }
-            if (length > tcb.sndMss && length < unsent) {
-                length -= length % tcb.sndMss; // whole segments, the runt only at the end of the data
-            }
-            if (length < tcb.sndMss && length < unsent) {
-                // Window-limited: RFC 9293 3.8.6.2.1 (sender SWS avoidance) waits for at least
-                // half the largest window the peer offered; cwnd is used in whole segments.
-                if (cwndBytes < window || length < tcb.maxSndWnd / 2) {
+            if (quota <= 0) {
+                if (!probe || sent > 0) {
+                    cwndLimited = true;
                     break;
                 }
-            } else if (length < tcb.sndMss && !tcb.noDelay && tcb.dataInFlight() > 0
-                    && !(length == unsent && tcb.finQueued)) {
-                // RFC 896, RFC 9293 3.7.4 (Nagle): one small segment outstanding at a time. Not for
-                // the last segment once the application closed: it carries the FIN (Linux
-                // tcp_nagle_test: "Don't use the nagle rule for urgent data (or for the final FIN)").
+                quota = 1;
+            }
+            int window = tcb.sndUna + tcb.sndWnd - tcb.sndNxt;
+            int first = Math.min(unsent, mss);
+            boolean firstCarriesFin = first == unsent && finToSend;
+            // Linux tcp_snd_wnd_test: the next segment (with its FIN) must fit the peer's window
+            if (window < first + (firstCarriesFin ? 1 : 0)) {
                 break;
             }
+            int length = Math.min(Math.min(unsent, burst), Math.min(window, quota * mss));
+            if (length > mss && length < unsent) {
+                length -= length % mss; // whole segments, the runt only at the end of the data
+            }
             boolean last = length == unsent;
-            // the FIN follows the last byte, also when a go-back-N rewind sends that byte again
-            boolean fin = last && tcb.finQueued;
-            int flags = TcpView.ACK | (last ? TcpView.PSH : 0) | (fin ? TcpView.FIN : 0);
-            transmit(tcb, tcb.sndNxt, flags, tcb.dataInFlight(), length);
-            advanceSndNxt(tcb, length, fin);
-            sent = true;
+            boolean fin = last && finToSend && window >= length + 1;
+            if (!probe && length < mss && !fin && nagleHolds(tcb)) {
+                break;
+            }
+            int flags = TcpView.ACK | (last && length > 0 ? TcpView.PSH : 0) | (fin ? TcpView.FIN : 0);
+            sent += transmitNew(tcb, length, flags);
+            if (probe || (length == 0 && fin)) {
+                break;
+            }
         }
-        if (tcb.finQueued && tcb.unsentBytes() == 0 && !(tcb.finSent && SeqNum.gt(tcb.sndNxt, tcb.finSeq))) {
-            transmit(tcb, tcb.sndNxt, TcpView.FIN | TcpView.ACK, 0, 0);
-            advanceSndNxt(tcb, 0, true);
-            sent = true;
+        if (sent > 0 || cwndLimited) {
+            cwndValidate(tcb, cwndLimited);
         }
-        if (sent) {
-            TcpTimers.armRetransmit(tcb);
-        } else {
-            TcpTimers.checkPersist(tcb);
+        if (sent == 0) {
+            return false;
+        }
+        if (tcb.caState.inCwndReduction()) {
+            tcb.prrOut += sent;
+        }
+        tcb.cong.lastSendMs = layer.nowMs();
+        // Linux tcp_event_new_data_sent: the RTO starts with the first segment in flight, and
+        // replaces a pending loss probe, which is then scheduled again after this data
+        if (priorPackets == 0 || tcb.retransmitKind == Tcb.TimerKind.LOSS_PROBE) {
+            TcpTimers.rearmRto(tcb);
+        }
+        if (!probe) {
+            layer.recovery().scheduleLossProbe(tcb, false);
+        }
+        return true;
+    }
+
+    /**
+     * Data after a pause with nothing in flight (Linux tcp_event_data_sent and
+     * tcp_slow_start_after_idle_check): the algorithm hears TX_START; after more than an RTO of
+     * silence cwnd falls back towards the initial window, halving per RTO idle (RFC 7661's
+     * predecessor, RFC 5681 4.1; tcp_cwnd_restart), when tcp_slow_start_after_idle is on.
+     */
+    private void slowStartAfterIdle(Tcb tcb) {
+        CongestionState c = tcb.congestion();
+        tcb.cc.cwndEvent(c, CwndEvent.TX_START);
+        long idle = layer.nowMs() - c.lastSendMs;
+        long rto = tcb.rtt.rtoMicros() / 1000;
+        if (!layer.settings().slowStartAfterIdle || c.lastSendMs == 0 || idle <= rto) {
+            return;
+        }
+        int restart = Math.min(TcpSettings.INIT_CWND, c.cwnd);
+        tcb.cc.cwndEvent(c, CwndEvent.CWND_RESTART);
+        c.ssthresh = Math.max(c.ssthresh, (c.cwnd >> 1) + (c.cwnd >> 2)); // tcp_current_ssthresh
+        int cwnd = c.cwnd;
+        while ((idle -= rto) > 0 && cwnd > restart) {
+            cwnd >>= 1;
+        }
+        c.cwnd = Math.max(cwnd, restart);
+    }
+
+    /**
+     * Linux tcp_nagle_check with tcp_minshall_check: a small segment waits while a small segment
+     * sent before is unacknowledged (and TCP_NODELAY is off). The final FIN never waits.
+     */
+    private static boolean nagleHolds(Tcb tcb) {
+        return !tcb.noDelay && !tcb.rtx.isEmpty() && SeqNum.gt(tcb.sndSml, tcb.sndUna)
+                && !SeqNum.gt(tcb.sndSml, tcb.sndNxt);
+    }
+
+    /**
+     * Sends {@code length} new bytes from snd.nxt (and the FIN in {@code flags}); each segment of
+     * at most sndMss goes on the retransmit queue. Returns the number of segments.
+     */
+    private int transmitNew(Tcb tcb, int length, int flags) {
+        boolean fin = (flags & TcpView.FIN) != 0;
+        int seq = tcb.sndNxt;
+        transmit(tcb, seq, flags, tcb.dataInFlight(), length);
+        long now = sendTime(tcb);
+        int mss = tcb.sndMss;
+        int segments = 0;
+        int offset = 0;
+        do {
+            int part = Math.min(mss, length - offset);
+            boolean lastPart = offset + part == length;
+            int end = seq + offset + part + (lastPart && fin ? 1 : 0);
+            int marks = lastPart ? (fin ? RetransmitQueue.FIN : 0) | ((flags & TcpView.PSH) != 0 ? RetransmitQueue.PSH : 0) : 0;
+            tcb.rtx.append(seq + offset, end, now, marks, tcb.delivered, tcb.deliveredNanos);
+            offset += part;
+            segments++;
+        } while (offset < length);
+        if (length % mss != 0 || length == 0) {
+            tcb.sndSml = seq + length; // Linux tcp_minshall_update: the end of a small segment
+        }
+        if (fin) {
+            tcb.finSent = true;
+            tcb.finSeq = seq + length;
+        }
+        tcb.sndNxt = seq + length + (fin ? 1 : 0);
+        tcb.bytesSent += length;
+        tcb.lastActivityMs = layer.nowMs();
+        return segments;
+    }
+
+    /**
+     * The time a transmission is stamped with (Linux skb_mstamp_ns): the clock, but always after
+     * the connection's previous transmission, so that RACK's "sent after" follows the order of
+     * transmissions also when the clock has not moved between them (virtual time, a coarse clock).
+     */
+    private long sendTime(Tcb tcb) {
+        long now = Math.max(layer.clock().nanos(), tcb.lastSentNanos + 1);
+        tcb.lastSentNanos = now;
+        return now;
+    }
+
+    /**
+     * Linux tcp_cwnd_validate: remembers whether cwnd limited this window's sending, and the
+     * largest flight, so that only a window that was used grows (RFC 7661).
+     */
+    private static void cwndValidate(Tcb tcb, boolean cwndLimited) {
+        CongestionState c = tcb.cong;
+        int packetsOut = tcb.rtx.packetsOut();
+        if (!SeqNum.lt(tcb.sndUna, tcb.cwndUsageSeq) || cwndLimited || (!c.cwndLimited && packetsOut > c.maxPacketsOut)) {
+            c.cwndLimited = cwndLimited;
+            c.maxPacketsOut = packetsOut;
+            tcb.cwndUsageSeq = tcb.sndNxt;
         }
     }
 
@@ -158,82 +295,58 @@ final class TcpOutput {
     private int sendBurst(Tcb tcb) {
         int headers = Ipv4View.MIN_HEADER_LENGTH + TcpView.MIN_HEADER_LENGTH
                 + (tcb.tsOk ? TcpOptions.TIMESTAMP_LENGTH_ALIGNED : 0);
-        boolean sackBlocks = tcb.sackOk && tcb.reassembly.blockCount() > 0;
+        boolean sackBlocks = tcb.sackOk && tcb.reassembly.hasSackInfo();
         if (ip.maxPacket() <= ip.mtu() || sackBlocks || ip.mtu() - headers != tcb.sndMss) {
             return tcb.sndMss;
         }
         return Math.max((ip.maxPacket() - headers) / tcb.sndMss, 1) * tcb.sndMss;
     }
 
-    private void advanceSndNxt(Tcb tcb, int length, boolean fin) {
-        if (!tcb.rttTiming && !tcb.tsOk && length > 0 && tcb.sndNxt == tcb.sndMax) {
-            tcb.rttTiming = true; // RFC 6298 3 / Karn: time new data only
-            tcb.rttSeq = tcb.sndNxt + length;
-            tcb.rttStartNanos = layer.clock().nanos();
-        }
-        if (fin) {
-            tcb.finSent = true;
-            tcb.finSeq = tcb.sndNxt + length;
-        }
-        tcb.sndNxt += length + (fin ? 1 : 0);
-        if (SeqNum.gt(tcb.sndNxt, tcb.sndMax)) {
-            tcb.sndMax = tcb.sndNxt;
-        }
-        tcb.lastActivityMs = layer.nowMs();
-    }
-
-    /** What cwnd is compared with: the flight, or in SACK recovery RFC 6675's pipe. */
-    private static int inNetwork(Tcb tcb) {
-        return tcb.sackRecovery ? tcb.scoreboard.pipe(tcb.sndUna, tcb.sndMax, tcb.sndMss) : tcb.flightSize();
-    }
-
     /**
-     * RFC 6675 5 (C), Linux tcp_xmit_retransmit_queue: while pipe leaves a segment's room in
-     * cwnd, retransmits the lost holes in order (NextSeg rule 1), then sends new data (rule 2).
+     * Linux tcp_retransmit_skb (and __tcp_retransmit_skb for a tail loss probe, {@code
+     * inFlight} false): sends the segment in {@code slot} again, unless it lies beyond the peer's
+     * window (the head always goes). Counts TcpRetransSegs; a counted retransmission starts the
+     * clock of the retransmission timeout's give-up time and of undo. False if not sent.
      */
-    void sackRecover(Tcb tcb) {
-        SackScoreboard sb = tcb.scoreboard;
-        int mss = tcb.sndMss;
-        while ((long) tcb.cwnd * mss - sb.pipe(tcb.sndUna, tcb.sndMax, mss) >= mss && sb.nextLost(tcb.sndUna, mss)) {
-            int offset = sb.lostStart - tcb.sndUna;
-            int length = Math.min(Math.min(mss, sb.lostEnd - sb.lostStart), tcb.sendBuffer.size() - offset);
-            if (length <= 0) {
-                break;
-            }
-            layer.stats().inc(Counter.TcpRetransSegs);
-            tcb.rttTiming = false; // Karn's rule
-            transmit(tcb, sb.lostStart, TcpView.ACK | TcpView.PSH, offset, length);
-            sb.highRxt = sb.lostStart + length;
+    boolean retransmit(Tcb tcb, int slot, boolean inFlight) {
+        RetransmitQueue q = tcb.rtx;
+        int start = q.start(slot);
+        boolean fin = q.has(slot, RetransmitQueue.FIN);
+        int length = q.end(slot) - start - (fin ? 1 : 0);
+        if (start != tcb.sndUna && !SeqNum.lt(start, tcb.sndUna + tcb.sndWnd)) {
+            return false;
         }
-        push(tcb);
-    }
-
-    /**
-     * Retransmits the first unacknowledged segment (RFC 6298 5.4, RFC 5681 3.2 fast retransmit):
-     * the SYN, up to sndMss bytes of data (with our FIN if it fits), or the FIN alone.
-     */
-    void retransmitHead(Tcb tcb) {
+        int flags = TcpView.ACK | (fin ? TcpView.FIN : 0) | (q.has(slot, RetransmitQueue.PSH) ? TcpView.PSH : 0);
+        transmit(tcb, start, flags, start - tcb.sndUna, length);
+        long now = sendTime(tcb);
+        q.sentAgain(slot, now, inFlight, tcb.delivered, tcb.deliveredNanos);
         layer.stats().inc(Counter.TcpRetransSegs);
-        tcb.rttTiming = false; // Karn's rule
-        if (!tcb.state.isSynchronized() && (tcb.state == TcpState.SYN_SENT || tcb.state == TcpState.SYN_RECEIVED)) {
-            sendSyn(tcb);
-            return;
+        tcb.totalRetrans++;
+        tcb.bytesRetrans += length;
+        if (inFlight) {
+            if (tcb.retransStampMs == 0) {
+                tcb.retransStampMs = layer.nowMs();
+            }
+            tcb.undoRetrans = Math.max(tcb.undoRetrans, 0) + 1;
         }
-        int data = Math.min(tcb.sendBuffer.size(), tcb.sndMss);
-        // the FIN rides along when it was sent before and all data fits in this segment
-        boolean fin = tcb.finQueued && data == tcb.sendBuffer.size() && SeqNum.gt(tcb.sndMax, tcb.sndUna + data);
-        if (data == 0 && !fin) {
-            return;
+        return true;
+    }
+
+    /**
+     * Linux tcp_write_wakeup, from the persist timer: when the peer's window has opened but not
+     * enough for a full segment, a segment of what fits goes. False if the window is closed.
+     */
+    boolean sendIntoWindow(Tcb tcb) {
+        int window = tcb.sndUna + tcb.sndWnd - tcb.sndNxt;
+        int unsent = tcb.unsentBytes();
+        if (window <= 0 || unsent == 0) {
+            return false;
         }
-        transmit(tcb, tcb.sndUna, TcpView.ACK | (fin ? TcpView.FIN : 0) | (data > 0 ? TcpView.PSH : 0), 0, data);
-        if (fin) {
-            tcb.finSent = true;
-            tcb.finSeq = tcb.sndUna + data;
-        }
-        int end = tcb.sndUna + data + (fin ? 1 : 0);
-        if (SeqNum.gt(end, tcb.sndNxt)) {
-            tcb.sndNxt = end;
-        }
+        int length = Math.min(Math.min(window, unsent), tcb.sndMss);
+        int flags = TcpView.ACK | TcpView.PSH;
+        transmitNew(tcb, length, flags);
+        TcpTimers.rearmRto(tcb);
+        return true;
     }
 
     /**
@@ -241,9 +354,11 @@ final class TcpOutput {
      * snd.una in the send buffer, our timestamp and SACK options, the window we advertise now.
      */
     void transmit(Tcb tcb, int seq, int flags, int dataSkip, int dataLength) {
+        int ecn = (flags & TcpView.RST) == 0 ? Ecn.outFlags(tcb, seq, dataLength) : 0;
+        flags |= ecn & ~Ecn.ECT_BIT;
         int sackCount = 0;
         int optionsLength = tcb.tsOk ? TcpOptions.TIMESTAMP_LENGTH_ALIGNED : 0;
-        if (tcb.sackOk && (flags & TcpView.ACK) != 0 && tcb.reassembly.blockCount() > 0) {
+        if (tcb.sackOk && (flags & TcpView.ACK) != 0 && tcb.reassembly.hasSackInfo()) {
             int max = Math.min(TcpOptions.MAX_SACK_BLOCKS, (MAX_OPTIONS - optionsLength - 4) / 8);
             sackCount = tcb.reassembly.sackBlocks(tcb.sackOut, max);
             optionsLength += 4 + 8 * sackCount;
@@ -270,10 +385,15 @@ final class TcpOutput {
         if (dataLength > 0) {
             tcb.sendBuffer.copyTo(buf, dataSkip, dataLength);
         }
-        finish(tcb, buf, t, headerLength + dataLength, flags);
+        finish(tcb, buf, t, headerLength + dataLength, flags, tcb.ipId++ & 0xffff, Ecn.ipEcn(ecn));
     }
 
-    private void finish(Tcb tcb, ByteBuf buf, int t, int tcpLength, int flags) {
+    private void finish(Tcb tcb, ByteBuf buf, int t, int tcpLength, int flags, int ipId) {
+        finish(tcb, buf, t, tcpLength, flags, ipId, 0);
+    }
+
+    /** {@code ipEcn}: the IP header's ECN bits (RFC 3168: ECT(0) on new data when ECN is on). */
+    private void finish(Tcb tcb, ByteBuf buf, int t, int tcpLength, int flags, int ipId, int ipEcn) {
         buf.writerIndex(t + tcpLength);
         TcpView.fillChecksum(buf, t, tcpLength, tcb.localAddress, tcb.remoteAddress);
         if ((flags & TcpView.ACK) != 0) {
@@ -281,11 +401,11 @@ final class TcpOutput {
         }
         layer.stats().inc(Counter.TcpOutSegs);
         layer.trace().segmentOut(tcb, buf, t, tcpLength);
-        ip.send(txQueue(tcb), buf, IpProtocol.TCP, tcb.remoteAddress, true, tcb.ipId++ & 0xffff);
+        ip.send(txQueue(tcb), buf, IpProtocol.TCP, tcb.remoteAddress, true, ipId, ipEcn);
     }
 
     /**
-     * The TUN queue a segment leaves on (BEHAVIOURS.md 1): with flow affinity the connection's
+     * The TUN queue a segment leaves on (stack/BEHAVIOURS.md 1): with flow affinity the connection's
      * fixed queue; without, the next queue in turn, so the kernel sees the flow written from
      * several queues (and CPUs) and steers its replies across our readers.
      */
@@ -294,25 +414,40 @@ final class TcpOutput {
     }
 
     /**
-     * The receive window to advertise (Linux __tcp_select_window, RFC 9293 3.8.6.2.2): the free
-     * buffer space, but zero while it is below both half the buffer and one MSS (receiver-side SWS
-     * avoidance), never shrinking the right edge already offered, a multiple of the scale unit.
+     * The receive window to advertise (Linux __tcp_select_window and tcp_select_window): the free
+     * buffer space, at most rcv_ssthresh; while less than half the buffer is free, zero when it is
+     * below one MSS or a sixteenth of the buffer (receiver-side SWS avoidance, RFC 9293
+     * 3.8.6.2.2); a multiple of the scale unit rounded up; never shrinking the right edge already
+     * offered.
      */
     int selectWindow(Tcb tcb) {
-        int free = tcb.receiveBuffer.free() - tcb.reassembly.bytes();
         int full = tcb.receiveBuffer.capacity();
-        if (free < full / 2 && free < tcb.rcvMss) {
-            free = 0;
+        int free = TcpReceive.freeSpace(tcb);
+        int mss = Math.min(tcb.rcvMss, full);
+        int unit = 1 << tcb.rcvWscale;
+        if (free < full >> 1) {
+            free = free & -unit;
+            if (free < full >> 4 || free < mss) {
+                free = 0;
+            }
         }
-        free = Math.min(free, tcb.rcvSsthresh); // Linux __tcp_select_window
+        free = Math.min(free, tcb.rcvSsthresh);
+        int window;
+        if (tcb.rcvWscale != 0) {
+            window = (free + unit - 1) & -unit;
+        } else {
+            window = tcb.rcvWnd;
+            if (window <= free - mss || window > free) {
+                window = free / mss * mss;
+            } else if (mss == full && free > window + (full >> 1)) {
+                window = free;
+            }
+        }
         int offered = tcb.rcvWnd - (tcb.rcvNxt - tcb.rcvWup);
-        int window = Math.max(Math.max(free, 0), Math.max(offered, 0));
-        window = Math.min(window, 65535 << tcb.rcvWscale);
-        int unit = (1 << tcb.rcvWscale) - 1;
-        if (window > offered) {
-            window = Math.max(window & ~unit, offered);
+        if (window < offered) {
+            window = (offered + unit - 1) & -unit; // never shrink the offered window
         }
-        return window;
+        return Math.min(window, 65535 << tcb.rcvWscale);
     }
 
     /**
@@ -352,15 +487,16 @@ final class TcpOutput {
     /**
      * A SYN-ACK without a Tcb, answering {@code syn}: a listener's SYN cookie (Linux
      * tcp_v4_send_synack with TCP_SYNACK_COOKIE), options in the layout {@link #sendSyn} writes.
-     * {@code wscale} < 0 offers no window scale.
+     * {@code wscale} < 0 offers no window scale; {@code ecn} answers an ECN-setup SYN with ECE.
      */
-    void sendSynAck(Segment syn, int iss, int window, boolean sack, boolean timestamps, int tsVal, int wscale) {
+    void sendSynAck(Segment syn, int iss, int window, boolean sack, boolean timestamps, int tsVal, int wscale,
+            boolean ecn) {
         int optionsLength = TcpOptions.synLength(true, sack, timestamps, wscale >= 0);
         int tcpLength = TcpView.MIN_HEADER_LENGTH + optionsLength;
         ByteBuf buf = ip.allocate(tcpLength);
         int t = buf.writerIndex();
         TcpView.writeHeader(buf, t, syn.destinationPort, syn.sourcePort, iss, syn.seq + 1, optionsLength,
-                TcpView.SYN | TcpView.ACK, window);
+                TcpView.SYN | TcpView.ACK | (ecn ? TcpView.ECE : 0), window);
         TcpOptions.writeSyn(buf, t + TcpView.MIN_HEADER_LENGTH, ourMss(), sack, timestamps, tsVal, syn.options.tsVal,
                 wscale);
         finishBare(syn.queue, syn.source, syn.destinationPort, syn.sourcePort, buf, t, tcpLength);
@@ -380,8 +516,4 @@ final class TcpOutput {
         return ip.mtu() - Ipv4View.MIN_HEADER_LENGTH - TcpView.MIN_HEADER_LENGTH;
     }
 
-    /** Initial congestion window in segments (RFC 6928). */
-    static int initialCwnd() {
-        return TcpSettings.INIT_CWND;
-    }
 }

@@ -24,111 +24,117 @@ final class TcpTimers {
         tcb.retransmitKind = Tcb.TimerKind.NONE;
     }
 
-    // ---- retransmission
+    // ---- the retransmission timer (Linux icsk_retransmit_timer: RTO, reordering, loss probe, zero-window probe)
 
-    /** RFC 6298 5.1: start the timer when a segment is sent and it is not running. */
-    static void armRetransmit(Tcb tcb) {
-        if (tcb.retransmitKind != Tcb.TimerKind.RETRANSMIT) {
-            restartRetransmit(tcb);
-        }
+    /**
+     * Arms the retransmission timer for {@code kind}, {@code micros} from now, in whole
+     * milliseconds rounded up as Linux's jiffies at HZ=1000 (inet_csk_reset_xmit_timer with
+     * usecs_to_jiffies), at most rto_max.
+     */
+    static void resetXmitTimer(Tcb tcb, Tcb.TimerKind kind, long micros) {
+        tcb.retransmitKind = kind;
+        long ms = Math.min(Math.max((micros + 999) / 1000, 1), tcb.layer.settings().rtoMaxMs);
+        schedule(tcb, tcb.retransmitTimer, ms);
     }
 
-    /** RFC 6298 5.2/5.3: stop when everything is acknowledged, restart when new data is. */
-    static void restartRetransmit(Tcb tcb) {
-        if (tcb.flightSize() == 0) {
-            if (tcb.retransmitKind == Tcb.TimerKind.RETRANSMIT) {
+    /** The SYN or SYN-ACK just sent: its retransmission timer at the current RTO (RFC 6298 5.1). */
+    static void armSynRetransmit(Tcb tcb) {
+        resetXmitTimer(tcb, Tcb.TimerKind.RETRANSMIT, tcb.rtt.rtoMicros());
+    }
+
+    /**
+     * Linux tcp_rearm_rto: with nothing in flight, no timer (a zero-window probe stays); else the
+     * RTO from now, or, while a loss probe or reordering timer is pending, what is left of the RTO
+     * of the head's last transmission.
+     */
+    static void rearmRto(Tcb tcb) {
+        if (tcb.rtx.isEmpty()) {
+            if (tcb.state.isSynchronized() && tcb.retransmitKind != Tcb.TimerKind.PERSIST
+                    && tcb.retransmitKind != Tcb.TimerKind.NONE) {
                 tcb.layer.wheel().cancel(tcb.retransmitTimer);
                 tcb.retransmitKind = Tcb.TimerKind.NONE;
             }
             return;
         }
-        tcb.retransmitKind = Tcb.TimerKind.RETRANSMIT;
-        schedule(tcb, tcb.retransmitTimer, tcb.rtt.rtoMicros() / 1000);
+        long rto = tcb.rtt.rtoMicros();
+        if (tcb.retransmitKind == Tcb.TimerKind.REO_TIMEOUT || tcb.retransmitKind == Tcb.TimerKind.LOSS_PROBE) {
+            rto = Math.max(rtoDeltaMicros(tcb), 1);
+        }
+        resetXmitTimer(tcb, Tcb.TimerKind.RETRANSMIT, rto);
     }
 
-    /** Re-arms the retransmission timer to fire after {@code delayMs} (the early SYN resend). */
-    static void rearmRetransmit(Tcb tcb, long delayMs) {
-        tcb.retransmitKind = Tcb.TimerKind.RETRANSMIT;
-        schedule(tcb, tcb.retransmitTimer, delayMs);
+    /** Linux tcp_rto_delta_us: how far in the future the RTO of the head's last transmission is. */
+    static long rtoDeltaMicros(Tcb tcb) {
+        RetransmitQueue q = tcb.rtx;
+        long sent = q.sentNanos(q.slot(0));
+        return tcb.rtt.rtoMicros() - (tcb.layer.clock().nanos() - sent) / 1000;
     }
 
     static void onRetransmitTimer(Tcb tcb, long nowNanos) {
-        if (tcb.retransmitKind == Tcb.TimerKind.PERSIST) {
-            onProbeTimer(tcb);
-            return;
+        switch (tcb.retransmitKind) {
+            case PERSIST -> onProbeTimer(tcb);
+            case REO_TIMEOUT -> tcb.layer.recovery().reoTimeout(tcb);
+            case LOSS_PROBE -> tcb.layer.recovery().sendLossProbe(tcb);
+            case RETRANSMIT -> {
+                tcb.retransmitKind = Tcb.TimerKind.NONE;
+                if (tcb.state == TcpState.SYN_SENT || tcb.state == TcpState.SYN_RECEIVED) {
+                    synTimeout(tcb);
+                } else if (!tcb.rtx.isEmpty()) {
+                    dataTimeout(tcb);
+                }
+            }
+            case NONE -> {
+            }
         }
-        tcb.retransmitKind = Tcb.TimerKind.NONE;
-        if (tcb.flightSize() == 0) {
-            return;
-        }
+    }
+
+    /** Linux tcp_retransmit_timer in SYN-SENT (tcp_syn_retries, linear timeouts) and for a SYN-ACK (tcp_synack_retries). */
+    private static void synTimeout(Tcb tcb) {
         TcpLayer layer = tcb.layer;
         TcpSettings settings = layer.settings();
-        long now = layer.nowMs();
         layer.trace().timer(tcb, "retransmission timeout (" + tcb.retransmits + " retransmitted before)");
-        if (tcb.state == TcpState.SYN_SENT || tcb.state == TcpState.SYN_RECEIVED) {
-            boolean active = tcb.state == TcpState.SYN_SENT;
-            int limit = active ? settings.synRetries + settings.synLinearTimeouts : settings.synackRetries;
-            if (tcb.retransmits >= limit) {
-                layer.stats().inc(Counter.TcpExtTCPAbortOnTimeout);
-                // a passive open that never completes disappears silently (Linux reqsk_timer_handler)
-                layer.close(tcb, active ? TcpError.TIMED_OUT : null, false);
-                return;
-            }
-            tcb.retransmits++;
-            if (tcb.retransStampMs == 0) {
-                tcb.retransStampMs = now;
-            }
-            layer.stats().inc(active ? Counter.TcpExtTCPSynRetrans : Counter.TcpExtTCPTimeouts);
-            layer.output().retransmitHead(tcb);
-            // Linux >= 6.5 tcp_syn_linear_timeouts: the first N SYN timeouts stay at the initial RTO
-            if (!active || tcb.retransmits > settings.synLinearTimeouts) {
-                tcb.rtt.backoff();
-            }
-            tcb.retransmitKind = Tcb.TimerKind.RETRANSMIT;
-            schedule(tcb, tcb.retransmitTimer, tcb.rtt.rtoMicros() / 1000);
+        boolean active = tcb.state == TcpState.SYN_SENT;
+        int limit = active ? settings.synRetries + settings.synLinearTimeouts : settings.synackRetries;
+        if (tcb.retransmits >= limit) {
+            layer.stats().inc(Counter.TcpExtTCPAbortOnTimeout);
+            // a passive open that never completes disappears silently (Linux reqsk_timer_handler)
+            layer.close(tcb, active ? TcpError.TIMED_OUT : null, false);
             return;
         }
-        int retries = settings.retries2;
+        tcb.retransmits++;
+        if (tcb.retransStampMs == 0) {
+            tcb.retransStampMs = layer.nowMs();
+        }
+        layer.stats().inc(active ? Counter.TcpExtTCPSynRetrans : Counter.TcpExtTCPTimeouts);
+        layer.stats().inc(Counter.TcpRetransSegs);
+        layer.output().sendSyn(tcb);
+        // Linux >= 6.5 tcp_syn_linear_timeouts: the first N SYN timeouts stay at the initial RTO
+        if (!active || tcb.retransmits > settings.synLinearTimeouts) {
+            tcb.rtt.backoff();
+        }
+        armSynRetransmit(tcb);
+    }
+
+    /** Linux tcp_retransmit_timer for data: give up after retries2, else loss recovery from the timeout. */
+    private static void dataTimeout(Tcb tcb) {
+        TcpLayer layer = tcb.layer;
+        layer.trace().timer(tcb, "retransmission timeout (" + tcb.retransmits + " retransmitted before)");
+        int retries = layer.settings().retries2;
         if (tcb.orphan) {
             // Linux tcp_write_timeout for an orphan: tcp_orphan_retries, and tcp_out_of_resources
-            boolean alive = tcb.rtt.rtoMicros() < settings.rtoMaxMs * 1000;
+            boolean alive = tcb.rtt.rtoMicros() < layer.settings().rtoMaxMs * 1000;
             retries = layer.limits().orphanRetries(alive);
-            if (layer.limits().orphanOutOfResources(tcb, alive || !retransmitsTimedOut(tcb, retries, now))) {
+            if (layer.limits().orphanOutOfResources(tcb, alive || !retransmitsTimedOut(tcb, retries, layer.nowMs()))) {
                 return;
             }
         }
-        if (retransmitsTimedOut(tcb, retries, now)) {
+        if (retransmitsTimedOut(tcb, retries, layer.nowMs())) {
             layer.stats().inc(Counter.TcpExtTCPAbortOnTimeout);
             layer.close(tcb, TcpError.TIMED_OUT, false); // Linux tcp_write_err: no RST
             return;
         }
         layer.stats().inc(Counter.TcpExtTCPTimeouts);
-        if (tcb.retransmits == 0) {
-            // RFC 5681 3.1 eq. (4) and 3.5 (Linux tcp_enter_loss): halve, restart from one segment
-            tcb.ssthresh = Math.max(inFlightSegments(tcb) / 2, 2);
-            tcb.retransStampMs = now;
-        }
-        tcb.cwnd = 1;
-        tcb.cwndCount = 0;
-        tcb.dupAcks = 0;
-        tcb.inRecovery = false;
-        tcb.sackRecovery = false;
-        if (tcb.scoreboard != null) {
-            tcb.scoreboard.clear(); // go-back-N resends it all; SACKs of the resent data rebuild it
-        }
-        // go back N: everything after snd.una is sent again as the window opens. A FIN already
-        // sent keeps its sequence number (finSent stays set), so an ACK of the first one still
-        // acknowledges it (Linux: the FIN stays on its skb in the retransmit queue).
-        tcb.sndNxt = tcb.sndUna;
-        layer.output().retransmitHead(tcb);
-        tcb.retransmits++;
-        tcb.rtt.backoff();
-        tcb.retransmitKind = Tcb.TimerKind.RETRANSMIT;
-        schedule(tcb, tcb.retransmitTimer, tcb.rtt.rtoMicros() / 1000);
-    }
-
-    static int inFlightSegments(Tcb tcb) {
-        return Math.max(1, (tcb.flightSize() + tcb.sndMss - 1) / Math.max(tcb.sndMss, 1));
+        layer.recovery().retransmitTimeout(tcb);
     }
 
     /**
@@ -156,7 +162,7 @@ final class TcpTimers {
 
     /** Linux tcp_check_probe_timer: data waiting, nothing in flight, window closed -> probe timer. */
     static void checkPersist(Tcb tcb) {
-        if (tcb.flightSize() == 0 && tcb.unsentBytes() > 0 && tcb.retransmitKind == Tcb.TimerKind.NONE) {
+        if (tcb.rtx.isEmpty() && tcb.unsentBytes() > 0 && tcb.retransmitKind == Tcb.TimerKind.NONE) {
             tcb.retransmitKind = Tcb.TimerKind.PERSIST;
             schedule(tcb, tcb.retransmitTimer, probeInterval(tcb));
         }
@@ -168,15 +174,18 @@ final class TcpTimers {
         return Math.min(base << Math.min(tcb.probesOut, 20), tcb.layer.settings().rtoMaxMs);
     }
 
+    /**
+     * Linux tcp_probe_timer and tcp_write_wakeup: data where the window has opened, else a
+     * zero-window probe, backing off; the connection is dropped after retries2 unanswered probes.
+     */
     private static void onProbeTimer(Tcb tcb) {
         tcb.retransmitKind = Tcb.TimerKind.NONE;
-        if (tcb.flightSize() != 0 || tcb.unsentBytes() == 0) {
+        if (!tcb.rtx.isEmpty() || tcb.unsentBytes() == 0) {
             tcb.probesOut = 0;
             return;
         }
-        if (tcb.sndWnd > 0) {
+        if (tcb.layer.output().sendIntoWindow(tcb)) {
             tcb.probesOut = 0;
-            tcb.layer.output().push(tcb);
             return;
         }
         int maxProbes = tcb.layer.settings().retries2;
@@ -231,9 +240,32 @@ final class TcpTimers {
 
     // ---- keepalive
 
+    /**
+     * Linux tcp_ack: every acceptable ACK is a sign of life (rcv_tstamp, which keepalive's idle
+     * time counts from); a keepalive probe's answer is such an ACK.
+     */
+    static void onAckReceived(Tcb tcb) {
+        tcb.lastActivityMs = tcb.layer.nowMs();
+    }
+
+    /** TCP_KEEPIDLE, else tcp_keepalive_time (Linux keepalive_time_when). */
+    static long keepaliveTimeMs(Tcb tcb) {
+        return tcb.keepIdleMs > 0 ? tcb.keepIdleMs : tcb.layer.settings().keepaliveTimeMs;
+    }
+
+    /** TCP_KEEPINTVL, else tcp_keepalive_intvl (Linux keepalive_intvl_when). */
+    private static long keepaliveIntvlMs(Tcb tcb) {
+        return tcb.keepIntvlMs > 0 ? tcb.keepIntvlMs : tcb.layer.settings().keepaliveIntvlMs;
+    }
+
+    /** TCP_KEEPCNT, else tcp_keepalive_probes (Linux keepalive_probes). */
+    private static int keepaliveProbes(Tcb tcb) {
+        return tcb.keepCnt > 0 ? tcb.keepCnt : tcb.layer.settings().keepaliveProbes;
+    }
+
     static void armKeepalive(Tcb tcb) {
         if (tcb.keepAlive && tcb.state.isSynchronized()) {
-            schedule(tcb, tcb.keepaliveTimer, tcb.layer.settings().keepaliveTimeMs);
+            schedule(tcb, tcb.keepaliveTimer, Math.max(keepaliveTimeMs(tcb) - (tcb.layer.nowMs() - tcb.lastActivityMs), 0));
         } else {
             tcb.layer.wheel().cancel(tcb.keepaliveTimer);
         }
@@ -244,13 +276,13 @@ final class TcpTimers {
         if (!tcb.keepAlive || !tcb.state.isSynchronized() || tcb.state == TcpState.TIME_WAIT) {
             return;
         }
-        TcpSettings s = tcb.layer.settings();
         long idle = tcb.layer.nowMs() - tcb.lastActivityMs;
-        if (idle < s.keepaliveTimeMs && tcb.probesOut == 0) {
-            schedule(tcb, tcb.keepaliveTimer, s.keepaliveTimeMs - idle);
+        long time = keepaliveTimeMs(tcb);
+        if (idle < time && tcb.probesOut == 0) {
+            schedule(tcb, tcb.keepaliveTimer, time - idle);
             return;
         }
-        if (tcb.probesOut >= s.keepaliveProbes) {
+        if (tcb.probesOut >= keepaliveProbes(tcb)) {
             tcb.layer.output().sendReset(tcb);
             tcb.layer.stats().inc(Counter.TcpExtTCPAbortOnTimeout);
             tcb.layer.close(tcb, TcpError.TIMED_OUT, false);
@@ -259,6 +291,6 @@ final class TcpTimers {
         tcb.layer.stats().inc(Counter.TcpExtTCPKeepAlive);
         tcb.layer.output().sendProbe(tcb);
         tcb.probesOut++;
-        schedule(tcb, tcb.keepaliveTimer, s.keepaliveIntvlMs);
+        schedule(tcb, tcb.keepaliveTimer, keepaliveIntvlMs(tcb));
     }
 }

@@ -8,7 +8,7 @@ import io.tcpstack.wire.TcpView;
 import java.util.function.Consumer;
 
 /**
- * TIME_WAIT and orphaned FIN_WAIT_2 (BEHAVIOURS.md 3 and 4; Linux tcp_time_wait and
+ * TIME_WAIT and orphaned FIN_WAIT_2 (stack/BEHAVIOURS.md 3 and 4; Linux tcp_time_wait and
  * tcp_timewait_state_process in net/ipv4/tcp_minisocks.c), kept as compact records in a {@link
  * TimeWaitTable} and expired by one reaper timer for the whole table. Also the two ways a record
  * can end early for a new connection: tw_reuse on connect (tcp_twsk_unique) and, in the

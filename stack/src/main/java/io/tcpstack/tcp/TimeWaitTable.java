@@ -8,7 +8,7 @@ import java.util.function.IntConsumer;
  * timer per record. A record is a slot in struct-of-arrays chunks (48 bytes: the 4-tuple key and
  * ten ints), found through a chained hash index (4 to 8 bytes per record) and expired by a
  * per-shard timing wheel whose buckets are lists threaded through the slots. Linux's
- * {@code tw_sock_TCP} costs 248 bytes on the research host (BEHAVIOURS.md 4).
+ * {@code tw_sock_TCP} costs 248 bytes on the research host (stack/BEHAVIOURS.md 4).
  *
  * <p>The table is split into {@link #SHARDS} shards by key hash; each shard is guarded by its own
  * monitor, which callers hold while they read or change a record (see {@link #shard}).

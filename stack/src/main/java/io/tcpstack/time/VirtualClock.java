@@ -12,6 +12,11 @@ public final class VirtualClock implements Clock {
         this.nanos = startNanos;
     }
 
+    /** Virtual time does not pass by waiting: nothing to do. */
+    @Override
+    public void pause(long nanos) {
+    }
+
     @Override
     public long nanos() {
         return nanos;

@@ -94,6 +94,13 @@ public final class Ipv4View {
         return Checksum.compute(buf, offset, headerLength()) == 0;
     }
 
+    /** Sets the TOS byte of a header written by {@link #writeHeader}, updating its checksum (RFC 1624). */
+    public static void setTos(ByteBuf buf, int offset, int tos) {
+        int old = buf.getUnsignedShort(offset);
+        buf.setByte(offset + 1, tos);
+        buf.setShort(offset + 10, Checksum.update(buf.getUnsignedShort(offset + 10), old, buf.getUnsignedShort(offset)));
+    }
+
     /**
      * Writes a 20-byte header without options and its checksum. {@code totalLength} includes the
      * header.

@@ -173,7 +173,7 @@ class Ipv4InputTest {
     @Test
     void unknown_protocol_gets_icmp_protocol_unreachable() {
         byte[] p = echoRequest(8);
-        p[9] = 17; // UDP: no handler
+        p[9] = (byte) 132; // SCTP: no handler
         fixChecksum(p);
         h.injectRaw(p);
         assertThat(h.stack.stats().get(DropReason.IP_NOPROTO)).isEqualTo(1);
@@ -183,8 +183,8 @@ class Ipv4InputTest {
         assertThat(icmp.type()).isEqualTo(IcmpView.TYPE_DEST_UNREACHABLE);
         assertThat(icmp.code()).isEqualTo(IcmpView.CODE_PROTOCOL_UNREACHABLE);
         assertThat(Checksum.compute(reply, 20, reply.readableBytes() - 20)).isZero();
-        // it quotes the original header and the first 8 bytes of its data (RFC 792)
-        assertThat(reply.readableBytes()).isEqualTo(20 + 8 + 20 + 8);
+        // it quotes the whole original datagram (36 bytes), as Linux icmp_send does up to 576 bytes in all
+        assertThat(reply.readableBytes()).isEqualTo(20 + 8 + p.length);
         assertThat(reply.getInt(28 + 12)).isEqualTo(PacketHarness.PEER);
     }
 

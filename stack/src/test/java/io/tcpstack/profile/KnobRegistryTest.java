@@ -26,8 +26,15 @@ public class KnobRegistryTest {
             Map.entry("tw-recycle", new String[] {"yes", "0 or 1"}),
             Map.entry("rfc1337", new String[] {"2", "0..1"}),
             Map.entry("port-range", new String[] {"5000-4000", "LOW-HIGH within 1..65535 with LOW <= HIGH"}),
-            Map.entry("rcvbuf", new String[] {"512", "a size 1k..256m"}),
-            Map.entry("sndbuf", new String[] {"1g", "a size 1k..256m"}),
+            Map.entry("rmem", new String[] {"4096 131072", "three sizes MIN DEFAULT MAX with MIN <= DEFAULT <= MAX"}),
+            Map.entry("wmem", new String[] {"8192 4096 4m", "three sizes MIN DEFAULT MAX with MIN <= DEFAULT <= MAX"}),
+            Map.entry("moderate-rcvbuf", new String[] {"on", "0 or 1"}),
+            Map.entry("dsack", new String[] {"2", "0 or 1"}),
+            Map.entry("early-retrans", new String[] {"5", "0..4"}),
+            Map.entry("reordering", new String[] {"0", "1..300"}),
+            Map.entry("max-reordering", new String[] {"2000", "1..1024"}),
+            Map.entry("slow-start-after-idle", new String[] {"true", "0 or 1"}),
+            Map.entry("congestion-control", new String[] {"vegas", "reno or cubic"}),
             Map.entry("syn-retries", new String[] {"0", "1..127"}),
             Map.entry("synack-retries", new String[] {"128", "1..127"}),
             Map.entry("retries2", new String[] {"x", "1..255"}),
@@ -39,6 +46,10 @@ public class KnobRegistryTest {
             Map.entry("keepalive-intvl", new String[] {"32768", "a duration 1s..32767s"}),
             Map.entry("keepalive-probes", new String[] {"128", "1..127"}),
             Map.entry("invalid-ratelimit", new String[] {"5x", "a duration 0s..3600s"}),
+            Map.entry("syn-linear-timeouts", new String[] {"128", "0..127"}),
+            Map.entry("ecn", new String[] {"3", "0..2"}),
+            Map.entry("icmp-ratelimit", new String[] {"1h1", "a duration 0s..3600s"}),
+            Map.entry("icmp-ratemask", new String[] {"-1", "0..524287"}),
             Map.entry("challenge-ack-limit", new String[] {"-1", "0..2147483647"}),
             Map.entry("syncookies", new String[] {"3", "0..2"}),
             Map.entry("max-syn-backlog", new String[] {"0", "1..16777216"}),
@@ -82,7 +93,8 @@ public class KnobRegistryTest {
         assertThat(get("tcp_fin_timeout", s)).isEqualTo("60s");
         assertThat(get("net.ipv4.tcp_tw_reuse", s)).isEqualTo("2");
         assertThat(get("ip_local_port_range", s)).isEqualTo("32768-60999");
-        assertThat(get("tcp_rmem", s)).isEqualTo("6m");
+        assertThat(get("tcp_rmem", s)).as("Linux 6.18").isEqualTo("4096 131072 33554432");
+        assertThat(get("tcp_wmem", s)).isEqualTo("4096 16384 4194304");
         assertThat(get("tcp_invalid_ratelimit", s)).isEqualTo("500ms");
         assertThat(get("profile", s)).isEqualTo("linux-5.6");
     }
@@ -114,8 +126,8 @@ public class KnobRegistryTest {
         assertThat(set("port-range", "40000 40010", s)).as("sysctl prints the range with a tab").isEqualTo("40000-40010");
         assertThat(s.portRangeLow).isEqualTo(40000);
         assertThat(s.portRangeHigh).isEqualTo(40010);
-        assertThat(set("rcvbuf", "2048", s)).isEqualTo("2k");
-        assertThat(s.rcvbuf).isEqualTo(2048);
+        assertThat(set("rmem", "1024\t2k 6m", s)).as("sysctl prints tcp_rmem with tabs").isEqualTo("1024 2048 6291456");
+        assertThat(s.rmem).isEqualTo(new BufferSizes(1024, 2048, 6 << 20));
         set("tw-recycle", "1", s);
         assertThat(s.twRecycle).isTrue();
         set("syn-resend", "rto-init", s);

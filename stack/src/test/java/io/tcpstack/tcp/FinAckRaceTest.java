@@ -14,7 +14,7 @@ import java.io.IOException;
 import org.junit.jupiter.api.Test;
 
 /**
- * The FIN/ACK race of BEHAVIOURS.md 1, as two workers would run it, deterministically: the stack
+ * The FIN/ACK race of stack/BEHAVIOURS.md 1, as two workers would run it, deterministically: the stack
  * (A) closes first; the peer (B) answers with a pure ACK of A's FIN and right after with its own
  * FIN/ACK or RST. The FIN/ACK's worker looks the Tcb up; before it takes the lock, the ACK's
  * worker processes the ACK to completion (FIN_WAIT_1 -> orphaned FIN_WAIT_2 record).

@@ -197,7 +197,7 @@ class HandlerScenarioTest {
 
     @Test
     void a_large_answer_goes_out_as_acks_free_the_send_buffer() throws IOException {
-        s.server.settings().sndbuf = 64 * 1024;
+        s.server.settings().wmem = new io.tcpstack.profile.BufferSizes(4096, 16384, 64 * 1024);
         byte[] data = pattern(1 << 20, 9); // 16 send buffers: many writable events
         AtomicInteger calls = new AtomicInteger();
         s.server.listen(PORT, 16, accepted -> new TcpHandler() {

@@ -29,8 +29,20 @@ class ReassemblyTest {
     private int rcvNxt = ISN;
     private int read;
 
+    /** Stores an out-of-order segment; true if it duplicated held data and set a D-SACK. */
     private boolean ofo(int from, int length) {
-        return reassembly.add(ISN + from, length, rcvNxt, ring, stream(from, length), 0, 8);
+        return reassembly.add(ISN + from, length, rcvNxt, ring, stream(from, length), 0, true);
+    }
+
+    /** The SACK option the next ACK would carry, relative to the ISN: {left, right, ...}. */
+    private int[] sackOption() {
+        int[] out = new int[8];
+        int n = reassembly.sackBlocks(out, 4);
+        int[] relative = new int[2 * n];
+        for (int i = 0; i < 2 * n; i++) {
+            relative[i] = out[i] - ISN;
+        }
+        return relative;
     }
 
     private void inOrder(int length) {
@@ -48,12 +60,16 @@ class ReassemblyTest {
         read += out.length;
     }
 
+    private void ofoAndExpectNoDsack(int from, int length) {
+        assertThat(ofo(from, length)).as("no duplicate in [%d, %d)", from, from + length).isFalse();
+    }
+
     @Test
     void holesFilledInAnyOrderGiveTheStreamBack() {
-        assertThat(ofo(3000, 1000)).isTrue();
-        assertThat(ofo(1000, 1000)).isTrue();
+        ofoAndExpectNoDsack(3000, 1000);
+        ofoAndExpectNoDsack(1000, 1000);
         assertThat(reassembly.blockCount()).isEqualTo(2);
-        assertThat(ofo(2000, 1000)).isTrue(); // bridges the two ranges
+        ofoAndExpectNoDsack(2000, 1000); // bridges the two ranges
         assertThat(reassembly.blockCount()).isEqualTo(1);
         assertThat(reassembly.bytes()).isEqualTo(3000);
         inOrder(1000);
@@ -67,8 +83,8 @@ class ReassemblyTest {
     void dataFarAheadSurvivesTheRingGrowingAndWrapping() {
         inOrder(10_000);
         readAllAndCheck(); // the head moves on: later positions wrap around the 16 KiB array
-        assertThat(ofo(200_000, 1460)).isTrue(); // past the array: it grows, keeping what is ahead
-        assertThat(ofo(12_000, 5000)).isTrue();
+        ofoAndExpectNoDsack(200_000, 1460); // past the array: it grows, keeping what is ahead
+        ofoAndExpectNoDsack(12_000, 5000);
         while (rcvNxt - ISN < 200_000) {
             inOrder(Math.min(1460, 200_000 - (rcvNxt - ISN)));
         }
@@ -79,9 +95,9 @@ class ReassemblyTest {
 
     @Test
     void aSegmentOverlappingHeldRangesIsMergedWithoutLosingBytes() {
-        assertThat(ofo(1000, 100)).isTrue();
-        assertThat(ofo(1500, 100)).isTrue();
-        assertThat(ofo(900, 800)).isTrue(); // covers both and more
+        ofoAndExpectNoDsack(1000, 100);
+        ofoAndExpectNoDsack(1500, 100);
+        assertThat(ofo(900, 800)).as("covers both held ranges: D-SACK").isTrue();
         assertThat(reassembly.blockCount()).isEqualTo(1);
         assertThat(reassembly.bytes()).isEqualTo(800);
         inOrder(1200); // in-order data reaching into the held range
@@ -90,26 +106,55 @@ class ReassemblyTest {
     }
 
     @Test
-    void atMostMaxBlocksHoles() {
-        for (int i = 0; i < 8; i++) {
-            assertThat(ofo(1000 + i * 200, 100)).isTrue();
+    void everyHoleIsHeldAndTheChargeCountsEachRange() {
+        for (int i = 0; i < 100; i++) {
+            ofoAndExpectNoDsack(1000 + i * 200, 100);
         }
-        assertThat(ofo(5000, 100)).as("a ninth range").isFalse();
-        assertThat(ofo(1100, 50)).as("extends a held range").isTrue();
-        assertThat(reassembly.blockCount()).isEqualTo(8);
+        assertThat(reassembly.blockCount()).isEqualTo(100);
+        assertThat(reassembly.charge()).isEqualTo(100 * 100 + 100 * Reassembly.RANGE_OVERHEAD);
+        assertThat(reassembly.pruneAbove(50 * (100 + Reassembly.RANGE_OVERHEAD))).as("the highest go first").isEqualTo(50);
+        assertThat(reassembly.highestEnd() - ISN).isEqualTo(1000 + 49 * 200 + 100);
+        assertThat(sackOption()).as("pruning forgets what was SACKed (tcp_sack_reset)").isEmpty();
     }
 
     @Test
-    void sackBlocksNameTheLatestRangeFirst() {
+    void sackBlocksAreMostRecentFirstThenInTheOrderTheyWereLastExtended() {
         ofo(1000, 100);
         ofo(3000, 100);
         ofo(2000, 100);
-        int[] out = new int[8];
-        assertThat(reassembly.sackBlocks(out, 3)).isEqualTo(3);
-        assertThat(out[0] - ISN).isEqualTo(2000);
-        assertThat(out[2] - ISN).isEqualTo(1000);
-        assertThat(out[4] - ISN).isEqualTo(3000);
-        assertThat(out[5] - ISN).isEqualTo(3100);
+        assertThat(sackOption()).containsExactly(2000, 2100, 3000, 3100, 1000, 1100);
+        ofo(3100, 100); // extends the second block: it moves to the front (tcp_sack_new_ofo_skb)
+        assertThat(sackOption()).containsExactly(3000, 3200, 2000, 2100, 1000, 1100);
+        ofo(2100, 900); // bridges [2000, 2100) and [3000, 3200): the blocks coalesce
+        assertThat(sackOption()).containsExactly(2000, 3200, 1000, 1100);
+    }
+
+    @Test
+    void aFifthBlockPushesTheOldestOut() {
+        for (int i = 0; i < 5; i++) {
+            ofo(1000 + i * 1000, 100);
+        }
+        assertThat(sackOption()).containsExactly(5000, 5100, 4000, 4100, 3000, 3100, 2000, 2100);
+        assertThat(reassembly.blockCount()).as("the data of the forgotten block is still held").isEqualTo(5);
+    }
+
+    @Test
+    void aDuplicateOfHeldDataIsReportedOnceByADsackAheadOfTheSackBlocks() {
+        ofo(2000, 1000);
+        assertThat(ofo(2500, 1000)).as("[2500, 3000) was held").isTrue();
+        assertThat(sackOption()).containsExactly(2500, 3000, 2000, 3500);
+        assertThat(sackOption()).as("the D-SACK goes in one ACK only").containsExactly(2000, 3500);
+    }
+
+    @Test
+    void inOrderDataOverlappingHeldDataIsReportedAsDuplicateAndTheBlocksRcvNxtPassedGo() {
+        ofo(1000, 500);
+        ofo(3000, 500);
+        assertThat(reassembly.overlapInOrder(ISN, ISN + 1200)).isTrue();
+        inOrder(1200);
+        assertThat(rcvNxt - ISN).isEqualTo(1500);
+        assertThat(sackOption()).containsExactly(1000, 1200, 3000, 3500);
+        readAllAndCheck();
     }
 
     @Test

@@ -33,7 +33,14 @@ class RttEstimatorTest {
         // rttvar = 3/4 * 50000 + 1/4 * |100000 - 200000| = 62500; srtt = 7/8 * 100000 + 1/8 * 200000 = 112500
         assertThat(rtt.rttVarMicros()).isEqualTo(62_500);
         assertThat(rtt.srttMicros()).isEqualTo(112_500);
-        assertThat(rtt.rtoMicros()).isEqualTo(112_500 + 250_000);
+        // 362.5 ms, in whole jiffies rounded up (Linux __tcp_set_rto, HZ=1000)
+        assertThat(rtt.rtoMicros()).isEqualTo(363_000);
+    }
+
+    @Test
+    void a_fast_path_gives_the_201_ms_ss_shows() {
+        rtt.sample(50); // 50 us, as over a TUN device or loopback
+        assertThat(rtt.rtoMicros()).isEqualTo(201_000);
     }
 
     @Test

@@ -37,7 +37,6 @@ abstract class ScenarioBase {
         s.timestamps = false;
         s.sack = false;
         s.windowScaling = false;
-        s.rcvbuf = 65535;
         return s;
     }
 

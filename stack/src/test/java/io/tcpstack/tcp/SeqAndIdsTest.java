@@ -46,7 +46,7 @@ class SeqAndIdsTest {
 
     @Test
     void ephemeral_ports_cover_a_small_range_and_walk_it() {
-        EphemeralPorts ports = new EphemeralPorts();
+        EphemeralPorts ports = new EphemeralPorts(new java.util.SplittableRandom(1));
         ports.setRange(40000, 40009);
         Set<Integer> used = new HashSet<>();
         for (int i = 0; i < 10; i++) {
@@ -60,7 +60,7 @@ class SeqAndIdsTest {
 
     @Test
     void successive_connects_to_one_destination_get_different_ports() {
-        EphemeralPorts ports = new EphemeralPorts();
+        EphemeralPorts ports = new EphemeralPorts(new java.util.SplittableRandom(1));
         Set<Integer> seen = new HashSet<>();
         for (int i = 0; i < 100; i++) {
             seen.add(ports.select(1, 2, 80, port -> true));
@@ -70,7 +70,7 @@ class SeqAndIdsTest {
 
     @Test
     void a_single_port_range_works_and_bad_ranges_are_refused() {
-        EphemeralPorts ports = new EphemeralPorts();
+        EphemeralPorts ports = new EphemeralPorts(new java.util.SplittableRandom(1));
         ports.setRange(50000, 50000);
         assertThat(ports.select(1, 2, 80, port -> true)).isEqualTo(50000);
         assertThatThrownBy(() -> ports.setRange(0, 10)).hasMessageContaining("1-65535");

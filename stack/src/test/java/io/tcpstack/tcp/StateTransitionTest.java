@@ -102,15 +102,19 @@ class StateTransitionTest extends ScenarioBase {
     }
 
     @Test
-    void close_sends_the_small_segment_nagle_held_back_at_once_with_the_fin() throws Exception {
+    void nagle_holds_a_small_segment_while_an_earlier_small_one_is_unacknowledged_and_close_sends_it_with_the_fin()
+            throws Exception {
         establishedPassive();
         byte[] data = new byte[2000];
         conn.write(data, 0, data.length, false, 0);
         h.expect(match().flags(".").seq(iss + 1).payloadLength(1460));
-        assertThat(h.unread()).as("Nagle holds the 540-byte tail while 1460 bytes are unacknowledged").isEmpty();
+        // Linux tcp_nagle_check with Minshall's rule: no small segment is in flight, the tail goes
+        h.expect(match().flags("P.").seq(iss + 1461).payloadLength(540));
+        conn.write(data, 0, 100, false, 0);
+        assertThat(h.unread()).as("the 540-byte segment is unacknowledged: the 100 bytes wait").isEmpty();
         conn.close();
-        // Linux tcp_nagle_test exempts the final FIN: the tail leaves now, carrying it
-        h.expect(match().flags("FP.").seq(iss + 1 + 1460).payloadLength(540));
+        // Linux tcp_nagle_test exempts the final FIN: the held bytes leave now, carrying it
+        h.expect(match().flags("FP.").seq(iss + 2001).payloadLength(100));
         assertThat(conn.state()).isEqualTo(TcpState.FIN_WAIT_1);
     }
 

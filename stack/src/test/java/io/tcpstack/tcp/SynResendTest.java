@@ -11,7 +11,7 @@ import java.io.IOException;
 import org.junit.jupiter.api.Test;
 
 /**
- * SYN-SENT and an unacceptable ACK (BEHAVIOURS.md 2): RST seq=SEG.ACK, stay in SYN-SENT, resend
+ * SYN-SENT and an unacceptable ACK (stack/BEHAVIOURS.md 2): RST seq=SEG.ACK, stay in SYN-SENT, resend
  * the SYN after the initial RTO (linux-5.5) or after TCP_TIMEOUT_MIN, once (linux-5.6).
  */
 class SynResendTest extends ScenarioBase {

@@ -14,7 +14,7 @@ import java.io.IOException;
 import org.junit.jupiter.api.Test;
 
 /**
- * TIME_WAIT's rules (BEHAVIOURS.md 4; Linux tcp_timewait_state_process, tcp_twsk_unique and the
+ * TIME_WAIT's rules (stack/BEHAVIOURS.md 4; Linux tcp_timewait_state_process, tcp_twsk_unique and the
  * tw_recycle era's tcp_peer_is_proven), one test per rule. The peer's timestamp clock starts at
  * 5000 and ticks once per segment here. (Timer restart on a retransmitted FIN, the ACK rate
  * limit and fin_timeout for orphaned FIN_WAIT_2 are in TimerScenarioTest.)

@@ -10,6 +10,7 @@ import io.tcpstack.api.TcpStack;
 import io.tcpstack.link.Impairment;
 import io.tcpstack.link.SimulatedNetwork;
 import io.tcpstack.link.SimulatedNetwork.PacketEvent;
+import io.tcpstack.profile.CongestionAlgorithm;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.Counter;
 import io.tcpstack.stats.DropReason;
@@ -24,6 +25,8 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Two stacks talking over a {@link io.tcpstack.link.SimulatedNetwork} on virtual time: bulk
@@ -41,6 +44,13 @@ class TwoStackTransferTest {
         if (s != null) {
             s.close();
         }
+    }
+
+    /** Settings with congestion control {@code cc} (the rest Linux's defaults). */
+    private static TcpSettings both(CongestionAlgorithm cc) {
+        TcpSettings settings = new TcpSettings();
+        settings.congestionControl = cc;
+        return settings;
     }
 
     /** Client sends {@code data} and closes; the server reads to end of stream and closes. */
@@ -80,9 +90,10 @@ class TwoStackTransferTest {
         assertThat(s.net.inFlight()).isZero();
     }
 
-    @Test
-    void one_mebibyte_with_two_percent_random_loss_arrives_byte_exact_through_retransmissions() throws IOException {
-        s = new TwoStacks(2);
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(CongestionAlgorithm.class)
+    void one_mebibyte_with_two_percent_random_loss_arrives_byte_exact_through_retransmissions(CongestionAlgorithm cc) throws IOException {
+        s = new TwoStacks(2, both(cc), both(cc));
         s.net.impair(FIVE_MS.withLoss(0.02));
         byte[] data = pattern(MIB, 43);
         Result r = upload(data, 120_000);
@@ -97,37 +108,41 @@ class TwoStackTransferTest {
     }
 
     @Test
-    void the_same_seed_gives_the_same_run_packet_for_packet() throws IOException {
-        long[] first = lossyRun(7);
-        long[] second = lossyRun(7);
-        assertThat(second).containsExactly(first);
+    void the_same_seed_gives_byte_identical_pcaps_and_another_seed_does_not() throws IOException {
+        byte[] first = lossyRun(7);
+        byte[] second = lossyRun(7);
+        assertThat(second).as("the pcap of a second run with seed 7").isEqualTo(first);
         assertThat(lossyRun(8)).isNotEqualTo(first);
     }
 
     /**
-     * A short lossy upload; returns what must repeat exactly with the same seed: a digest of every
-     * packet event (kind, virtual time, length) and the counters. Sequence numbers are left out:
-     * each stack draws its own ISN secret.
+     * A short lossy upload; returns the pcap of every packet the network carried (their bytes,
+     * sequence numbers and all, stamped with virtual time). The network's impairments and each
+     * stack's secrets come from the seed.
      */
-    private long[] lossyRun(long seed) throws IOException {
+    private byte[] lossyRun(long seed) throws IOException {
         s = new TwoStacks(seed);
         s.net.impair(FIVE_MS.withLoss(0.05).withDuplication(0.02).withReorder(0.1, Duration.ofMillis(8)));
-        long[] digest = {17};
-        s.net.addObserver((event, nanos, packet) ->
-                digest[0] = ((digest[0] * 31 + event.ordinal()) * 31 + nanos) * 31 + packet.readableBytes());
+        java.io.ByteArrayOutputStream pcap = new java.io.ByteArrayOutputStream();
+        io.tcpstack.link.PcapWriter writer = new io.tcpstack.link.PcapWriter(pcap, () -> s.net.clock().nanos() / 1000);
+        s.net.addObserver((event, nanos, packet) -> {
+            if (event == PacketEvent.SENT) {
+                writer.write(packet);
+            }
+        });
         byte[] data = pattern(256 * 1024, seed);
         Result r = upload(data, 120_000);
         assertSameBytes(data, r.received());
-        long[] run = {digest[0], r.millis(), s.net.sent(), s.net.delivered(), s.net.lost(), s.net.duplicated(),
-                stat(s.client, Counter.TcpRetransSegs), stat(s.server, Counter.TcpOutSegs)};
+        writer.close();
         s.close();
         s = null;
-        return run;
+        return pcap.toByteArray();
     }
 
-    @Test
-    void reordering_and_duplication_still_deliver_byte_exact_through_the_out_of_order_queue() throws IOException {
-        s = new TwoStacks(3);
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(CongestionAlgorithm.class)
+    void reordering_and_duplication_still_deliver_byte_exact_through_the_out_of_order_queue(CongestionAlgorithm cc) throws IOException {
+        s = new TwoStacks(3, both(cc), both(cc));
         s.net.impair(FIVE_MS.withReorder(0.05, Duration.ofMillis(3)).withDuplication(0.02));
         byte[] data = pattern(MIB, 44);
         Result r = upload(data, 120_000);
@@ -138,6 +153,55 @@ class TwoStackTransferTest {
         assertThat(stat(s.server, Counter.TcpExtTCPOFOQueue)).isPositive();
         // duplicated data is recognised as old and answered with an immediate ACK
         assertThat(s.server.stats().get(DropReason.TCP_OLD_DATA)).isPositive();
+    }
+
+    /**
+     * A deterministic permutation: every 7th data segment of the client is held 1 ms (the rest of
+     * its burst overtakes it) and every 25th is duplicated. The receiver keeps everything out of
+     * order (no drop but the duplicates), and reports each duplicate it gets with a D-SACK, which
+     * lets the sender undo the one spurious recovery the first reordering causes and widen RACK's
+     * window: later reordering costs no retransmission.
+     */
+    @Test
+    void a_deterministic_reordering_permutation_loses_nothing_and_every_duplicate_is_dsacked() throws IOException {
+        s = new TwoStacks(9);
+        s.net.impair(FIVE_MS);
+        int[] data = {0, 0};
+        SimulatedNetwork.Rule late = s.net.delayIf(seg -> seg.src() == TwoStacks.CLIENT && seg.payloadLength() > 0
+                && ++data[0] % 7 == 0, Duration.ofMillis(1));
+        SimulatedNetwork.Rule twice = s.net.duplicateIf(seg -> seg.src() == TwoStacks.CLIENT && seg.payloadLength() > 0
+                && ++data[1] % 25 == 0);
+        byte[] bytes = pattern(MIB, 50);
+        Result r = upload(bytes, 60_000);
+
+        assertSameBytes(bytes, r.received());
+        assertThat(late.acted()).isGreaterThan(80);
+        assertThat(twice.acted()).isGreaterThan(25);
+        // the receiver dropped nothing but the copies it already had
+        java.util.Map<DropReason, Long> drops = new java.util.EnumMap<>(DropReason.class);
+        s.server.stats().drops().forEach((reason, n) -> {
+            if (n > 0) {
+                drops.put(reason, n);
+            }
+        });
+        assertThat(drops.keySet()).isSubsetOf(DropReason.TCP_OLD_DATA, DropReason.TCP_OLD_SEQUENCE);
+        assertThat(stat(s.server, Counter.TcpExtTCPOFODrop)).isZero();
+        assertThat(stat(s.server, Counter.TcpExtPAWSEstab)).isZero();
+        // a D-SACK for each duplicate that reached it: the network's copies and our retransmissions
+        long duplicates = s.net.duplicated() + stat(s.client, Counter.TcpRetransSegs);
+        assertThat(stat(s.server, Counter.TcpExtTCPDSACKOldSent) + stat(s.server, Counter.TcpExtTCPDSACKOfoSent))
+                .isEqualTo(duplicates);
+        assertThat(stat(s.client, Counter.TcpExtTCPDSACKRecv) + stat(s.client, Counter.TcpExtTCPDSACKOfoRecv))
+                .isEqualTo(duplicates);
+        // the first late segment looked lost (three SACKs, no reordering seen yet); the ACK of the
+        // original undid that recovery (its timestamp predates the retransmission: Eifel, Linux
+        // tcp_try_undo_partial), and from then on RACK waits out the reordering
+        assertThat(stat(s.client, Counter.TcpRetransSegs)).isEqualTo(1);
+        assertThat(stat(s.client, Counter.TcpExtTCPPartialUndo) + stat(s.client, Counter.TcpExtTCPFullUndo)
+                + stat(s.client, Counter.TcpExtTCPDSACKUndo)).isEqualTo(1);
+        assertThat(stat(s.client, Counter.TcpExtTCPSACKReorder)).isGreaterThan(50);
+        // the network's copies were never retransmitted: D-SACKs of them are not taken as undo evidence
+        assertThat(stat(s.client, Counter.TcpExtTCPDSACKIgnoredDubious)).isPositive();
     }
 
     @Test
@@ -241,9 +305,10 @@ class TwoStackTransferTest {
         assertSameBytes(withSack.received(), newReno.received());
     }
 
-    @Test
-    void a_lost_fast_retransmission_is_recovered_by_the_rto_without_spurious_fast_retransmits() throws IOException {
-        s = new TwoStacks(5);
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(CongestionAlgorithm.class)
+    void a_lost_fast_retransmission_is_detected_by_rack_and_sent_again_without_waiting_for_the_rto(CongestionAlgorithm cc) throws IOException {
+        s = new TwoStacks(5, both(cc), both(cc));
         s.net.impair(FIVE_MS);
         long[] hole = {-1};
         s.net.addObserver((event, nanos, packet) -> {
@@ -259,8 +324,13 @@ class TwoStackTransferTest {
 
         assertSameBytes(data, r.received());
         assertThat(again.dropped()).isEqualTo(1);
-        assertThat(stat(s.client, Counter.TcpExtTCPFastRetrans)).isEqualTo(1);
-        assertThat(stat(s.client, Counter.TcpExtTCPTimeouts)).isEqualTo(1);
+        // RFC 8985: a segment sent after the retransmission was delivered and an RTT passed: the
+        // retransmission is lost too, and goes again in the same recovery (Linux TCPLostRetransmit)
+        assertThat(stat(s.client, Counter.TcpExtTCPLostRetransmit)).isEqualTo(1);
+        assertThat(stat(s.client, Counter.TcpExtTCPFastRetrans)).isEqualTo(2);
+        assertThat(stat(s.client, Counter.TcpExtTCPSackRecovery)).isEqualTo(1);
+        assertThat(stat(s.client, Counter.TcpExtTCPTimeouts)).isZero();
+        assertThat(stat(s.client, Counter.TcpRetransSegs)).isEqualTo(2);
     }
 
     /** Every segment handed to the network, with when. */
@@ -280,20 +350,22 @@ class TwoStackTransferTest {
 
     /**
      * The FIN from {@code from} went twice, at the same sequence number, the second time by the
-     * timer: RFC 6298, nothing acknowledges a lost FIN, so only the RTO (at least TCP_RTO_MIN)
-     * resends it.
+     * tail loss probe (RFC 8985 7): nothing acknowledges a lost last segment, so only a timer
+     * resends it, and the probe's timer is due first (Linux tcp_schedule_loss_probe: 2 SRTT plus
+     * the minimum RTO for a single segment in flight, at most the RTO).
      */
-    private static void assertFinResentOnceByTheRto(List<Sent> sent, int from, TcpStack stack) {
+    private static void assertFinResentOnceByTheLossProbe(List<Sent> sent, int from, TcpStack stack) {
         List<Sent> fins = fins(sent, from);
         assertThat(fins).hasSize(2);
         assertThat(fins.get(1).seg().seq()).isEqualTo(fins.get(0).seg().seq());
         assertThat(fins.get(1).nanos() - fins.get(0).nanos()).isGreaterThanOrEqualTo(Duration.ofMillis(200).toNanos());
-        assertThat(stat(stack, Counter.TcpExtTCPTimeouts)).isEqualTo(1);
+        assertThat(stat(stack, Counter.TcpExtTCPLossProbes)).isEqualTo(1);
+        assertThat(stat(stack, Counter.TcpExtTCPTimeouts)).isZero();
         assertThat(stat(stack, Counter.TcpRetransSegs)).isEqualTo(1);
     }
 
     @Test
-    void the_passive_closers_lost_fin_is_retransmitted_after_the_rto() throws IOException {
+    void the_passive_closers_lost_fin_is_resent_by_the_tail_loss_probe() throws IOException {
         s = new TwoStacks(6);
         s.net.impair(FIVE_MS);
         List<Sent> sent = recordSent();
@@ -303,14 +375,14 @@ class TwoStackTransferTest {
 
         assertSameBytes(data, r.received());
         assertThat(rule.dropped()).isEqualTo(1);
-        assertFinResentOnceByTheRto(sent, TwoStacks.SERVER, s.server);
+        assertFinResentOnceByTheLossProbe(sent, TwoStacks.SERVER, s.server);
         // the client's orphaned FIN_WAIT_2 record took the resent FIN and moved to TIME_WAIT
         assertThat(listedState(s.client, r.c().client())).isEqualTo(TcpState.TIME_WAIT);
         assertThat(r.c().server().error()).isNull();
     }
 
     @Test
-    void the_active_closers_lost_fin_is_retransmitted_after_the_rto() throws IOException {
+    void the_active_closers_lost_fin_is_resent_by_the_tail_loss_probe() throws IOException {
         s = new TwoStacks(7);
         s.net.impair(FIVE_MS);
         List<Sent> sent = recordSent();
@@ -323,7 +395,7 @@ class TwoStackTransferTest {
         assertSameBytes(data, r.received());
         assertThat(rule.dropped()).isEqualTo(1);
         assertThat(fins(sent, TwoStacks.CLIENT).get(0).seg().payloadLength()).as("a bare FIN after the data").isZero();
-        assertFinResentOnceByTheRto(sent, TwoStacks.CLIENT, s.client);
+        assertFinResentOnceByTheLossProbe(sent, TwoStacks.CLIENT, s.client);
         assertThat(listedState(s.client, r.c().client())).isEqualTo(TcpState.TIME_WAIT);
         assertThat(r.c().server().error()).isNull();
     }

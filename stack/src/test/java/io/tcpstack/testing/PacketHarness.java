@@ -104,19 +104,7 @@ public final class PacketHarness implements AutoCloseable {
 
     /** Moves virtual time forward, firing every timer on its deadline. */
     public void advance(long millis) {
-        long end = clock.nanos() + millis * 1_000_000L;
-        while (true) {
-            long next = stack.nextTimerNanos();
-            if (next > end) {
-                break;
-            }
-            clock.setNanos(Math.max(next, clock.nanos()));
-            stack.runTimers();
-            collect();
-        }
-        clock.setNanos(end);
-        stack.runTimers();
-        collect();
+        stack.advanceTo(clock.nanos() + millis * 1_000_000L, this::collect);
     }
 
     /** Moves time until the stack sends something (at most {@code maxMillis}); returns it or fails. */

@@ -38,14 +38,19 @@ public final class TwoStacks implements AutoCloseable {
         this(seed, new TcpSettings(), new TcpSettings());
     }
 
+    /**
+     * Two stacks on a network, every random choice (the network's and each stack's: ISNs, ports,
+     * timestamp offsets, IP IDs) drawn from {@code seed}: the same seed gives the same run, byte
+     * for byte.
+     */
     public TwoStacks(long seed, TcpSettings clientSettings, TcpSettings serverSettings) {
         net = new SimulatedNetwork(seed);
-        client = stack(CLIENT_ADDRESS, clientSettings);
-        server = stack(SERVER_ADDRESS, serverSettings);
+        client = stack(CLIENT_ADDRESS, clientSettings, seed * 31 + 1);
+        server = stack(SERVER_ADDRESS, serverSettings, seed * 31 + 2);
     }
 
-    private TcpStack stack(String address, TcpSettings settings) {
-        TcpStack stack = new TcpStack(StackConfig.builder().address(address).build(), net.endpoint(address),
+    private TcpStack stack(String address, TcpSettings settings, long seed) {
+        TcpStack stack = new TcpStack(StackConfig.builder().address(address).seed(seed).build(), net.endpoint(address),
                 net.clock(), settings);
         net.attach(stack);
         stack.start();

@@ -63,7 +63,7 @@ class MainTest {
         // picocli wraps lines anywhere, so compare without whitespace
         String help = r.out().replaceAll("\\s+", "");
         for (Knob k : HostKnobs.forDaemon()) {
-            assertThat(help).contains("--" + k.name() + "=" + k.type().label())
+            assertThat(help).contains(("--" + k.name() + "=" + k.type().label()).replaceAll("\\s+", ""))
                     .contains((k.type().allowed() + ". Default " + k.defaultValue() + ";").replaceAll("\\s+", ""));
         }
         assertThat(help).contains("--config=FILE").contains("[tcp_fin_timeout]");

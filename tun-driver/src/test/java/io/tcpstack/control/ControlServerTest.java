@@ -63,7 +63,7 @@ class ControlServerTest {
                     .anyMatch(l -> l.matches("ESTAB +0 +0 +198\\.18\\.0\\.2:7 +198\\.18\\.0\\.1:40000"));
             List<String> details = c.ok("conns -i :40000");
             assertThat(details).hasSize(3);
-            assertThat(details.get(2)).startsWith("\tts sack wscale:7,7 rto:").contains(" rtt:").containsPattern(" cwnd:\\d+ ")
+            assertThat(details.get(2)).startsWith("\tts sack wscale:10,10 rto:").contains(" rtt:").containsPattern(" cwnd:\\d+ ")
                     .contains(" mss:1448").contains(" retrans:0");
             assertThat(c.ok("conns 198.18.0.1:1")).containsExactly(SsFormat.HEADER);
         }

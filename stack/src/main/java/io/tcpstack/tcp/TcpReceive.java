@@ -1,0 +1,355 @@
+package io.tcpstack.tcp;
+
+import io.tcpstack.profile.TcpSettings;
+import io.tcpstack.stats.Counter;
+import io.tcpstack.stats.DropReason;
+import io.tcpstack.stats.StackStats;
+import io.tcpstack.wire.TcpView;
+
+/**
+ * The receive path (RFC 9293 3.10.7.4 seventh and eighth; Linux tcp_data_queue,
+ * tcp_data_queue_ofo, tcp_fin, tcp_event_data_recv, tcp_grow_window, tcp_rcv_space_adjust):
+ * in-order data into the receive buffer, out-of-order data held up to the buffer's size and
+ * reported by SACK, duplicates reported by D-SACK, the ACK policy (quick ACKs, delayed ACKs, at
+ * once for out-of-order data), and the receive buffer's autotuning. Runs under the Tcb lock.
+ */
+final class TcpReceive {
+    /** Linux TCP_RMEM_TO_WIN_SCALE with the default scaling_ratio: half the buffer is window. */
+    private static final int WINDOW_SHARE_SHIFT = 1;
+
+    private final TcpLayer layer;
+    private final StackStats stats;
+
+    TcpReceive(TcpLayer layer) {
+        this.layer = layer;
+        this.stats = layer.stats();
+    }
+
+    /** Linux tcp_win_from_space with the default scaling ratio: the window a buffer of {@code space} bytes offers. */
+    static int windowFromSpace(int space) {
+        return space >> WINDOW_SHARE_SHIFT;
+    }
+
+    /** Linux tcp_space_from_win: the buffer a window of {@code window} bytes needs. */
+    static long spaceFromWindow(long window) {
+        return window << WINDOW_SHARE_SHIFT;
+    }
+
+    /** Receives payload and FIN of {@code seg}, whose first payload byte is at {@code seq} (Linux tcp_data_queue). */
+    void segment(Tcb tcb, Segment seg, int seq) {
+        if (!tcb.state.receivesData() && tcb.state != TcpState.SYN_RECEIVED) {
+            return; // CLOSE_WAIT, CLOSING, LAST_ACK: the peer already sent its FIN
+        }
+        int index = seg.payloadIndex;
+        int length = seg.payloadLength;
+        boolean fin = seg.has(TcpView.FIN);
+        if (length > 0) {
+            Ecn.onData(tcb, seg);
+        }
+        tcb.reassembly.clearDsack();
+        measureRcvRtt(tcb, seg, length);
+        if (SeqNum.lt(seq, tcb.rcvNxt)) {
+            int skip = tcb.rcvNxt - seq;
+            if (skip > length || (skip == length && !fin)) {
+                // a retransmission of what we have: D-SACK it and ACK at once (Linux: DELAYEDACKLOST)
+                stats.inc(Counter.TcpExtDelayedACKLost);
+                dsack(tcb, seq, seq + length);
+                tcb.quickAcks = TcpSettings.MAX_QUICKACKS;
+                layer.drop(tcb, seg, DropReason.TCP_OLD_DATA);
+                layer.output().sendAck(tcb);
+                return;
+            }
+            dsack(tcb, seq, tcb.rcvNxt); // the part we had
+            index += skip;
+            length -= skip;
+            seq = tcb.rcvNxt;
+        }
+        if (seq != tcb.rcvNxt) {
+            outOfOrder(tcb, seg, seq, index, length, fin);
+            return;
+        }
+        boolean holes = tcb.reassembly.blockCount() > 0;
+        int stored = tcb.receiveBuffer.write(seg.buf, index, length);
+        if (stored < length) {
+            stats.inc(stored == 0 ? Counter.TcpExtTCPZeroWindowDrop : Counter.TcpExtTCPRcvQDrop);
+            layer.drop(tcb, seg, DropReason.TCP_ZEROWINDOW);
+            fin = false;
+        }
+        if (holes && stored > 0 && layer.settings().dsack && tcb.sackOk
+                && tcb.reassembly.overlapInOrder(tcb.rcvNxt, tcb.rcvNxt + stored)) {
+            stats.inc(Counter.TcpExtTCPDSACKOfoSent);
+        }
+        tcb.rcvNxt += stored;
+        tcb.bytesReceived += stored;
+        if (holes) {
+            tcb.rcvNxt = tcb.reassembly.drainInto(tcb.rcvNxt, tcb.receiveBuffer);
+        }
+        if (stored > 0) {
+            dataReceived(tcb, stored);
+        }
+        boolean finArrived = (fin && stored == length) || tcb.reassembly.takeFin(tcb.rcvNxt);
+        if (finArrived) {
+            fin(tcb);
+        } else if (holes || stored < length) {
+            layer.output().sendAck(tcb); // RFC 5681 4.2: ACK at once when a gap is filled
+        } else if (ackNow(tcb)) {
+            if (!Wakeups.deferAck(tcb)) {
+                layer.output().sendAck(tcb);
+            }
+        } else if (stored > 0) {
+            TcpTimers.scheduleDelayedAck(tcb);
+        }
+    }
+
+    /** Linux tcp_dsack_set for data below rcv.nxt, counted as TcpExtTCPDSACKOldSent. */
+    private void dsack(Tcb tcb, int from, int to) {
+        if (tcb.sackOk && layer.settings().dsack && SeqNum.lt(from, to)) {
+            tcb.reassembly.setDsack(from, to);
+            stats.inc(Counter.TcpExtTCPDSACKOldSent);
+        }
+    }
+
+    /**
+     * Linux tcp_send_dupack for a segment that failed the sequence or PAWS check: data below
+     * rcv.nxt is reported by D-SACK, and quick ACKs resume.
+     */
+    void duplicateBeforeAck(Tcb tcb, Segment seg) {
+        if (seg.length() > 0 && SeqNum.lt(seg.seq, tcb.rcvNxt)) {
+            stats.inc(Counter.TcpExtDelayedACKLost);
+            tcb.quickAcks = TcpSettings.MAX_QUICKACKS;
+            dsack(tcb, seg.seq, SeqNum.min(seg.endSeq(), tcb.rcvNxt));
+        }
+    }
+
+    /**
+     * Linux tcp_data_queue_ofo: out-of-order data is kept where it belongs in the receive buffer
+     * (within the window we offered and the buffer's room, pruning the highest ranges when the
+     * queue's charge would not fit, tcp_prune_ofo_queue), SACKed, and ACKed at once.
+     */
+    private void outOfOrder(Tcb tcb, Segment seg, int seq, int index, int length, boolean fin) {
+        Reassembly ofo = tcb.reassembly;
+        int rightEdge = tcb.rcvNxt + Math.max(tcb.rcvWnd - (tcb.rcvNxt - tcb.rcvWup), 0);
+        int fits = Math.max(0, Math.min(Math.min(length, rightEdge - seq), tcb.receiveBuffer.free() - (seq - tcb.rcvNxt)));
+        if (fits > 0 && !makeRoom(tcb, seq, fits)) {
+            fits = 0;
+        }
+        if (fits > 0) {
+            if (ofo.add(seq, fits, tcb.rcvNxt, tcb.receiveBuffer, seg.buf, index, layer.settings().dsack && tcb.sackOk)) {
+                stats.inc(Counter.TcpExtTCPDSACKOfoSent);
+            }
+            stats.inc(Counter.TcpExtTCPOFOQueue);
+            if (fin && fits == length) {
+                ofo.addFin(seq + length);
+            }
+            growWindow(tcb, fits);
+        } else if (length > 0) {
+            stats.inc(Counter.TcpExtTCPOFODrop);
+            layer.drop(tcb, seg, DropReason.TCP_OFO_DROP);
+        } else if (fin) {
+            ofo.addFin(seq);
+        }
+        tcb.quickAcks = Math.max(tcb.quickAcks, 1);
+        layer.output().sendAck(tcb); // RFC 5681 4.2: out-of-order data is ACKed at once (dup ACK, SACK)
+    }
+
+    /**
+     * Linux tcp_try_rmem_schedule with tcp_prune_queue / tcp_prune_ofo_queue: the unread data and
+     * the out-of-order queue's charge must fit the buffer; if not, the highest ranges above the new
+     * segment are dropped (TcpExtPruneCalled, TcpExtOfoPruned). False if it still does not fit.
+     */
+    private boolean makeRoom(Tcb tcb, int seq, int length) {
+        Reassembly ofo = tcb.reassembly;
+        int allowed = tcb.receiveBuffer.capacity() - tcb.receiveBuffer.size() - length - Reassembly.RANGE_OVERHEAD;
+        if (ofo.charge() <= allowed) {
+            return true;
+        }
+        stats.inc(Counter.TcpExtPruneCalled);
+        if (ofo.blockCount() == 0 || !SeqNum.gt(ofo.highestEnd(), seq)) {
+            stats.inc(Counter.TcpExtRcvPruned);
+            return false; // nothing above the new segment to give way
+        }
+        int dropped = ofo.pruneAbove(Math.max(allowed, 0));
+        stats.add(Counter.TcpExtOfoPruned, dropped);
+        return ofo.charge() <= allowed;
+    }
+
+    /** Linux tcp_event_data_recv: adapt the ATO to the inter-arrival time, stamp activity, grow the window. */
+    private void dataReceived(Tcb tcb, int bytes) {
+        long now = layer.nowMs();
+        TcpSettings s = layer.settings();
+        if (tcb.atoMs == 0) {
+            tcb.atoMs = s.delackMinMs;
+        } else {
+            long m = now - tcb.lastDataRecvMs;
+            long rto = tcb.rtt.rtoMicros() / 1000;
+            if (m <= s.delackMinMs / 2) {
+                tcb.atoMs = tcb.atoMs / 2 + s.delackMinMs / 2;
+            } else if (m < tcb.atoMs) {
+                tcb.atoMs = Math.min(tcb.atoMs / 2 + m, rto);
+            } else if (m > rto) {
+                tcb.quickAcks = Math.max(tcb.quickAcks, 2);
+            }
+        }
+        tcb.lastDataRecvMs = now;
+        tcb.lastActivityMs = now;
+        tcb.segmentsSinceAck += Math.max(1, bytes / Math.max(tcb.rcvMss, 1));
+        growWindow(tcb, bytes);
+        Wakeups.wake(tcb);
+    }
+
+    /**
+     * Linux tcp_grow_window: each segment of 128 bytes or more lets rcv_ssthresh (the most
+     * window we offer) grow by the larger of 2 MSS and twice the segment, up to the room the
+     * buffer has.
+     */
+    private static void growWindow(Tcb tcb, int bytes) {
+        if (bytes < 128) {
+            return;
+        }
+        int room = Math.min(tcb.receiveBuffer.capacity(), freeSpace(tcb)) - tcb.rcvSsthresh;
+        if (room > 0) {
+            tcb.rcvSsthresh += Math.min(room, Math.max(2 * tcb.rcvMss, 2 * bytes));
+        }
+    }
+
+    /** Linux tcp_space: the window the buffer's free room is worth. */
+    static int freeSpace(Tcb tcb) {
+        return tcb.receiveBuffer.capacity() - tcb.receiveBuffer.size() - tcb.reassembly.bytes();
+    }
+
+    /**
+     * Linux __tcp_ack_snd_check: ACK now in quick-ACK mode (connection start) or when more than one
+     * full segment arrived since the last ACK; otherwise delay.
+     */
+    private static boolean ackNow(Tcb tcb) {
+        return tcb.quickAcks > 0 || tcb.rcvNxt - tcb.rcvWup > tcb.rcvMss;
+    }
+
+    /** RFC 9293 3.10.7.4 eighth (Linux tcp_fin). */
+    private void fin(Tcb tcb) {
+        tcb.rcvNxt++;
+        tcb.finReceived = true;
+        // Linux tcp_fin: out-of-order data after the FIN is dropped, and the SACK state with it
+        // (tcp_sack_reset): a D-SACK pending for the segment that brought the FIN is not sent
+        tcb.reassembly.clear();
+        tcb.lastActivityMs = layer.nowMs();
+        Wakeups.notify(tcb);
+        switch (tcb.state) {
+            case SYN_RECEIVED, ESTABLISHED -> {
+                layer.setState(tcb, TcpState.CLOSE_WAIT);
+                // Linux tcp_fin enters pingpong mode: the ACK is delayed by the ATO (it may ride on
+                // our own FIN), at once only if no data ever came (ato 0: the timer fires at once)
+                if (tcb.atoMs == 0) {
+                    layer.output().sendAck(tcb);
+                } else {
+                    TcpTimers.scheduleDelayedAck(tcb);
+                }
+            }
+            case FIN_WAIT_1 -> {
+                if (tcb.finAcked) {
+                    layer.output().sendAck(tcb);
+                    layer.timeWait().enter(tcb, TcpState.TIME_WAIT);
+                } else {
+                    layer.setState(tcb, TcpState.CLOSING);
+                    layer.output().sendAck(tcb);
+                }
+            }
+            case FIN_WAIT_2 -> {
+                layer.output().sendAck(tcb);
+                layer.timeWait().enter(tcb, TcpState.TIME_WAIT);
+            }
+            default -> layer.output().sendAck(tcb);
+        }
+    }
+
+    // ---- receive-buffer autotuning (Linux tcp_rcv_rtt_*, tcp_rcv_space_adjust, tcp_rcvbuf_grow)
+
+    /**
+     * The connection is established: the buffer starts at tcp_rmem's default, its window share is
+     * the clamp, and autotuning starts measuring (Linux tcp_init_buffer_space).
+     */
+    static void initBufferSpace(Tcb tcb, long nowNanos) {
+        tcb.rcvqSpaceSeq = tcb.rcvNxt;
+        tcb.rcvqSpaceNanos = nowNanos;
+        tcb.rcvSsthresh = Math.min(tcb.rcvSsthresh, tcb.receiveBuffer.capacity());
+        tcb.rcvqSpace = Math.min(Math.min(tcb.rcvSsthresh, tcb.rcvWnd), TcpSettings.INIT_CWND * tcb.rcvMss);
+    }
+
+    /**
+     * Linux tcp_rcv_rtt_measure_ts and tcp_rcv_rtt_measure: the receiver's RTT estimate, from the
+     * echo of our timestamps on full segments, else one sample per window of data.
+     */
+    private void measureRcvRtt(Tcb tcb, Segment seg, int length) {
+        long now = layer.clock().nanos();
+        if (tcb.tsOk && seg.options.hasTimestamp && seg.options.tsEcr != 0) {
+            int tsecr = seg.options.tsEcr;
+            if (tsecr == tcb.rcvRttLastTsecr) {
+                return;
+            }
+            tcb.rcvRttLastTsecr = tsecr;
+            if (length >= tcb.rcvMss) {
+                long delta = (long) (tcb.tsValAt(now) - tsecr) * 1000;
+                if (delta > 0) {
+                    updateRcvRtt(tcb, delta, false);
+                }
+            }
+            return;
+        }
+        if (tcb.rcvRttNanos != 0 && SeqNum.lt(tcb.rcvNxt, tcb.rcvRttSeq)) {
+            return;
+        }
+        if (tcb.rcvRttNanos != 0) {
+            updateRcvRtt(tcb, Math.max(1, (now - tcb.rcvRttNanos) / 1000), true);
+        }
+        tcb.rcvRttSeq = tcb.rcvNxt + tcb.rcvWnd;
+        tcb.rcvRttNanos = now;
+    }
+
+    /** Linux tcp_rcv_rtt_update: an EWMA (1/8), or per window the minimum. Stored x8 as Linux does. */
+    private static void updateRcvRtt(Tcb tcb, long sampleMicros, boolean windowBased) {
+        long estimate = tcb.rcvRttMicros8;
+        if (estimate == 0) {
+            tcb.rcvRttMicros8 = sampleMicros << 3;
+        } else if (!windowBased) {
+            tcb.rcvRttMicros8 = estimate + sampleMicros - (estimate >> 3);
+        } else if ((sampleMicros << 3) < estimate) {
+            tcb.rcvRttMicros8 = sampleMicros << 3;
+        }
+    }
+
+    /**
+     * Linux tcp_rcv_space_adjust, after the application read: once per receiver RTT, if it read
+     * more than in the last one, the buffer grows to let the sender double its rate (twice what
+     * was read, plus what waits out of order), at most tcp_rmem's maximum (tcp_rcvbuf_grow).
+     */
+    void rcvSpaceAdjust(Tcb tcb) {
+        long now = layer.clock().nanos();
+        long elapsedMicros = (now - tcb.rcvqSpaceNanos) / 1000;
+        if (tcb.rcvRttMicros8 == 0 || elapsedMicros < (tcb.rcvRttMicros8 >> 3)) {
+            return;
+        }
+        int copiedSeq = tcb.rcvNxt - tcb.receiveBuffer.size();
+        int copied = copiedSeq - tcb.rcvqSpaceSeq;
+        if (copied > tcb.rcvqSpace) {
+            tcb.rcvqSpace = copied;
+            growReceiveBuffer(tcb);
+        }
+        tcb.rcvqSpaceSeq = copiedSeq;
+        tcb.rcvqSpaceNanos = now;
+    }
+
+    private void growReceiveBuffer(Tcb tcb) {
+        if (!tcb.moderateRcvbuf) {
+            return;
+        }
+        long window = (long) tcb.rcvqSpace << 1;
+        if (tcb.reassembly.blockCount() > 0) {
+            window += tcb.reassembly.highestEnd() - tcb.rcvNxt;
+        }
+        long buffer = Math.min(spaceFromWindow(window), layer.settings().rmem.max());
+        if (buffer > tcb.rcvbuf) {
+            tcb.rcvbuf = (int) buffer;
+            tcb.receiveBuffer.setCapacity(windowFromSpace(tcb.rcvbuf));
+        }
+    }
+}
