@@ -7,8 +7,10 @@ import io.tcpstack.api.TcpServerSocket;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.profile.TsOffsetMode;
 import io.tcpstack.stats.Counter;
+import io.tcpstack.testing.PacketHarness;
 import io.tcpstack.testing.Seg;
 import io.tcpstack.wire.TcpSegment;
+import io.tcpstack.wire.TcpView;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
@@ -148,6 +150,25 @@ class SynQueueScenarioTest extends ScenarioBase {
         assertThat(d.sack()).isFalse();
         assertThat(d.timestamps()).isFalse();
         assertThat(d.rtoMicros()).as("no RTT sample from the handshake: RFC 6298 5.7's 3 s").isEqualTo(3_000_000);
+    }
+
+    @Test
+    void a_cookie_carries_ecn_when_the_syn_asked_for_it_and_had_a_timestamp() throws IOException {
+        TcpSettings s = cookieSettings();
+        s.syncookies = 2;
+        listen(s, BACKLOG);
+        int ecnSetup = TcpView.SYN | TcpView.ECE | TcpView.CWR;
+        h.inject(new TcpSegment(PacketHarness.PEER, PacketHarness.STACK, PEER_PORT, STACK_PORT, (int) PEER_ISS, 0, ecnSetup,
+                65535, TcpSegment.Options.syn(1460, 7, true, 5000L, 0L), new byte[0]));
+        TcpSegment synAck = h.expect(match().that("SYN-ACK with ECE", t -> t.flags() == (TcpView.SYN | TcpView.ACK | TcpView.ECE)));
+        assertThat(synAck.options().tsVal() & 0x3f).as("window scale 7, SACK, ECN").isEqualTo(7 | 16 | 32);
+        h.inject(from(PEER_PORT, ".", PEER_ISS + 1, u(synAck.seq()) + 1).ts(5001, synAck.options().tsVal()).build());
+        Tcb tcb = h.stack.tcp().demux().get(Demux.key(PacketHarness.PEER, PEER_PORT, STACK_PORT));
+        assertThat(tcb.ecnFlags & Ecn.OK).as("ECN on").isEqualTo(Ecn.OK);
+        // without a timestamp the cookie cannot carry it: no ECE, no ECN
+        h.inject(new TcpSegment(PacketHarness.PEER, PacketHarness.STACK, PEER_PORT + 1, STACK_PORT, (int) PEER_ISS, 0,
+                ecnSetup, 65535, TcpSegment.Options.syn(1460, 7, true, null, null), new byte[0]));
+        h.expect(match().flags("S.").that("no ECE", t -> !t.has(TcpView.ECE)));
     }
 
     @Test
