@@ -92,6 +92,18 @@ echo "load over after $((END - START)) s; quiet for 65 s (TIME_WAIT is 60 s)"
 sleep 65
 AFTER=$(sample $(( $(date +%s) - START )))
 echo "$AFTER"
+if awk 'NR > 1 && $1 != "LISTEN"' "$WORK/conns" | grep -q .; then
+    echo "left (ctl conns -i):"
+    ctl conns -i | awk 'NR > 1 && $1 != "LISTEN"' | sed 's/^/  /' | head -20
+    # a TIME_WAIT restarted by the peer's late FIN, a retransmission still going: when does it end?
+    for extra in $(seq 5 5 70); do
+        sleep 5
+        if ! ctl conns | awk 'NR > 1 && $1 != "LISTEN"' | grep -q .; then
+            echo "  (all gone $extra s later)"
+            break
+        fi
+    done
+fi
 
 echo "clients:"
 awk '/requests in/ || /Socket errors/ || /Non-2xx/ || /Requests\/sec/' "$WORK/wrk.out" | sed 's/^ */  wrk: /'
