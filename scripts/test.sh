@@ -18,6 +18,8 @@ declare -A NEEDS=(
     [ab]=apache2-utils [nft]=nftables [nstat]=iproute2 [setpriv]=util-linux
     [tc]=iproute2 [sysctl]=procps    # tcpstack drill --kernel (DrillKernelIT): TUN qdisc, script sysctls
     [gcc]=gcc [jcmd]=openjdk-17-jdk-headless # scripts/bench/spoof.c, heap figures (AttackIT)
+    [taskset]=util-linux             # SteeringIT: pings pinned to a CPU
+    [tshark]=tshark [chromium]=chromium    # LadderCaptureIT (tshark's numbers), LessonPageIT (a lesson page in a browser)
 )
 missing=()
 for cmd in "${!NEEDS[@]}"; do

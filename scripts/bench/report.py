@@ -4,7 +4,10 @@
 usage: report.py RESULTS.jsonl SUMMARY.json   (prints the table)
 
 A measurement run more than once (the latency ones) shows the median of each figure over its
-runs, and the host's steal time during them (a VM's vCPUs taken away: the latency tails).
+runs, and the host's steal time during them (a VM's vCPUs taken away: the latency tails). The
+stack's rows come in two sections: the daemon's default configuration (side stack-default) and
+the tuned one (side stack). A bulk row with a kernel sender notes the sender's retransmitted
+bytes (ss -ti) and its congestion control.
 """
 import json
 import statistics
@@ -46,9 +49,17 @@ def cpu_per_gb(r, which):
     return r[which] / r["hz"] / (total / GB)
 
 
+def sender(runs):
+    """What ss -ti said about the kernel sender of the last run: bytes, retransmitted bytes, cc; or {}."""
+    return (runs or [{}])[-1].get("sender") or {}
+
+
 def main():
     rows = load(sys.argv[1])
     table = []   # (name, unit, stack, kernel, kernel setup, notes)
+
+    def section(title):
+        table.append({"section": title})
 
     def add(name, unit, stack_key, kernel_key, field, setup, scale=1.0, note=""):
         s_runs = rows.get(stack_key)
@@ -62,7 +73,13 @@ def main():
             m = cpu_per_gb(s, "machine_cpu_ticks")
             km = cpu_per_gb(k, "machine_cpu_ticks") if k and kv is not None else None
             note = "daemon %.2f, machine %.2f (kernel %s) CPU s/GB" % (d, m, "%.2f" % km if km else "-")
+            ss, ks = sender(s_runs), sender(k_runs)
+            if ss:
+                note += "; kernel sender retrans %.3f%% (%s)%s" % (
+                    ss["retrans_pct"], ss["cc"], ", over veth %.3f%%" % ks["retrans_pct"] if ks else "")
         table.append({
+            "config": stack_key[0],
+            "sender_retrans_pct": sender(s_runs).get("retrans_pct"),
             "name": name, "unit": unit, "field": field,
             "tcpstack": sv * scale if sv is not None else None,
             "kernel": kv * scale if kv is not None else None,
@@ -70,26 +87,46 @@ def main():
             "stack_raw": s_runs, "kernel_raw": k_runs,
         })
 
-    for mtu, off, koff, label in [(1500, "off", "off", "no offloads"), (9000, "off", "off", "no offloads"),
-                                  (1500, "on", "on", "virtio-net hdr + TSO")]:
+    def bulk(side, mtu, off, koff, label):
         ksetup = "veth MTU %d offloads %s" % (mtu, koff)
         add("bulk kernel->stack, MTU %d, %s" % (mtu, label), "Gbit/s",
-            ("stack", "bulk-in", mtu, off), ("kernel", "bulk-in", mtu, koff), "gbps", ksetup)
+            (side, "bulk-in", mtu, off), ("kernel", "bulk-in", mtu, koff), "gbps", ksetup)
+        if (side, "bulk-in-reno", mtu, off) in rows:
+            add("bulk kernel->stack, MTU %d, %s, reno" % (mtu, label), "Gbit/s",
+                (side, "bulk-in-reno", mtu, off), ("kernel", "bulk-in-reno", mtu, koff), "gbps", ksetup)
         add("bulk stack->kernel, MTU %d, %s" % (mtu, label), "Gbit/s",
-            ("stack", "bulk-out", mtu, off), ("kernel", "bulk-out", mtu, koff), "gbps", ksetup)
-    for suffix, variant in [("", ""), ("-busy-poll", ", busy-poll")]:
+            (side, "bulk-out", mtu, off), ("kernel", "bulk-out", mtu, koff), "gbps", ksetup)
+
+    def latency(side, suffix, variant):
         for test, label in [("conns-server-close", "server closes"), ("conns-client-close", "client closes")]:
-            sk = ("stack", test + suffix, 1500, "off")
+            sk = (side, test + suffix, 1500, "off")
             kk = ("kernel", test, 1500, "on")
             add("short connections/s, %s%s" % (label, variant), "conn/s", sk, kk, "per_second",
                 "veth MTU 1500 offloads on", note="tcpstack " + steal_note(rows.get(sk)))
             add("  connect+request+close p50", "us", sk, kk, "p50_us", "", note="kernel " + steal_note(rows.get(kk)))
             add("  connect+request+close p99", "us", sk, kk, "p99_us", "")
-        sk = ("stack", "pingpong" + suffix, 1500, "off")
+        sk = (side, "pingpong" + suffix, 1500, "off")
         kk = ("kernel", "pingpong", 1500, "on")
         add("ping-pong 64 B round trip p50%s" % variant, "us", sk, kk, "p50_us", "veth MTU 1500 offloads on",
             note="tcpstack " + steal_note(rows.get(sk)))
         add("ping-pong 64 B round trip p99", "us", sk, kk, "p99_us", "", note="kernel " + steal_note(rows.get(kk)))
+
+    section("the daemon's default configuration (scripts/run.sh): 2 TUN queues, affinity none, no offloads")
+    bulk("stack-default", 1500, "off", "off", "no offloads")
+    for t in table:
+        test = {"bulk kernel->stack, MTU 1500, no offloads": "bulk-in",
+                "bulk kernel->stack, MTU 1500, no offloads, reno": "bulk-in-reno"}.get(t.get("name"))
+        one = value(rows.get(("stack", test, 1500, "off")), "gbps") if test else None
+        if t.get("config") == "stack-default" and one and t["tcpstack"] is not None:
+            t["vs_one_queue"] = t["tcpstack"] / one
+            t["note"] = "%.2fx the 1-queue figure below; %s" % (t["vs_one_queue"], t["note"])
+    latency("stack-default", "", "")
+    section("tuned: 1 TUN queue, affinity flow (--queues 1 --affinity flow), offloads where a row says")
+    for mtu, off, koff, label in [(1500, "off", "off", "no offloads"), (9000, "off", "off", "no offloads"),
+                                  (1500, "on", "on", "virtio-net hdr + TSO")]:
+        bulk("stack", mtu, off, koff, label)
+    for suffix, variant in [("", ""), ("-busy-poll", ", busy-poll")]:
+        latency("stack", suffix, variant)
     add("UDP pkt/s: TUN reflector vs kernel veth receive", "pkt/s", ("stack", "udp-pps", 1500, "off"),
         ("kernel", "udp-pps", 1500, "on"), "pps", "veth to the UDP socket layer")
 
@@ -102,6 +139,9 @@ def main():
                                                        "kernel figure from", "notes"))
     lines = [header, "-" * len(header)]
     for t in table:
+        if "section" in t:
+            lines.append("-- " + t["section"])
+            continue
         ratio = t["tcpstack"] / t["kernel"] if t["tcpstack"] is not None and t["kernel"] else None
         t["ratio"] = ratio
         lines.append("%-52s %-7s %10s %10s %7s  %-28s %s" % (t["name"], t["unit"], fmt(t["tcpstack"]),

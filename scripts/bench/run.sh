@@ -2,6 +2,10 @@
 # tcpstack against the kernel, on this machine, in one run: builds, makes its own network
 # namespaces (tcpstack-bench-PID-*), measures the stack over TUN and the kernel over a veth pair
 # with the same client, and prints one table with each figure beside the kernel's and their ratio.
+# The stack runs twice: in the daemon's default configuration (what scripts/run.sh starts: two
+# TUN queues, affinity none, no offloads) and tuned (one queue, affinity flow, and offloads where a
+# row says so). Bulk rows with a kernel sender give its retransmitted bytes (ss -ti), with its
+# default congestion control (bbr) and with reno.
 #
 #   sudo scripts/bench/run.sh [--quick] [--out DIR]
 #
@@ -48,50 +52,16 @@ LOAD=$(cut -d' ' -f1 /proc/loadavg)
 if python3 -c "import sys; sys.exit(0 if float('$LOAD') > 0.5 else 1)"; then
     echo "run.sh: warning: load average $LOAD before the run; other work on these 2 cores skews every figure" >&2
 fi
-JAR="$ROOT/tun-driver/target/tcpstack.jar"
-JAVA=(java -XX:+UseParallelGC -cp "$JAR")
-[[ -n $OUT ]] || OUT=$(mktemp -d /tmp/tcpstack-bench.XXXXXX)
-mkdir -p "$OUT"
+P="tcpstack-bench-$$"
+# shellcheck source=lib.sh
+source "$ROOT/scripts/bench/lib.sh"   # NS_S (tun0 and the stack), NS_A (kernel client), NS_B (kernel server)
+bench_out bench
 RESULTS="$OUT/results.jsonl"
 : >"$RESULTS"
-
-P="tcpstack-bench-$$"
-NS_S="$P-s"   # tun0 and the stack
-NS_A="$P-a"   # kernel client, veth
-NS_B="$P-b"   # kernel server, veth
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do
-        kill -TERM "$pid" 2>/dev/null || true
-    done
-    for pid in "${PIDS[@]}"; do
-        wait "$pid" 2>/dev/null || true
-    done
-    for ns in "$NS_S" "$NS_A" "$NS_B"; do
-        ip netns del "$ns" 2>/dev/null || true
-    done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-for ns in "$NS_S" "$NS_A" "$NS_B"; do
-    ip netns add "$ns"
-    ip netns exec "$ns" ip link set lo up
-    ip netns exec "$ns" sysctl -qw net.ipv4.ip_local_port_range="1024 65000"
-    # the client-closes runs leave ~15,000 kernel TIME-WAIT sockets each: past half the port
-    # range connect() searches ports for milliseconds, unless it may reuse them (as it does on
-    # loopback by default, tcp_tw_reuse=2)
-    ip netns exec "$ns" sysctl -qw net.ipv4.tcp_tw_reuse=1
-done
-ip netns exec "$NS_S" ip tuntap add dev tun0 mode tun multi_queue
-ip netns exec "$NS_S" ip addr add 198.18.0.1/24 dev tun0
-ip link add vb-a netns "$NS_A" type veth peer name vb-b netns "$NS_B"
-ip netns exec "$NS_A" ip addr add 198.18.1.1/24 dev vb-a
-ip netns exec "$NS_B" ip addr add 198.18.1.2/24 dev vb-b
-ip netns exec "$NS_A" ip link set vb-a up
-ip netns exec "$NS_B" ip link set vb-b up
-
-log() { printf '%s\n' "$*" >&2; }
+# the client-closes runs leave ~15,000 kernel TIME-WAIT sockets each: past half the port range
+# connect() searches ports for milliseconds, unless it may reuse them (as it does on loopback by
+# default, tcp_tw_reuse=2)
+bench_namespaces net.ipv4.ip_local_port_range="1024 65000" net.ipv4.tcp_tw_reuse=1
 
 cpu_ticks() {   # busy jiffies of the machine (steal apart), or of one process
     if [[ $# -eq 0 ]]; then
@@ -104,47 +74,49 @@ steal_ticks() {   # jiffies the hypervisor ran something else on our vCPUs
     awk '/^cpu /{print $9}' /proc/stat
 }
 
-# record SIDE TEST MTU OFFLOAD PROCESS_PID NS CLIENT_ARGS...: runs the client, appends one JSON line
+# record SIDE TEST MTU OFFLOAD PROCESS_PID NS CLIENT_ARGS...: runs the client, appends one JSON line;
+# a kernel bulk sender (bulk-send) is sampled with ss -ti for its retransmissions
 record() {
     local side=$1 test=$2 mtu=$3 offload=$4 pid=$5 ns=$6
     shift 6
-    local m0 p0 s0 m1 p1 s1 json
+    local m0 p0 s0 m1 p1 s1 json client sender='{}'
     m0=$(cpu_ticks)
     s0=$(steal_ticks)
     p0=$([[ $pid != - ]] && cpu_ticks "$pid" || echo 0)
-    json=$(timeout $((SECONDS_PER * 3 + 30)) ip netns exec "$ns" "${JAVA[@]}" io.tcpstack.bench.BenchClient "$@") || {
+    timeout $((SECONDS_PER * 3 + 30)) ip netns exec "$ns" "${JAVA[@]}" io.tcpstack.bench.BenchClient "$@" \
+        >"$OUT/client.out" &
+    client=$!
+    if [[ $1 == bulk-send ]]; then
+        sender=$("$ROOT/scripts/bench/sender-retrans.sh" "$ns" "$2" "$3" "$client")
+    fi
+    if wait "$client"; then
+        json=$(cat "$OUT/client.out")
+    else
         log "  $side $test mtu=$mtu offload=$offload: client failed"
         json='{"failed":true}'
-    }
+    fi
     m1=$(cpu_ticks)
     s1=$(steal_ticks)
     p1=$([[ $pid != - ]] && cpu_ticks "$pid" || echo 0)
-    printf '{"side":"%s","test":"%s","mtu":%s,"offload":"%s","machine_cpu_ticks":%s,"steal_ticks":%s,"process_cpu_ticks":%s,"hz":%s,"result":%s}\n' \
-        "$side" "$test" "$mtu" "$offload" $((m1 - m0)) $((s1 - s0)) $((p1 - p0)) "$(getconf CLK_TCK)" "$json" >>"$RESULTS"
-    log "  $side $test mtu=$mtu offload=$offload: $json"
+    printf '{"side":"%s","test":"%s","mtu":%s,"offload":"%s","machine_cpu_ticks":%s,"steal_ticks":%s,"process_cpu_ticks":%s,"hz":%s,"result":%s,"sender":%s}\n' \
+        "$side" "$test" "$mtu" "$offload" $((m1 - m0)) $((s1 - s0)) $((p1 - p0)) "$(getconf CLK_TCK)" "$json" "$sender" >>"$RESULTS"
+    log "  $side $test mtu=$mtu offload=$offload: $json $sender"
+}
+
+# bulk_in SIDE MTU OFFLOAD PID NS HOST: a kernel client's bulk to discard:9, with bbr (the
+# kernel's default) and with reno (test bulk-in-reno) as the sender's congestion control
+bulk_in() {
+    local side=$1 mtu=$2 offload=$3 pid=$4 ns=$5 host=$6
+    record "$side" bulk-in "$mtu" "$offload" "$pid" "$ns" bulk-send "$host" 9 "$S" "$BULK_MAX"
+    ip netns exec "$ns" sysctl -qw net.ipv4.tcp_congestion_control=reno
+    record "$side" bulk-in-reno "$mtu" "$offload" "$pid" "$ns" bulk-send "$host" 9 "$S" "$BULK_MAX"
+    ip netns exec "$ns" sysctl -qw net.ipv4.tcp_congestion_control=bbr
 }
 
 # append SIDE TEST MTU OFFLOAD JSON: a figure measured outside the client (counters, a server's own report)
 append() {
     printf '{"side":"%s","test":"%s","mtu":%s,"offload":"%s","result":%s}\n' "$1" "$2" "$3" "$4" "$5" >>"$RESULTS"
     log "  $1 $2 mtu=$3 offload=$4: $5"
-}
-
-# start_bg LOGFILE READY_PATTERN NS COMMAND...: starts a server, waits for its ready line, sets BG
-start_bg() {
-    local logfile=$1 pattern=$2 ns=$3
-    shift 3
-    ip netns exec "$ns" "$@" >"$logfile" 2>&1 &
-    BG=$!
-    PIDS+=("$BG")
-    for _ in $(seq 1 150); do
-        grep -q "$pattern" "$logfile" && return 0
-        kill -0 "$BG" 2>/dev/null || break
-        sleep 0.1
-    done
-    log "run.sh: $* did not start:"
-    cat "$logfile" >&2
-    exit 1
 }
 
 # warmup NS HOST: a second of each kind of traffic, not recorded, so that the JIT has compiled
@@ -157,10 +129,6 @@ warmup() {
     done
 }
 
-stop_bg() {
-    kill -TERM "$1" 2>/dev/null || true
-    wait "$1" 2>/dev/null || true
-}
 
 S=$SECONDS_PER
 BULK_MAX=0        # bulk runs are bounded by time only
@@ -184,20 +152,15 @@ latency() {
 start_bg "$OUT/bench-server.log" "ready" "$NS_B" "${JAVA[@]}" io.tcpstack.bench.BenchServer 198.18.1.2 3600
 KSERVER=$BG
 warmup "$NS_A" 198.18.1.2
-veth() {   # veth MTU on|off: both ends
-    local mtu=$1 state=$2 ns dev
-    for end in "$NS_A vb-a" "$NS_B vb-b"; do
-        read -r ns dev <<<"$end"
-        ip netns exec "$ns" ip link set dev "$dev" mtu "$mtu"
-        ip netns exec "$ns" ethtool -K "$dev" tx "$state" rx "$state" sg "$state" tso "$state" gso "$state" \
-            gro "$state" >/dev/null 2>&1 || true
-    done
-}
 log "kernel <-> kernel over veth:"
 for offload in off on; do
     for mtu in 1500 9000; do
         veth "$mtu" "$offload"
-        record kernel bulk-in "$mtu" "$offload" "$KSERVER" "$NS_A" bulk-send 198.18.1.2 9 "$S" "$BULK_MAX"
+        if [[ $mtu == 1500 && $offload == off ]]; then
+            bulk_in kernel "$mtu" "$offload" "$KSERVER" "$NS_A" 198.18.1.2
+        else
+            record kernel bulk-in "$mtu" "$offload" "$KSERVER" "$NS_A" bulk-send 198.18.1.2 9 "$S" "$BULK_MAX"
+        fi
         record kernel bulk-out "$mtu" "$offload" "$KSERVER" "$NS_A" bulk-recv 198.18.1.2 19 "$S" "$BULK_MAX"
     done
 done
@@ -213,30 +176,48 @@ append kernel udp-pps 1500 on "$(python3 -c "print('{\"udp_in\":%d,\"pps\":%.0f}
 stop_bg "$KSERVER"
 
 # ---- the stack on tun0
-daemon() {   # daemon MTU on|off [BUSY_POLL_US]: (re)starts the stack with that MTU, TUN offloads and busy polling; sets DAEMON
-    ip netns exec "$NS_S" ip link set dev tun0 mtu "$1" up
-    local extra=(--busy-poll "${3:-0}")
-    [[ $2 == on ]] && extra+=(--offload)
-    start_bg "$OUT/daemon-$1-$2-${3:-0}.log" "ready" "$NS_S" "${JAVA[@]}" io.tcpstack.bench.BenchDaemon \
-        --dev tun0 --queues 1 --affinity flow --max-seconds 600 "${extra[@]}"
+TUNED=(--queues 1 --affinity flow)
+DEFAULT=(--queues 2 --affinity none)   # the daemon's defaults (tcpstack daemon, scripts/run.sh)
+# daemon SIDE MTU on|off BUSY_POLL_US CONFIG...: (re)starts the stack with that MTU, TUN offloads,
+# busy polling and queue/affinity options; sets DAEMON and DAEMON_LOG
+daemon() {
+    local side=$1 mtu=$2 offload=$3 busy=$4
+    shift 4
+    ip netns exec "$NS_S" ip link set dev tun0 mtu "$mtu" up
+    local extra=(--busy-poll "$busy")
+    [[ $offload == on ]] && extra+=(--offload)
+    DAEMON_LOG="$OUT/daemon-$side-$mtu-$offload-$busy.log"
+    start_bg "$DAEMON_LOG" "ready" "$NS_S" "${JAVA[@]}" io.tcpstack.bench.BenchDaemon \
+        --dev tun0 --max-seconds 600 "$@" "${extra[@]}"
     DAEMON=$BG
     warmup "$NS_S" 198.18.0.2
 }
-log "kernel <-> tcpstack over tun0:"
-for config in "1500 off" "9000 off" "1500 on"; do
-    set -- $config
-    daemon "$1" "$2"
-    record stack bulk-in "$1" "$2" "$DAEMON" "$NS_S" bulk-send 198.18.0.2 9 "$S" "$BULK_MAX"
-    record stack bulk-out "$1" "$2" "$DAEMON" "$NS_S" bulk-recv 198.18.0.2 19 "$S" "$BULK_MAX"
-    if [[ $1 == 1500 && $2 == off ]]; then
-        latency stack "$NS_S" 198.18.0.2 1500 off "$DAEMON"
+stack_runs() {   # stack_runs SIDE MTU OFFLOAD: bulk both ways, and latency at MTU 1500 without offloads
+    local side=$1 mtu=$2 offload=$3
+    if [[ $mtu == 1500 && $offload == off ]]; then
+        bulk_in "$side" "$mtu" "$offload" "$DAEMON" "$NS_S" 198.18.0.2
+    else
+        record "$side" bulk-in "$mtu" "$offload" "$DAEMON" "$NS_S" bulk-send 198.18.0.2 9 "$S" "$BULK_MAX"
+    fi
+    record "$side" bulk-out "$mtu" "$offload" "$DAEMON" "$NS_S" bulk-recv 198.18.0.2 19 "$S" "$BULK_MAX"
+    if [[ $mtu == 1500 && $offload == off ]]; then
+        latency "$side" "$NS_S" 198.18.0.2 1500 off "$DAEMON"
     fi
     stop_bg "$DAEMON"
-    log "  daemon counters: $(tail -1 "$OUT/daemon-$1-$2-0.log")"
+    log "  daemon counters: $(tail -1 "$DAEMON_LOG")"
+}
+log "kernel <-> tcpstack over tun0, the daemon's default configuration (${DEFAULT[*]}):"
+daemon stack-default 1500 off 0 "${DEFAULT[@]}"
+stack_runs stack-default 1500 off
+log "kernel <-> tcpstack over tun0, tuned (${TUNED[*]}):"
+for config in "1500 off" "9000 off" "1500 on"; do
+    set -- $config
+    daemon stack "$1" "$2" 0 "${TUNED[@]}"
+    stack_runs stack "$1" "$2"
 done
 # the same latency runs with the TUN reader busy-polling (the kernel's net.core.busy_poll is
 # global, not per namespace, and veth has no busy-poll hook: the kernel figures stay as they are)
-daemon 1500 off "$BUSY_POLL_US"
+daemon stack 1500 off "$BUSY_POLL_US" "${TUNED[@]}"
 latency stack "$NS_S" 198.18.0.2 1500 off "$DAEMON" -busy-poll
 stop_bg "$DAEMON"
 

@@ -90,7 +90,18 @@ public final class TcpStack implements TimerDriven, AutoCloseable {
             timerThread.start();
         }
         dispatcher.start();
+        link.steer(settings.affinity.steering());
         link.start(dispatcher);
+    }
+
+    /**
+     * Steers the link's inbound packets as the {@code affinity} knob now says; whoever changes the
+     * knob on a running stack calls it ({@code ctl set}, a config reload). Returns how the link
+     * steers now.
+     */
+    public String steer() {
+        link.steer(settings.affinity.steering());
+        return link.steering();
     }
 
     /** Runs the timers that are due at the clock's current time (virtual time). */

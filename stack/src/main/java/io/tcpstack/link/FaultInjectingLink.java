@@ -1,8 +1,10 @@
 package io.tcpstack.link;
 
 import io.netty.buffer.ByteBuf;
+import io.tcpstack.stats.DropReason;
 import io.tcpstack.time.Clock;
 import io.tcpstack.trace.TraceEvent;
+import io.tcpstack.trace.SegmentText;
 import io.tcpstack.trace.Tracer;
 import io.tcpstack.wire.IpProtocol;
 import io.tcpstack.wire.Ipv4View;
@@ -29,6 +31,8 @@ public final class FaultInjectingLink extends ForwardingLink {
      */
     public record Rule(boolean out, int flags, int every) {
         private static final int MASK = TcpView.SYN | TcpView.FIN | TcpView.RST | TcpView.ACK;
+        private static final int[] FLAG_BITS = {TcpView.SYN, TcpView.FIN, TcpView.RST, TcpView.ACK};
+        private static final String FLAG_LETTERS = "SFRA";
 
         public Rule {
             if (every < 1) {
@@ -85,9 +89,16 @@ public final class FaultInjectingLink extends ForwardingLink {
             return (packet.getUnsignedByte(ip + ihl + 13) & MASK) == flags;
         }
 
+        /** The rule as {@link #parse} reads it: {@code out:RA/10}. */
         @Override
         public String toString() {
-            return (out ? "out:" : "in:") + TcpView.flagString(flags) + "/" + every;
+            StringBuilder letters = new StringBuilder();
+            for (int i = 0; i < FLAG_BITS.length; i++) {
+                if ((flags & FLAG_BITS[i]) != 0) {
+                    letters.append(FLAG_LETTERS.charAt(i));
+                }
+            }
+            return (out ? "out:" : "in:") + letters + "/" + every;
         }
     }
 
@@ -110,10 +121,17 @@ public final class FaultInjectingLink extends ForwardingLink {
         }
         dropped.incrementAndGet();
         if (tracer.enabled()) {
-            tracer.emit(new TraceEvent(clock.nanos(), TraceEvent.Kind.NOTE, "-", "fault injector dropped a "
-                    + (rule.out() ? "sent " : "received ") + TcpView.flagString(rule.flags()) + " segment (" + rule + ")"));
+            tracer.emit(new TraceEvent(clock.nanos(), TraceEvent.Kind.NOTE, connection(packet), "fault injector ("
+                    + rule + ") dropped " + (rule.out() ? "sent " : "received ") + SegmentText.ofPacket(packet),
+                    DropReason.IMPAIRMENT.name(), null));
         }
         return true;
+    }
+
+    /** "local:port remote:port" of the packet, from the stack's side, as trace events name connections. */
+    private String connection(ByteBuf packet) {
+        String[] ends = SegmentText.endpoints(packet).split(" ");
+        return rule.out() ? ends[0] + " " + ends[1] : ends[1] + " " + ends[0];
     }
 
     @Override

@@ -5,13 +5,13 @@ import io.netty.buffer.ByteBufAllocator;
 
 /**
  * Base of the {@link Link} decorators (pcap, fault injection): queue count, MTU, allocator,
- * bursts and close go to the wrapped link; each decorator says what it does to the packets it
- * sends ({@link #send}) and receives ({@link #received}).
+ * steering, bursts and close go to the wrapped link; each decorator says what it does to the
+ * packets it sends ({@link #send}) and receives ({@link #received}).
  */
-abstract class ForwardingLink implements Link {
+public abstract class ForwardingLink implements Link {
     protected final Link link;
 
-    ForwardingLink(Link link) {
+    protected ForwardingLink(Link link) {
         this.link = link;
     }
 
@@ -33,6 +33,16 @@ abstract class ForwardingLink implements Link {
     @Override
     public ByteBufAllocator alloc() {
         return link.alloc();
+    }
+
+    @Override
+    public void steer(Steering steering) {
+        link.steer(steering);
+    }
+
+    @Override
+    public String steering() {
+        return link.steering();
     }
 
     /**

@@ -38,6 +38,19 @@ public interface Link extends AutoCloseable {
      */
     void send(int queue, ByteBuf packet);
 
+    /**
+     * From the next packet on, steers inbound packets to queues as {@code steering} says. A link
+     * with one queue has nothing to steer; one whose arrival queue is the queue its peer sent on
+     * ({@link PipeLink}) steers as its sender writes.
+     */
+    default void steer(Steering steering) {
+    }
+
+    /** How inbound packets are steered to queues now, in a few words (ctl status). */
+    default String steering() {
+        return queueCount() == 1 ? "one queue" : "the queue the sender wrote on";
+    }
+
     /** Starts delivering inbound packets to {@code receiver}. Called once. */
     void start(PacketReceiver receiver);
 

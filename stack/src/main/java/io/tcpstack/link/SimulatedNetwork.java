@@ -26,9 +26,10 @@ import java.util.function.Predicate;
  * idea of smoltcp's seeded tests/netsim.rs): the scenario tests' network.
  *
  * <p>Each stack gets its own {@link Link} from {@link #endpoint}, addressed by the stack's IPv4
- * address; a packet is routed by the destination address in its IPv4 header. Packets in flight
- * wait in one event queue ordered by (delivery time, sequence number), so ties go in sending
- * order. Impairments ({@link Impairment}: latency, loss, duplication, reordering) apply per
+ * address; a packet is routed by the destination address in its IPv4 header, and arrives on the
+ * queue its endpoint's {@link Steering} picks (by flow, or by the queue it was sent on: the
+ * sending context). Packets in flight wait in one event queue ordered by (delivery time,
+ * sequence number), so ties go in sending order. Impairments ({@link Impairment}: latency, loss, duplication, reordering) apply per
  * direction or to every direction; their random choices come from one {@link SplittableRandom}
  * seeded by the caller, so the same seed and the same script give the same run, packet for
  * packet. Scripted rules ({@link #dropIf}, {@link #dropNth}) drop exact packets for exact
@@ -94,7 +95,8 @@ public final class SimulatedNetwork implements AutoCloseable {
         void onPacket(PacketEvent event, long nowNanos, ByteBuf packet);
     }
 
-    private record InFlight(long atNanos, long sequence, Endpoint to, ByteBuf packet) {
+    /** A packet on its way; {@code fromQueue} is the queue (the sending context) it was sent on. */
+    private record InFlight(long atNanos, long sequence, Endpoint to, int fromQueue, ByteBuf packet) {
     }
 
     /** A network with its own virtual clock, starting at 1 s (so no timestamp is 0). */
@@ -297,7 +299,7 @@ public final class SimulatedNetwork implements AutoCloseable {
 
     // ---- sending
 
-    private void transmit(Endpoint from, ByteBuf packet) {
+    private void transmit(Endpoint from, int fromQueue, ByteBuf packet) {
         sent++;
         notify(PacketEvent.SENT, packet);
         int start = packet.readerIndex();
@@ -329,9 +331,9 @@ public final class SimulatedNetwork implements AutoCloseable {
             notify(PacketEvent.DUPLICATED, packet);
             copy = packet.copy();
         }
-        schedule(to, packet, impairment, effect.delayNanos());
+        schedule(to, fromQueue, packet, impairment, effect.delayNanos());
         if (copy != null) {
-            schedule(to, copy, impairment, effect.delayNanos());
+            schedule(to, fromQueue, copy, impairment, effect.delayNanos());
         }
     }
 
@@ -366,12 +368,12 @@ public final class SimulatedNetwork implements AutoCloseable {
         return new ScriptedEffect(drop, delay, duplicate);
     }
 
-    private void schedule(Endpoint to, ByteBuf packet, Impairment impairment, long extraNanos) {
+    private void schedule(Endpoint to, int fromQueue, ByteBuf packet, Impairment impairment, long extraNanos) {
         long delay = impairment.latencyNanos() + extraNanos;
         if (impairment.reorderRate() > 0 && random.nextDouble() < impairment.reorderRate()) {
             delay += random.nextLong(impairment.reorderMaxNanos() + 1);
         }
-        inFlight.add(new InFlight(clock.nanos() + delay, sequence++, to, packet));
+        inFlight.add(new InFlight(clock.nanos() + delay, sequence++, to, fromQueue, packet));
     }
 
     // ---- running
@@ -453,7 +455,7 @@ public final class SimulatedNetwork implements AutoCloseable {
             }
             delivered++;
             notify(PacketEvent.DELIVERED, packet);
-            int queue = to.queueFor(packet);
+            int queue = to.queueFor(f.fromQueue(), packet);
             to.receiver.receive(queue, packet);
             to.receiver.endOfBurst(queue); // one packet per burst, as a TUN reader woken for each
         } finally {
@@ -486,6 +488,7 @@ public final class SimulatedNetwork implements AutoCloseable {
         private final int mtu;
         private PacketReceiver receiver;
         private boolean closed;
+        private Steering steering = Steering.FLOW;
 
         private Endpoint(int address, int queues, int mtu) {
             this.address = address;
@@ -520,7 +523,7 @@ public final class SimulatedNetwork implements AutoCloseable {
                 packet.release();
                 return;
             }
-            transmit(this, packet);
+            transmit(this, queue, packet);
         }
 
         @Override
@@ -532,21 +535,22 @@ public final class SimulatedNetwork implements AutoCloseable {
         }
 
         /**
-         * The queue an inbound packet arrives on: a hash of its source address and the first four
-         * bytes after the IP header (TCP and UDP ports), so one flow always uses one queue, as
-         * receive-side scaling does.
+         * Inbound packets arrive on the queue {@code steering} picks: by flow until the stack on
+         * this endpoint steers (RSS: one flow, one queue), or by the sender's context, the queue
+         * the sending stack wrote the packet on (as a TUN device with the sending-CPU program).
          */
-        private int queueFor(ByteBuf packet) {
-            if (queues == 1) {
-                return 0;
-            }
-            int start = packet.readerIndex();
-            int hash = packet.getInt(start + 12) * 0x9E3779B1;
-            int ihl = (packet.getUnsignedByte(start) & 0x0f) * 4;
-            if (packet.readableBytes() >= ihl + 4) {
-                hash ^= packet.getInt(start + ihl) * 0x85EBCA77;
-            }
-            return Math.floorMod(hash ^ (hash >>> 16), queues);
+        @Override
+        public void steer(Steering steering) {
+            this.steering = steering;
+        }
+
+        @Override
+        public String steering() {
+            return queues == 1 ? "one queue" : steering == Steering.FLOW ? "by flow" : "by the sender's context";
+        }
+
+        private int queueFor(int fromQueue, ByteBuf packet) {
+            return queues == 1 ? 0 : steering.queue(fromQueue, packet, queues);
         }
 
         /** Packets to this endpoint are dropped (unroutable) from now on. Idempotent. */

@@ -25,8 +25,9 @@ public final class KnobRegistry {
     /** The knobs in the order help texts list them; {@link #PROFILE} first, since it sets others. */
     public static final List<Knob> LIVE = List.of(PROFILE,
             Knob.live("affinity", null, KnobType.choice(Affinity::knobValue, List.of(Affinity.values())),
-                    "inbound flow affinity: none lets two workers process one connection at once (the FIN/ACK race),"
-                            + " flow keeps a connection on one worker",
+                    "inbound flow affinity: none steers a packet to the queue of the CPU that sent it (Linux without"
+                            + " RSS: the FIN/ACK race), flow keeps a connection on one queue (RSS), spray hands packets"
+                            + " round-robin to worker threads (stress only)",
                     "the next inbound packet", s -> s.affinity, (s, a) -> s.affinity = a),
             Knob.live("syn-resend", null, KnobType.choice(SynResend::knobValue, List.of(SynResend.values())),
                     "SYN resend after an unacceptable ACK in SYN-SENT: rto-init (Linux <= 5.5) or timeout-min"

@@ -8,7 +8,8 @@ import io.tcpstack.wire.Ipv4Address;
  *
  * @param recvQ bytes received and not read (LISTEN: accept queue length)
  * @param sendQ bytes queued and not acknowledged (LISTEN: backlog)
- * @param details rtt, rto, cwnd... for a full connection; null for LISTEN and TIME_WAIT records
+ * @param details rtt, rto, cwnd... for a full connection; for a TIME_WAIT or FIN_WAIT_2 record only
+ *     its timer ({@link Details#record}); null for LISTEN
  */
 public record ConnectionInfo(TcpState state, int localAddress, int localPort, int remoteAddress, int remotePort,
         int recvQ, int sendQ, Details details) {
@@ -17,6 +18,49 @@ public record ConnectionInfo(TcpState state, int localAddress, int localPort, in
     public record Details(long rttMicros, long rttVarMicros, long rtoMicros, int cwnd, int ssthresh, int sndMss,
             int rcvMss, int sndWscale, int rcvWscale, boolean timestamps, boolean sack, int retransmits,
             int sndWnd, int rcvWnd, String timer) {
+
+        /**
+         * A TIME_WAIT or FIN_WAIT_2 record: no control block, only the time it has left, as
+         * {@code ss -o} shows a timewait socket's ({@code timewait,59sec,0}).
+         */
+        public static Details record(long msLeft) {
+            return new Details(0, 0, 0, 0, 0, 0, 0, 0, 0, false, false, 0, 0, 0, "timewait," + ssTime(msLeft) + ",0");
+        }
+
+        /** Whether this is a record's: only the timer means anything. */
+        public boolean isRecord() {
+            return timer.startsWith("timewait,");
+        }
+    }
+
+    /**
+     * Milliseconds as iproute2's ss prints a timer (misc/ss.c print_ms_timer, iproute2 6.1): whole
+     * minutes, then seconds, then milliseconds, the smaller units dropped once the larger are
+     * big ("1min5sec", "59sec", "9.501ms" for 9.501 s as this ss writes it, "216ms").
+     */
+    public static String ssTime(long ms) {
+        long secs = ms / 1000;
+        long minutes = secs / 60;
+        secs %= 60;
+        long msecs = ms % 1000;
+        StringBuilder sb = new StringBuilder();
+        if (minutes > 0) {
+            msecs = 0;
+            sb.append(minutes).append("min");
+            if (minutes > 9) {
+                secs = 0;
+            }
+        }
+        if (secs > 0) {
+            if (secs > 9) {
+                msecs = 0;
+            }
+            sb.append(secs).append(msecs > 0 ? "." : "sec");
+        }
+        if (msecs > 0) {
+            sb.append(String.format("%03dms", msecs));
+        }
+        return sb.toString();
     }
 
     static ConnectionInfo of(Tcb tcb) {

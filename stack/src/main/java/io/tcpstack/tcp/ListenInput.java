@@ -4,6 +4,8 @@ import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.Counter;
 import io.tcpstack.stats.DropReason;
 import io.tcpstack.stats.StackStats;
+import io.tcpstack.trace.Rule;
+import io.tcpstack.trace.TraceLadder;
 import io.tcpstack.wire.TcpOptions;
 import io.tcpstack.wire.TcpView;
 import java.util.random.RandomGenerator;
@@ -50,6 +52,7 @@ final class ListenInput {
             Verdict v = seg.has(TcpView.SYN) ? Verdict.RESET : cookieAck(listener, seg);
             if (v == Verdict.RESET) {
                 layer.drop(seg, DropReason.TCP_FLAGS);
+                layer.trace().cause(null, Rule.RST_BAD_ACK);
                 layer.output().sendResetFor(seg); // "<SEQ=SEG.ACK><CTL=RST>"
                 return Verdict.DONE;
             }
@@ -161,10 +164,12 @@ final class ListenInput {
                     : layer.isn(tcb.localPort, tcb.remoteAddress, tcb.remotePort));
             published = layer.demux().putIfAbsent(tcb.key, tcb) == null;
             if (published) {
-                layer.trace().state(tcb, TcpState.LISTEN, TcpState.SYN_RECEIVED);
+                layer.trace().state(tcb, TcpState.LISTEN, TcpState.SYN_RECEIVED,
+                        isnFromTimeWait != 0 ? Rule.TW_NEW_SYN : Rule.PASSIVE_OPEN);
                 tcb.rttStartNanos = layer.clock().nanos();
                 layer.output().sendSyn(tcb);
                 TcpTimers.armSynRetransmit(tcb);
+                layer.trace().vars(tcb, TraceLadder.AFTER_SEGMENT);
             } else {
                 tcb.state = TcpState.CLOSED;
                 tcb.listener = null;
@@ -198,6 +203,7 @@ final class ListenInput {
         int iss = cookies.isn(seg.source, layer.localAddress(), seg.sourcePort, seg.destinationPort, seg.seq, peerMss, now);
         listener.overflowed(now); // tcp_synq_overflow: ACKs are checked for cookies from now on
         stats.inc(Counter.TcpExtSyncookiesSent);
+        layer.trace().cause(null, Rule.SYN_COOKIE);
         int tsVal = SynCookies.timestamp(now, peerWscale, sack, ecn)
                 + layer.tsOffset(seg.destinationPort, seg.source, seg.sourcePort);
         int wscale = peerWscale >= 0 ? layer.ourWindowScale() : -1;
@@ -266,9 +272,9 @@ final class ListenInput {
             if (layer.demux().putIfAbsent(tcb.key, tcb) != null) {
                 return Verdict.RETRY; // a copy of this ACK on another worker made it first
             }
-            layer.trace().state(tcb, TcpState.LISTEN, TcpState.SYN_RECEIVED);
+            layer.trace().state(tcb, TcpState.LISTEN, TcpState.SYN_RECEIVED, Rule.SYN_COOKIE);
             if (layer.trace().enabled()) {
-                layer.trace().note(tcb, "rebuilt from a SYN cookie: mss " + mss + (syn.wscale >= 0 ? " wscale " + syn.wscale
+                layer.trace().note(tcb, Rule.SYN_COOKIE, "rebuilt from a SYN cookie: mss " + mss + (syn.wscale >= 0 ? " wscale " + syn.wscale
                         : "") + (syn.sackPermitted ? " sack" : "") + (syn.hasTimestamp ? " ts" : ""));
             }
             layer.input().process(tcb, seg);

@@ -5,6 +5,7 @@ import io.tcpstack.stats.StackStats;
 import io.tcpstack.tcp.congestion.CaState;
 import io.tcpstack.tcp.congestion.CongestionState;
 import io.tcpstack.tcp.congestion.CwndEvent;
+import io.tcpstack.trace.Rule;
 
 /**
  * The sender's loss detection and recovery, as Linux does it (net/ipv4/tcp_input.c
@@ -456,7 +457,7 @@ final class LossRecovery {
     void setCaState(Tcb tcb, CaState state) {
         if (tcb.caState != state) {
             tcb.cc.setState(tcb.congestion(), state);
-            layer.trace().note(tcb, "congestion state " + tcb.caState.ssName() + " -> " + state.ssName());
+            layer.trace().note(tcb, Rule.CONGESTION_STATE, "congestion state " + tcb.caState.ssName() + " -> " + state.ssName());
             tcb.caState = state;
         }
     }
@@ -528,6 +529,7 @@ final class LossRecovery {
         enterLoss(tcb);
         tcb.retransmits++;
         RetransmitQueue q = tcb.rtx;
+        layer.trace().cause(tcb, Rule.RTO_RETRANSMIT);
         layer.output().retransmit(tcb, q.slot(0), true);
         tcb.rtt.backoff();
         TcpTimers.resetXmitTimer(tcb, Tcb.TimerKind.RETRANSMIT, tcb.rtt.rtoMicros());
@@ -629,6 +631,7 @@ final class LossRecovery {
                     || (marks & (RetransmitQueue.SACKED | RetransmitQueue.RETRANS_IN_FLIGHT)) != 0) {
                 continue;
             }
+            layer.trace().cause(tcb, tcb.caState == CaState.LOSS ? Rule.RTO_RETRANSMIT : Rule.FAST_RETRANSMIT);
             if (!layer.output().retransmit(tcb, slot, true)) {
                 break;
             }
@@ -696,8 +699,10 @@ final class LossRecovery {
         RetransmitQueue q = tcb.rtx;
         if (!tcb.tlpPending && !q.isEmpty()) {
             tcb.tlpRetrans = false;
+            layer.trace().cause(tcb, Rule.TAIL_LOSS_PROBE);
             boolean sent = layer.output().sendNewSegment(tcb);
             if (!sent) {
+                layer.trace().cause(tcb, Rule.TAIL_LOSS_PROBE);
                 sent = layer.output().retransmit(tcb, q.slot(q.packetsOut() - 1), false);
                 tcb.tlpRetrans = sent;
             }
@@ -705,7 +710,7 @@ final class LossRecovery {
                 tcb.tlpHighSeq = tcb.sndNxt;
                 tcb.tlpPending = true;
                 stats.inc(Counter.TcpExtTCPLossProbes);
-                layer.trace().timer(tcb, "tail loss probe (RFC 8985 7.3): " + (tcb.tlpRetrans ? "last segment again" : "new data"));
+                layer.trace().timer(tcb, Rule.TAIL_LOSS_PROBE, "tail loss probe (RFC 8985 7.3): " + (tcb.tlpRetrans ? "last segment again" : "new data"));
                 tcb.retransmitKind = Tcb.TimerKind.NONE; // the RTO restarts from now
             }
         }

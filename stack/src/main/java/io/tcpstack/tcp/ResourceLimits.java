@@ -2,6 +2,7 @@ package io.tcpstack.tcp;
 
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.Counter;
+import io.tcpstack.trace.Rule;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -65,7 +66,7 @@ final class ResourceLimits {
 
     private void abortOnMemory(Tcb tcb, boolean reset) {
         layer.stats().inc(Counter.TcpExtTCPAbortOnMemory);
-        layer.trace().note(tcb, "too many orphaned connections (max-orphans " + settings.maxOrphans + "): "
+        layer.trace().note(tcb, Rule.OUT_OF_RESOURCES, "too many orphaned connections (max-orphans " + settings.maxOrphans + "): "
                 + (reset ? "reset" : "dropped"));
         layer.close(tcb, TcpError.ABORTED, reset);
     }

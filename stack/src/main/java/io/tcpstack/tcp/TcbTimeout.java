@@ -19,8 +19,10 @@ final class TcbTimeout extends Timeout {
         try {
             if (tcb.state != TcpState.CLOSED) {
                 handler.accept(tcb, nowNanos);
+                tcb.layer.trace().vars(tcb, "after timer");
             }
         } finally {
+            tcb.layer.trace().clearCause();
             tcb.lock.unlock();
         }
         Wakeups.dispatch();

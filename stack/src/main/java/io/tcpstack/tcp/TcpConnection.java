@@ -1,6 +1,7 @@
 package io.tcpstack.tcp;
 
 import io.tcpstack.stats.Counter;
+import io.tcpstack.trace.Rule;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -241,6 +242,7 @@ public final class TcpConnection {
         if (2L * offered <= tcb.receiveBuffer.capacity()) {
             int window = tcb.layer.output().selectWindow(tcb);
             if (window != 0 && window >= 2L * offered) {
+                tcb.layer.trace().cause(tcb, Rule.WINDOW_UPDATE);
                 tcb.layer.output().sendAck(tcb);
             }
         }

@@ -7,6 +7,7 @@ import io.tcpstack.stats.DropReason;
 import io.tcpstack.stats.StackStats;
 import io.tcpstack.wire.TcpOptions;
 import io.tcpstack.wire.TcpView;
+import io.tcpstack.trace.Rule;
 
 /**
  * SEGMENT ARRIVES for a connection (RFC 9293 3.10.7.3 and 3.10.7.4; Linux tcp_rcv_state_process,
@@ -47,6 +48,7 @@ final class TcpInput {
                     && !SeqNum.between(o.tsEcr, tcb.synTsVal, tcb.tsVal())) {
                 stats.inc(Counter.TcpExtPAWSActive);
                 layer.drop(tcb, seg, DropReason.TCP_RFC7323_PAWS);
+                layer.trace().cause(null, Rule.RST_BAD_ACK);
                 layer.output().sendResetFor(seg);
                 return;
             }
@@ -80,6 +82,7 @@ final class TcpInput {
             tcb.sndUna = seg.ack;
             synAckRttSample(tcb, seg);
             layer.established(tcb);
+            layer.trace().cause(tcb, Rule.HANDSHAKE_ACK);
             layer.output().sendAck(tcb);
             if (seg.payloadLength > 0 || seg.has(TcpView.FIN)) {
                 layer.receive().segment(tcb, seg, seg.seq + 1);
@@ -87,6 +90,7 @@ final class TcpInput {
         } else {
             // simultaneous open: SYN-RECEIVED, SYN-ACK with the same ISS
             layer.setState(tcb, TcpState.SYN_RECEIVED);
+            layer.trace().cause(tcb, Rule.SIMULTANEOUS_OPEN);
             layer.output().sendSyn(tcb);
         }
     }
@@ -100,13 +104,14 @@ final class TcpInput {
         TcpSettings settings = layer.settings();
         if (settings.synResend == SynResend.TIMEOUT_MIN && tcb.retransmits == 0) {
             TcpTimers.resetXmitTimer(tcb, Tcb.TimerKind.RETRANSMIT, settings.timeoutMinMs * 1000);
-            layer.trace().note(tcb, "unacceptable ACK in SYN-SENT: RST, SYN resend in " + settings.timeoutMinMs
+            layer.trace().note(tcb, Rule.UNACCEPTABLE_ACK_TIMEOUT_MIN, "unacceptable ACK in SYN-SENT: RST, SYN resend in " + settings.timeoutMinMs
                     + " ms (timeout-min)");
         } else {
-            layer.trace().note(tcb, "unacceptable ACK in SYN-SENT: RST, SYN resend when the retransmission timer fires"
+            layer.trace().note(tcb, Rule.UNACCEPTABLE_ACK_RTO_INIT, "unacceptable ACK in SYN-SENT: RST, SYN resend when the retransmission timer fires"
                     + (settings.synResend == SynResend.RTO_INIT ? " (rto-init)" : " (an early resend was used)"));
         }
         layer.drop(tcb, seg, DropReason.TCP_INVALID_ACK_SEQUENCE);
+        layer.trace().cause(null, Rule.RST_BAD_ACK);
         layer.output().sendResetFor(seg);
     }
 
@@ -174,6 +179,7 @@ final class TcpInput {
         // fourth: SYN (RFC 5961 4)
         if (seg.has(TcpView.SYN) && !simultaneousOpenSynAck(tcb, seg)) {
             if (tcb.state == TcpState.SYN_RECEIVED && seg.seq == tcb.irs && !seg.has(TcpView.ACK)) {
+                layer.trace().cause(tcb, Rule.SYN_RETRANSMIT);
                 layer.output().sendSyn(tcb); // the peer resent its SYN: our SYN-ACK was lost
                 return;
             }
@@ -188,6 +194,7 @@ final class TcpInput {
         if (tcb.state == TcpState.SYN_RECEIVED) {
             if (!SeqNum.gt(seg.ack, tcb.sndUna) || SeqNum.gt(seg.ack, tcb.sndNxt)) {
                 layer.drop(tcb, seg, DropReason.TCP_INVALID_ACK_SEQUENCE);
+                layer.trace().cause(null, Rule.RST_BAD_ACK);
                 layer.output().sendResetFor(seg);
                 return;
             }
@@ -200,6 +207,7 @@ final class TcpInput {
             tcb.sndWl1 = seg.seq;
                 layer.established(tcb);
             if (seg.has(TcpView.SYN)) {
+                layer.trace().cause(tcb, Rule.HANDSHAKE_ACK);
                 layer.output().sendAck(tcb); // simultaneous open: the SYN-ACK is a retransmission for us
             }
         }
@@ -315,6 +323,7 @@ final class TcpInput {
             return; // RFC 5961 7: the stack-wide budget (tcp_challenge_ack_limit)
         }
         stats.inc(Counter.TcpExtTCPChallengeACK);
+        layer.trace().cause(tcb, Rule.CHALLENGE_ACK);
         layer.output().sendAck(tcb);
     }
 
@@ -329,6 +338,7 @@ final class TcpInput {
             return;
         }
         layer.receive().duplicateBeforeAck(tcb, seg);
+        layer.trace().cause(tcb, Rule.OOW_ACK);
         layer.output().sendAck(tcb);
     }
 

@@ -9,6 +9,8 @@ import io.tcpstack.stats.DropReason;
 import io.tcpstack.stats.StackStats;
 import io.tcpstack.time.Clock;
 import io.tcpstack.time.TimerQueue;
+import io.tcpstack.trace.Rule;
+import io.tcpstack.trace.TraceLadder;
 import io.tcpstack.trace.Tracer;
 import io.tcpstack.wire.Ipv4View;
 import io.tcpstack.wire.TcpOptions;
@@ -199,7 +201,9 @@ public final class TcpLayer implements TransportHandler {
                 }
                 trace.segmentIn(localAddress, seg, tcb.state.ssName());
                 input.process(tcb, seg);
+                trace.vars(tcb, TraceLadder.AFTER_SEGMENT);
             } finally {
+                trace.clearCause();
                 tcb.lock.unlock();
             }
             return;
@@ -232,7 +236,8 @@ public final class TcpLayer implements TransportHandler {
         }
         if (seg.has(TcpView.SYN) && !seg.has(TcpView.ACK) && timeWait.recycleRejects(seg)) {
             stats.inc(Counter.TcpExtPAWSPassive); // tw_recycle: the SYN vanishes, the client times out
-            drop(seg, DropReason.TCP_RFC7323_PAWS);
+            stats.drop(DropReason.TCP_RFC7323_PAWS);
+            trace.drop(localAddress, seg, DropReason.TCP_RFC7323_PAWS, Rule.TW_RECYCLE);
             return;
         }
         trace.segmentIn(localAddress, seg, "LISTEN");
@@ -291,12 +296,13 @@ public final class TcpLayer implements TransportHandler {
         tcb.lock.lock();
         try {
             stats.inc(Counter.TcpActiveOpens);
-            trace.state(tcb, TcpState.CLOSED, TcpState.SYN_SENT);
+            trace.state(tcb, TcpState.CLOSED, TcpState.SYN_SENT, Rule.ACTIVE_OPEN);
             tcb.synTsVal = tcb.tsVal();
             tcb.rttStartNanos = clock.nanos();
             Ecn.onConnect(tcb);
             output.sendSyn(tcb);
             TcpTimers.armSynRetransmit(tcb);
+            trace.vars(tcb, "after connect");
         } finally {
             tcb.lock.unlock();
         }
@@ -457,10 +463,34 @@ public final class TcpLayer implements TransportHandler {
     // ---- state changes (under the Tcb lock)
 
     void setState(Tcb tcb, TcpState state) {
+        setState(tcb, state, transition(tcb.state, state));
+    }
+
+    private void setState(Tcb tcb, TcpState state, Rule rule) {
         TcpState from = tcb.state;
         tcb.state = state;
-        trace.state(tcb, from, state);
+        trace.state(tcb, from, state, rule);
         Wakeups.notify(tcb);
+    }
+
+    /**
+     * The rule behind a move along an edge of RFC 9293's state diagram (Figure 5); each edge has
+     * one, except into CLOSED, which {@link #close} names from the error.
+     */
+    static Rule transition(TcpState from, TcpState to) {
+        return switch (to) {
+            case SYN_SENT -> Rule.ACTIVE_OPEN;
+            case SYN_RECEIVED -> from == TcpState.SYN_SENT ? Rule.SIMULTANEOUS_OPEN : Rule.PASSIVE_OPEN;
+            case ESTABLISHED -> from == TcpState.SYN_SENT ? Rule.HANDSHAKE_ACK : Rule.HANDSHAKE_DONE;
+            case FIN_WAIT_1, LAST_ACK -> Rule.CLOSE_CALL;
+            case CLOSE_WAIT -> Rule.PEER_FIN;
+            // an orphan's full socket becoming a record (TimeWait.enter) keeps the state name
+            case FIN_WAIT_2 -> from == TcpState.FIN_WAIT_2 ? Rule.FIN_WAIT_2_RECORD : Rule.FIN_ACKED;
+            case CLOSING -> Rule.SIMULTANEOUS_CLOSE;
+            case TIME_WAIT -> Rule.TIME_WAIT;
+            case CLOSED -> from == TcpState.LAST_ACK ? Rule.FIN_ACKED : Rule.CLOSED_QUIETLY;
+            case LISTEN -> Rule.PASSIVE_OPEN;
+        };
     }
 
     /** The handshake completed (SYN-SENT or SYN-RECEIVED -> ESTABLISHED). */
@@ -487,7 +517,7 @@ public final class TcpLayer implements TransportHandler {
             case CLOSE_WAIT -> TcpError.BROKEN_PIPE;
             default -> TcpError.CONNECTION_RESET;
         };
-        close(tcb, tcb.listener != null && tcb.state == TcpState.SYN_RECEIVED ? null : error, false);
+        close(tcb, tcb.listener != null && tcb.state == TcpState.SYN_RECEIVED ? null : error, false, Rule.RESET_RECEIVED);
     }
 
     /**
@@ -495,11 +525,21 @@ public final class TcpLayer implements TransportHandler {
      * error} is what the application will see (null: a normal close).
      */
     void close(Tcb tcb, TcpError error, boolean sendReset) {
+        Rule rule = error == null ? transition(tcb.state, TcpState.CLOSED) : switch (error) {
+            case TIMED_OUT -> Rule.TIMED_OUT;
+            case ABORTED -> Rule.ABORTED;
+            case CONNECTION_REFUSED, CONNECTION_RESET, BROKEN_PIPE -> Rule.RESET_RECEIVED;
+        };
+        close(tcb, error, sendReset, rule);
+    }
+
+    private void close(Tcb tcb, TcpError error, boolean sendReset, Rule rule) {
         TcpState from = tcb.state;
         if (from == TcpState.CLOSED) {
             return;
         }
         if (sendReset) {
+            trace.cause(tcb, Rule.RST_ABORT);
             output.sendReset(tcb);
         }
         if (from == TcpState.ESTABLISHED || from == TcpState.CLOSE_WAIT) {
@@ -512,7 +552,7 @@ public final class TcpLayer implements TransportHandler {
         if (error != null) {
             tcb.error = error;
         }
-        setState(tcb, TcpState.CLOSED);
+        setState(tcb, TcpState.CLOSED, rule);
         release(tcb);
         demux.remove(tcb.key, tcb);
     }

@@ -2,6 +2,7 @@ package io.tcpstack.tcp;
 
 import io.netty.buffer.ByteBuf;
 import io.tcpstack.ip.IpOutput;
+import io.tcpstack.link.SendingContext;
 import io.tcpstack.profile.Affinity;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.Counter;
@@ -23,8 +24,6 @@ final class TcpOutput {
 
     private final TcpLayer layer;
     private final IpOutput ip;
-    /** Rotates outbound segments over the queues when there is no flow affinity. */
-    private final java.util.concurrent.atomic.AtomicInteger txRotor = new java.util.concurrent.atomic.AtomicInteger();
 
     TcpOutput(TcpLayer layer, IpOutput ip) {
         this.layer = layer;
@@ -166,6 +165,7 @@ final class TcpOutput {
             boolean last = length == unsent;
             boolean fin = last && finToSend && window >= length + 1;
             if (!probe && length < mss && !fin && nagleHolds(tcb)) {
+                layer.trace().nagle(tcb, length);
                 break;
             }
             int flags = TcpView.ACK | (last && length > 0 ? TcpView.PSH : 0) | (fin ? TcpView.FIN : 0);
@@ -405,12 +405,17 @@ final class TcpOutput {
     }
 
     /**
-     * The TUN queue a segment leaves on (stack/BEHAVIOURS.md 1): with flow affinity the connection's
-     * fixed queue; without, the next queue in turn, so the kernel sees the flow written from
-     * several queues (and CPUs) and steers its replies across our readers.
+     * The queue a segment is written on (stack/BEHAVIOURS.md 1). With flow affinity the connection's
+     * fixed queue: a TUN device without a steering program sends a flow's inbound packets to the
+     * queue it was last written on, so the flow stays on one reader. Otherwise the queue of the
+     * sending context ({@link SendingContext}: a reader writes on its own queue, as XPS maps a CPU
+     * to its transmit queue). The kernel processes a TUN write on the CPU of the thread that
+     * writes it, whatever the queue, so segments the stack writes from two threads (a reader's
+     * ACK, an application's close) are processed by the kernel on two CPUs at once: how a kernel
+     * server is left in FIN_WAIT_2 by the stack as client.
      */
     private int txQueue(Tcb tcb) {
-        return layer.settings().affinity == Affinity.FLOW ? tcb.txQueue : txRotor.getAndIncrement();
+        return layer.settings().affinity == Affinity.FLOW ? tcb.txQueue : SendingContext.queue();
     }
 
     /**

@@ -5,6 +5,7 @@ import io.tcpstack.stats.Counter;
 import io.tcpstack.stats.DropReason;
 import io.tcpstack.stats.StackStats;
 import io.tcpstack.wire.TcpView;
+import io.tcpstack.trace.Rule;
 
 /**
  * The receive path (RFC 9293 3.10.7.4 seventh and eighth; Linux tcp_data_queue,
@@ -56,6 +57,7 @@ final class TcpReceive {
                 dsack(tcb, seq, seq + length);
                 tcb.quickAcks = TcpSettings.MAX_QUICKACKS;
                 layer.drop(tcb, seg, DropReason.TCP_OLD_DATA);
+                layer.trace().cause(tcb, Rule.DUP_DATA_ACK);
                 layer.output().sendAck(tcb);
                 return;
             }
@@ -149,6 +151,7 @@ final class TcpReceive {
             ofo.addFin(seq);
         }
         tcb.quickAcks = Math.max(tcb.quickAcks, 1);
+        layer.trace().cause(tcb, Rule.OFO_ACK);
         layer.output().sendAck(tcb); // RFC 5681 4.2: out-of-order data is ACKed at once (dup ACK, SACK)
     }
 
@@ -227,6 +230,7 @@ final class TcpReceive {
 
     /** RFC 9293 3.10.7.4 eighth (Linux tcp_fin). */
     private void fin(Tcb tcb) {
+        layer.trace().cause(tcb, Rule.FIN_ACK);
         tcb.rcvNxt++;
         tcb.finReceived = true;
         // Linux tcp_fin: out-of-order data after the FIN is dropped, and the SACK state with it

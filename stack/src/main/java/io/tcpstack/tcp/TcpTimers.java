@@ -3,6 +3,7 @@ package io.tcpstack.tcp;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.Counter;
 import io.tcpstack.time.Timeout;
+import io.tcpstack.trace.Rule;
 
 /**
  * The per-connection timers (Linux tcp_timer.c): retransmission (RFC 6298) and its SYN
@@ -92,7 +93,7 @@ final class TcpTimers {
     private static void synTimeout(Tcb tcb) {
         TcpLayer layer = tcb.layer;
         TcpSettings settings = layer.settings();
-        layer.trace().timer(tcb, "retransmission timeout (" + tcb.retransmits + " retransmitted before)");
+        layer.trace().timer(tcb, Rule.RETRANSMISSION_TIMEOUT, "retransmission timeout (" + tcb.retransmits + " retransmitted before)");
         boolean active = tcb.state == TcpState.SYN_SENT;
         int limit = active ? settings.synRetries + settings.synLinearTimeouts : settings.synackRetries;
         if (tcb.retransmits >= limit) {
@@ -107,6 +108,7 @@ final class TcpTimers {
         }
         layer.stats().inc(active ? Counter.TcpExtTCPSynRetrans : Counter.TcpExtTCPTimeouts);
         layer.stats().inc(Counter.TcpRetransSegs);
+        layer.trace().cause(tcb, Rule.SYN_RETRANSMIT);
         layer.output().sendSyn(tcb);
         // Linux >= 6.5 tcp_syn_linear_timeouts: the first N SYN timeouts stay at the initial RTO
         if (!active || tcb.retransmits > settings.synLinearTimeouts) {
@@ -118,7 +120,7 @@ final class TcpTimers {
     /** Linux tcp_retransmit_timer for data: give up after retries2, else loss recovery from the timeout. */
     private static void dataTimeout(Tcb tcb) {
         TcpLayer layer = tcb.layer;
-        layer.trace().timer(tcb, "retransmission timeout (" + tcb.retransmits + " retransmitted before)");
+        layer.trace().timer(tcb, Rule.RETRANSMISSION_TIMEOUT, "retransmission timeout (" + tcb.retransmits + " retransmitted before)");
         int retries = layer.settings().retries2;
         if (tcb.orphan) {
             // Linux tcp_write_timeout for an orphan: tcp_orphan_retries, and tcp_out_of_resources
@@ -202,6 +204,7 @@ final class TcpTimers {
             return;
         }
         tcb.layer.stats().inc(Counter.TcpExtTCPWinProbe);
+        tcb.layer.trace().cause(tcb, Rule.WINDOW_PROBE);
         tcb.layer.output().sendProbe(tcb);
         tcb.probesOut++;
         tcb.retransmitKind = Tcb.TimerKind.PERSIST;
@@ -222,6 +225,7 @@ final class TcpTimers {
     static void onDelackTimer(Tcb tcb, long nowNanos) {
         if (tcb.ackPending) {
             tcb.layer.stats().inc(Counter.TcpExtDelayedACKs);
+            tcb.layer.trace().cause(tcb, Rule.DELAYED_ACK);
             tcb.layer.output().sendAck(tcb);
         }
     }
@@ -289,6 +293,7 @@ final class TcpTimers {
             return;
         }
         tcb.layer.stats().inc(Counter.TcpExtTCPKeepAlive);
+        tcb.layer.trace().cause(tcb, Rule.KEEPALIVE);
         tcb.layer.output().sendProbe(tcb);
         tcb.probesOut++;
         schedule(tcb, tcb.keepaliveTimer, keepaliveIntvlMs(tcb));

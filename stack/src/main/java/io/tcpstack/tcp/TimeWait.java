@@ -4,6 +4,7 @@ import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.Counter;
 import io.tcpstack.stats.DropReason;
 import io.tcpstack.time.Timeout;
+import io.tcpstack.trace.Rule;
 import io.tcpstack.wire.TcpView;
 import java.util.function.Consumer;
 
@@ -83,6 +84,7 @@ final class TimeWait {
         layer.setState(tcb, substate);
         layer.demux().remove(tcb.key, tcb);
         layer.release(tcb);
+        layer.trace().recordVars(connection(tcb.key), substate.ssName(), tcb.sndNxt, tcb.rcvNxt, tcb.rcvWnd, lengthMs);
         reaper.atLeastBy(now + lengthMs);
     }
 
@@ -172,16 +174,17 @@ final class TimeWait {
         }
         if (seg.has(TcpView.RST)) {
             s.remove(slot);
-            layer.trace().state(connection(key), "FIN-WAIT-2", "CLOSED (RST)");
+            layer.trace().state(connection(key), "FIN-WAIT-2", "CLOSED (RST)", Rule.RECORD_KILLED_BY_RST);
             return Verdict.DONE;
         }
         if (seg.has(TcpView.SYN) && !SeqNum.lt(seg.seq, rcvNxt)) {
             s.remove(slot);
-            layer.output().sendResetFor(seg);
+            resetAndForget(key, seg);
             return Verdict.DONE;
         }
         if (!seg.has(TcpView.ACK) || !SeqNum.gt(endSeq, rcvNxt) || endSeq == seg.seq) {
             layer.stats().drop(DropReason.TCP_OLD_DATA);
+            layer.trace().drop(layer.localAddress(), seg, DropReason.TCP_OLD_DATA);
             return Verdict.DONE; // a duplicate ACK
         }
         if (seg.has(TcpView.FIN) && endSeq == rcvNxt + 1 && seg.payloadLength == 0) {
@@ -189,15 +192,36 @@ final class TimeWait {
             s.meta(slot, s.meta(slot) | TimeWaitTable.META_TIME_WAIT);
             s.rcvNxt(slot, endSeq);
             recordTimestamp(s, slot, seg);
+            if (layer.settings().twRecycle && TimeWaitTable.tsOk(s.meta(slot)) && seg.options.hasTimestamp) {
+                // Linux < 4.12 tcp_tw_remember_stamp: this way into TIME-WAIT remembers the peer's
+                // timestamp too (the record keeps no RTO, so it stays the full length)
+                peers.remember((int) (key >>> 32), seg.options.tsVal, layer.nowMs());
+            }
             restart(s, slot, layer.settings().timewaitLenMs);
-            layer.trace().state(connection(key), "FIN-WAIT-2", "TIME-WAIT");
+            layer.trace().state(connection(key), "FIN-WAIT-2", "TIME-WAIT", Rule.RECORD_FIN);
+            layer.trace().cause(null, Rule.FIN_ACK);
             sendAck(s, slot);
             return Verdict.DONE;
         }
         // new data, or a FIN elsewhere: reset (RFC 1122 4.2.2.13, Linux TCP_TW_RST)
         s.remove(slot);
-        layer.output().sendResetFor(seg);
+        resetAndForget(key, seg);
         return Verdict.DONE;
+    }
+
+    /** The record is gone (already removed): the segment gets an RST. */
+    private void resetAndForget(long key, Segment seg) {
+        layer.trace().state(connection(key), "FIN-WAIT-2", "CLOSED", Rule.RECORD_RST);
+        layer.trace().cause(null, Rule.RECORD_RST);
+        layer.output().sendResetFor(seg);
+    }
+
+    private void traceRecord(TimeWaitTable.Shard s, int slot, long msLeft) {
+        if (layer.trace().enabled()) {
+            int meta = s.meta(slot);
+            layer.trace().recordVars(connection(s.key(slot)), substateName(meta), s.sndNxt(slot), s.rcvNxt(slot),
+                    TimeWaitTable.rcvWnd(meta), msLeft);
+        }
     }
 
     private Verdict timeWait(TimeWaitTable.Shard s, int slot, Segment seg, boolean pawsReject) {
@@ -209,7 +233,7 @@ final class TimeWait {
                     // "TIME_WAIT assassination" (RFC 1337 describes it; Linux allows it by default)
                     s.remove(slot);
                     layer.stats().inc(Counter.TcpExtTWKilled);
-                    layer.trace().state(connection(key), "TIME-WAIT", "CLOSED (RST)");
+                    layer.trace().state(connection(key), "TIME-WAIT", "CLOSED (RST)", Rule.RECORD_KILLED_BY_RST);
                     return Verdict.DONE;
                 }
             } else {
@@ -240,6 +264,7 @@ final class TimeWait {
         long until = layer.nowMs() + lengthMs;
         s.reschedule(slot, until);
         reaper.atLeastBy(until);
+        traceRecord(s, slot, lengthMs);
     }
 
     /**
@@ -255,6 +280,7 @@ final class TimeWait {
             }
             int isn = successorIsn(s.sndNxt(slot));
             s.remove(slot);
+            layer.trace().state(connection(key), "TIME-WAIT", "CLOSED (new SYN)", Rule.TW_NEW_SYN);
             return isn;
         }
     }
@@ -283,7 +309,7 @@ final class TimeWait {
             Reuse reuse = new Reuse(successorIsn(s.sndNxt(slot)), s.tsRecent(slot), s.tsRecentStampMs(slot));
             s.remove(slot);
             layer.stats().inc(Counter.TcpExtTWRecycled);
-            layer.trace().state(connection(key), "TIME-WAIT", "CLOSED (reused)");
+            layer.trace().state(connection(key), "TIME-WAIT", "CLOSED (reused)", Rule.TW_REUSE);
             return reuse;
         }
     }
@@ -307,8 +333,9 @@ final class TimeWait {
                 s.forEach(slot -> {
                     long key = s.key(slot);
                     TcpState state = TimeWaitTable.isTimeWait(s.meta(slot)) ? TcpState.TIME_WAIT : TcpState.FIN_WAIT_2;
+                    long msLeft = Math.max(s.expiresMs(slot) - (int) layer.nowMs(), 0);
                     action.accept(new ConnectionInfo(state, layer.localAddress(), (int) key & 0xffff, (int) (key >>> 32),
-                            (int) (key >>> 16) & 0xffff, 0, 0, null));
+                            (int) (key >>> 16) & 0xffff, 0, 0, ConnectionInfo.Details.record(msLeft)));
                 });
             }
         }
@@ -383,7 +410,8 @@ final class TimeWait {
                 synchronized (s) {
                     int expired = s.sweep(now, slot -> {
                         if (tracing) {
-                            layer.trace().state(connection(s.key(slot)), substateName(s.meta(slot)), "CLOSED (timer)");
+                            layer.trace().state(connection(s.key(slot)), substateName(s.meta(slot)), "CLOSED (timer)",
+                                    Rule.RECORD_EXPIRED);
                         }
                     });
                     layer.stats().add(Counter.TcpExtTW, expired);

@@ -371,6 +371,11 @@ final class TimeWaitTable {
             chunk(slot).rcvNxt[at(slot)] = value;
         }
 
+        /** When the record expires, ms of the stack clock truncated to an int (compare by difference). */
+        int expiresMs(int slot) {
+            return chunk(slot).expires[at(slot)];
+        }
+
         int tsRecent(int slot) {
             return chunk(slot).tsRecent[at(slot)];
         }

@@ -1,6 +1,7 @@
 package io.tcpstack.tcp;
 
 import io.netty.util.concurrent.FastThreadLocal;
+import io.tcpstack.trace.Rule;
 import java.util.Arrays;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -91,6 +92,7 @@ public final class Wakeups {
             if (tcb.ackDeferred) {
                 tcb.ackDeferred = false;
                 if (tcb.state != TcpState.CLOSED && tcb.rcvNxt != tcb.rcvWup) {
+                    tcb.layer.trace().cause(tcb, Rule.BURST_ACK);
                     tcb.layer.output().sendAck(tcb); // unless one went out since
                 }
             }
@@ -172,6 +174,7 @@ public final class Wakeups {
             tcb.corked = true;
         } else {
             tcb.layer.output().push(tcb);
+            tcb.layer.trace().vars(tcb, "after send");
         }
     }
 

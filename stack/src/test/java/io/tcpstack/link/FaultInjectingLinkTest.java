@@ -48,7 +48,9 @@ class FaultInjectingLinkTest {
         }
         assertThat(link.dropped()).isEqualTo(2);
         assertThat(device.pending()).isEqualTo(6);
-        assertThat(events).hasSize(2).allMatch(e -> e.text().contains("dropped a sent R."));
+        // the rule as written (out:RA/2), the connection and the segment: a ladder marks that one lost
+        assertThat(events).hasSize(2).allMatch(e -> e.text().startsWith("fault injector (out:RA/2) dropped sent R. seq=")
+                && e.connection().equals("198.18.0.1:40000 198.18.0.2:80") && "IMPAIRMENT".equals(e.rule()));
     }
 
     @Test

@@ -280,6 +280,21 @@ class SimulatedNetworkTest {
                 .allMatch(q -> q >= 0 && q < 4);
     }
 
+    @Test
+    void steered_by_sending_cpu_each_packet_arrives_on_the_queue_it_was_sent_from() {
+        network(1);
+        SimulatedNetwork.Endpoint a = net.endpoint(A);
+        SimulatedNetwork.Endpoint b = net.endpoint(Ipv4Address.parse(B), 2, SimulatedNetwork.DEFAULT_MTU);
+        b.steer(Steering.SENDING_CPU);
+        List<Arrival> atB = receiver(b);
+        for (int seq = 0; seq < 6; seq++) {
+            a.send(seq % 3, packet(A, B, seq)); // sent from contexts 0, 1, 2, 0, 1, 2
+        }
+        net.runForMillis(1);
+        assertThat(atB).extracting(Arrival::queue).containsExactly(0, 1, 0, 0, 1, 0);
+        assertThat(b.steering()).isEqualTo("by the sender's context");
+    }
+
     /** Timers at fixed deadlines, like a stack whose next timers are known. */
     private static final class FakeTimers implements TimerDriven {
         final TreeMap<Long, String> deadlines = new TreeMap<>();

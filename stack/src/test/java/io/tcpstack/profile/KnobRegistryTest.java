@@ -15,7 +15,7 @@ public class KnobRegistryTest {
     /** For every live knob, a value it must refuse and the words its refusal must contain. */
     public static final Map<String, String[]> REFUSED = Map.ofEntries(
             Map.entry("profile", new String[] {"linux-9.9", "one of linux-5.5, linux-5.6, linux-4.9, rss"}),
-            Map.entry("affinity", new String[] {"rss", "none or flow"}),
+            Map.entry("affinity", new String[] {"rss", "one of none, flow, spray"}),
             Map.entry("syn-resend", new String[] {"fast", "rto-init or timeout-min"}),
             Map.entry("lookup-delay-us", new String[] {"1000001", "0..1000000"}),
             Map.entry("fin-timeout", new String[] {"soon", "a duration 1ms..3600s"}),

@@ -47,19 +47,9 @@ class CongestionControlScenarioTest {
         int[] n = {0};
         s.net.dropIf(seg -> seg.src() == TwoStacks.CLIENT && seg.payloadLength() > 0 && ++n[0] == 250);
         TwoStacks.Connection c = s.connect(10_000);
-        byte[] chunk = new byte[1 << 20];
-        byte[] sink = new byte[1 << 20];
         List<Sample> samples = new ArrayList<>();
         s.net.runUntil(() -> {
-            try {
-                c.client().write(chunk, 0, chunk.length, false, 0);
-                while (c.server().read(sink, 0, sink.length, false, 0) > 0) {
-                    // the receiver reads everything at once
-                }
-            } catch (Exception e) {
-                throw new AssertionError(e);
-            }
-            ConnectionInfo.Details d = details(c);
+            ConnectionInfo.Details d = bulk(c);
             if (samples.isEmpty() || samples.get(samples.size() - 1).cwnd() != d.cwnd()) {
                 samples.add(new Sample(s.nowMillis(), d.cwnd(), d.ssthresh()));
             }
@@ -90,20 +80,10 @@ class CongestionControlScenarioTest {
         s = new TwoStacks(12);
         s.net.impair(Impairment.NONE.withLatency(Duration.ofMillis(25)));
         TwoStacks.Connection c = s.connect(10_000);
-        byte[] chunk = new byte[1 << 20];
-        byte[] sink = new byte[1 << 20];
         boolean[] queueing = {false};
         int[] cwndAtRise = {0};
         s.net.runUntil(() -> {
-            try {
-                c.client().write(chunk, 0, chunk.length, false, 0);
-                while (c.server().read(sink, 0, sink.length, false, 0) > 0) {
-                    // the receiver reads everything at once
-                }
-            } catch (Exception e) {
-                throw new AssertionError(e);
-            }
-            ConnectionInfo.Details d = details(c);
+            ConnectionInfo.Details d = bulk(c);
             if (!queueing[0] && d.cwnd() >= 80) {
                 // a queue builds at a bottleneck: 20 ms more each way from now on
                 queueing[0] = true;
@@ -119,6 +99,25 @@ class CongestionControlScenarioTest {
         // Conservative Slow Start grows a quarter as fast for CSS_ROUNDS rounds: far below the
         // doubling per round that slow start would have reached in the same 5 rounds
         assertThat(d.ssthresh()).isBetween(cwndAtRise[0], cwndAtRise[0] * 8);
+    }
+
+    private final byte[] chunk = new byte[1 << 20];
+    private final byte[] sink = new byte[1 << 20];
+
+    /**
+     * A sender that always has data and a receiver that reads all there is: one step of a bulk
+     * transfer limited by the network alone; returns the client's connection details after it.
+     */
+    private ConnectionInfo.Details bulk(TwoStacks.Connection c) {
+        try {
+            c.client().write(chunk, 0, chunk.length, false, 0);
+            while (c.server().read(sink, 0, sink.length, false, 0) > 0) {
+                // the receiver reads everything at once
+            }
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+        return details(c);
     }
 
     private static int indexOf(List<Sample> samples, java.util.function.Predicate<Sample> p) {

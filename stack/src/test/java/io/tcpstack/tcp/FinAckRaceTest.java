@@ -14,12 +14,18 @@ import java.io.IOException;
 import org.junit.jupiter.api.Test;
 
 /**
- * The FIN/ACK race of stack/BEHAVIOURS.md 1, as two workers would run it, deterministically: the stack
- * (A) closes first; the peer (B) answers with a pure ACK of A's FIN and right after with its own
- * FIN/ACK or RST. The FIN/ACK's worker looks the Tcb up; before it takes the lock, the ACK's
- * worker processes the ACK to completion (FIN_WAIT_1 -> orphaned FIN_WAIT_2 record).
+ * The FIN/ACK race of stack/BEHAVIOURS.md 1, as two queue readers would run it,
+ * deterministically: the stack (A) closes first; the peer (B) answers with a pure ACK of A's FIN,
+ * sent by its kernel in softirq on one CPU, and right after with its own FIN/ACK or RST, sent by
+ * its application on another. Without affinity each arrives on its sending CPU's queue; the
+ * FIN/ACK's reader looks the Tcb up, and before it takes the lock the ACK's reader processes the
+ * ACK to completion (FIN_WAIT_1 -> orphaned FIN_WAIT_2 record).
  */
 class FinAckRaceTest extends ScenarioBase {
+    /** The CPU the peer's kernel ACKs our FIN on (softirq, where our FIN was processed). */
+    private static final int SOFTIRQ_CPU = 0;
+    /** The CPU the peer's application closes on. */
+    private static final int APPLICATION_CPU = 1;
 
     private void closerInFinWait1(Affinity affinity) throws IOException {
         TcpSettings s = plainSettings();
@@ -31,14 +37,18 @@ class FinAckRaceTest extends ScenarioBase {
     }
 
     /**
-     * Delivers the peer's ACK and then its second segment, and runs the two workers the way the
-     * losing interleaving goes: the second segment's worker starts first, and between its lookup
-     * and its lock the ACK's worker runs.
+     * Delivers the peer's ACK and then its second segment, each from its CPU, and runs the two
+     * queues the way the losing interleaving goes: the second segment's reader starts first, and
+     * between its lookup and its lock the ACK's reader runs (if the two are different threads).
      */
     private void race(TcpSegment second) {
+        race(SOFTIRQ_CPU, APPLICATION_CPU, second);
+    }
+
+    private void race(int ackCpu, int secondCpu, TcpSegment second) {
         TcpSegment ack = peer(".", PEER_ISS + 1, iss + 2).build();
-        int ackWorker = h.deliver(ack);
-        int secondWorker = h.deliver(second);
+        int ackWorker = h.deliver(ackCpu, ack);
+        int secondWorker = h.deliver(secondCpu, second);
         boolean[] interleaved = {false};
         h.stack.tcp().setLookupObserver((queue, key) -> {
             if (queue == secondWorker && ackWorker != secondWorker && !interleaved[0]) {
@@ -69,6 +79,24 @@ class FinAckRaceTest extends ScenarioBase {
         assertThat(listedState()).isEqualTo(TcpState.TIME_WAIT);
         assertThat(stat(Counter.TcpExtStaleLookupDrop)).isZero();
         h.expect(match().flags(".").seq(iss + 2).ack(PEER_ISS + 2));
+    }
+
+    /** The peer's kernel and application on one CPU: one queue, processed in order, no race. */
+    @Test
+    void without_affinity_two_segments_sent_from_one_cpu_share_a_queue_and_end_in_time_wait() throws IOException {
+        closerInFinWait1(Affinity.NONE);
+        race(APPLICATION_CPU, APPLICATION_CPU, peer("F.", PEER_ISS + 1, iss + 2).build());
+        assertThat(listedState()).isEqualTo(TcpState.TIME_WAIT);
+        assertThat(stat(Counter.TcpExtStaleLookupDrop)).isZero();
+    }
+
+    /** Spray hands consecutive packets to different workers whatever CPU sent them. */
+    @Test
+    void spray_races_even_segments_sent_from_one_cpu() throws IOException {
+        closerInFinWait1(Affinity.SPRAY);
+        race(SOFTIRQ_CPU, SOFTIRQ_CPU, peer("F.", PEER_ISS + 1, iss + 2).build());
+        assertThat(listedState()).isEqualTo(TcpState.FIN_WAIT_2);
+        assertThat(stat(Counter.TcpExtStaleLookupDrop)).isEqualTo(1);
     }
 
     @Test

@@ -56,11 +56,16 @@ public final class PacketHarness implements AutoCloseable {
         stack.start();
     }
 
-    /** STEPPED: hands a segment to the dispatcher; returns the worker it was queued for. */
-    public int deliver(TcpSegment segment) {
+    /**
+     * STEPPED: a segment the peer sent from CPU {@code sendingCpu} arrives on the queue the
+     * affinity's steering picks (as the TUN device's steering program would) and waits for its
+     * thread; returns that thread's index for {@link #step}.
+     */
+    public int deliver(int sendingCpu, TcpSegment segment) {
         io.netty.buffer.ByteBuf packet = segment.emit(UnpooledByteBufAllocator.DEFAULT);
         try {
-            return stack.dispatcher().enqueue(packet);
+            int queue = settings.affinity.steering().queue(sendingCpu, packet, link.queueCount());
+            return stack.dispatcher().enqueue(queue, packet);
         } finally {
             packet.release();
         }

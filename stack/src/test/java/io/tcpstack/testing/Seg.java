@@ -1,5 +1,6 @@
 package io.tcpstack.testing;
 
+import io.tcpstack.trace.SegmentText;
 import io.tcpstack.wire.TcpSegment;
 import io.tcpstack.wire.TcpView;
 import java.util.ArrayList;
@@ -15,19 +16,7 @@ public final class Seg {
 
     /** Parses tcpdump flag letters ("S", "S.", ".", "F.", "R", "R.", "P.") into header bits. */
     public static int flags(String letters) {
-        int flags = 0;
-        for (char c : letters.toCharArray()) {
-            flags |= switch (c) {
-                case 'S' -> TcpView.SYN;
-                case 'F' -> TcpView.FIN;
-                case 'R' -> TcpView.RST;
-                case 'P' -> TcpView.PSH;
-                case 'U' -> TcpView.URG;
-                case '.' -> TcpView.ACK;
-                default -> throw new IllegalArgumentException("flag letter " + c);
-            };
-        }
-        return flags;
+        return SegmentText.flags(letters);
     }
 
     /** A segment from the peer (PEER:peerPort) to the stack (STACK:stackPort). */

@@ -30,28 +30,38 @@ class LadderTest {
 
     @Test
     void findsTheSlowestConnectWithItsContext() {
-        Ladder.Window w = Ladder.slowestConnect(twoConnects, 2);
+        Ladder.Window w = Ladder.slowestConnect(twoConnects, e -> false);
         assertThat(w.connection()).isEqualTo(C);
         assertThat(w.connectNanos()).isEqualTo(1002_000_000L);
-        assertThat(w.events().get(0).text()).startsWith("R. seq=105");
+        assertThat(w.events().get(0).text()).isEqualTo("SYN-SENT -> ESTAB");
+        assertThat(w.events().get(1).text()).startsWith("R. seq=105");
         assertThat(w.events().get(w.events().size() - 1).text()).isEqualTo("SYN-SENT -> ESTAB");
         assertThat(w.events()).anyMatch(e -> e.text().equals("unrelated"));
     }
 
     @Test
     void drawsArrowsBothWaysWithTimesFromTheFirstLine() {
-        Ladder.Window w = Ladder.slowestConnect(twoConnects, 2);
-        String[] lines = Ladder.render(w.connection(), w.events()).split("\n");
-        assertThat(lines[0]).contains("tcpstack 198.18.0.2:40000").contains("peer 198.18.0.1:5001");
-        assertThat(lines[1]).matches(" +0\\.000  \\|-- R\\. seq=105 .*-->\\|  \\[ESTAB\\]");
-        assertThat(lines).anyMatch(l -> l.matches(".*\\|<-+ \\. seq=9 ack=105 win=1448 len=0 --\\|  q1: SYN-SENT"));
-        assertThat(lines).anyMatch(l -> l.contains("x dropped: TCP_INVALID_ACK_SEQUENCE"));
-        assertThat(lines).anyMatch(l -> l.matches(" +1002\\.000  \\|  timer: retransmission timeout.*"));
-        assertThat(lines[lines.length - 1]).matches(" +1003\\.000  \\|  SYN-SENT -> ESTAB +\\|");
+        LadderModel m = TraceLadder.fromTrace("from the RST on", twoConnects.subList(3, twoConnects.size()), true);
+        String[] lines = TextLadder.render(m, false).split("\n");
+        assertThat(lines[0]).contains("tcpstack 198.18.0.2").contains("peer 198.18.0.1");
+        assertThat(lines[1]).matches(" +0\\.000 +\\|-- R\\. seq=105 ack=9 win=0 len=0 -+>\\| *");
+        assertThat(lines).anyMatch(l -> l.matches(".*SYN-SENT q1 \\|<-+ \\. seq=9 ack=105 win=1448 len=0 --\\|.*"));
+        assertThat(lines).anyMatch(l -> l.contains("x dropped by 198.18.0.2: TCP_INVALID_ACK_SEQUENCE"));
+        assertThat(lines).anyMatch(l -> l.matches(" +1002\\.000 +\\|  timer: retransmission timeout.*"));
+        assertThat(lines[lines.length - 1]).matches(" +1003\\.000 +\\|  SYN-SENT -> ESTAB +\\|");
+        assertThat(lines).allMatch(l -> l.length() <= TextLadder.WIDTH);
+    }
+
+    @Test
+    void aConnectWorthShowingWinsOverASlowerOne() {
+        Ladder.Window first = Ladder.slowestConnect(twoConnects, e -> e.nanos() == 0);
+        assertThat(first.connectNanos()).isEqualTo(1_000_000L);
+        assertThat(Ladder.slowestConnect(twoConnects, Ladder.dropped("TCP_INVALID_ACK_SEQUENCE")).connectNanos())
+                .isEqualTo(1002_000_000L);
     }
 
     @Test
     void noCompletedConnectMeansNoWindow() {
-        assertThat(Ladder.slowestConnect(twoConnects.subList(5, 9), 2)).isNull();
+        assertThat(Ladder.slowestConnect(twoConnects.subList(5, 9), e -> false)).isNull();
     }
 }

@@ -36,7 +36,7 @@ public final class BenchDaemon implements Callable<Integer> {
     int queues;
 
     @Option(names = "--affinity", defaultValue = "flow", converter = AffinityConverter.class,
-            description = "inbound flow affinity, none or flow (default: ${DEFAULT-VALUE})")
+            description = "inbound flow affinity: none, flow or spray (default: ${DEFAULT-VALUE})")
     Affinity affinity;
 
     @Option(names = "--offload", description = "virtio-net header with checksum offload and TSO on the TUN device")
@@ -75,22 +75,32 @@ public final class BenchDaemon implements Callable<Integer> {
         tun.setBusyPollMicros(busyPollMicros);
         TcpStack stack = new TcpStack(StackConfig.builder().address(address).build(), tun, Clock.system(), settings);
         stack.start();
+        String steering = tun.steering();
         Services hosted = Services.start(stack, ServiceSpec.parse(services));
         CountDownLatch stop = new CountDownLatch(1);
         sun.misc.Signal.handle(new sun.misc.Signal("TERM"), sig -> stop.countDown());
-        System.out.println("bench daemon ready: dev=" + device + " queues=" + queues + " offload=" + offload
+        System.out.println("bench daemon ready: dev=" + device + " queues=" + queues + " affinity=" + affinity.knobValue()
+                + " steering=" + steering + " offload=" + offload
                 + " busy-poll=" + busyPollMicros + "us"
                 + " mtu=" + tun.mtu() + " pid=" + ProcessHandle.current().pid());
         System.out.flush();
         stop.await(maxSeconds, java.util.concurrent.TimeUnit.SECONDS);
         hosted.close();
         stack.close();
+        StringBuilder perQueue = new StringBuilder();
+        for (int q = 0; q < queues; q++) {
+            perQueue.append(q == 0 ? "" : ",").append(stack.dispatcher().received(q));
+        }
         System.out.println(String.format(Locale.ROOT,
                 "{\"rx_packets\":%d,\"rx_super_packets\":%d,\"rx_unsupported\":%d,\"tx_packets\":%d,\"tx_errors\":%d,"
-                        + "\"tcp_in_segs\":%d,\"tcp_out_segs\":%d,\"tcp_retrans_segs\":%d,\"ip_in_discards\":%d}",
+                        + "\"tcp_in_segs\":%d,\"tcp_out_segs\":%d,\"tcp_retrans_segs\":%d,\"ip_in_discards\":%d,"
+                        + "\"ofo_queued\":%d,\"paws_estab\":%d,\"stale_lookup_drops\":%d,\"rx_per_queue\":[%s],"
+                        + "\"steering\":\"%s\"}",
                 tun.rxPackets(), tun.rxSuperPackets(), tun.rxUnsupported(), tun.txPackets(), tun.txErrors(),
                 stack.stats().get(Counter.TcpInSegs), stack.stats().get(Counter.TcpOutSegs),
-                stack.stats().get(Counter.TcpRetransSegs), stack.stats().get(Counter.IpInDiscards)));
+                stack.stats().get(Counter.TcpRetransSegs), stack.stats().get(Counter.IpInDiscards),
+                stack.stats().get(Counter.TcpExtTCPOFOQueue), stack.stats().get(Counter.TcpExtPAWSEstab),
+                stack.stats().get(Counter.TcpExtStaleLookupDrop), perQueue, steering));
         return 0;
     }
 }

@@ -1,7 +1,10 @@
 package io.tcpstack.cli;
 
+import io.tcpstack.trace.TraceEvent;
+import io.tcpstack.trace.TraceLadder;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -62,18 +65,23 @@ final class CtlCommand {
     }
 
     @Command(name = "conns", mixinStandardHelpOptions = true,
-            description = {"Connections, listeners and TIME_WAIT records, like ss -tan.",
-                    "ENDPOINT is ADDR:PORT, ADDR or :PORT; two name a 4-tuple."})
+            description = {"Connections, listeners and TIME_WAIT/FIN_WAIT_2 records, like ss -tan.",
+                    "FILTER is what ss takes: state NAME (repeatable; ss's names: established, syn-sent, syn-recv,"
+                            + " fin-wait-1, fin-wait-2, time-wait, close-wait, last-ack, closing, listening, closed,"
+                            + " and the groups all, connected, synchronized, bucket, big), then up to two ENDPOINTs"
+                            + " (ADDR:PORT, ADDR or :PORT; two name a 4-tuple).",
+                    "Example: tcpstack ctl conns -i state time-wait :80"})
     static final class Conns extends Request {
-        @Option(names = "-i", description = "details like ss -ti: rtt, rto, cwnd, retransmits, the pending timer")
+        @Option(names = "-i", description = "details like ss -tio: rtt, rto, cwnd, retransmits, the pending timer;"
+                + " for a TIME_WAIT or FIN_WAIT_2 record the time it has left, timer:(timewait,59sec,0)")
         boolean info;
 
-        @Parameters(paramLabel = "ENDPOINT", arity = "0..2", description = "show only the matching connections")
-        List<String> endpoints = List.of();
+        @Parameters(paramLabel = "FILTER", arity = "0..*", description = "state NAME ... ENDPOINT [ENDPOINT]")
+        List<String> filter = List.of();
 
         @Override
         String request() {
-            return join("conns" + (info ? " -i" : ""), endpoints);
+            return join("conns" + (info ? " -i" : ""), filter);
         }
     }
 
@@ -167,10 +175,44 @@ final class CtlCommand {
         }
     }
 
+    /** How to read a trace line (ctl trace --help); the README says the same ("Reading a trace"). */
+    static final String TRACE_LEGEND = ""
+            + "%n"
+            + "Reading a trace line:%n"
+            + "  4560.096949 SEGMENT_IN  198.18.0.2:80 198.18.0.1:39326 . seq=4147528808 ack=3016282802 win=63 len=0 q1 -> ESTAB%n"
+            + "  clock    seconds on the stack's clock: CLOCK_MONOTONIC (System.nanoTime), the time since boot,%n"
+            + "           that is the first figure of /proc/uptime less any time suspended (lessons: virtual, from 1 s)%n"
+            + "  event    SEGMENT_IN  a segment arrived; '-> STATE' is the state it was processed in (the verdict)%n"
+            + "           SEGMENT_OUT the stack sent it; [STATE] is the sender's state%n"
+            + "           DROP        the stack dropped it; the reason is Linux's drop reason (TCP_INVALID_SEQUENCE...)%n"
+            + "           STATE, TIMER, NOTE: a state change, a timer that fired, a remark (fault injector, SYN-SENT)%n"
+            + "  4-tuple  the stack's end, then the peer's%n"
+            + "  segment  tcpdump's flags (S SYN, F FIN, R RST, P PSH, . ACK), absolute seq and ack, len in bytes;%n"
+            + "           win is the header's field, unscaled: times 2^wscale of its sender gives bytes (ctl conns -i%n"
+            + "           shows wscale:SND,RCV; ladders show it scaled); <...> a SYN's options, or SACK blocks%n"
+            + "  qN       the queue (TUN queue, worker) that processed it: with affinity none one connection's%n"
+            + "           segments use several at once, which is how they get reordered%n"
+            + "  answered drops: a segment outside the receive window is dropped (DROP ... TCP_INVALID_SEQUENCE)%n"
+            + "           and still answered with an ACK of rcv.nxt (RFC 9293 3.10.7.4, Linux tcp_send_dupack), so%n"
+            + "           the peer can resynchronise: the SEGMENT_OUT next to it is that answer, no contradiction%n"
+            + "  FIN-WAIT-2 -> FIN-WAIT-2: an orphaned connection (its application closed it) whose FIN was ACKed%n"
+            + "           becomes a compact FIN-WAIT-2 record (Linux tcp_time_wait): same state, control block freed;%n"
+            + "           it waits fin-timeout for the peer's FIN (ctl conns -i shows timer:(timewait,...))%n"
+            + "  PAWS drops on reordering: with affinity none two workers can process one flow out of order; a%n"
+            + "           segment over a tick older than the newest timestamp seen fails PAWS (RFC 7323 5.3,%n"
+            + "           TCP_RFC7323_PAWS). In a download these are mostly the peer's pure ACKs, which later ACKs%n"
+            + "           cover: nothing is lost. --affinity flow makes them vanish.%n"
+            + "  -v       adds, after tabs, rule=NAME (the RFC section or Linux function behind the event; ladders%n"
+            + "           explain it) and the connection's variables: state, iss, irs, snd.una, snd.nxt, rcv.nxt,%n"
+            + "           windows in bytes, cwnd and ssthresh in segments, mss, armed timers with the ms they have left%n";
+
     @Command(name = "trace", mixinStandardHelpOptions = true,
             description = {"trace start: print the stack's events as they happen (segments in with their verdict, segments"
                     + " out, drops with their reason, state changes, timers) until trace stop, the daemon stops,"
-                    + " --count events or Ctrl-C.", "trace stop: end every trace."})
+                    + " --count events or Ctrl-C.", "trace stop: end every trace.",
+                    "trace --ladder [ENDPOINT...]: watch until Ctrl-C (or --count, --seconds), then draw the ladder of"
+                            + " what was seen, with the stack's drop reasons and the rule behind every arrow."},
+            footer = TRACE_LEGEND, usageHelpWidth = 120)
     static final class Trace implements Callable<Integer> {
         @Mixin
         ControlTarget target;
@@ -178,8 +220,9 @@ final class CtlCommand {
         @Spec
         CommandSpec spec;
 
-        @Parameters(index = "0", paramLabel = "start|stop")
-        String action;
+        @Parameters(paramLabel = "start|stop|ENDPOINT", arity = "0..*",
+                description = "start or stop; with --ladder, the endpoints to watch")
+        List<String> words = List.of();
 
         @Option(names = "--filter", paramLabel = "ENDPOINTS",
                 description = "only events of matching connections: \"ADDR:PORT [ADDR:PORT]\" (a 4-tuple), ADDR or :PORT")
@@ -188,39 +231,117 @@ final class CtlCommand {
         @Option(names = "--count", paramLabel = "N", description = "stop after N events")
         long count = Long.MAX_VALUE;
 
+        @Option(names = "--seconds", paramLabel = "S", description = "stop after S seconds")
+        long seconds;
+
+        @Option(names = {"-v", "--verbose"}, description = "each event with its rule and the connection's variables")
+        boolean verbose;
+
+        @Option(names = "--ladder", description = "draw the ladder of what was traced when the trace ends")
+        boolean ladder;
+
+        @Option(names = "--save", paramLabel = "FILE", description = "with --ladder: also keep the trace (verbose) in"
+                + " FILE, for tcpstack ladder FILE later")
+        Path save;
+
+        @Mixin
+        LadderFiles files;
+
         @Override
-        public Integer call() throws IOException {
+        public Integer call() throws Exception {
             PrintWriter out = spec.commandLine().getOut();
+            String action = ladder ? "start" : words.isEmpty() ? "" : words.get(0);
+            List<String> endpoints = ladder ? words : List.of();
+            String request = "trace start" + (verbose || ladder ? " -v" : "")
+                    + (filter != null ? " " + filter.trim() : endpoints.isEmpty() ? "" : " " + String.join(" ", endpoints));
             try (ControlClient client = ControlClient.connect(target.socket())) {
                 switch (action) {
                     case "stop" -> client.request("trace stop").forEach(out::println);
-                    case "start" -> stream(client, out);
-                    default -> throw new IllegalArgumentException("trace takes start or stop, got '" + action + "'");
+                    case "start" -> {
+                        List<String> lines = stream(client, request, ladder ? null : out);
+                        if (ladder) {
+                            draw(lines, out);
+                        }
+                    }
+                    default -> throw new IllegalArgumentException("trace takes start, stop or --ladder, got '"
+                            + String.join(" ", words) + "'");
                 }
             }
             out.flush();
             return 0;
         }
 
-        private void stream(ControlClient client, PrintWriter out) throws IOException {
-            client.send("trace start" + (filter == null ? "" : " " + filter.trim()));
+        /**
+         * Streams events until --count, --seconds, Ctrl-C or the daemon ends the trace; prints each on
+         * {@code out} (when not null) and returns them.
+         */
+        private List<String> stream(ControlClient client, String request, PrintWriter out) throws Exception {
+            client.send(request);
             String status = client.status();
             if (!status.startsWith("stream")) {
                 throw new IOException("unexpected reply: " + status);
             }
+            StopSignal stop = StopSignal.install();
+            List<String> lines = new ArrayList<>();
+            Thread reader = new Thread(() -> read(client, lines, out, stop), "ctl-trace-reader");
+            reader.setDaemon(true);
+            reader.start();
+            long deadline = seconds > 0 ? System.nanoTime() + seconds * 1_000_000_000L : Long.MAX_VALUE;
+            while (reader.isAlive() && !stop.await(100) && System.nanoTime() < deadline) {
+                // the reader stops at --count or when the trace ends; a signal or --seconds stop it here
+            }
+            if (reader.isAlive()) {
+                client.close(); // ends the reader's blocking read
+                reader.join(2000);
+            }
+            synchronized (lines) {
+                return List.copyOf(lines);
+            }
+        }
+
+        private void read(ControlClient client, List<String> lines, PrintWriter out, StopSignal stop) {
             long events = 0;
-            String line;
-            while (events < count && (line = client.readLine()) != null) {
-                if (line.startsWith("end ")) {
-                    spec.commandLine().getErr().println("trace ended: " + line.substring(4));
-                    break;
+            try {
+                String line;
+                while (events < count && (line = client.readLine()) != null) {
+                    if (line.startsWith("end ")) {
+                        spec.commandLine().getErr().println("trace ended: " + line.substring(4));
+                        break;
+                    }
+                    synchronized (lines) {
+                        lines.add(line);
+                    }
+                    if (out != null) {
+                        out.println(line);
+                        out.flush();
+                    }
+                    if (!line.startsWith("#")) {
+                        events++;
+                    }
                 }
-                out.println(line);
-                out.flush();
-                if (!line.startsWith("#")) {
-                    events++;
+            } catch (IOException e) {
+                // closed by the main thread at the end of the trace
+            }
+        }
+
+        private void draw(List<String> lines, PrintWriter out) throws IOException {
+            if (save != null) {
+                Files.write(save, lines);
+                out.println("saved " + lines.size() + " trace lines to " + save);
+            }
+            List<TraceEvent> events = new ArrayList<>();
+            for (String line : lines) {
+                if (line.startsWith("#")) {
+                    out.println(line);
+                } else {
+                    events.add(TraceEvent.parse(line));
                 }
             }
+            if (events.isEmpty()) {
+                out.println("nothing was traced");
+                return;
+            }
+            files.write(TraceLadder.fromTrace("tcpstack ctl trace --ladder", events, false), List.of(), out);
         }
     }
 }

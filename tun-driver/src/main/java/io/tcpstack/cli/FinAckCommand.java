@@ -6,12 +6,21 @@ import io.tcpstack.daemon.TunHost;
 import io.tcpstack.examples.FinAckLatency;
 import io.tcpstack.stats.Counter;
 import io.tcpstack.stats.DropReason;
+import io.tcpstack.config.Groups;
+import io.tcpstack.control.ControlCommands;
+import io.tcpstack.control.ControlServer;
+import io.tcpstack.control.PeerPolicy;
+import io.tcpstack.daemon.TraceHub;
 import io.tcpstack.trace.Ladder;
+import io.tcpstack.trace.TextLadder;
 import io.tcpstack.trace.TraceEvent;
+import io.tcpstack.trace.TraceLadder;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -65,15 +74,9 @@ final class FinAckCommand {
         public Integer call() throws Exception {
             Config config = resolve(null);
             try (TunHost host = TunHost.open(config.stackOptions())) {
-                List<TraceEvent> events = new ArrayList<>();
+                Recorder events = new Recorder();
                 if (ladder) {
-                    host.stack().tracer().setListener(e -> {
-                        synchronized (events) {
-                            if (events.size() < MAX_TRACE_EVENTS) {
-                                events.add(e);
-                            }
-                        }
-                    });
+                    host.stack().tracer().setListener(events);
                 }
                 System.out.println("fin-ack-lat client: " + host.describe());
                 FinAckLatency.Result result = FinAckLatency.runClient(host.stack(), server, port, localPort, count,
@@ -84,24 +87,38 @@ final class FinAckCommand {
                     System.out.println(result.json());
                 }
                 if (ladder) {
-                    printLadder(events);
+                    printLadder("connect", Ladder.slowestConnect(events.events(), Ladder.dropped("TCP_INVALID_ACK_SEQUENCE")));
                 }
                 return result.deadlineReached() ? 3 : 0;
             }
         }
+    }
 
-        private static void printLadder(List<TraceEvent> events) {
-            Ladder.Window w;
-            synchronized (events) {
-                w = Ladder.slowestConnect(List.copyOf(events), 4);
+    /** Collects the stack's trace events for a ladder (at most {@link #MAX_TRACE_EVENTS}). */
+    static final class Recorder implements Consumer<TraceEvent> {
+        private final List<TraceEvent> events = new ArrayList<>();
+
+        @Override
+        public synchronized void accept(TraceEvent e) {
+            if (events.size() < MAX_TRACE_EVENTS) {
+                events.add(e);
             }
-            if (w == null) {
-                System.out.println("ladder: no connect completed");
-                return;
-            }
-            System.out.printf("ladder of the slowest connect (%.1f ms), %s:%n", w.connectNanos() / 1e6, w.connection());
-            System.out.print(Ladder.render(w.connection(), w.events()));
         }
+
+        synchronized List<TraceEvent> events() {
+            return List.copyOf(events);
+        }
+    }
+
+    /** Prints the ladder of {@code w} (what: "connect" or "accept"), drops with their reasons. */
+    static void printLadder(String what, Ladder.Window w) {
+        if (w == null) {
+            System.out.println("ladder: no " + what + " completed");
+            return;
+        }
+        System.out.printf("ladder of the slowest %s (%.1f ms; one that met a drop, if any did), %s, from the"
+                + " previous connection's ESTAB on:%n", what, w.connectNanos() / 1e6, w.connection());
+        System.out.print(TextLadder.render(TraceLadder.fromTrace("slowest " + what, w.events(), false), false));
     }
 
     @Command(name = "server", mixinStandardHelpOptions = true, abbreviateSynopsis = true,
@@ -116,6 +133,14 @@ final class FinAckCommand {
         @Option(names = "--lifetime", defaultValue = "120", description = "seconds before it stops (default: ${DEFAULT-VALUE})")
         int lifetimeSeconds;
 
+        @Option(names = "--control", paramLabel = "PATH", description = "a control socket, so that tcpstack ctl --control"
+                + " PATH can watch (ctl trace, ctl conns) and steer (ctl set) the server while it runs")
+        Path control;
+
+        @Option(names = "--ladder", description = "print a ladder diagram of the slowest accept, with how the previous"
+                + " connection from that port ended")
+        boolean ladder;
+
         @Override
         public Integer call() throws Exception {
             Config config = resolve(null);
@@ -123,14 +148,33 @@ final class FinAckCommand {
             try (TunHost host = TunHost.open(config.stackOptions());
                     FinAckLatency.Server server = FinAckLatency.startServer(host.stack(), port, count,
                             Duration.ofSeconds(lifetimeSeconds))) {
-                System.out.println("fin-ack-lat server ready: " + host.describe() + " port=" + port);
-                System.out.flush();
-                while (!server.finished() && !stop.await(50)) {
-                    // the server stops itself at its count or lifetime; a signal stops it early
+                TraceHub traces = new TraceHub(host.stack().tracer());
+                Recorder events = new Recorder();
+                if (ladder) {
+                    traces.add(events);
                 }
-                // let the last close finish (the peer's RST or FIN) before the counters are read
-                stop.await(500);
+                ControlServer controlServer = control == null ? null : ControlServer.start(control.toAbsolutePath(),
+                        new PeerPolicy(Groups.ownGid(), Groups.ownUid(), Groups::supplementary),
+                        config.controlTimeoutMs(), new ControlCommands(host.stack(), host.pcap(), host::describe,
+                                config, traces));
+                try {
+                    System.out.println("fin-ack-lat server ready: " + host.describe() + " port=" + port
+                            + (control == null ? "" : " control=" + control.toAbsolutePath()));
+                    System.out.flush();
+                    while (!server.finished() && !stop.await(50)) {
+                        // the server stops itself at its count or lifetime; a signal stops it early
+                    }
+                    // let the last close finish (the peer's RST or FIN) before the counters are read
+                    stop.await(500);
+                } finally {
+                    if (controlServer != null) {
+                        controlServer.close();
+                    }
+                }
                 System.out.println(server + " " + counters(host));
+                if (ladder) {
+                    printLadder("accept", Ladder.slowestAccept(events.events(), Ladder.dropped("TCP_CLOSE")));
+                }
                 return 0;
             }
         }

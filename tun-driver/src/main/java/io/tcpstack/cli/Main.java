@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "tcpstack", mixinStandardHelpOptions = true, version = "tcpstack 0.1.0",
         description = "A userspace TCP/IP stack in Java on a Linux TUN device.",
         subcommands = {DaemonCommand.class, CtlCommand.class, NcCommand.class, FinAckCommand.class, DrillCommand.class,
-                CommandLine.HelpCommand.class})
+                LessonCommand.class, LadderCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** Exit status for a bad command line, a bad value or a bad config file. */
     static final int USAGE = 2;

@@ -7,6 +7,7 @@ import io.tcpstack.daemon.TraceHub;
 import io.tcpstack.daemon.TunHost;
 import io.tcpstack.link.PcapLink;
 import io.tcpstack.link.PcapWriter;
+import io.tcpstack.profile.Affinity;
 import io.tcpstack.profile.Knob;
 import io.tcpstack.profile.KnobRegistry;
 import io.tcpstack.profile.TcpSettings;
@@ -41,13 +42,13 @@ public final class ControlCommands {
     private static final Logger log = LoggerFactory.getLogger(ControlCommands.class);
 
     static final List<String> HELP = List.of(
-            "status                                   the daemon: device, address, profile, uptime, clients",
-            "conns [-i] [ENDPOINT [ENDPOINT]]         connections like ss -tan (-i: rtt, rto, cwnd... like ss -ti)",
+            "status                                   the daemon: device, address, profile, uptime, clients, queues",
+            "conns [-i] [state NAME]... [ENDPOINT [ENDPOINT]] connections like ss -tan (-i: like ss -tio; state: ss's filter)",
             "stats [-d] [-z] [--json]                 counters with nstat names (-d: since your last -d; -z: zeros too)",
             "get [KNOB]                               knob values (all without KNOB)",
             "set KNOB VALUE                           change a live knob now",
             "profile [NAME]                           apply a behaviour profile (show it without NAME)",
-            "trace start [ENDPOINT [ENDPOINT]]        stream segments, verdicts, drops, state changes, timers",
+            "trace start [-v] [ENDPOINT [ENDPOINT]]   stream segments, verdicts, drops, state changes, timers (-v: rules, variables)",
             "trace stop                               end every trace stream",
             "pcap [start FILE | stop [FILE]]          record packets to FILE (absolute); list recordings",
             "kill ENDPOINT [ENDPOINT]                 reset the matching connections (like ss -K)",
@@ -159,17 +160,44 @@ public final class ControlCommands {
                 "connections " + conns.stream().filter(i -> i.state() != TcpState.LISTEN).count() + " listeners "
                         + conns.stream().filter(i -> i.state() == TcpState.LISTEN).count(),
                 "trace streams " + traces.listeners().stream().filter(TraceStream.class::isInstance).count()
-                        + " relays " + relays.count() + " pcap recordings " + recorder.recordings().size());
+                        + " relays " + relays.count() + " pcap recordings " + recorder.recordings().size(),
+                inbound());
+    }
+
+    /** How inbound packets are steered to the queues, and how many arrived on each. */
+    private String inbound() {
+        StringBuilder line = new StringBuilder("inbound steering: ").append(stack.link().steering())
+                .append("; packets per queue:");
+        for (int q = 0; q < stack.dispatcher().queueCount(); q++) {
+            line.append(' ').append(stack.dispatcher().received(q));
+        }
+        return line.toString();
     }
 
     // ---- observe
 
+    /** {@code conns [-i] [state NAME]... [ENDPOINT [ENDPOINT]]}, as ss takes its state filter. */
     private List<String> conns(List<String> args) {
-        boolean details = args.contains("-i");
-        List<String> endpoints = args.stream().filter(a -> !a.equals("-i")).toList();
-        rejectOptions(endpoints, "conns takes -i");
+        boolean details = false;
+        List<String> states = new ArrayList<>();
+        List<String> endpoints = new ArrayList<>();
+        for (int i = 0; i < args.size(); i++) {
+            switch (args.get(i)) {
+                case "-i" -> details = true;
+                case "state" -> {
+                    if (++i == args.size()) {
+                        throw new IllegalArgumentException("state takes a NAME (ss's: time-wait, established...)");
+                    }
+                    states.add(args.get(i));
+                }
+                default -> endpoints.add(args.get(i));
+            }
+        }
+        rejectOptions(endpoints, "conns takes -i and state NAME");
         EndpointFilter filter = EndpointFilter.parse(endpoints);
-        return SsFormat.lines(stack.connections().stream().filter(filter::matches).toList(), details);
+        StateFilter state = StateFilter.parse(states);
+        return SsFormat.lines(stack.connections().stream().filter(c -> state.matches(c.state()) && filter.matches(c))
+                .toList(), details);
     }
 
     private static void rejectOptions(List<String> words, String allowed) {
@@ -221,6 +249,7 @@ public final class ControlCommands {
         }
         TcpSettings settings = stack.settings();
         Map<Knob, String> before = liveValues(settings);
+        Affinity affinity = settings.affinity;
         String value = String.join(" ", args.subList(1, args.size()));
         try {
             knob.set(settings, value);
@@ -236,6 +265,9 @@ public final class ControlCommands {
                 log.info("control: {} set {}", peer, line);
             }
         });
+        if (settings.affinity != affinity) {
+            lines.add("inbound steering: " + stack.steer());
+        }
         return lines;
     }
 
@@ -251,7 +283,11 @@ public final class ControlCommands {
         String what = args.isEmpty() ? "" : args.get(0);
         switch (what) {
             case "start" -> {
-                streamTrace(c, new TraceStream(EndpointFilter.parse(args.subList(1, args.size()))));
+                List<String> rest = args.subList(1, args.size());
+                boolean verbose = !rest.isEmpty() && rest.get(0).equals("-v");
+                List<String> endpoints = verbose ? rest.subList(1, rest.size()) : rest;
+                rejectOptions(endpoints, "trace start takes -v");
+                streamTrace(c, new TraceStream(EndpointFilter.parse(endpoints), verbose));
                 return false;
             }
             case "stop" -> {
@@ -262,7 +298,7 @@ public final class ControlCommands {
                 c.ok(List.of("stopped " + n + " trace stream(s)"));
                 return true;
             }
-            default -> throw new IllegalArgumentException("trace takes start [ENDPOINT [ENDPOINT]] or stop");
+            default -> throw new IllegalArgumentException("trace takes start [-v] [ENDPOINT [ENDPOINT]] or stop");
         }
     }
 
@@ -289,7 +325,7 @@ public final class ControlCommands {
                     c.line("# " + dropped + " events dropped: the client reads too slowly");
                 }
                 if (e != null) {
-                    c.line(e.toString());
+                    c.line(stream.line(e));
                 } else if (c.clientGone()) {
                     return; // the client left while nothing happened: stop tracing for it
                 }

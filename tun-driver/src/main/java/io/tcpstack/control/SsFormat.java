@@ -40,6 +40,9 @@ final class SsFormat {
     }
 
     static String details(ConnectionInfo.Details d) {
+        if (d.isRecord()) {
+            return "timer:(" + d.timer() + ")"; // ss -o on a timewait socket: nothing else to show
+        }
         StringBuilder sb = new StringBuilder();
         if (d.timestamps()) {
             sb.append(" ts");

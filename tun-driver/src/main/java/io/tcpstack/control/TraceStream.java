@@ -16,21 +16,30 @@ final class TraceStream implements Consumer<TraceEvent> {
     static final int CAPACITY = 16_384;
 
     private final EndpointFilter filter;
+    private final boolean verbose;
     private final BlockingQueue<TraceEvent> queue = new ArrayBlockingQueue<>(CAPACITY);
     private final AtomicLong dropped = new AtomicLong();
     private volatile String endReason;
 
-    TraceStream(EndpointFilter filter) {
+    /** {@code verbose}: each line with its rule and the connection's variables ({@link TraceEvent#verbose()}). */
+    TraceStream(EndpointFilter filter, boolean verbose) {
         this.filter = filter;
+        this.verbose = verbose;
     }
 
     EndpointFilter filter() {
         return filter;
     }
 
+    /** The line the client gets for {@code event}. */
+    String line(TraceEvent event) {
+        return verbose ? event.verbose() : event.toString();
+    }
+
     @Override
     public void accept(TraceEvent event) {
-        if (filter.matchesTraceConnection(event.connection()) && !queue.offer(event)) {
+        if ((verbose || event.kind() != TraceEvent.Kind.VARS) && filter.matchesTraceConnection(event.connection())
+                && !queue.offer(event)) {
             dropped.incrementAndGet();
         }
     }

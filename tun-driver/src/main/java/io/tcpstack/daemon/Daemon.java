@@ -8,6 +8,7 @@ import io.tcpstack.control.ControlServer;
 import io.tcpstack.control.PeerPolicy;
 import io.tcpstack.examples.ServiceSpec;
 import io.tcpstack.examples.Services;
+import io.tcpstack.profile.Affinity;
 import io.tcpstack.profile.Knob;
 import io.tcpstack.profile.KnobRegistry;
 import io.tcpstack.profile.TcpSettings;
@@ -123,6 +124,7 @@ public final class Daemon implements AutoCloseable {
         }
         TcpSettings was = old.settings();
         TcpSettings now = next.settings();
+        Affinity affinity = host.stack().settings().affinity;
         int changed = 0;
         for (Knob knob : KnobRegistry.LIVE) {
             String value = knob.get(now);
@@ -138,6 +140,9 @@ public final class Daemon implements AutoCloseable {
                 log.warn("reload: {} = {} in {} takes effect at the next start (running with {})", knob.name(),
                         next.value(knob), next.file(), old.value(knob));
             }
+        }
+        if (host.stack().settings().affinity != affinity) {
+            host.stack().steer();
         }
         config = next;
         log.info("reloaded {}: {} live knob(s) changed", next.file(), changed);

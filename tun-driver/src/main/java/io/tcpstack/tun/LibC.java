@@ -7,7 +7,7 @@ import jnr.ffi.types.size_t;
 import jnr.ffi.types.ssize_t;
 
 /**
- * The few libc calls the TUN driver needs that jnr-posix lacks (ioctl, poll, eventfd), plus
+ * The few libc calls the TUN driver needs that jnr-posix lacks (ioctl, poll, eventfd, bpf, CPU affinity), plus
  * read/write on raw addresses: with a direct buffer's memory address they cost what they cost
  * from C (shared/design/JAVA.md).
  */
@@ -48,6 +48,14 @@ public interface LibC {
     @IgnoreError
     @ssize_t
     long writev(int fd, long iov, int count);
+
+    /** syscall(2) with three arguments: bpf(2), which glibc does not wrap. */
+    long syscall(long number, long arg1, long arg2, long arg3);
+
+    /** sched_getaffinity(2): pid 0 is the calling thread; {@code mask} a cpu_set_t of {@code size} bytes. */
+    int sched_getaffinity(int pid, @size_t long size, Pointer mask);
+
+    int sched_setaffinity(int pid, @size_t long size, Pointer mask);
 
     String strerror(int errno);
 }

@@ -6,6 +6,7 @@ import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.util.concurrent.FastThreadLocalThread;
 import io.tcpstack.link.Link;
 import io.tcpstack.link.PacketReceiver;
+import io.tcpstack.link.Steering;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -27,6 +28,15 @@ import org.slf4j.LoggerFactory;
  * neither close() nor an interrupt). Packets are read into one pooled direct buffer per reader and
  * written from the buffer the stack filled, by memory address: no copy and no allocation per
  * packet.
+ *
+ * <p>Which queue the kernel puts a packet on is the {@link #steer steering}: a steering eBPF
+ * program ({@link SteeringProgram}; the sending CPU, or a flow hash), or without one the kernel's
+ * flow table, which sends each flow to the queue the stack last wrote it on
+ * (tun_automq_select_queue). With several queues, reader q runs on the CPUs c with c mod queues
+ * = q: with the sending-CPU program a packet is processed on the CPU that sent it (or one
+ * congruent to it), and what the kernel sends while processing a reader's write (an ACK, the data
+ * that ACK lets out) comes back to that reader's queue, as on Linux a packet stays in its CPU's
+ * backlog for that CPU's NAPI poll.
  *
  * <p>Opening attaches to an existing multi-queue device (as {@code ip tuntap add ... multi_queue}
  * makes it) or creates a non-persistent one that disappears when the last queue closes.
@@ -62,6 +72,9 @@ public final class TunDevice implements Link {
     private static final int READ_BUDGET = 64;
     /** Largest packet a TUN device delivers, GSO super-packets included (IP total length is 16 bits), and its header. */
     private static final int READ_BUFFER = 65536 + VirtioNetHeader.LENGTH;
+    /** A cpu_set_t: 1024 CPUs. */
+    private static final int CPU_SET_BYTES = 128;
+    private static final String KERNEL_FLOW_TABLE = "the kernel's flow table: each flow on the queue last written";
 
     private final LibC libc = LibC.INSTANCE;
     private final Runtime runtime = Runtime.getRuntime(LibC.INSTANCE);
@@ -83,6 +96,10 @@ public final class TunDevice implements Link {
     private volatile PacketReceiver receiver;
     private volatile boolean closed;
     private boolean fdsClosed;
+    /** Loaded steering programs by {@link Steering} ordinal, or null. */
+    private final Program[] programs = new Program[Steering.values().length];
+    private boolean programAttached;
+    private volatile String steering;
     /** After a burst, keep reading this long before sleeping in poll (0: sleep at once). */
     private volatile long busyPollNanos;
 
@@ -94,6 +111,7 @@ public final class TunDevice implements Link {
         this.offload = offload;
         this.iovecs = offload ? ThreadLocal.withInitial(() -> Memory.allocateDirect(runtime, 32 + 16, true)) : null;
         this.readers = new Thread[fds.length];
+        this.steering = fds.length == 1 ? "one queue" : KERNEL_FLOW_TABLE;
     }
 
     /**
@@ -315,6 +333,112 @@ public final class TunDevice implements Link {
         return libc.writev(fd, iov.address(), 2) - VirtioNetHeader.LENGTH;
     }
 
+    /**
+     * Attaches the steering program of {@code steering} ({@link SteeringProgram}), loading it the
+     * first time. Where it cannot be loaded or attached (no CAP_BPF or CAP_SYS_ADMIN, a kernel
+     * without BPF or TUNSETSTEERINGEBPF), detaches whatever program is there and says in one log
+     * line what that means: the kernel's own flow table then steers, each flow to the queue it
+     * was last written on. With one queue there is nothing to steer.
+     */
+    @Override
+    public synchronized void steer(Steering steering) {
+        if (fds.length == 1 || fdsClosed) {
+            return;
+        }
+        try {
+            Program program = program(steering);
+            attachProgram(program.fd());
+            programAttached = true;
+            this.steering = program.does();
+            log.info("{} steering: {}", name, this.steering);
+        } catch (IOException e) {
+            detachProgram();
+            this.steering = KERNEL_FLOW_TABLE + " (no eBPF: " + e.getMessage() + ")";
+            log.warn("{} steering: cannot use the {} program ({}; loading one needs CAP_BPF or CAP_SYS_ADMIN and a kernel"
+                    + " with BPF): falling"
+                    + " back to the kernel's TUN flow table, which sends each flow to the queue the stack last wrote"
+                    + " it on. {}", name, steering == Steering.FLOW ? "flow" : "sending-CPU", e.getMessage(),
+                    steering == Steering.FLOW ? "Flow affinity is unchanged."
+                            : "Each connection then stays on one queue: its ACK and its RST or FIN are never"
+                                    + " processed at once, so the FIN/ACK race (stack/BEHAVIOURS.md 1) does not happen;"
+                                    + " affinity spray still makes it happen.");
+        }
+    }
+
+    @Override
+    public String steering() {
+        return steering;
+    }
+
+    /** A loaded steering program and what it does, in words. */
+    private record Program(int fd, String does) {
+    }
+
+    private Program program(Steering steering) throws IOException {
+        Program p = programs[steering.ordinal()];
+        if (p == null) {
+            p = steering == Steering.FLOW
+                    ? new Program(SteeringProgram.load(SteeringProgram.flow(fds.length), libc, runtime),
+                            "queue = flow hash mod " + fds.length + " (eBPF)")
+                    : new Program(SteeringProgram.load(SteeringProgram.sendingCpu(fds.length), libc, runtime),
+                            "queue = sending CPU mod " + fds.length + " (eBPF)");
+            programs[steering.ordinal()] = p;
+        }
+        return p;
+    }
+
+    private void attachProgram(int program) throws IOException {
+        Pointer fd = Memory.allocateDirect(runtime, 4, true);
+        fd.putInt(0, program);
+        if (libc.ioctl(fds[0], SteeringProgram.TUNSETSTEERINGEBPF, fd) < 0) {
+            throw failure("TUNSETSTEERINGEBPF", runtime, libc);
+        }
+    }
+
+    /** Detaches our program, so that a device that outlives us steers as the kernel does. */
+    private void detachProgram() {
+        if (programAttached) {
+            try {
+                attachProgram(-1);
+            } catch (IOException e) {
+                log.warn("{}: detaching the steering program: {}", name, e.getMessage());
+            }
+            programAttached = false;
+        }
+    }
+
+    /**
+     * Keeps reader {@code queue} on the CPUs whose packets the sending-CPU program puts on its
+     * queue (CPU mod queues = queue), within the CPUs the process may use: a packet is then
+     * processed on the CPU that sent it (with as many queues as CPUs), or on one congruent to it,
+     * as each CPU's NAPI poll runs that CPU's backlog on Linux. Where no allowed CPU fits, the
+     * reader runs anywhere.
+     */
+    private void pinReader(int queue) {
+        if (fds.length == 1) {
+            return;
+        }
+        Pointer mask = Memory.allocateDirect(runtime, CPU_SET_BYTES, true);
+        if (libc.sched_getaffinity(0, CPU_SET_BYTES, mask) < 0) {
+            log.warn("{} queue {}: sched_getaffinity: {}", name, queue, libc.strerror(runtime.getLastError()));
+            return;
+        }
+        boolean any = false;
+        for (int cpu = 0; cpu < CPU_SET_BYTES * 8; cpu++) {
+            byte bits = mask.getByte(cpu / 8);
+            int bit = 1 << (cpu % 8);
+            if ((bits & bit) != 0 && cpu % fds.length != queue) {
+                mask.putByte(cpu / 8, (byte) (bits & ~bit)); // allowed, but another queue's CPU
+            }
+            any |= (bits & bit) != 0 && cpu % fds.length == queue;
+        }
+        if (!any) {
+            log.info("{} queue {}: no allowed CPU is {} mod {}; its reader runs on any", name, queue, queue, fds.length);
+        } else if (libc.sched_setaffinity(0, CPU_SET_BYTES, mask) < 0) {
+            log.warn("{} queue {}: sched_setaffinity: {}", name, queue, libc.strerror(runtime.getLastError()));
+        }
+    }
+
     @Override
     public synchronized void start(PacketReceiver receiver) {
         if (this.receiver != null) {
@@ -332,6 +456,7 @@ public final class TunDevice implements Link {
     }
 
     private void readLoop(int queue) {
+        pinReader(queue);
         int fd = fds[queue];
         ByteBuf buf = PooledByteBufAllocator.DEFAULT.directBuffer(READ_BUFFER, READ_BUFFER);
         Pointer pollfds = Memory.allocateDirect(runtime, 16, true);
@@ -441,9 +566,15 @@ public final class TunDevice implements Link {
             if (fdsClosed) {
                 return;
             }
+            detachProgram();
             fdsClosed = true;
             for (int fd : fds) {
                 libc.close(fd);
+            }
+            for (Program program : programs) {
+                if (program != null) {
+                    libc.close(program.fd());
+                }
             }
             libc.close(wakeFd);
         }

@@ -119,8 +119,12 @@ class MainTest {
         assertThat(range.status()).isEqualTo(2);
         assertThat(range.oneLine()).isEqualTo("tcpstack finack client: --port-range: must be LOW-HIGH within 1..65535"
                 + " with LOW <= HIGH, got '5000-4000'");
-        Run control = run("finack", "server", "--control", "/tmp/x.sock");
-        assertThat(control.status()).as("the control socket is the daemon's").isEqualTo(2);
+        Run help = run("finack", "server", "--help");
+        assertThat(help.status()).isZero();
+        assertThat(help.out()).as("a finack server can be watched with ctl trace").contains("--control=PATH")
+                .contains("--ladder");
+        Run client = run("finack", "client", "--control", "/tmp/x.sock");
+        assertThat(client.status()).as("only the server has a control socket").isEqualTo(2);
     }
 
     @Test

@@ -104,6 +104,11 @@ class ControlServerTest {
             assertThat(c.ok("profile linux-4.9")).contains("tw-recycle = 1 (was 0; applies to connections entering"
                     + " TIME_WAIT from now on)");
             assertThat(c.ok("profile")).containsExactly("profile = linux-4.9");
+            assertThat(c.ok("set affinity spray")).containsExactly(
+                    "affinity = spray (was none; applies to the next inbound packet)",
+                    "inbound steering: the queue the sender wrote on");
+            assertThat(c.ok("status").get(4)).matches("inbound steering: the queue the sender wrote on; packets per"
+                    + " queue: [0-9]+ [0-9]+");
             assertThat(c.request("set fin-timeout soon").get(0)).startsWith("error fin-timeout: must be a duration");
             assertThat(c.request("set queues 4")).containsExactly(
                     "error queues takes effect at start: set it in the config file or as --queues and restart");
@@ -219,7 +224,7 @@ class ControlServerTest {
             assertThat(c.request("connect 198.18.0.1 5999")).containsExactly(
                     "error connect to 198.18.0.1:5999: connection refused");
             assertThat(c.request("connect 198.18.0.1 0").get(0)).isEqualTo("error PORT must be 1..65535, got '0'");
-            assertThat(c.ok("status")).as("the connection is still usable").hasSize(4);
+            assertThat(c.ok("status")).as("the connection is still usable").hasSize(5);
         }
     }
 
@@ -297,7 +302,7 @@ class ControlServerTest {
             writer.join(5000);
         }
         try (RawControlClient c = f.client()) {
-            assertThat(c.ok("status")).hasSize(4);
+            assertThat(c.ok("status")).hasSize(5);
         }
     }
 
@@ -311,7 +316,7 @@ class ControlServerTest {
         }
         awaitClients(50);
         try (RawControlClient c = f.client()) {
-            assertThat(c.ok("status")).hasSize(4);
+            assertThat(c.ok("status")).hasSize(5);
         }
         assertThat(f.server.clientCount()).as("served while the 50 silent clients were still held").isGreaterThanOrEqualTo(50);
         for (RawControlClient c : silent) {
@@ -338,7 +343,7 @@ class ControlServerTest {
             writer.start();
             awaitClients(1);
             try (RawControlClient c = f.client()) {
-                assertThat(c.ok("status")).hasSize(4);
+                assertThat(c.ok("status")).hasSize(5);
             }
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (f.server.clientCount() > 1 && System.nanoTime() < deadline) {
@@ -404,7 +409,7 @@ class ControlServerTest {
                 reply = c.request("status");
             }
         } while (!reply.get(0).startsWith("ok") && System.nanoTime() < deadline);
-        assertThat(reply.get(0)).isEqualTo("ok 4");
+        assertThat(reply.get(0)).isEqualTo("ok 5");
     }
 
     @Test

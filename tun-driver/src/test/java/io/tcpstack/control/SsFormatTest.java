@@ -31,6 +31,39 @@ class SsFormatTest {
     }
 
     @Test
+    void recordsShowTheTimeTheyHaveLeftAsSsDoesForTimewaitSockets() {
+        List<String> lines = SsFormat.lines(List.of(
+                new ConnectionInfo(TcpState.TIME_WAIT, US, 80, KERNEL, 40000, 0, 0, ConnectionInfo.Details.record(59_400)),
+                new ConnectionInfo(TcpState.FIN_WAIT_2, US, 80, KERNEL, 40001, 0, 0, ConnectionInfo.Details.record(216))),
+                true);
+        assertThat(lines).containsExactly(SsFormat.HEADER,
+                "TIME-WAIT   0      0      198.18.0.2:80         198.18.0.1:40000", "\ttimer:(timewait,59sec,0)",
+                "FIN-WAIT-2  0      0      198.18.0.2:80         198.18.0.1:40001", "\ttimer:(timewait,216ms,0)");
+    }
+
+    /** iproute2 6.1 misc/ss.c print_ms_timer, as this machine's ss prints them. */
+    @Test
+    void timersLikeSs() {
+        assertThat(ConnectionInfo.ssTime(59_999)).isEqualTo("59sec");
+        assertThat(ConnectionInfo.ssTime(9_501)).isEqualTo("9.501ms");
+        assertThat(ConnectionInfo.ssTime(216)).isEqualTo("216ms");
+        assertThat(ConnectionInfo.ssTime(65_000)).isEqualTo("1min5sec");
+        assertThat(ConnectionInfo.ssTime(600_000)).isEqualTo("10min");
+    }
+
+    @Test
+    void stateFilterTakesSsNamesAndGroups() {
+        assertThat(StateFilter.parse(List.of("time-wait")).matches(TcpState.TIME_WAIT)).isTrue();
+        assertThat(StateFilter.parse(List.of("time-wait")).matches(TcpState.FIN_WAIT_2)).isFalse();
+        assertThat(StateFilter.parse(List.of("time-wait", "fin-wait-2")).matches(TcpState.FIN_WAIT_2)).isTrue();
+        assertThat(StateFilter.parse(List.of("connected")).matches(TcpState.LISTEN)).isFalse();
+        assertThat(StateFilter.parse(List.of("bucket")).matches(TcpState.SYN_RECEIVED)).isTrue();
+        assertThat(StateFilter.parse(List.of()).matches(TcpState.LISTEN)).isTrue();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> StateFilter.parse(List.of("timewait")))
+                .hasMessageContaining("unknown state 'timewait'").hasMessageContaining("time-wait");
+    }
+
+    @Test
     void millisecondsLikeSsPrintsThem() {
         assertThat(SsFormat.millis(200_000)).isEqualTo("200");
         assertThat(SsFormat.millis(50)).isEqualTo("0.05");

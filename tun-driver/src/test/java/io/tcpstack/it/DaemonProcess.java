@@ -17,7 +17,7 @@ import java.util.function.BooleanSupplier;
  * control socket in the test's temporary directory (never /run: tests run beside other daemons).
  */
 final class DaemonProcess {
-    private static final long READY_TIMEOUT_MS = 30_000;
+    private static final long READY_TIMEOUT_MS = 120_000; // a JVM start on a loaded 2-core machine can take over 30 s
 
     final Process process;
     final Path stdout;
@@ -68,8 +68,14 @@ final class DaemonProcess {
      * and waits for its ready line.
      */
     static DaemonProcess start(Netns ns, Path dir, String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of("java", "-jar", jar(), "daemon", "--dev", Netns.DEVICE,
-                "--addr", Netns.STACK_ADDR));
+        return start(ns, dir, List.of(), args);
+    }
+
+    /** The same, the JVM run through {@code prefix} (setpriv with fewer capabilities, say). */
+    static DaemonProcess start(Netns ns, Path dir, List<String> prefix, String... args)
+            throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(prefix);
+        command.addAll(List.of("java", "-jar", jar(), "daemon", "--dev", Netns.DEVICE, "--addr", Netns.STACK_ADDR));
         Path control = dir.resolve("control.sock");
         if (!Arrays.asList(args).contains("--control")) {
             command.addAll(List.of("--control", control.toString()));
@@ -94,7 +100,7 @@ final class DaemonProcess {
 
     /** {@code tcpstack ctl ARGS --control SOCKET}, run as root from the root namespace (the socket is a file). */
     Netns.Result ctl(String... args) throws IOException, InterruptedException {
-        return Netns.run(30, ctlCommand(List.of(), args));
+        return Netns.run(120, ctlCommand(List.of(), args)); // generous: a JVM start on a loaded machine
     }
 
     /**
