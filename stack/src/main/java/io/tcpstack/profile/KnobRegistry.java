@@ -153,6 +153,11 @@ public final class KnobRegistry {
             Knob.live("orphan-retries", "tcp_orphan_retries", KnobType.integer(0, 255),
                     "retransmissions before an orphaned connection is dropped (0: 8, as Linux)",
                     "the next retransmission timeout", s -> s.orphanRetries, (s, v) -> s.orphanRetries = v),
+            Knob.live("tcp-mem", "tcp_mem", KnobType.memoryLimits(),
+                    "stack-wide budget for queued bytes, in 4 KiB pages: above PRESSURE windows stop growing and"
+                            + " out-of-order queues are pruned, above HIGH new data is dropped and writes wait"
+                            + " (default scaled from the heap)",
+                    "the next byte queued", s -> s.tcpMem, (s, v) -> s.tcpMem = v),
             Knob.live("max-connections", null, KnobType.integer(1, 1 << 24),
                     "most connections at once (a process's fd limit on Linux); past it SYNs are dropped, connects fail",
                     "the next SYN or connect", s -> s.maxConnections, (s, v) -> s.maxConnections = v));

@@ -104,6 +104,8 @@ public final class TcpSettings {
     public volatile int orphanRetries = 0;
     /** Ours (a process's fd limit plays this part on Linux): most control blocks at once. */
     public volatile int maxConnections = 262_144;
+    /** tcp_mem: the stack-wide budget of queued bytes, in pages, scaled from the heap as Linux scales it from memory. */
+    public volatile MemoryLimits tcpMem = MemoryLimits.fromHeap(Runtime.getRuntime().maxMemory());
     /** tcp_challenge_ack_limit: challenge ACKs per second for the whole stack; Linux >= 6.0: INT_MAX, none. */
     public volatile int challengeAckLimit = Integer.MAX_VALUE;
     /** ip_local_port_range. */

@@ -148,7 +148,8 @@ public final class TcpConnection {
         if (!tcb.state.isSynchronized()) {
             return 0;
         }
-        int n = tcb.sendBuffer.write(data, offset, length);
+        int n = tcb.layer.memory().sendable(tcb, Math.min(length, tcb.sendBuffer.free()));
+        n = tcb.sendBuffer.write(data, offset, n);
         if (n > 0) {
             Wakeups.push(tcb);
         }
@@ -192,6 +193,7 @@ public final class TcpConnection {
         }
         int n = tcb.receiveBuffer.read(data, offset, length);
         if (n > 0) {
+            tcb.layer.memory().reclaim(tcb);
             tcb.layer.receive().rcvSpaceAdjust(tcb);
             windowUpdate();
             return n;

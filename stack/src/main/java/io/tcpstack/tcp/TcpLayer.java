@@ -38,6 +38,7 @@ public final class TcpLayer implements TransportHandler {
     private final TcpReceive receive;
     private final ListenInput listenInput;
     private final ResourceLimits limits;
+    private final TcpMemory memory;
     private final TimeWait timeWait;
     private final TcpTrace trace;
     private final IsnGenerator isn;
@@ -81,6 +82,7 @@ public final class TcpLayer implements TransportHandler {
         this.ports = new EphemeralPorts(random);
         this.listenInput = new ListenInput(this, random);
         this.limits = new ResourceLimits(this);
+        this.memory = new TcpMemory(this);
         this.segments = new Segment[queueCount];
         for (int i = 0; i < queueCount; i++) {
             segments[i] = new Segment();
@@ -119,6 +121,10 @@ public final class TcpLayer implements TransportHandler {
 
     ResourceLimits limits() {
         return limits;
+    }
+
+    TcpMemory memory() {
+        return memory;
     }
 
     LossRecovery recovery() {
@@ -564,6 +570,7 @@ public final class TcpLayer implements TransportHandler {
         if (tcb.orphan) {
             limits.orphanGone();
         }
+        memory.release(tcb);
         if (tcb.listener != null) {
             Listener l = tcb.listener;
             tcb.listener = null;

@@ -431,6 +431,9 @@ final class TcpOutput {
         int mss = Math.min(tcb.rcvMss, full);
         int unit = 1 << tcb.rcvWscale;
         if (free < full >> 1) {
+            if (layer.memory().underPressure()) {
+                TcpReceive.adjustRcvSsthresh(tcb); // Linux __tcp_select_window
+            }
             free = free & -unit;
             if (free < full >> 4 || free < mss) {
                 free = 0;

@@ -56,6 +56,7 @@ public class KnobRegistryTest {
             Map.entry("somaxconn", new String[] {"0", "1..16777216"}),
             Map.entry("max-orphans", new String[] {"-1", "0..16777216"}),
             Map.entry("orphan-retries", new String[] {"256", "0..255"}),
+            Map.entry("tcp-mem", new String[] {"300 200 400", "three page counts LOW <= PRESSURE <= HIGH"}),
             Map.entry("max-connections", new String[] {"0", "1..16777216"}));
 
     static Iterable<Knob> live() {
