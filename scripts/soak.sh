@@ -26,17 +26,9 @@ if ! [[ $MINUTES =~ ^[0-9]+$ ]] || (( MINUTES < 1 || MINUTES > 1440 )); then
     echo "soak.sh: --minutes must be 1..1440" >&2
     exit 2
 fi
-if [[ $EUID -ne 0 ]]; then
-    echo "soak.sh: needs root (a namespace and a TUN device)" >&2
-    exit 1
-fi
-for cmd in wrk ab jcmd python3; do
-    command -v "$cmd" >/dev/null || { echo "soak.sh: needs $cmd (apt-get install wrk apache2-utils openjdk-17-jdk-headless python3)" >&2; exit 1; }
-done
-
-NS=tcpstack-soak-$$
-WORK=$(mktemp -d "/tmp/$NS.XXXXXX")
 source "$ROOT/scripts/bench/default-daemon.sh"
+bench_start soak "wrk apache2-utils openjdk-17-jdk-headless python3" wrk ab jcmd python3
+NS=$TAG
 trap 'cleanup_daemon; rm -rf "$WORK"' EXIT
 start_daemon "$NS"
 IN=(ip netns exec "$NS")

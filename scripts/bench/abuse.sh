@@ -5,41 +5,36 @@
 # 198.18.0.0/24 that never answer leave idle half-open requests, and a serial kernel client beside
 # them connects every 50 ms and fetches a page.
 #
-#   sudo scripts/bench/abuse.sh [--conns N] [--half-open N] [--seconds N]
+#   sudo scripts/bench/abuse.sh [--conns N] [--half-open N] [--seconds N] [--tcp-mem "LOW PRESSURE HIGH"]
 #
-# Defaults: 10,000 connections, 5,000 half-open, held 60 s. Everything runs in a namespace of its
-# own (tcpstack-abuse-PID), removed on exit; every load stops by itself. Printed: the daemon's
-# -Xmx and tcp-mem, its heap after a full GC before, under the abuse and after it, the serial
-# client's success rate and connect times, and the counters of the limits that acted.
+# Defaults: 10,000 connections, 5,000 half-open, held 60 s, the daemon's own tcp-mem (scaled from
+# its heap; --tcp-mem sets another through `ctl set` first, for a short run that reaches it).
+# Everything runs in a namespace of its own (tcpstack-abuse-PID), removed on exit; every load
+# stops by itself. Printed: the daemon's -Xmx and tcp-mem, its heap after a full GC before, under
+# the abuse and after it, the serial client's success rate and connect times, and the counters of
+# the limits that acted.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 CONNS=10000
 HALF_OPEN=5000
 HOLD=60
+TCP_MEM=""
 while [[ $# -gt 0 ]]; do
     case $1 in
         --conns) CONNS=${2:?}; shift 2 ;;
         --half-open) HALF_OPEN=${2:?}; shift 2 ;;
         --seconds) HOLD=${2:?}; shift 2 ;;
-        -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --tcp-mem) TCP_MEM=${2:?}; shift 2 ;;
+        -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "abuse.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
-if [[ $EUID -ne 0 ]]; then
-    echo "abuse.sh: needs root (namespaces, a TUN device, raw sockets)" >&2
-    exit 1
-fi
 if (( CONNS < 1 || CONNS > 30000 || HALF_OPEN < 0 || HALF_OPEN > 100000 || HOLD < 10 || HOLD > 600 )); then
     echo "abuse.sh: --conns 1..30000, --half-open 0..100000, --seconds 10..600" >&2
     exit 2
 fi
-for cmd in gcc jcmd python3 ip; do
-    command -v "$cmd" >/dev/null || { echo "abuse.sh: needs $cmd (apt-get install gcc openjdk-17-jdk-headless python3 iproute2)" >&2; exit 1; }
-done
-
-TAG=tcpstack-abuse-$$
-WORK=$(mktemp -d "/tmp/$TAG.XXXXXX")
 source "$ROOT/scripts/bench/default-daemon.sh"
+bench_start abuse "gcc openjdk-17-jdk-headless python3 iproute2" gcc jcmd python3 ip
 cleanup() {
     cleanup_daemon
     rm -rf "$WORK"
@@ -52,15 +47,18 @@ echo "abuse: $CONNS never-read connections + $HALF_OPEN half-open, held $HOLD s;
 start_daemon "$TAG"
 NS=$TAG
 echo "daemon: $(grep -o 'tcpstack ready:.*' "$WORK/daemon.out")"
+if [[ -n $TCP_MEM ]]; then
+    ctl set tcp-mem $TCP_MEM >/dev/null
+fi
 XMX_KIB=$(( $(jcmd "$DAEMON" VM.flags -all | awk '$2 == "MaxHeapSize" {print $4}') / 1024 ))
-echo "daemon: -Xmx $XMX_KIB KiB (the JVM's default: a quarter of memory); tcp-mem $(ctl get tcp-mem) pages of 4 KiB"
+echo "daemon: -Xmx $XMX_KIB KiB (the JVM's default: a quarter of memory); $(ctl get tcp-mem) (pages of 4 KiB)"
 HEAP_BEFORE=$(heap_kib)
 
 COUNTERS=(TcpExtTCPMemoryPressures TcpExtTCPMemoryPressuresChrono TcpExtTCPSndMemDrop TcpExtTCPRcvQDrop
     TcpExtPruneCalled TcpExtOfoPruned TcpExtRcvPruned TcpExtTCPZeroWindowDrop TcpExtTCPWinProbe
     TcpExtSyncookiesSent TcpExtSyncookiesRecv TcpExtTCPReqQFullDoCookies TcpExtTCPReqQFullDrop
     TcpExtListenOverflows TcpExtListenDrops TcpExtTCPMaxConnectionsDrop TcpExtTCPAbortOnMemory
-    TcpExtTCPAbortOnTimeout TcpExtTCPAbortOnData)
+    TcpExtTCPAbortOnTimeout TcpExtTCPAbortOnData TcpPassiveOpens)
 counters() {
     for name in "${COUNTERS[@]}"; do
         printf '%s=%s ' "$name" "$(awk -v n="$name" '$1 == n {print $2}' "$1" | head -1)"
@@ -69,7 +67,7 @@ counters() {
 }
 
 # the legitimate client: serial, for the whole run
-CLIENT_SECONDS=$((HOLD + 20))
+CLIENT_SECONDS=$((HOLD + 10))
 ip netns exec "$NS" python3 "$ROOT/scripts/bench/serial_connect.py" --connect 198.18.0.2 \
     --seconds "$CLIENT_SECONDS" >"$WORK/client.out" &
 CLIENT_PID=$!
@@ -97,7 +95,7 @@ HEAP_UNDER=$(heap_kib)
 ctl stats -z >"$WORK/stats.under"
 echo "under the abuse: $OPEN established, $((SENDQ / 1024)) KiB in send queues, heap after GC $HEAP_UNDER KiB of $XMX_KIB"
 wait "$NEVER_PID" || true
-cat "$WORK/never.out" | tail -1
+tail -1 "$WORK/never.out"
 wait "$CLIENT_PID" || true
 ctl stats -z >"$WORK/stats"
 # after the abuse: the clients closed their sockets (with unread data: RSTs); requests expire

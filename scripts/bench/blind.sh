@@ -23,21 +23,14 @@ while [[ $# -gt 0 ]]; do
         *) echo "blind.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
-if [[ $EUID -ne 0 ]]; then
-    echo "blind.sh: needs root (a namespace, a TUN device, raw sockets)" >&2
-    exit 1
-fi
-for cmd in gcc python3 ip; do
-    command -v "$cmd" >/dev/null || { echo "blind.sh: needs $cmd" >&2; exit 1; }
-done
 if (( COUNT < 3 || COUNT > 10000000 || RATE < 1 )); then
     echo "blind.sh: --count must be 3..10000000, --rate positive" >&2
     exit 2
 fi
 
-NS=tcpstack-blind-$$
-WORK=$(mktemp -d "/tmp/$NS.XXXXXX")
 source "$ROOT/scripts/bench/default-daemon.sh"
+bench_start blind "gcc python3 iproute2" gcc python3 ip
+NS=$TAG
 trap 'cleanup_daemon; rm -rf "$WORK"' EXIT
 
 gcc -O2 -o "$WORK/spoof" "$ROOT/scripts/bench/spoof.c"

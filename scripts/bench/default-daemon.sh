@@ -1,6 +1,10 @@
-# Sourced by the runs against the default daemon (bench/synflood.sh, bench/blind.sh, soak.sh).
-# Needs ROOT (the checkout) and WORK (a scratch directory the caller removes).
+# Sourced by the runs against the default daemon (bench/synflood.sh, bench/blind.sh,
+# bench/abuse.sh, soak.sh). Needs ROOT (the checkout).
 #
+#   bench_start NAME "PACKAGES" CMD...
+#                      refuses to go on without root or one of the commands CMD (saying to
+#                      apt-get install PACKAGES); sets TAG=tcpstack-NAME-PID, the name of the
+#                      caller's namespaces, and WORK, a scratch directory the caller removes
 #   start_daemon NS    `scripts/run.sh --netns NS` in the background (the daemon as run.sh starts
 #                      it, in a fresh namespace NS that run.sh removes when it stops); waits for the
 #                      ready line; sets RUN_PID and DAEMON (the daemon's pid)
@@ -12,6 +16,20 @@ RUN_PID=""
 DAEMON=""
 DAEMON_NS=""
 PIDS=()
+
+bench_start() {
+    local name=$1 packages=$2
+    shift 2
+    if [[ $EUID -ne 0 ]]; then
+        echo "$name.sh: needs root (namespaces, a TUN device, raw sockets)" >&2
+        exit 1
+    fi
+    for cmd in "$@"; do
+        command -v "$cmd" >/dev/null || { echo "$name.sh: needs $cmd (apt-get install $packages)" >&2; exit 1; }
+    done
+    TAG=tcpstack-$name-$$
+    WORK=$(mktemp -d "/tmp/$TAG.XXXXXX")
+}
 
 start_daemon() {
     DAEMON_NS=$1

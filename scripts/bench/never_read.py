@@ -65,7 +65,7 @@ def main():
     alive = 0
     for s in held:
         try:
-            alive += s.getsockopt(socket.SOL_TCP, socket.TCP_INFO)[0] == 1  # TCP_ESTABLISHED
+            alive += s.getsockopt(socket.SOL_TCP, socket.TCP_INFO, 8)[0] == 1  # TCP_ESTABLISHED
         except OSError:
             pass
         s.close()

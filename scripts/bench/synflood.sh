@@ -28,21 +28,12 @@ while [[ $# -gt 0 ]]; do
         *) echo "synflood.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
-if [[ $EUID -ne 0 ]]; then
-    echo "synflood.sh: needs root (namespaces, a TUN device, raw sockets)" >&2
-    exit 1
-fi
 if (( DURATION < 1 || DURATION > 600 )); then
     echo "synflood.sh: --seconds must be 1..600" >&2
     exit 2
 fi
-for cmd in gcc jcmd python3 ip nstat ss; do
-    command -v "$cmd" >/dev/null || { echo "synflood.sh: needs $cmd (apt-get install gcc openjdk-17-jdk-headless python3 iproute2)" >&2; exit 1; }
-done
-
-TAG=tcpstack-synflood-$$
-WORK=$(mktemp -d "/tmp/$TAG.XXXXXX")
 source "$ROOT/scripts/bench/default-daemon.sh"
+bench_start synflood "gcc openjdk-17-jdk-headless python3 iproute2" gcc jcmd python3 ip nstat ss
 cleanup() {
     cleanup_daemon
     for ns in "$TAG-k" "$TAG-c"; do

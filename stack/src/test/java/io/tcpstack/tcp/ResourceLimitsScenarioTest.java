@@ -31,6 +31,12 @@ class ResourceLimitsScenarioTest extends ScenarioBase {
         return iss;
     }
 
+    /** A passive open from {@code port}, accepted by the application. */
+    private TcpConnection accepted(int port) throws IOException {
+        established(port);
+        return server.poll();
+    }
+
     private TcpState state(int port) {
         return h.stack.connections().stream().filter(c -> c.remotePort() == port).map(ConnectionInfo::state)
                 .findFirst().orElse(TcpState.CLOSED);
@@ -42,10 +48,8 @@ class ResourceLimitsScenarioTest extends ScenarioBase {
         s.maxOrphans = 1;
         harness(s);
         listening();
-        established(50000);
-        TcpConnection first = server.poll();
-        established(50001);
-        TcpConnection second = server.poll();
+        TcpConnection first = accepted(50000);
+        TcpConnection second = accepted(50001);
         h.discardUnread();
 
         first.close();
@@ -63,10 +67,8 @@ class ResourceLimitsScenarioTest extends ScenarioBase {
     void an_orphan_gives_up_after_tcp_orphan_retries_a_connection_still_held_does_not() throws IOException {
         harness(plainSettings());
         listening();
-        established(50000);
-        TcpConnection orphan = server.poll();
-        established(50001);
-        TcpConnection held = server.poll();
+        TcpConnection orphan = accepted(50000);
+        TcpConnection held = accepted(50001);
         orphan.close(); // FIN; the peer never answers again
         held.shutdownOutput(); // FIN too, but the application keeps the socket
         h.advance(300_000);
@@ -81,10 +83,8 @@ class ResourceLimitsScenarioTest extends ScenarioBase {
         TcpSettings s = plainSettings();
         harness(s);
         listening();
-        established(50000);
-        TcpConnection a = server.poll();
-        established(50001);
-        TcpConnection b = server.poll();
+        TcpConnection a = accepted(50000);
+        TcpConnection b = accepted(50001);
         a.close();
         b.close();
         h.discardUnread();

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Short, light runs of the attack benchmarks against the default daemon (scripts/bench/synflood.sh,
- * scripts/bench/blind.sh), with wide margins: the figures that matter come from the full runs.
+ * scripts/bench/abuse.sh, scripts/bench/blind.sh), with wide margins: the figures that matter come from the full runs.
  */
 @Tag("netns")
 class AttackIT {
@@ -34,6 +34,28 @@ class AttackIT {
         assertThat(number(out, "TcpExtSyncookiesRecv=(\\d+)")).as("the client's connections came back as cookies")
                 .isPositive();
         assertThat(number(out, "TcpExtListenDrops=(\\d+)")).as("SYNs dropped").isZero();
+        assertThat(ok).as("client connections served of %d", attempts).isGreaterThanOrEqualTo(attempts * 8 / 10);
+    }
+
+    @Test
+    void neverReadingClientsAndHalfOpenOnesMeetTheMemoryBudgetAndTheSerialClientStillGetsIn() throws Exception {
+        Netns.requireRoot();
+        // 1,500 connections' send queues against a budget of 2,000-4,000 pages (8-16 MiB)
+        Netns.Result run = Netns.run(300, "bash", DaemonProcess.scripts() + "/bench/abuse.sh", "--conns", "1500",
+                "--half-open", "500", "--seconds", "10", "--tcp-mem", "1500 2000 4000").ok();
+        String out = run.out();
+        System.out.println(out);
+        long attempts = number(out, "legitimate client: serial: attempts=(\\d+)");
+        long ok = number(out, "legitimate client: serial: attempts=\\d+ ok=(\\d+)");
+        assertThat(number(out, "established=(\\d+)")).as("never-read connections").isGreaterThan(1000);
+        assertThat(number(out, "TcpExtTCPMemoryPressures=(\\d+)")).as("pressure engaged").isPositive();
+        assertThat(number(out, "TcpExtTCPSndMemDrop=(\\d+)")).as("writes the budget refused").isPositive();
+        assertThat(number(out, "TcpExtSyncookiesSent=(\\d+)") + number(out, "TcpPassiveOpens=(\\d+)"))
+                .as("half-open ones met the request queue").isPositive();
+        // 16 MiB of queues, the HTTP service's 64 KiB per connection, and a margin
+        assertThat(number(out, "under the abuse ([0-9]+) KiB")).as("heap after GC under the abuse, KiB")
+                .isLessThan(400L * 1024);
+        assertThat(out).contains("daemon alive: yes");
         assertThat(ok).as("client connections served of %d", attempts).isGreaterThanOrEqualTo(attempts * 8 / 10);
     }
 
