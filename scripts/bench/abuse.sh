@@ -67,14 +67,14 @@ counters() {
 }
 
 # the legitimate client: serial, for the whole run
-CLIENT_SECONDS=$((HOLD + 10))
+CLIENT_SECONDS=$((HOLD + CONNS / 1000 + 5)) # as long as the clients connect and hold
 ip netns exec "$NS" python3 "$ROOT/scripts/bench/serial_connect.py" --connect 198.18.0.2 \
     --seconds "$CLIENT_SECONDS" >"$WORK/client.out" &
 CLIENT_PID=$!
 PIDS+=("$CLIENT_PID")
 
 ip netns exec "$NS" python3 "$ROOT/scripts/bench/never_read.py" --connect 198.18.0.2 --port 80 \
-    --count "$CONNS" --rate 1000 --seconds "$((HOLD + 10))" >"$WORK/never.out" &
+    --count "$CONNS" --rate 1000 --seconds "$HOLD" >"$WORK/never.out" &
 NEVER_PID=$!
 PIDS+=("$NEVER_PID")
 if (( HALF_OPEN > 0 )); then
@@ -82,18 +82,18 @@ if (( HALF_OPEN > 0 )); then
     ip netns exec "$NS" "$WORK/spoof" syn --dst 198.18.0.2 --dport 80 --src-net 198.18.0.0/24 \
         --rate "$(( (HALF_OPEN + 4) / 5 ))" --count "$HALF_OPEN" --seconds 10 | tee "$WORK/spoof.out"
 fi
-# under the abuse: wait until the clients are all in (or half the hold has passed)
-for _ in $(seq "$((HOLD / 2))"); do
-    grep -q "opened=" "$WORK/never.out" 2>/dev/null && break
+# under the abuse: once the clients are all in (they stay --seconds more), while the queues fill
+while ! grep -q "opened=" "$WORK/never.out" 2>/dev/null; do
+    kill -0 "$NEVER_PID" 2>/dev/null || break
     sleep 1
 done
-sleep 5
+sleep 3
 cat "$WORK/never.out"
-OPEN=$(ctl conns state established | grep -c ESTAB || true)
-SENDQ=$(ctl conns state established | awk '$1 == "ESTAB" {q += $3} END {print q + 0}')
 HEAP_UNDER=$(heap_kib)
-ctl stats -z >"$WORK/stats.under"
-echo "under the abuse: $OPEN established, $((SENDQ / 1024)) KiB in send queues, heap after GC $HEAP_UNDER KiB of $XMX_KIB"
+ctl conns state established >"$WORK/conns.under"
+OPEN=$(grep -c ESTAB "$WORK/conns.under" || true)
+SENDQ=$(awk '$1 == "ESTAB" {q += $3} END {print q + 0}' "$WORK/conns.under")
+echo "under the abuse: heap after GC $HEAP_UNDER KiB of $XMX_KIB; then $OPEN established, $((SENDQ / 1024)) KiB in send queues; $(ctl status | grep '^tcp memory')"
 wait "$NEVER_PID" || true
 tail -1 "$WORK/never.out"
 wait "$CLIENT_PID" || true

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Kernel clients that never read: opens --count connections to --connect:--port at up to --rate
-a second (non-blocking connects, at most --pending in progress), sends each --request once, never
-reads, and holds every socket until --seconds have passed since the start. Their receive windows
-close and whatever the server writes piles up in its send queues. Prints one line: connections
-established, failed, and how many were still open at the end (a reset or a timeout closes one).
+a second (non-blocking connects, at most --pending in progress, each given 10 s), sends each
+--request once, never reads, and holds every socket --seconds after the last connect. Their
+receive windows close and whatever the server writes piles up in its send queues. Prints a line
+when all connects are done (established, failed), and one at the end: how many were still
+established (a reset or a timeout closes one).
 """
 import argparse
 import resource
@@ -28,7 +29,7 @@ def main():
     sel = selectors.DefaultSelector()
     request = a.request.encode()
     start = time.monotonic()
-    end = start + a.seconds
+    end = start + a.count / a.rate + 30  # for the connects
     opened = established = failed = 0
     held = []
     while time.monotonic() < end and (opened < a.count or len(sel.get_map()) > 0):
@@ -60,8 +61,7 @@ def main():
                 failed += 1
     print(f"never-read clients: opened={opened} established={established} failed={failed} "
           f"in {time.monotonic() - start:.1f} s", flush=True)
-    while time.monotonic() < end:
-        time.sleep(0.5)
+    time.sleep(a.seconds)
     alive = 0
     for s in held:
         try:

@@ -616,6 +616,16 @@ public final class TcpLayer implements TransportHandler {
         return limits.orphanCount();
     }
 
+    /** Pages of the memory budget the connections hold (tcp_memory_allocated; sockstat's "mem"). */
+    public long memoryPages() {
+        return memory.allocatedPages();
+    }
+
+    /** Whether the stack is under memory pressure (tcp_memory_pressure). */
+    public boolean memoryPressure() {
+        return memory.underPressure();
+    }
+
     /** Number of TIME_WAIT and FIN_WAIT_2 records. */
     public int timeWaitCount() {
         return timeWait.count();
