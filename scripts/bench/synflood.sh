@@ -128,7 +128,7 @@ while True:
 EOF
     PIDS+=($!)
     for _ in $(seq 50); do
-        grep -q listening "$WORK/server.out" && break
+        grep -q listening "$WORK/server.out" 2>/dev/null && break
         sleep 0.1
     done
     ip netns exec "$C" python3 "$CLIENT" --connect 198.18.1.2 --seconds "$CLIENT_SECONDS" >"$WORK/kclient.out" &
