@@ -103,7 +103,7 @@ for mode in rto-init timeout-min; do
         >"$out.server" 2>&1
     server=$!; PIDS+=("$server")
     wait_for "$out.server" listening
-    bg_ns java -jar "$JAR" finack client --syn-resend "$mode" --fault out:RA/10 --count "$COUNT" \
+    bg_ns java -jar "$JAR" finack client --syn-resend "$mode" --fault "out flags=R. drop every=10" --count "$COUNT" \
         --deadline "$DEADLINE" --json --log-level warn --ladder >"$out" 2>&1
     client=$!; PIDS+=("$client")
     fw2=$(watch_fin_wait_2 "$client")
@@ -184,8 +184,8 @@ How to read the table (README.md, "The FIN/ACK race", has the story):
                  late segment of the old connection (a retransmitted FIN) that came after the client's RST
   kernel FW2     most kernel sockets ss -tan saw in FIN-WAIT-2 at once, sampled every 100 ms: the stack's
                  RST ends one within a millisecond, so it is seldom caught
-  out:RA/10      the fault rule of A: the stack's fault injector drops every 10th segment it sends whose
-                 flags are exactly RST and ACK (its abortive close)
+  fault rule 1   the fault rule of A (out flags=R. drop every=10): the stack drops every 10th segment it
+                 sends whose flags are exactly RST and ACK (its abortive close)
   timeout-min    the SYN goes again 2 ms after the unacceptable ACK (tcpstack's TCP_TIMEOUT_MIN; Linux's is
                  2 jiffies, 8 ms at HZ=250); rto-init waits for the retransmission timer, 1 s
 LEGEND

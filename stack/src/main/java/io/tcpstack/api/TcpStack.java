@@ -9,10 +9,12 @@ import io.tcpstack.link.Link;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.StackStats;
 import io.tcpstack.tcp.ConnectionInfo;
+import io.tcpstack.tcp.SynOptions;
 import io.tcpstack.tcp.TcpConnection;
 import io.tcpstack.tcp.TcpException;
 import io.tcpstack.tcp.TcpHandler;
 import io.tcpstack.tcp.TcpLayer;
+import io.tcpstack.tcp.Wakeups;
 import io.tcpstack.time.Clock;
 import io.tcpstack.time.TimerDriven;
 import io.tcpstack.time.TimerThread;
@@ -41,7 +43,7 @@ public final class TcpStack implements TimerDriven, AutoCloseable {
     private final StackConfig config;
     private final Link link;
     private final Clock clock;
-    private final StackStats stats = new StackStats();
+    private final StackStats stats;
     private final TcpSettings settings;
     private final Tracer tracer;
     private final TimerQueue wheel;
@@ -60,7 +62,14 @@ public final class TcpStack implements TimerDriven, AutoCloseable {
 
     /** With a tracer made beforehand, so that link decorators can emit into the same trace. */
     public TcpStack(StackConfig config, Link link, Clock clock, TcpSettings settings, Tracer tracer) {
+        this(config, link, clock, settings, tracer, new StackStats());
+    }
+
+    /** With a tracer and counters made beforehand, which link decorators (fault rules) share. */
+    public TcpStack(StackConfig config, Link link, Clock clock, TcpSettings settings, Tracer tracer,
+            StackStats stats) {
         this.tracer = Objects.requireNonNull(tracer);
+        this.stats = Objects.requireNonNull(stats);
         this.config = Objects.requireNonNull(config);
         this.link = Objects.requireNonNull(link);
         this.clock = Objects.requireNonNull(clock);
@@ -76,7 +85,7 @@ public final class TcpStack implements TimerDriven, AutoCloseable {
         ipInput.register(IpProtocol.TCP, tcp);
         Dispatcher.Mode mode = config.dispatchMode() != null ? config.dispatchMode()
                 : clock instanceof VirtualClock ? Dispatcher.Mode.INLINE : Dispatcher.Mode.THREADED;
-        this.dispatcher = new Dispatcher(ipInput, mode, link.queueCount(), () -> settings.affinity, link.alloc(),
+        this.dispatcher = new Dispatcher(Wakeups.deferringBursts(ipInput), mode, link.queueCount(), () -> settings.affinity, link.alloc(),
                 stats);
     }
 
@@ -144,7 +153,13 @@ public final class TcpStack implements TimerDriven, AutoCloseable {
      * @param localPort 0 for an ephemeral port (RFC 6056)
      */
     public TcpSocket connect(String address, int port, int localPort, long timeoutMillis) throws IOException {
-        TcpConnection c = open(Ipv4Address.parse(address), port, localPort);
+        return connect(address, port, localPort, timeoutMillis, SynOptions.DEFAULT);
+    }
+
+    /** As {@link #connect(String, int, int, long)}, with a SYN that offers {@code options}. */
+    public TcpSocket connect(String address, int port, int localPort, long timeoutMillis, SynOptions options)
+            throws IOException {
+        TcpConnection c = open(Ipv4Address.parse(address), port, localPort, options);
         try {
             if (!c.awaitEstablished(timeoutMillis)) {
                 c.abort();
@@ -166,8 +181,13 @@ public final class TcpStack implements TimerDriven, AutoCloseable {
 
     /** Starts an active open without waiting (non-blocking connect). */
     public TcpConnection open(int address, int port, int localPort) throws IOException {
+        return open(address, port, localPort, SynOptions.DEFAULT);
+    }
+
+    /** As {@link #open(int, int, int)}, with a SYN that offers {@code options}. */
+    public TcpConnection open(int address, int port, int localPort, SynOptions options) throws IOException {
         try {
-            return tcp.connect(address, port, localPort);
+            return tcp.connect(address, port, localPort, options);
         } catch (IllegalStateException e) {
             throw new IOException(e.getMessage(), e);
         }
@@ -183,8 +203,14 @@ public final class TcpStack implements TimerDriven, AutoCloseable {
      * returns (no accept queue, no thread per connection). The returned socket only closes.
      */
     public TcpServerSocket listen(int port, int backlog, TcpHandler.Acceptor acceptor) throws IOException {
+        return listen(port, backlog, acceptor, SynOptions.DEFAULT);
+    }
+
+    /** As {@link #listen(int, int, TcpHandler.Acceptor)}, with SYN-ACKs that offer {@code options}. */
+    public TcpServerSocket listen(int port, int backlog, TcpHandler.Acceptor acceptor, SynOptions options)
+            throws IOException {
         try {
-            return new TcpServerSocket(tcp, tcp.listen(port, backlog, acceptor));
+            return new TcpServerSocket(tcp, tcp.listen(port, backlog, acceptor, options));
         } catch (IllegalStateException e) {
             throw new IOException(e.getMessage(), e);
         }

@@ -8,7 +8,6 @@ import io.tcpstack.link.SendingContext;
 import io.tcpstack.profile.Affinity;
 import io.tcpstack.stats.Counter;
 import io.tcpstack.stats.StackStats;
-import io.tcpstack.tcp.Wakeups;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -119,17 +118,17 @@ public final class Dispatcher implements PacketReceiver, AutoCloseable {
         }
         SendingContext.enter(queue);
         if (linkMarksBursts) {
-            Wakeups.defer();
+            input.startOfBurst(queue);
         }
         input.receive(queue, packet);
     }
 
-    /** The applications the burst gave data to wake now ({@link Wakeups}). */
+    /** The burst is over: the input runs what it deferred to its end (waking the applications it gave data to). */
     @Override
     public void endOfBurst(int queue) {
         if (mode != Mode.STEPPED) {
             linkMarksBursts = true;
-            Wakeups.flush();
+            input.endOfBurst(queue);
         }
     }
 
@@ -217,7 +216,7 @@ public final class Dispatcher implements PacketReceiver, AutoCloseable {
 
     /**
      * A worker's burst is what its queue holds, up to {@link #BURST} packets: applications wake
-     * when it is empty or the burst is full ({@link Wakeups}).
+     * when it is empty or the burst is full ({@link PacketReceiver#endOfBurst}).
      */
     private void work(int index) {
         SendingContext.enter(index);
@@ -226,7 +225,7 @@ public final class Dispatcher implements PacketReceiver, AutoCloseable {
         while (running) {
             ByteBuf packet = burst < BURST ? queue.poll() : null;
             if (packet == null) {
-                Wakeups.flush();
+                input.endOfBurst(index);
                 burst = 0;
                 try {
                     packet = queue.poll(50, TimeUnit.MILLISECONDS);
@@ -238,7 +237,7 @@ public final class Dispatcher implements PacketReceiver, AutoCloseable {
                 continue;
             }
             burst++;
-            Wakeups.defer();
+            input.startOfBurst(index);
             try {
                 input.receive(index, packet);
             } catch (RuntimeException e) {

@@ -1,150 +1,422 @@
 package io.tcpstack.link;
 
 import io.netty.buffer.ByteBuf;
+import io.tcpstack.stats.Counter;
 import io.tcpstack.stats.DropReason;
+import io.tcpstack.stats.StackStats;
 import io.tcpstack.time.Clock;
+import io.tcpstack.time.Timeout;
+import io.tcpstack.time.TimerDriven;
+import io.tcpstack.time.TimerQueue;
+import io.tcpstack.time.TimerThread;
+import io.tcpstack.time.VirtualClock;
 import io.tcpstack.trace.TraceEvent;
 import io.tcpstack.trace.SegmentText;
 import io.tcpstack.trace.Tracer;
-import io.tcpstack.wire.IpProtocol;
-import io.tcpstack.wire.Ipv4View;
-import io.tcpstack.wire.TcpView;
-import java.util.Locale;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A {@link Link} decorator that drops chosen TCP segments in real time (smoltcp's
- * phy/fault_injector.rs): the stack's own impairment layer, since the test machines have no
- * netem. A {@link Rule} names a direction and an exact flag set and drops every Nth match, so
- * an experiment can, for example, lose the RST/ACK of every tenth abortive close.
+ * A {@link Link} decorator that impairs TCP segments on purpose, in both directions, by ordered
+ * {@link FaultRule}s that can be added and removed while packets flow (smoltcp's
+ * phy/fault_injector.rs, netem's kinds): drop, delay, duplicate, reorder, corrupt. The stack's
+ * own impairment layer, since the test machines have no netem; the same rules run on a TUN device
+ * and on a {@link SimulatedNetwork} endpoint (on virtual time, with the link {@link
+ * SimulatedNetwork#attach attached} so its timers run).
+ *
+ * <p>Each segment meets the rules in order; each rule that matches counts it and, if its
+ * selection picks it, acts: a drop ends the walk, the other actions add up (a delayed segment is
+ * overtaken by those behind it; a reordered one is held back until {@code by} later segments of
+ * its direction went, or its {@code max} passed; a duplicate goes at once; corruption flips one
+ * byte, so that the receiver's checksum drops it). Every act is counted in the stack's {@link
+ * StackStats} (drop reason {@link DropReason#FAULT_INJECTED}, {@code TcpExtFault*}) and traced
+ * as a {@link TraceEvent.Kind#FAULT} event naming the connection and the segment.
+ *
+ * <p>Without rules a packet costs one volatile read. Inbound packets delivered later (delayed or
+ * held) are handed up by the timer thread under the lock of their queue, which a reader takes too
+ * while such packets may be pending: a stack's per-queue scratch state never sees two threads.
  */
-public final class FaultInjectingLink extends ForwardingLink {
-    private final Rule rule;
-    private final Tracer tracer;
+public final class FaultInjectingLink extends ForwardingLink implements TimerDriven {
+    private static final FaultRule[] NONE = new FaultRule[0];
+
+    private final int localAddress;
     private final Clock clock;
-    private final AtomicLong matched = new AtomicLong();
-    private final AtomicLong dropped = new AtomicLong();
+    private final Tracer tracer;
+    private final StackStats stats;
+    private final TimerQueue timers = new TimerQueue();
+    private final TimerThread timerThread;
+    private final FlowTable flows = new FlowTable();
+    private final Object[] queueLocks;
+    private final Held heldOut = new Held();
+    private final Held heldIn = new Held();
+    /** Inbound packets waiting for a timer (delayed or held): readers lock while there are any. */
+    private final AtomicInteger inboundPending = new AtomicInteger();
+    private final Set<Later> pending = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger nextId = new AtomicInteger();
+    private volatile FaultRule[] rules = NONE;
+    private volatile boolean needsFlows;
 
     /**
-     * What to drop: segments going {@code out} (sent by the stack) or coming in, whose SYN, FIN,
-     * RST and ACK bits are exactly {@code flags}, every {@code every}th one (1: all).
+     * @param localAddress the stack's address (rules naming a 4-tuple must include it)
+     * @param clock the stack's clock; on a {@link VirtualClock} the owner runs {@link #runTimers}
      */
-    public record Rule(boolean out, int flags, int every) {
-        private static final int MASK = TcpView.SYN | TcpView.FIN | TcpView.RST | TcpView.ACK;
-        private static final int[] FLAG_BITS = {TcpView.SYN, TcpView.FIN, TcpView.RST, TcpView.ACK};
-        private static final String FLAG_LETTERS = "SFRA";
-
-        public Rule {
-            if (every < 1) {
-                throw new IllegalArgumentException("every must be >= 1, got " + every);
-            }
-        }
-
-        /**
-         * Parses {@code DIR:FLAGS[/N]}: DIR is in or out, FLAGS letters of S F R A (tcpdump's
-         * with A for ACK; "." alone means a bare ACK), N drops every Nth match (default 1).
-         * Example: {@code out:RA/10}.
-         */
-        public static Rule parse(String spec) {
-            String[] dirRest = spec.split(":", 2);
-            if (dirRest.length != 2 || !(dirRest[0].equals("in") || dirRest[0].equals("out"))) {
-                throw new IllegalArgumentException("fault rule '" + spec + "' must be in|out:FLAGS[/N], e.g. out:RA/10");
-            }
-            String[] flagsEvery = dirRest[1].split("/", 2);
-            int flags = 0;
-            for (char c : flagsEvery[0].toUpperCase(Locale.ROOT).toCharArray()) {
-                flags |= switch (c) {
-                    case 'S' -> TcpView.SYN;
-                    case 'F' -> TcpView.FIN;
-                    case 'R' -> TcpView.RST;
-                    case 'A', '.' -> TcpView.ACK;
-                    default -> throw new IllegalArgumentException("fault rule '" + spec + "': flag '" + c
-                            + "' is not one of S F R A");
-                };
-            }
-            if (flags == 0) {
-                throw new IllegalArgumentException("fault rule '" + spec + "' names no flags");
-            }
-            int every = 1;
-            if (flagsEvery.length == 2) {
-                try {
-                    every = Integer.parseInt(flagsEvery[1]);
-                } catch (NumberFormatException e) {
-                    throw new IllegalArgumentException("fault rule '" + spec + "': '" + flagsEvery[1] + "' is not a number");
-                }
-            }
-            return new Rule(dirRest[0].equals("out"), flags, every);
-        }
-
-        boolean matches(ByteBuf packet) {
-            int ip = packet.readerIndex();
-            if (packet.readableBytes() < Ipv4View.MIN_HEADER_LENGTH + TcpView.MIN_HEADER_LENGTH
-                    || packet.getUnsignedByte(ip + 9) != IpProtocol.TCP) {
-                return false;
-            }
-            int ihl = (packet.getUnsignedByte(ip) & 0x0f) * 4;
-            if (packet.readableBytes() < ihl + TcpView.MIN_HEADER_LENGTH) {
-                return false;
-            }
-            return (packet.getUnsignedByte(ip + ihl + 13) & MASK) == flags;
-        }
-
-        /** The rule as {@link #parse} reads it: {@code out:RA/10}. */
-        @Override
-        public String toString() {
-            StringBuilder letters = new StringBuilder();
-            for (int i = 0; i < FLAG_BITS.length; i++) {
-                if ((flags & FLAG_BITS[i]) != 0) {
-                    letters.append(FLAG_LETTERS.charAt(i));
-                }
-            }
-            return (out ? "out:" : "in:") + letters + "/" + every;
-        }
-    }
-
-    /** Drops by {@code rule}; each drop is a trace note stamped with the stack's {@code clock}. */
-    public FaultInjectingLink(Link link, Rule rule, Tracer tracer, Clock clock) {
+    public FaultInjectingLink(Link link, int localAddress, Clock clock, Tracer tracer, StackStats stats) {
         super(link);
-        this.rule = rule;
-        this.tracer = tracer;
+        this.localAddress = localAddress;
         this.clock = clock;
-    }
-
-    /** Segments the rule dropped so far. */
-    public long dropped() {
-        return dropped.get();
-    }
-
-    private boolean drop(ByteBuf packet) {
-        if (!rule.matches(packet) || matched.incrementAndGet() % rule.every() != 0) {
-            return false;
+        this.tracer = tracer;
+        this.stats = stats;
+        this.queueLocks = new Object[Math.max(link.queueCount(), 1)];
+        Arrays.setAll(queueLocks, i -> new Object());
+        if (clock instanceof VirtualClock) {
+            timerThread = null;
+        } else {
+            timerThread = new TimerThread(timers, clock);
+            timerThread.start();
         }
-        dropped.incrementAndGet();
-        if (tracer.enabled()) {
-            tracer.emit(new TraceEvent(clock.nanos(), TraceEvent.Kind.NOTE, connection(packet), "fault injector ("
-                    + rule + ") dropped " + (rule.out() ? "sent " : "received ") + SegmentText.ofPacket(packet),
-                    DropReason.IMPAIRMENT.name(), null));
-        }
-        return true;
     }
 
-    /** "local:port remote:port" of the packet, from the stack's side, as trace events name connections. */
-    private String connection(ByteBuf packet) {
-        String[] ends = SegmentText.endpoints(packet).split(" ");
-        return rule.out() ? ends[0] + " " + ends[1] : ends[1] + " " + ends[0];
+    // ---- rules
+
+    /** Adds {@code rule} after the others; IllegalArgumentException if it can never match here. */
+    public synchronized FaultRule add(FaultRule rule) {
+        String never = rule.neverMatchesAt(localAddress);
+        if (never != null) {
+            throw new IllegalArgumentException("fault rule '" + rule + "' never matches: " + never);
+        }
+        rule.setId(nextId.incrementAndGet());
+        FaultRule[] now = Arrays.copyOf(rules, rules.length + 1);
+        now[now.length - 1] = rule;
+        publish(now);
+        return rule;
     }
+
+    /** Removes the rule with {@code id}; the removed rule, or null if there is none. */
+    public synchronized FaultRule remove(int id) {
+        List<FaultRule> kept = new ArrayList<>(Arrays.asList(rules));
+        FaultRule removed = kept.stream().filter(r -> r.id() == id).findFirst().orElse(null);
+        kept.remove(removed);
+        publish(kept.toArray(NONE));
+        return removed;
+    }
+
+    /** Removes every rule; returns them. */
+    public synchronized List<FaultRule> clear() {
+        List<FaultRule> all = List.of(rules);
+        publish(NONE);
+        return all;
+    }
+
+    /** The rules in the order they apply. */
+    public List<FaultRule> rules() {
+        return List.of(rules);
+    }
+
+    private void publish(FaultRule[] now) {
+        needsFlows = Arrays.stream(now).anyMatch(FaultRule::needsFlows);
+        rules = now;
+        if (!needsFlows) {
+            flows.clear();
+        }
+    }
+
+    // ---- the two directions
 
     @Override
     public void send(int queue, ByteBuf packet) {
-        if (rule.out() && drop(packet)) {
+        FaultRule[] r = rules;
+        if (r.length == 0 && heldOut.isEmpty()) {
+            link.send(queue, packet);
+            return;
+        }
+        Fate fate = judge(r, packet, true);
+        if (fate.drop) {
             packet.release();
             return;
         }
-        link.send(queue, packet);
+        for (int i = 0; i < fate.copies; i++) {
+            link.send(queue, copy(packet));
+        }
+        int passed = fate.copies;
+        if (fate.deferred()) {
+            defer(fate, new Later(true, queue, packet));
+        } else {
+            link.send(queue, packet);
+            passed++;
+        }
+        for (Later h : heldOut.release(passed)) {
+            timers.cancel(h);
+            pending.remove(h);
+            link.send(h.queue, h.packet);
+        }
     }
 
     @Override
-    protected boolean received(int queue, ByteBuf packet) {
-        return rule.out() || !drop(packet);
+    protected void receive(int queue, ByteBuf packet, PacketReceiver next) {
+        FaultRule[] r = rules;
+        if (r.length == 0 && inboundPending.get() == 0) {
+            next.receive(queue, packet);
+            return;
+        }
+        synchronized (queueLocks[queue % queueLocks.length]) {
+            Fate fate = judge(r, packet, false);
+            if (fate.drop) {
+                return;
+            }
+            for (int i = 0; i < fate.copies; i++) {
+                ByteBuf copy = copy(packet);
+                try {
+                    next.receive(queue, copy);
+                } finally {
+                    copy.release();
+                }
+            }
+            int passed = fate.copies;
+            if (fate.deferred()) {
+                inboundPending.incrementAndGet();
+                defer(fate, new Later(false, queue, copy(packet))); // the reader's buffer is only lent to us
+            } else {
+                next.receive(queue, packet);
+                passed++;
+            }
+            // released by this reader, on its own queue (its scratch state, its burst)
+            for (Later h : heldIn.release(passed)) {
+                timers.cancel(h);
+                pending.remove(h);
+                try {
+                    next.receive(queue, h.packet);
+                } finally {
+                    h.packet.release();
+                    inboundPending.decrementAndGet();
+                }
+            }
+        }
+    }
+
+    /** What the rules decided for one packet. */
+    private static final class Fate {
+        static final Fate PASS = new Fate();
+        boolean drop;
+        int copies;
+        long delayNanos;
+        int holdBy;
+        long holdMaxNanos;
+
+        boolean deferred() {
+            return delayNanos > 0 || holdBy > 0;
+        }
+    }
+
+    /** A delayed packet waits for its time; a reordered one is held until later ones passed, or its maximum. */
+    private void defer(Fate fate, Later l) {
+        if (fate.delayNanos > 0) {
+            later(l, fate.delayNanos);
+            return;
+        }
+        (l.out ? heldOut : heldIn).hold(l, fate.holdBy);
+        later(l, fate.holdMaxNanos);
+    }
+
+    private Fate judge(FaultRule[] r, ByteBuf packet, boolean out) {
+        if (r.length == 0) {
+            return Fate.PASS;
+        }
+        FaultPacket seg = FaultPacket.parse(packet, out);
+        if (seg == null) {
+            return Fate.PASS;
+        }
+        if (needsFlows) {
+            flows.observe(seg);
+        }
+        Fate fate = Fate.PASS;
+        String described = null;
+        for (FaultRule rule : r) {
+            if (!rule.matches(seg) || !rule.select()) {
+                continue;
+            }
+            if (fate == Fate.PASS) {
+                fate = new Fate();
+            }
+            if (described == null && tracer.enabled()) {
+                described = seg.describe(packet); // before a corruption changes it
+            }
+            String detail = "";
+            switch (rule.action) {
+                case DROP -> {
+                    fate.drop = true;
+                    stats.drop(DropReason.FAULT_INJECTED);
+                }
+                case DELAY -> {
+                    long d = rule.delayNanos + (rule.jitterNanos > 0 ? rule.nextLong(rule.jitterNanos + 1) : 0);
+                    fate.delayNanos += d;
+                    detail = " by " + FaultRule.formatDuration(d);
+                    stats.inc(Counter.TcpExtFaultDelayed);
+                }
+                case DUPLICATE -> {
+                    fate.copies++;
+                    stats.inc(Counter.TcpExtFaultDuplicated);
+                }
+                case REORDER -> {
+                    fate.holdBy = Math.max(fate.holdBy, rule.reorderBy);
+                    fate.holdMaxNanos = Math.max(fate.holdMaxNanos, rule.reorderMaxNanos);
+                    detail = " behind the next " + rule.reorderBy;
+                    stats.inc(Counter.TcpExtFaultReordered);
+                }
+                case CORRUPT -> {
+                    detail = " at byte " + corrupt(packet, rule);
+                    stats.inc(Counter.TcpExtFaultCorrupted);
+                }
+            }
+            if (tracer.enabled()) {
+                tracer.emit(new TraceEvent(clock.nanos(), TraceEvent.Kind.FAULT, seg.connection(),
+                        "rule " + rule.id() + " " + rule.action().done() + detail + ": " + described));
+            }
+            if (fate.drop) {
+                break;
+            }
+        }
+        return fate;
+    }
+
+    /**
+     * Flips one byte so that the receiver's checksum fails: in the TCP segment, or, in a TSO
+     * super-packet (which the kernel checksums itself after cutting it), the IPv4 identification,
+     * which the IP header checksum covers. Returns the byte's offset in the packet.
+     */
+    private int corrupt(ByteBuf packet, FaultRule rule) {
+        int start = packet.readerIndex();
+        int length = packet.readableBytes();
+        int ihl = (packet.getUnsignedByte(start) & 0x0f) * 4;
+        int at = length > link.mtu() ? 4 + (int) rule.nextLong(2) : ihl + (int) rule.nextLong(length - ihl);
+        packet.setByte(start + at, packet.getUnsignedByte(start + at) ^ (1 + (int) rule.nextLong(255)));
+        return at;
+    }
+
+    private ByteBuf copy(ByteBuf packet) {
+        return link.alloc().directBuffer(packet.readableBytes()).writeBytes(packet, packet.readerIndex(),
+                packet.readableBytes());
+    }
+
+    // ---- packets that go later: delayed, or held back until later ones passed
+
+    /** A packet waiting for its timer (delay, or the longest a reordered packet is held). */
+    private final class Later extends Timeout {
+        final boolean out;
+        final int queue;
+        final ByteBuf packet;
+        /** Held back by reorder (else delayed); the packets still to pass before it goes. */
+        boolean held;
+        int countdown;
+
+        Later(boolean out, int queue, ByteBuf packet) {
+            this.out = out;
+            this.queue = queue;
+            this.packet = packet;
+        }
+
+        @Override
+        protected void expire(long nowNanos) {
+            if (!pending.remove(this) || !(out ? heldOut : heldIn).forget(this)) {
+                return; // released by the packets behind it, or the link closed
+            }
+            if (out) {
+                link.send(queue, packet);
+                return;
+            }
+            try {
+                synchronized (queueLocks[queue % queueLocks.length]) {
+                    try {
+                        PacketReceiver next = next();
+                        next.receive(queue, packet);
+                        next.endOfBurst(queue);
+                    } finally {
+                        inboundPending.decrementAndGet();
+                    }
+                }
+            } finally {
+                packet.release();
+            }
+        }
+    }
+
+    private void later(Later l, long delayNanos) {
+        pending.add(l);
+        timers.schedule(l, clock.nanos() + delayNanos);
+    }
+
+    /** Packets held back in one direction until enough later packets passed. */
+    private static final class Held {
+        private final List<Later> list = new ArrayList<>();
+        private volatile int size;
+
+        boolean isEmpty() {
+            return size == 0;
+        }
+
+        synchronized void hold(Later l, int by) {
+            l.held = true;
+            l.countdown = by;
+            list.add(l);
+            size = list.size();
+        }
+
+        /** {@code passed} packets went by: the held ones whose count ran out, taken out of the list. */
+        synchronized List<Later> release(int passed) {
+            if (list.isEmpty() || passed == 0) {
+                return List.of();
+            }
+            List<Later> due = new ArrayList<>();
+            list.removeIf(l -> {
+                l.countdown -= passed;
+                return l.countdown <= 0 && due.add(l);
+            });
+            size = list.size();
+            return due;
+        }
+
+        /** True unless {@code l} is held and was released already (a delayed packet is never held). */
+        synchronized boolean forget(Later l) {
+            if (!l.held) {
+                return true;
+            }
+            boolean was = list.remove(l);
+            size = list.size();
+            return was;
+        }
+    }
+
+    // ---- timers (virtual time: the owner runs them; real time: a thread of our own)
+
+    @Override
+    public int runTimers() {
+        return timers.advance(clock.nanos());
+    }
+
+    @Override
+    public long nextTimerNanos() {
+        return timers.nextDeadlineNanos();
+    }
+
+    /** Flows whose ISN and highest sequence the link keeps (while a rule needs them). */
+    int trackedFlows() {
+        return flows.size();
+    }
+
+    @Override
+    public void close() {
+        if (timerThread != null) {
+            timerThread.close();
+        }
+        for (Later l : List.copyOf(pending)) {
+            if (pending.remove(l)) {
+                timers.cancel(l);
+                l.packet.release();
+            }
+        }
+        link.close();
     }
 }

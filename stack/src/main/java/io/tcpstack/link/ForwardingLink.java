@@ -10,6 +10,7 @@ import io.netty.buffer.ByteBufAllocator;
  */
 public abstract class ForwardingLink implements Link {
     protected final Link link;
+    private volatile PacketReceiver next;
 
     protected ForwardingLink(Link link) {
         this.link = link;
@@ -47,18 +48,35 @@ public abstract class ForwardingLink implements Link {
 
     /**
      * Sees each inbound packet before the stack; false drops it (the link still owns the
-     * buffer, as the {@link PacketReceiver} contract says).
+     * buffer, as the {@link PacketReceiver} contract says). By default every packet passes.
      */
-    protected abstract boolean received(int queue, ByteBuf packet);
+    protected boolean received(int queue, ByteBuf packet) {
+        return true;
+    }
+
+    /**
+     * Hands an inbound packet on to {@code next} (the receiver this link was started with), by
+     * default when {@link #received} lets it pass. A decorator that delivers packets later or
+     * twice overrides it.
+     */
+    protected void receive(int queue, ByteBuf packet, PacketReceiver next) {
+        if (received(queue, packet)) {
+            next.receive(queue, packet);
+        }
+    }
+
+    /** The receiver this link was started with (null before {@link #start}). */
+    protected final PacketReceiver next() {
+        return next;
+    }
 
     @Override
     public final void start(PacketReceiver receiver) {
+        next = receiver;
         link.start(new PacketReceiver() {
             @Override
             public void receive(int queue, ByteBuf packet) {
-                if (received(queue, packet)) {
-                    receiver.receive(queue, packet);
-                }
+                ForwardingLink.this.receive(queue, packet, receiver);
             }
 
             @Override

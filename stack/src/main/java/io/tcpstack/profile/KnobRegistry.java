@@ -19,7 +19,8 @@ public final class KnobRegistry {
     /** The behaviour profile: setting it sets several other knobs, so it is applied before them. */
     public static final Knob PROFILE = Knob.live("profile", null,
             KnobType.choice(Profile::knobValue, List.of(Profile.values())),
-            "behaviour profile; sets syn-resend, affinity, tw-recycle and ts-offset (stack/BEHAVIOURS.md 12)",
+            "behaviour profile; sets syn-resend, affinity, tw-recycle, ts-offset, ts-hz, init-rwnd,"
+                    + " congestion-control, ecn, syn-linear-timeouts and rmem (stack/BEHAVIOURS.md 12)",
             "each knob it sets, as that knob says", s -> s.profile, (s, p) -> p.applyTo(s));
 
     /** The knobs in the order help texts list them; {@link #PROFILE} first, since it sets others. */
@@ -109,6 +110,13 @@ public final class KnobRegistry {
             Knob.live("ts-offset", null, KnobType.choice(KnobRegistry::spell, List.of(TsOffsetMode.values())),
                     "timestamp clock offset: per-connection (Linux >= 4.10), per-host, none (Linux < 4.10)",
                     NEW_CONNECTIONS, s -> s.tsOffsetMode, (s, v) -> s.tsOffsetMode = v),
+            Knob.live("ts-hz", null, KnobType.choice(String::valueOf, List.of(1000, 300, 250, 100)),
+                    "ticks per second of our timestamp clock: 1000 (Linux >= 4.13) or the old kernels' HZ (jiffies)",
+                    NEW_CONNECTIONS, s -> s.tsHz, (s, v) -> s.tsHz = v),
+            Knob.live("init-rwnd", null, KnobType.integer(0, 1000),
+                    "window of our SYN and SYN-ACK in segments, like the route's initrwnd: 0 is 64 KiB rounded to the"
+                            + " MSS (Linux >= 4.19), Linux 3.12 to 4.18 offered 20",
+                    NEW_CONNECTIONS, s -> s.initRwnd, (s, v) -> s.initRwnd = v),
             Knob.live("sack", "tcp_sack", KnobType.flag(), "offer selective acknowledgements (RFC 2018)",
                     NEW_CONNECTIONS, s -> s.sack, (s, v) -> s.sack = v),
             Knob.live("window-scaling", "tcp_window_scaling", KnobType.flag(), "offer window scaling (RFC 7323)",
@@ -168,6 +176,18 @@ public final class KnobRegistry {
     /** "per-connection" for PER_CONNECTION. */
     private static String spell(Enum<?> e) {
         return e.name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
+    /**
+     * The profile in force, and the knobs set since to values it does not give them: "linux-5.6",
+     * or "linux-5.6 (modified: sack=0, fin-timeout=30s)".
+     */
+    public static String describeProfile(TcpSettings settings) {
+        TcpSettings baseline = new TcpSettings();
+        settings.profile.applyTo(baseline);
+        List<String> modified = LIVE.stream().filter(k -> k != PROFILE && !k.get(settings).equals(k.get(baseline)))
+                .map(k -> k.name() + "=" + k.get(settings)).toList();
+        return settings.profile.knobValue() + (modified.isEmpty() ? "" : " (modified: " + String.join(", ", modified) + ")");
     }
 
     /** The live knob that answers to {@code name} (its own or its sysctl's). */

@@ -56,6 +56,16 @@ public final class TcpSettings {
     public volatile long invalidRatelimitMs = 500;
     /** tcp_timestamps. */
     public volatile boolean timestamps = true;
+    /**
+     * Ticks per second of our timestamp clock: 1000 since Linux 4.13 (9a568de4818d, "switch TCP TS
+     * option to 1 ms clock"); before, jiffies, so the kernel's HZ (250 on Debian's 4.9).
+     */
+    public volatile int tsHz = 1000;
+    /**
+     * The window of our SYN and SYN-ACK in segments, like the route option initrwnd; 0: 64 KiB
+     * rounded down to the MSS (Linux >= 4.19). Linux 3.12 to 4.18 offered 2 x TCP_INIT_CWND = 20.
+     */
+    public volatile int initRwnd = 0;
     /** How the timestamp clock is offset. */
     public volatile TsOffsetMode tsOffsetMode = TsOffsetMode.PER_CONNECTION;
     /** tcp_sack. */

@@ -136,5 +136,10 @@ public enum Counter {
     IpExtInECT0Pkts,
     IpExtInCEPkts,
     /** Ours: data segments that arrived with CE (the peer is told with ECE until its CWR). */
-    TcpExtTCPECNCeRcvd;
+    TcpExtTCPECNCeRcvd,
+    // Ours: what fault rules did to segments besides dropping them (drops count as FAULT_INJECTED)
+    TcpExtFaultDelayed,
+    TcpExtFaultDuplicated,
+    TcpExtFaultReordered,
+    TcpExtFaultCorrupted;
 }

@@ -106,9 +106,9 @@ public enum DropReason {
     /** Duplicate or old segment, fully before rcv.nxt (SKB_DROP_REASON_TCP_OLD_DATA). */
     TCP_OLD_DATA("RFC 9293 3.10.7.4; Linux tcp_data_queue",
             "Data (or a duplicate ACK) that adds nothing: a retransmission of what arrived already; data is acknowledged at once."),
-    /** Silently dropped by an impairment layer or a fault-injection knob. */
-    IMPAIRMENT("tcpstack fault injector, simulated network",
-            "Dropped on purpose by an impairment rule, not by TCP.");
+    /** Dropped on purpose by a fault rule (tcpstack ctl fault, --fault), in either direction. */
+    FAULT_INJECTED("tcpstack fault rule (ctl fault, --fault), simulated network",
+            "Dropped on purpose by a fault rule, not by TCP.");
 
     private final String rule;
     private final String why;

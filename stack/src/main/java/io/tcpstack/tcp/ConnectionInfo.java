@@ -14,22 +14,54 @@ import io.tcpstack.wire.Ipv4Address;
 public record ConnectionInfo(TcpState state, int localAddress, int localPort, int remoteAddress, int remotePort,
         int recvQ, int sendQ, Details details) {
 
-    /** What {@code ss -ti} shows. */
-    public record Details(long rttMicros, long rttVarMicros, long rtoMicros, int cwnd, int ssthresh, int sndMss,
-            int rcvMss, int sndWscale, int rcvWscale, boolean timestamps, boolean sack, int retransmits,
-            int sndWnd, int rcvWnd, String timer) {
+    /**
+     * What {@code ss -tio} shows of a connection (iproute2 tcp_show_info, from Linux's tcp_info),
+     * plus the congestion state: times in microseconds, windows in bytes, counts in segments.
+     *
+     * @param backoff exponential backoffs of the retransmission timer (tcpi_backoff)
+     * @param unacked segments sent and not acknowledged (packets_out)
+     * @param retransOut retransmitted segments not yet acknowledged (retrans_out)
+     * @param retransTotal segments retransmitted over the connection's life (total_retrans)
+     * @param lastSendMs milliseconds since data was last sent, received, acknowledged (-1: never)
+     * @param deliveryRateBps the last delivery rate sample, bits a second
+     * @param caState the congestion state: open, disorder, cwr, recovery, loss
+     */
+    public record Details(boolean timestamps, boolean sack, String congestion, String caState, int sndWscale,
+            int rcvWscale, long rtoMicros, int backoff, long rttMicros, long rttVarMicros, long atoMicros, int sndMss,
+            int rcvMss, int advMss, int cwnd, int ssthresh, long bytesSent, long bytesRetrans, long bytesAcked,
+            long bytesReceived, long segsOut, long segsIn, long dataSegsOut, long dataSegsIn, long lastSendMs,
+            long lastRecvMs, long lastAckMs, long deliveryRateBps, int unacked, int retransOut, long retransTotal,
+            int lost, int sacked, long dsackDups, int reordering, int reordSeen, int rcvSsthresh, int notSent,
+            long minRttMicros, int sndWnd, int rcvWnd, Timer timer) {
 
         /**
          * A TIME_WAIT or FIN_WAIT_2 record: no control block, only the time it has left, as
          * {@code ss -o} shows a timewait socket's ({@code timewait,59sec,0}).
          */
         public static Details record(long msLeft) {
-            return new Details(0, 0, 0, 0, 0, 0, 0, 0, 0, false, false, 0, 0, 0, "timewait," + ssTime(msLeft) + ",0");
+            return new Details(false, false, "", "", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, new Timer(Timer.TIMEWAIT, msLeft, 0));
         }
 
         /** Whether this is a record's: only the timer means anything. */
         public boolean isRecord() {
-            return timer.startsWith("timewait,");
+            return timer.name().equals(Timer.TIMEWAIT);
+        }
+    }
+
+    /**
+     * The pending timer as {@code ss -o} shows it: {@code timer:(on,203ms,0)}.
+     *
+     * @param name on (retransmission), persist, keepalive, timewait (a record's); off when none is pending
+     * @param count retransmissions for "on", probes sent for the others
+     */
+    public record Timer(String name, long leftMillis, int count) {
+        public static final Timer OFF = new Timer("off", 0, 0);
+        static final String TIMEWAIT = "timewait";
+
+        /** {@code on,203ms,0}: what ss -o prints between the parentheses of {@code timer:(...)}. */
+        public String ss() {
+            return name + "," + ssTime(leftMillis) + "," + count;
         }
     }
 
@@ -66,17 +98,48 @@ public record ConnectionInfo(TcpState state, int localAddress, int localPort, in
     static ConnectionInfo of(Tcb tcb) {
         tcb.lock.lock();
         try {
-            String timer = tcb.retransmitKind == Tcb.TimerKind.RETRANSMIT ? "on"
-                    : tcb.retransmitKind == Tcb.TimerKind.PERSIST ? "persist"
-                    : tcb.keepaliveTimer.isArmed() ? "keepalive" : "off";
-            Details d = new Details(tcb.rtt.srttMicros(), tcb.rtt.rttVarMicros(), tcb.rtt.rtoMicros(), tcb.cong.cwnd,
-                    tcb.cong.ssthresh, tcb.sndMss, tcb.rcvMss, tcb.sndWscale, tcb.rcvWscale, tcb.tsOk, tcb.sackOk,
-                    tcb.retransmits, tcb.sndWnd, tcb.rcvWnd, timer);
+            long now = tcb.layer.clock().nanos();
+            ConnectionCounters c = tcb.counters;
+            RetransmitQueue q = tcb.rtx;
+            Details d = new Details(tcb.tsOk, tcb.sackOk, tcb.cc.name(), tcb.caState.ssName(), tcb.sndWscale,
+                    tcb.rcvWscale, tcb.rtt.rtoMicros(), tcb.rtt.backoffCount(), tcb.rtt.srttMicros(),
+                    tcb.rtt.rttVarMicros(), tcb.atoMs * 1000, tcb.sndMss, tcb.rcvMss, tcb.advMss, tcb.cong.cwnd,
+                    tcb.cong.ssthresh, tcb.bytesSent, tcb.bytesRetrans, tcb.bytesAcked, tcb.bytesReceived, c.segsOut,
+                    c.segsIn, c.dataSegsOut, c.dataSegsIn, since(now, c.lastSendNanos), since(now, c.lastRecvNanos),
+                    since(now, c.lastAckNanos), tcb.deliveryRateBps, q.packetsOut(), q.retransOut(), tcb.totalRetrans,
+                    q.lostOut(), q.sackedOut(), tcb.dsackDups, tcb.reordering, tcb.reordSeen, tcb.rcvSsthresh,
+                    tcb.unsentBytes(), tcb.minRttMicros, tcb.sndWnd, tcb.rcvWnd, timer(tcb, now));
             return new ConnectionInfo(tcb.state, tcb.localAddress, tcb.localPort, tcb.remoteAddress, tcb.remotePort,
                     tcb.receiveBuffer.size(), tcb.sendBuffer.size(), d);
         } finally {
             tcb.lock.unlock();
         }
+    }
+
+    private static long since(long now, long then) {
+        return then == 0 ? -1 : (now - then) / 1_000_000;
+    }
+
+    /**
+     * Linux inet_diag's idiag_timer: the retransmit timer first (the RTO, RACK's reordering timer and
+     * the tail loss probe show as "on"), then a zero-window probe, else keepalive.
+     */
+    private static Timer timer(Tcb tcb, long now) {
+        Tcb.TimerKind kind = tcb.retransmitKind;
+        if (kind == Tcb.TimerKind.PERSIST) {
+            return new Timer("persist", left(tcb.retransmitTimer.deadlineNanos(), now), tcb.probesOut);
+        }
+        if (kind != Tcb.TimerKind.NONE) {
+            return new Timer("on", left(tcb.retransmitTimer.deadlineNanos(), now), tcb.retransmits);
+        }
+        if (tcb.keepaliveTimer.isArmed()) {
+            return new Timer("keepalive", left(tcb.keepaliveTimer.deadlineNanos(), now), tcb.probesOut);
+        }
+        return Timer.OFF;
+    }
+
+    private static long left(long deadline, long now) {
+        return Math.max(0, (deadline - now) / 1_000_000);
     }
 
     /** "ESTAB 0 0 198.18.0.2:80 198.18.0.1:40000", the columns of ss -tan. */

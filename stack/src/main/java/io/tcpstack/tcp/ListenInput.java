@@ -146,7 +146,7 @@ final class ListenInput {
         boolean published;
         tcb.lock.lock();
         try {
-            layer.offerOptions(tcb);
+            layer.offerOptions(tcb, listener.synOptions);
             tcb.state = TcpState.SYN_RECEIVED;
             tcb.irs = seg.seq;
             tcb.rcvNxt = seg.seq + 1;
@@ -194,26 +194,36 @@ final class ListenInput {
      */
     private void sendCookie(Listener listener, Segment seg, TcpSettings s) {
         TcpOptions o = seg.options;
+        SynOptions offered = listener.synOptions;
         long now = layer.nowMs();
-        boolean timestamps = s.timestamps && o.hasTimestamp;
-        boolean sack = timestamps && s.sack && o.sackPermitted;
-        int peerWscale = timestamps && s.windowScaling && o.wscale >= 0 ? o.wscale : -1;
+        boolean timestamps = SynOptions.or(offered.timestamps(), s.timestamps) && o.hasTimestamp;
+        boolean sack = timestamps && SynOptions.or(offered.sack(), s.sack) && o.sackPermitted;
+        int peerWscale = timestamps && SynOptions.or(offered.windowScaling(), s.windowScaling) && o.wscale >= 0
+                ? o.wscale : -1;
         boolean ecn = timestamps && Ecn.accepts(s, seg); // only a timestamp can carry it
         int peerMss = o.mss > 0 ? o.mss : TcpSettings.MSS_DEFAULT;
         int iss = cookies.isn(seg.source, layer.localAddress(), seg.sourcePort, seg.destinationPort, seg.seq, peerMss, now);
         listener.overflowed(now); // tcp_synq_overflow: ACKs are checked for cookies from now on
         stats.inc(Counter.TcpExtSyncookiesSent);
         layer.trace().cause(null, Rule.SYN_COOKIE);
-        int tsVal = SynCookies.timestamp(now, peerWscale, sack, ecn)
+        // the clock at tcp_ts_hz, as every other TSval of ours (Linux cookie_init_timestamp)
+        int tsVal = SynCookies.timestamp(Integer.toUnsignedLong(layer.tsClock()), peerWscale, sack, ecn)
                 + layer.tsOffset(seg.destinationPort, seg.source, seg.sourcePort);
         int wscale = peerWscale >= 0 ? layer.ourWindowScale() : -1;
-        layer.output().sendSynAck(seg, iss, synWindow(timestamps), sack, timestamps, tsVal, wscale, ecn);
+        int mss = advMss(offered);
+        layer.output().sendSynAck(seg, iss, synWindow(mss, timestamps), mss, sack, timestamps, tsVal, wscale, ecn);
+    }
+
+    /** The MSS a listener offers (TCP_MAXSEG, at most the link's), as {@link TcpLayer#offerOptions} sets it. */
+    private int advMss(SynOptions offered) {
+        int ours = layer.output().ourMss();
+        return offered.mss() > 0 ? Math.min(offered.mss(), ours) : ours;
     }
 
     /** The window of a SYN-ACK, as {@link TcpOutput#sendSyn} offers it from a fresh Tcb. */
-    private int synWindow(boolean timestamps) {
-        return TcpOutput.synWindow(TcpReceive.windowFromSpace(layer.settings().rmem.initial()),
-                layer.output().ourMss() - (timestamps ? TcpOptions.TIMESTAMP_LENGTH_ALIGNED : 0));
+    private int synWindow(int advMss, boolean timestamps) {
+        return layer.output().synWindow(TcpReceive.windowFromSpace(layer.settings().rmem.initial()),
+                advMss - (timestamps ? TcpOptions.TIMESTAMP_LENGTH_ALIGNED : 0));
     }
 
     /** Linux cookie_v4_check, for an ACK to a listener; then the ACK is processed in SYN-RECEIVED. */
@@ -234,7 +244,7 @@ final class ListenInput {
         TcpOptions o = seg.options;
         int options = o.hasTimestamp && o.tsEcr != 0
                 ? o.tsEcr - layer.tsOffset(seg.destinationPort, seg.source, seg.sourcePort) : 0;
-        TcpOptions syn = cookieOptions(o, mss, options, s);
+        TcpOptions syn = cookieOptions(o, mss, options, s, listener.synOptions);
         if (syn == null) {
             return Verdict.RESET; // it encodes an option this stack has turned off since
         }
@@ -249,7 +259,7 @@ final class ListenInput {
         tcb.listener = listener;
         tcb.lock.lock();
         try {
-            layer.offerOptions(tcb);
+            layer.offerOptions(tcb, listener.synOptions);
             tcb.state = TcpState.SYN_RECEIVED;
             tcb.irs = seg.seq - 1;
             tcb.rcvNxt = seg.seq;
@@ -264,7 +274,7 @@ final class ListenInput {
             }
             tcb.sndWl1 = tcb.irs;
             layer.initSendSequence(tcb, seg.ack - 1);
-            tcb.rcvWnd = synWindow(tcb.tsOk);
+            tcb.rcvWnd = synWindow(tcb.advMss, tcb.tsOk);
             tcb.rcvSsthresh = tcb.rcvWnd;
             // no RTT sample from a SYN-ACK that left no trace (Linux: snt_synack 0): one from the
             // ACK's timestamp echo if it has one, else the 3 s fallback of RFC 6298 5.7
@@ -295,26 +305,26 @@ final class ListenInput {
      * ISN, the rest in {@code options}, the low bits of the ACK's TSecr less our offset), or null
      * when they ask for an option that is turned off.
      */
-    private static TcpOptions cookieOptions(TcpOptions o, int mss, int options, TcpSettings s) {
+    private static TcpOptions cookieOptions(TcpOptions o, int mss, int options, TcpSettings s, SynOptions offered) {
         TcpOptions syn = new TcpOptions();
         syn.clear();
         syn.mss = mss;
         if (!o.hasTimestamp) {
             return syn;
         }
-        if (!s.timestamps) {
+        if (!SynOptions.or(offered.timestamps(), s.timestamps)) {
             return null;
         }
         syn.hasTimestamp = true;
         syn.tsVal = o.tsVal;
         syn.sackPermitted = (options & SynCookies.TS_OPT_SACK) != 0;
-        if (syn.sackPermitted && !s.sack) {
+        if (syn.sackPermitted && !SynOptions.or(offered.sack(), s.sack)) {
             return null;
         }
         if ((options & SynCookies.TS_OPT_WSCALE_MASK) == SynCookies.TS_OPT_WSCALE_MASK) {
             return syn;
         }
         syn.wscale = options & SynCookies.TS_OPT_WSCALE_MASK;
-        return s.windowScaling ? syn : null;
+        return SynOptions.or(offered.windowScaling(), s.windowScaling) ? syn : null;
     }
 }

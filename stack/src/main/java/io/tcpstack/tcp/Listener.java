@@ -24,6 +24,8 @@ public final class Listener {
     final int backlog;
     /** Null: connections wait in the accept queue for {@link #accept}. */
     private final TcpHandler.Acceptor acceptor;
+    /** What the SYN-ACKs of its connections offer. */
+    final SynOptions synOptions;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition acceptable = lock.newCondition();
     private final ArrayDeque<Tcb> acceptQueue = new ArrayDeque<>();
@@ -37,11 +39,12 @@ public final class Listener {
     private final AtomicBoolean synFloodWarned = new AtomicBoolean();
     private volatile boolean closed;
 
-    Listener(TcpLayer layer, int port, int backlog, TcpHandler.Acceptor acceptor) {
+    Listener(TcpLayer layer, int port, int backlog, TcpHandler.Acceptor acceptor, SynOptions synOptions) {
         this.layer = layer;
         this.port = port;
         this.backlog = backlog;
         this.acceptor = acceptor;
+        this.synOptions = Objects.requireNonNull(synOptions);
     }
 
     /**

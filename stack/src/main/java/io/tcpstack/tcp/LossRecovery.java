@@ -339,7 +339,7 @@ final class LossRecovery {
      */
     private static boolean packetDelayed(Tcb tcb, TcpAck.State st) {
         return tcb.retransStampMs != 0 && st.tsEcr != 0
-                && SeqNum.lt(st.tsEcr, (int) tcb.retransStampMs + tcb.tsOffset);
+                && SeqNum.lt(st.tsEcr, tcb.tsValAt(tcb.retransStampMs * 1_000_000L));
     }
 
     /** Linux tcp_undo_cwnd_reduction: back to the window before the reduction; RACK looks again. */

@@ -70,6 +70,10 @@ public final class Tcb {
     int synTsVal;
     /** Random per-connection offset added to our timestamp clock (RFC 7323 5.4). */
     int tsOffset;
+    /** Ticks per second of our timestamp clock (Linux >= 4.13: 1000; before, the kernel's HZ). */
+    int tsHz = 1000;
+    /** MSS our SYN announces (Linux advmss): the link's, or less if the application asked (TCP_MAXSEG). */
+    int advMss;
     /** MSS the peer announced (Linux mss_clamp); our segments carry at most this much data. */
     int peerMss = TcpSettings.MSS_DEFAULT;
     /** Data bytes per full segment we send (peer MSS less our TCP options). */
@@ -227,6 +231,8 @@ public final class Tcb {
     final AtomicInteger handlerRuns = new AtomicInteger();
     /** Linux SO_ORIGINAL state for ss: when the connection was created (ms). */
     final long createdMs;
+    /** Segment counts and times for ctl conns -i that no protocol variable holds. */
+    final ConnectionCounters counters = new ConnectionCounters();
 
     final Timeout retransmitTimer;
     final Timeout delackTimer;
@@ -290,9 +296,14 @@ public final class Tcb {
         return sendBuffer.size() - dataInFlight();
     }
 
-    /** Timestamp value we send now (RFC 7323: a ms clock plus our offset). */
+    /** Timestamp value we send now (RFC 7323: a clock of {@link #tsHz} ticks a second plus our offset). */
     int tsVal() {
-        return (int) layer.nowMs() + tsOffset;
+        return tsValAt(layer.clock().nanos());
+    }
+
+    /** A difference of our timestamp values (an RTT measured by TSecr) in microseconds. */
+    long tsTicksToMicros(int ticks) {
+        return ticks * (1_000_000L / tsHz);
     }
 
     /**
@@ -309,7 +320,7 @@ public final class Tcb {
 
     /** The timestamp value we sent (or would have) at clock time {@code nanos}. */
     int tsValAt(long nanos) {
-        return (int) (nanos / 1_000_000L) + tsOffset;
+        return (int) (nanos / (1_000_000_000L / tsHz)) + tsOffset;
     }
 
     @Override

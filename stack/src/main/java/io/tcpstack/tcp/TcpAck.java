@@ -546,7 +546,7 @@ final class TcpAck {
             seqRtt = sackRtt;
         }
         if (seqRtt < 0 && tcb.tsOk && seg.options.hasTimestamp && seg.options.tsEcr != 0 && (flag & FLAG_ACKED) != 0) {
-            seqRtt = Math.max(1, tcb.tsVal() - seg.options.tsEcr) * 1000L;
+            seqRtt = tcb.tsTicksToMicros(Math.max(1, tcb.tsVal() - seg.options.tsEcr));
             caRtt = seqRtt;
         }
         if (seqRtt < 0) {

@@ -82,6 +82,20 @@ public final class TcpConnection {
     }
 
     /**
+     * The handshake as the stack's own clock saw it: from our first SYN (SYN-ACK, for a passive
+     * open) leaving to the connection becoming established, in nanoseconds; -1 before that.
+     */
+    public long handshakeNanos() {
+        tcb.lock.lock();
+        try {
+            long established = tcb.counters.establishedNanos;
+            return established == 0 ? -1 : established - tcb.counters.synSentNanos;
+        } finally {
+            tcb.lock.unlock();
+        }
+    }
+
+    /**
      * Waits until the handshake completes. Returns true when ESTABLISHED (or already past it),
      * false on timeout; throws when the connection failed.
      */

@@ -124,7 +124,7 @@ final class TcpInput {
         if (tcb.retransmits == 0) {
             rtt = Math.max(1, (layer.clock().nanos() - tcb.rttStartNanos) / 1000);
         } else if (tcb.tsOk && seg.options.hasTimestamp && seg.options.tsEcr != 0) {
-            rtt = Math.max(1, tcb.tsVal() - seg.options.tsEcr) * 1000L;
+            rtt = tcb.tsTicksToMicros(Math.max(1, tcb.tsVal() - seg.options.tsEcr));
         } else {
             tcb.rtt.fallback();
             return;

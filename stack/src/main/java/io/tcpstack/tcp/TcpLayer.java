@@ -107,6 +107,11 @@ public final class TcpLayer implements TransportHandler {
         return clock.millis();
     }
 
+    /** Our timestamp clock now, at the tcp_ts_hz knob's rate (before a connection's offset). */
+    int tsClock() {
+        return (int) (clock.nanos() / (1_000_000_000L / settings.tsHz));
+    }
+
     TimerQueue wheel() {
         return wheel;
     }
@@ -207,6 +212,7 @@ public final class TcpLayer implements TransportHandler {
                 }
                 trace.segmentIn(localAddress, seg, tcb.state.ssName());
                 input.process(tcb, seg);
+                tcb.counters.received(seg, clock.nanos());
                 trace.vars(tcb, TraceLadder.AFTER_SEGMENT);
             } finally {
                 trace.clearCause();
@@ -276,6 +282,11 @@ public final class TcpLayer implements TransportHandler {
      * @throws IllegalStateException (EADDRNOTAVAIL / EADDRINUSE) when no 4-tuple is free
      */
     public TcpConnection connect(int remoteAddress, int remotePort, int localPort) {
+        return connect(remoteAddress, remotePort, localPort, SynOptions.DEFAULT);
+    }
+
+    /** As {@link #connect(int, int, int)}, with a SYN that offers {@code options}. */
+    public TcpConnection connect(int remoteAddress, int remotePort, int localPort, SynOptions options) {
         if (limits.atConnectionLimit()) {
             throw new IllegalStateException("too many connections: max-connections is " + settings.maxConnections);
         }
@@ -284,7 +295,7 @@ public final class TcpLayer implements TransportHandler {
             ports.setRange(settings.portRangeLow, settings.portRangeHigh);
             Tcb[] claimed = new Tcb[1];
             int port = ports.select(localAddress, remoteAddress, remotePort, p -> {
-                claimed[0] = listeners.containsKey(p) ? null : claim(remoteAddress, remotePort, p, false);
+                claimed[0] = listeners.containsKey(p) ? null : claim(remoteAddress, remotePort, p, false, options);
                 return claimed[0] != null;
             });
             if (port < 0) {
@@ -293,7 +304,7 @@ public final class TcpLayer implements TransportHandler {
             }
             tcb = claimed[0];
         } else {
-            tcb = claim(remoteAddress, remotePort, localPort, true);
+            tcb = claim(remoteAddress, remotePort, localPort, true, options);
             if (tcb == null) {
                 throw new IllegalStateException("address already in use: local port " + localPort + " to "
                         + io.tcpstack.wire.Ipv4Address.format(remoteAddress) + ":" + remotePort);
@@ -320,13 +331,13 @@ public final class TcpLayer implements TransportHandler {
      * TIME_WAIT record that tw_reuse does not let go ({@code bound}: the application chose the
      * local port).
      */
-    private Tcb claim(int remoteAddress, int remotePort, int localPort, boolean bound) {
+    private Tcb claim(int remoteAddress, int remotePort, int localPort, boolean bound, SynOptions options) {
         long key = Demux.key(remoteAddress, remotePort, localPort);
         if (demux.contains(key)) {
             return null;
         }
         Tcb tcb = new Tcb(this, localAddress, localPort, remoteAddress, remotePort);
-        offerOptions(tcb);
+        offerOptions(tcb, options);
         tcb.state = TcpState.SYN_SENT;
         int iss = isn.isn(localAddress, localPort, remoteAddress, remotePort);
         if (timeWait.contains(key)) {
@@ -363,13 +374,18 @@ public final class TcpLayer implements TransportHandler {
         return isn.isn(localAddress, localPort, remoteAddress, remotePort);
     }
 
-    /** What our SYN offers (stack/BEHAVIOURS.md 6): MSS, SACK, timestamps, window scale. */
-    void offerOptions(Tcb tcb) {
-        tcb.rcvMss = output.ourMss();
+    /**
+     * What our SYN offers (stack/BEHAVIOURS.md 6): MSS, SACK, timestamps, window scale; the knobs'
+     * choices unless the connection's {@code options} say otherwise.
+     */
+    void offerOptions(Tcb tcb, SynOptions options) {
+        tcb.advMss = options.mss() > 0 ? Math.min(options.mss(), output.ourMss()) : output.ourMss();
+        tcb.rcvMss = tcb.advMss;
         tcb.sndMss = Math.min(tcb.peerMss, tcb.rcvMss);
-        tcb.sackOk = settings.sack;
-        tcb.tsOk = settings.timestamps;
-        tcb.wscaleOk = settings.windowScaling;
+        tcb.sackOk = SynOptions.or(options.sack(), settings.sack);
+        tcb.tsOk = SynOptions.or(options.timestamps(), settings.timestamps);
+        tcb.wscaleOk = SynOptions.or(options.windowScaling(), settings.windowScaling);
+        tcb.tsHz = settings.tsHz;
         tcb.rcvWscale = tcb.wscaleOk ? ourWindowScale() : 0;
         tcb.rcvSsthresh = tcb.receiveBuffer.capacity();
         tcb.tsOffset = tsOffset(tcb.localPort, tcb.remoteAddress, tcb.remotePort);
@@ -390,6 +406,22 @@ public final class TcpLayer implements TransportHandler {
         };
     }
 
+    /**
+     * The most our SYN (or SYN-ACK) may offer, for segments of {@code mss}: unlimited (64 KiB,
+     * Linux >= 4.19, a337531b942b) or, with the init-rwnd knob, that many segments, as Linux 3.12 to
+     * 4.18 offered 2 x TCP_INIT_CWND = 20 (tcp_default_init_rwnd, fewer for an MSS above 1460).
+     */
+    int initialWindowLimit(int mss) {
+        int segments = settings.initRwnd;
+        if (segments == 0) {
+            return Integer.MAX_VALUE;
+        }
+        if (mss > 1460) {
+            segments = Math.max(1460 * segments / mss, 2);
+        }
+        return segments * mss;
+    }
+
     /** Takes what the peer's SYN offers (RFC 9293 3.7.1, RFC 7323, RFC 2018). */
     void negotiate(Tcb tcb, TcpOptions o) {
         tcb.peerMss = o.mss > 0 ? o.mss : TcpSettings.MSS_DEFAULT;
@@ -401,7 +433,7 @@ public final class TcpLayer implements TransportHandler {
         tcb.sackOk = tcb.sackOk && o.sackPermitted;
         tcb.tsOk = tcb.tsOk && o.hasTimestamp;
         int optionBytes = tcb.tsOk ? TcpOptions.TIMESTAMP_LENGTH_ALIGNED : 0;
-        int ourMss = output.ourMss();
+        int ourMss = tcb.advMss;
         tcb.sndMss = Math.max(Math.min(tcb.peerMss, ourMss) - optionBytes, 1);
         tcb.rcvMss = Math.max(Math.min(tcb.peerMss, ourMss) - optionBytes, 1);
     }
@@ -418,11 +450,17 @@ public final class TcpLayer implements TransportHandler {
      * handshake completes (event-driven), else they wait for {@link #accept}.
      */
     public Listener listen(int port, int backlog, TcpHandler.Acceptor acceptor) {
+        return listen(port, backlog, acceptor, SynOptions.DEFAULT);
+    }
+
+    /** As {@link #listen(int, int, TcpHandler.Acceptor)}, with SYN-ACKs that offer {@code options}. */
+    public Listener listen(int port, int backlog, TcpHandler.Acceptor acceptor, SynOptions options) {
         if (port < 1 || port > 65535) {
             throw new IllegalArgumentException("port must be 1..65535, got " + port);
         }
         // Linux listen(2): sk_max_ack_backlog = min(backlog, somaxconn)
-        Listener listener = new Listener(this, port, Math.min(Math.max(backlog, 0), settings.somaxconn), acceptor);
+        Listener listener = new Listener(this, port, Math.min(Math.max(backlog, 0), settings.somaxconn), acceptor,
+                options);
         if (listeners.putIfAbsent(port, listener) != null) {
             throw new IllegalStateException("address already in use: port " + port + " is listening");
         }
@@ -501,6 +539,7 @@ public final class TcpLayer implements TransportHandler {
 
     /** The handshake completed (SYN-SENT or SYN-RECEIVED -> ESTABLISHED). */
     void established(Tcb tcb) {
+        tcb.counters.establishedNanos = clock.nanos();
         setState(tcb, TcpState.ESTABLISHED);
         tcb.retransmits = 0;
         tcb.retransStampMs = 0;
@@ -629,10 +668,6 @@ public final class TcpLayer implements TransportHandler {
     /** Number of TIME_WAIT and FIN_WAIT_2 records. */
     public int timeWaitCount() {
         return timeWait.count();
-    }
-
-    public TcpSettings tcpSettings() {
-        return settings;
     }
 
     /**

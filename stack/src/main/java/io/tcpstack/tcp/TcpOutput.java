@@ -46,21 +46,25 @@ final class TcpOutput {
         int optionsLength = TcpOptions.synLength(true, tcb.sackOk, tcb.tsOk, wscale >= 0);
         ByteBuf buf = ip.allocate(TcpView.MIN_HEADER_LENGTH + optionsLength);
         int t = buf.writerIndex();
+        // Linux tcp_openreq_init_rwin: our timestamps take room in a SYN-ACK's segments
         int window = synWindow(tcb.receiveBuffer.capacity(),
-                ourMss() - (synAck && tcb.tsOk ? TcpOptions.TIMESTAMP_LENGTH_ALIGNED : 0));
+                tcb.advMss - (synAck && tcb.tsOk ? TcpOptions.TIMESTAMP_LENGTH_ALIGNED : 0));
         tcb.rcvWnd = window;
         tcb.rcvSsthresh = window;
         TcpView.writeHeader(buf, t, tcb.localPort, tcb.remotePort, tcb.iss, synAck ? tcb.rcvNxt : 0,
                 optionsLength, flags, window);
         // our MSS (Linux advmss) whatever the peer announced
-        TcpOptions.writeSyn(buf, t + TcpView.MIN_HEADER_LENGTH, ourMss(), tcb.sackOk, tcb.tsOk,
+        TcpOptions.writeSyn(buf, t + TcpView.MIN_HEADER_LENGTH, tcb.advMss, tcb.sackOk, tcb.tsOk,
                 tcb.tsVal(), synAck ? tcb.tsRecent : 0, wscale);
         finish(tcb, buf, t, TcpView.MIN_HEADER_LENGTH + optionsLength, flags, synAck ? 0 : tcb.ipId++ & 0xffff);
     }
 
-    /** The window of a SYN or SYN-ACK: the receive buffer, at most 64 KiB, in whole {@code mss}. */
-    static int synWindow(int buffer, int mss) {
-        int space = Math.min(buffer, 65535);
+    /**
+     * The window of a SYN or SYN-ACK (Linux tcp_select_initial_window): whole segments of {@code
+     * mss} of at most 64 KiB of the buffer, never scaled (RFC 7323 2.2), within init-rwnd.
+     */
+    int synWindow(int buffer, int mss) {
+        int space = Math.min(Math.min(buffer, 65535), layer.initialWindowLimit(mss));
         return space > mss ? space / mss * mss : space;
     }
 
@@ -323,6 +327,7 @@ final class TcpOutput {
         layer.stats().inc(Counter.TcpRetransSegs);
         tcb.totalRetrans++;
         tcb.bytesRetrans += length;
+        tcb.bytesSent += length; // Linux tcpi_bytes_sent (RFC 4898 HCDataOctetsOut) counts retransmitted data too
         if (inFlight) {
             if (tcb.retransStampMs == 0) {
                 tcb.retransStampMs = layer.nowMs();
@@ -400,6 +405,7 @@ final class TcpOutput {
             TcpTimers.onAckSent(tcb);
         }
         layer.stats().inc(Counter.TcpOutSegs);
+        tcb.counters.sent(tcpLength - (buf.getUnsignedByte(t + 12) >>> 4) * 4, flags, layer.clock().nanos());
         layer.trace().segmentOut(tcb, buf, t, tcpLength);
         ip.send(txQueue(tcb), buf, IpProtocol.TCP, tcb.remoteAddress, true, ipId, ipEcn);
     }
@@ -497,7 +503,7 @@ final class TcpOutput {
      * tcp_v4_send_synack with TCP_SYNACK_COOKIE), options in the layout {@link #sendSyn} writes.
      * {@code wscale} < 0 offers no window scale; {@code ecn} answers an ECN-setup SYN with ECE.
      */
-    void sendSynAck(Segment syn, int iss, int window, boolean sack, boolean timestamps, int tsVal, int wscale,
+    void sendSynAck(Segment syn, int iss, int window, int mss, boolean sack, boolean timestamps, int tsVal, int wscale,
             boolean ecn) {
         int optionsLength = TcpOptions.synLength(true, sack, timestamps, wscale >= 0);
         int tcpLength = TcpView.MIN_HEADER_LENGTH + optionsLength;
@@ -505,7 +511,7 @@ final class TcpOutput {
         int t = buf.writerIndex();
         TcpView.writeHeader(buf, t, syn.destinationPort, syn.sourcePort, iss, syn.seq + 1, optionsLength,
                 TcpView.SYN | TcpView.ACK | (ecn ? TcpView.ECE : 0), window);
-        TcpOptions.writeSyn(buf, t + TcpView.MIN_HEADER_LENGTH, ourMss(), sack, timestamps, tsVal, syn.options.tsVal,
+        TcpOptions.writeSyn(buf, t + TcpView.MIN_HEADER_LENGTH, mss, sack, timestamps, tsVal, syn.options.tsVal,
                 wscale);
         finishBare(syn.queue, syn.source, syn.destinationPort, syn.sourcePort, buf, t, tcpLength);
     }

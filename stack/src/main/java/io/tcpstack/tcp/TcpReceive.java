@@ -86,11 +86,12 @@ final class TcpReceive {
                 && tcb.reassembly.overlapInOrder(tcb.rcvNxt, tcb.rcvNxt + stored)) {
             stats.inc(Counter.TcpExtTCPDSACKOfoSent);
         }
+        int rcvNxtBefore = tcb.rcvNxt;
         tcb.rcvNxt += stored;
-        tcb.bytesReceived += stored;
         if (holes) {
             tcb.rcvNxt = tcb.reassembly.drainInto(tcb.rcvNxt, tcb.receiveBuffer);
         }
+        tcb.bytesReceived += tcb.rcvNxt - rcvNxtBefore; // Linux tcp_rcv_nxt_update: what filled holes too
         if (stored > 0) {
             dataReceived(tcb, stored);
         }
@@ -355,7 +356,7 @@ final class TcpReceive {
             }
             tcb.rcvRttLastTsecr = tsecr;
             if (length >= tcb.rcvMss) {
-                long delta = (long) (tcb.tsValAt(now) - tsecr) * 1000;
+                long delta = tcb.tsTicksToMicros(tcb.tsValAt(now) - tsecr);
                 if (delta > 0) {
                     updateRcvRtt(tcb, delta, false);
                 }

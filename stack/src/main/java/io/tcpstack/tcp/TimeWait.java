@@ -380,7 +380,7 @@ final class TimeWait {
     private void sendAck(TimeWaitTable.Shard s, int slot) {
         int meta = s.meta(slot);
         long key = s.key(slot);
-        long tsVal = TimeWaitTable.tsOk(meta) ? Integer.toUnsignedLong((int) layer.nowMs() + s.tsOffset(slot)) : -1;
+        long tsVal = TimeWaitTable.tsOk(meta) ? Integer.toUnsignedLong(layer.tsClock() + s.tsOffset(slot)) : -1;
         layer.output().sendBare(TimeWaitTable.queue(meta), (int) (key >>> 32), (int) key & 0xffff,
                 (int) (key >>> 16) & 0xffff, s.sndNxt(slot), s.rcvNxt(slot), TcpView.ACK,
                 TimeWaitTable.rcvWnd(meta) >>> TimeWaitTable.rcvWscale(meta), tsVal, s.tsRecent(slot));

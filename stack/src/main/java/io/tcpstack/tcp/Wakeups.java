@@ -1,6 +1,8 @@
 package io.tcpstack.tcp;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.FastThreadLocal;
+import io.tcpstack.link.PacketReceiver;
 import io.tcpstack.trace.Rule;
 import java.util.Arrays;
 import org.slf4j.Logger;
@@ -47,6 +49,29 @@ public final class Wakeups {
     private Tcb running;
 
     private Wakeups() {}
+
+    /**
+     * {@code input} with its bursts marked: the wake-ups of a burst's packets wait for its end
+     * ({@link #defer()} at its start, {@link #flush()} at its end), on the thread that marks it.
+     */
+    public static PacketReceiver deferringBursts(PacketReceiver input) {
+        return new PacketReceiver() {
+            @Override
+            public void receive(int queue, ByteBuf packet) {
+                input.receive(queue, packet);
+            }
+
+            @Override
+            public void startOfBurst(int queue) {
+                defer();
+            }
+
+            @Override
+            public void endOfBurst(int queue) {
+                flush();
+            }
+        };
+    }
 
     /** A burst starts (or goes on): this thread's segment processing defers wake-ups to {@link #flush()}. */
     public static void defer() {

@@ -5,8 +5,9 @@ import java.util.Map;
 
 /**
  * One thing that happened in the stack, for traces and ladder diagrams: a segment in (with its
- * verdict) or out, a drop with its reason, a state change, a timer, a note, or the connection's
- * variables after a segment or timer was processed (VARS, shown by verbose traces only).
+ * verdict) or out, a drop with its reason, a state change, a timer, a note, a fault a rule injected,
+ * or the connection's variables after a segment or timer was processed (VARS, shown by verbose
+ * traces only).
  *
  * @param nanos the stack clock when it happened
  * @param connection "local:port remote:port", or "-" for stack-wide events
@@ -21,6 +22,8 @@ public record TraceEvent(long nanos, Kind kind, String connection, String text, 
         STATE,
         TIMER,
         NOTE,
+        /** A fault rule dropped, delayed, duplicated, reordered or corrupted a segment. */
+        FAULT,
         VARS
     }
 

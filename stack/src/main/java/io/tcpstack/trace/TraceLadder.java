@@ -16,8 +16,9 @@ import java.util.Map;
  * lane too: what the stack sent to it, and what came from it, at the time the stack saw it.
  */
 public final class TraceLadder {
-    private static final String FAULT_SENT = " dropped sent ";
-    private static final String FAULT_RECEIVED = " dropped received ";
+    /** How a drop's note (a lesson's network) or FAULT event (a fault rule) names the segment: sent, received. */
+    private static final List<String> FAULT_SENT = List.of(" dropped sent ", " dropped: out ");
+    private static final List<String> FAULT_RECEIVED = List.of(" dropped received ", " dropped: in ");
     /** The text of the VARS event the stack emits once it processed a segment. */
     public static final String AFTER_SEGMENT = "after segment";
 
@@ -125,7 +126,7 @@ public final class TraceLadder {
                     }
                 }
             }
-            case NOTE -> {
+            case NOTE, FAULT -> {
                 if (!faultInjected(lane, peer, conversation, e)) {
                     local(LadderModel.Kind.NOTE, lane, peer, conversation, e);
                 }
@@ -216,17 +217,18 @@ public final class TraceLadder {
         r.dropRule = e.rule() != null ? e.rule() : r.dropReason;
     }
 
-    /** The fault injector's note: the segment it dropped becomes a lost arrow. */
+    /** A drop by a fault rule or a lesson's network: the segment it dropped becomes a lost arrow. */
     private boolean faultInjected(int lane, int peer, String conversation, TraceEvent e) {
         String text = e.text();
-        int sent = text.indexOf(FAULT_SENT);
-        int received = text.indexOf(FAULT_RECEIVED);
+        int sent = endOf(text, FAULT_SENT);
+        int received = endOf(text, FAULT_RECEIVED);
         if (sent < 0 && received < 0) {
             return false;
         }
-        String by = text.substring(0, sent >= 0 ? sent : received);
-        SegmentText.Fields s = SegmentText.parse(text.substring((sent >= 0 ? sent + FAULT_SENT.length()
-                : received + FAULT_RECEIVED.length())));
+        int segment = sent >= 0 ? sent : received;
+        String by = (e.kind() == TraceEvent.Kind.FAULT ? "fault " : "")
+                + text.substring(0, text.lastIndexOf(" dropped", segment));
+        SegmentText.Fields s = SegmentText.parse(text.substring(segment));
         if (s == null) {
             return false;
         }
@@ -252,5 +254,16 @@ public final class TraceLadder {
             q.remove(r);
         }
         return true;
+    }
+
+    /** Where the first of {@code marks} found in {@code text} ends, or -1. */
+    private static int endOf(String text, List<String> marks) {
+        for (String m : marks) {
+            int at = text.indexOf(m);
+            if (at >= 0) {
+                return at + m.length();
+            }
+        }
+        return -1;
     }
 }

@@ -30,9 +30,4 @@ public final class Ipv4Address {
         return ((address >>> 24) & 0xff) + "." + ((address >>> 16) & 0xff) + "."
                 + ((address >>> 8) & 0xff) + "." + (address & 0xff);
     }
-
-    /** 127.0.0.0/8. */
-    public static boolean isLoopback(int address) {
-        return (address >>> 24) == 127;
-    }
 }

@@ -68,10 +68,6 @@ public final class Ipv4View {
         return buf.getUnsignedByte(offset + 9);
     }
 
-    public int headerChecksum() {
-        return buf.getUnsignedShort(offset + 10);
-    }
-
     public int source() {
         return buf.getInt(offset + 12);
     }

@@ -81,10 +81,6 @@ public final class TcpView {
         return buf.getUnsignedShort(offset + 16);
     }
 
-    public int urgentPointer() {
-        return buf.getUnsignedShort(offset + 18);
-    }
-
     public int optionsOffset() {
         return offset + MIN_HEADER_LENGTH;
     }
@@ -99,12 +95,6 @@ public final class TcpView {
 
     public int payloadLength() {
         return length - dataOffset();
-    }
-
-    /** Sequence space the segment occupies: payload plus one for SYN and one for FIN (RFC 9293 3.4). */
-    public int segmentLength() {
-        int flags = flags();
-        return payloadLength() + (flags & SYN) / SYN + (flags & FIN);
     }
 
     /** True when the checksum over pseudo-header, header and payload verifies (RFC 9293 3.1). */

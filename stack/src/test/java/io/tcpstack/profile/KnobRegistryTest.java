@@ -40,6 +40,8 @@ public class KnobRegistryTest {
             Map.entry("retries2", new String[] {"x", "1..255"}),
             Map.entry("timestamps", new String[] {"2", "0 or 1"}),
             Map.entry("ts-offset", new String[] {"random", "one of per-connection, per-host, none"}),
+            Map.entry("ts-hz", new String[] {"500", "one of 1000, 300, 250, 100"}),
+            Map.entry("init-rwnd", new String[] {"1001", "0..1000"}),
             Map.entry("sack", new String[] {"on", "0 or 1"}),
             Map.entry("window-scaling", new String[] {"-1", "0 or 1"}),
             Map.entry("keepalive-time", new String[] {"500ms", "a duration 1s..32767s"}),
@@ -153,9 +155,31 @@ public class KnobRegistryTest {
         assertThat(s.synResend).isEqualTo(SynResend.RTO_INIT);
         assertThat(s.twRecycle).isTrue();
         assertThat(s.tsOffsetMode).isEqualTo(TsOffsetMode.NONE);
+        assertThat(s.tsHz).as("jiffies at Debian's HZ").isEqualTo(250);
+        assertThat(s.initRwnd).as("tcp_default_init_rwnd").isEqualTo(20);
+        assertThat(s.rmem).hasToString("4096 87380 6291456");
         set("profile", "rss", s);
         assertThat(s.affinity).isEqualTo(Affinity.FLOW);
         assertThat(s.synResend).isEqualTo(SynResend.TIMEOUT_MIN);
+        assertThat(s.tsHz).isEqualTo(1000);
+        assertThat(s.initRwnd).isZero();
+        assertThat(s.rmem).isEqualTo(new TcpSettings().rmem);
+    }
+
+    @Test
+    void theProfileSaysWhichOfItsKnobsWereOverridden() {
+        TcpSettings s = new TcpSettings();
+        assertThat(KnobRegistry.describeProfile(s)).isEqualTo("linux-5.6");
+        set("sack", "0", s);
+        set("tcp_fin_timeout", "30", s);
+        assertThat(KnobRegistry.describeProfile(s)).isEqualTo("linux-5.6 (modified: fin-timeout=30s, sack=0)");
+        set("profile", "linux-4.9", s);
+        set("ts-hz", "1000", s);
+        assertThat(KnobRegistry.describeProfile(s)).isEqualTo("linux-4.9 (modified: fin-timeout=30s, ts-hz=1000, sack=0)");
+        set("profile", "linux-5.6", s);
+        set("fin-timeout", "60s", s);
+        set("sack", "1", s);
+        assertThat(KnobRegistry.describeProfile(s)).isEqualTo("linux-5.6");
     }
 
     @Test

@@ -64,4 +64,17 @@ class LadderTest {
     void noCompletedConnectMeansNoWindow() {
         assertThat(Ladder.slowestConnect(twoConnects.subList(5, 9), e -> false)).isNull();
     }
+
+    /** What FaultInjectingLink traces for a drop by a fault rule: the ladder draws that segment lost, by that rule. */
+    @Test
+    void aFaultRulesDropIsALostArrow() {
+        List<TraceEvent> events = List.of(
+                at(0, TraceEvent.Kind.SEGMENT_OUT, "P. seq=105 ack=9 win=501 len=100 [ESTAB]"),
+                at(0, TraceEvent.Kind.FAULT, "rule 2 dropped: out P. seq=105 ack=9 win=501 len=100 rel=1"),
+                at(1, TraceEvent.Kind.FAULT, "rule 3 delayed by 20ms: out . seq=205 ack=9 win=501 len=0"));
+        String[] lines = TextLadder.render(TraceLadder.fromTrace("a fault", events, true), false).split("\n");
+        assertThat(lines).anyMatch(l -> l.matches(" +0\\.000 +\\|-- P\\. seq=105 ack=9 win=501 len=100 -+x +\\| lost"));
+        assertThat(lines).anyMatch(l -> l.contains("x lost: fault rule 2"));
+        assertThat(lines).anyMatch(l -> l.contains("(rule 3 delayed by 20ms: out . seq=205"));
+    }
 }

@@ -25,7 +25,7 @@ import picocli.CommandLine.Spec;
         description = "Observe and steer a running daemon through its control socket (root or the control group).",
         subcommands = {CtlCommand.Status.class, CtlCommand.Conns.class, CtlCommand.Stats.class, CtlCommand.Get.class,
                 CtlCommand.Set.class, CtlCommand.ProfileCmd.class, CtlCommand.Trace.class, CtlCommand.Pcap.class,
-                CtlCommand.Kill.class})
+                CtlCommand.Kill.class, CtlCommand.Fault.class})
 final class CtlCommand {
 
     /** A subcommand that is one request with an {@code ok N} reply, printed line by line. */
@@ -72,16 +72,21 @@ final class CtlCommand {
                             + " (ADDR:PORT, ADDR or :PORT; two name a 4-tuple).",
                     "Example: tcpstack ctl conns -i state time-wait :80"})
     static final class Conns extends Request {
-        @Option(names = "-i", description = "details like ss -tio: rtt, rto, cwnd, retransmits, the pending timer;"
+        @Option(names = "-i", description = "details like ss -tio: options, congestion control and its state, rtt, rto,"
+                + " cwnd, bytes, retrans current/total, lost, sacked, unacked, delivery rate, the timer and its time left;"
                 + " for a TIME_WAIT or FIN_WAIT_2 record the time it has left, timer:(timewait,59sec,0)")
         boolean info;
+
+        @Option(names = "--kernel", description = "under each connection, the kernel's ss -tio line of its peer socket"
+                + " (when the daemon runs in the namespace of its kernel peer)")
+        boolean kernel;
 
         @Parameters(paramLabel = "FILTER", arity = "0..*", description = "state NAME ... ENDPOINT [ENDPOINT]")
         List<String> filter = List.of();
 
         @Override
         String request() {
-            return join("conns" + (info ? " -i" : ""), filter);
+            return join("conns" + (info ? " -i" : "") + (kernel ? " --kernel" : ""), filter);
         }
     }
 
@@ -97,9 +102,13 @@ final class CtlCommand {
         @Option(names = "--json", description = "one JSON object, like nstat --json")
         boolean json;
 
+        @Option(names = "--kernel", description = "the kernel's counters (nstat in the daemon's namespace) beside ours")
+        boolean kernel;
+
         @Override
         String request() {
-            return "stats" + (deltas ? " -d" : "") + (zeros ? " -z" : "") + (json ? " --json" : "");
+            return "stats" + (deltas ? " -d" : "") + (zeros ? " -z" : "") + (json ? " --json" : "")
+                    + (kernel ? " --kernel" : "");
         }
     }
 
@@ -185,7 +194,9 @@ final class CtlCommand {
             + "  event    SEGMENT_IN  a segment arrived; '-> STATE' is the state it was processed in (the verdict)%n"
             + "           SEGMENT_OUT the stack sent it; [STATE] is the sender's state%n"
             + "           DROP        the stack dropped it; the reason is Linux's drop reason (TCP_INVALID_SEQUENCE...)%n"
-            + "           STATE, TIMER, NOTE: a state change, a timer that fired, a remark (fault injector, SYN-SENT)%n"
+            + "           FAULT       a fault rule (ctl fault) dropped, delayed, duplicated, reordered or corrupted it:%n"
+            + "                       'rule N dropped: out SEGMENT rel=N', rel its sequence number from the ISN%n"
+            + "           STATE, TIMER, NOTE: a state change, a timer that fired, a remark (the SYN-SENT rule)%n"
             + "  4-tuple  the stack's end, then the peer's%n"
             + "  segment  tcpdump's flags (S SYN, F FIN, R RST, P PSH, . ACK), absolute seq and ack, len in bytes;%n"
             + "           win is the header's field, unscaled: times 2^wscale of its sender gives bytes (ctl conns -i%n"
@@ -207,11 +218,12 @@ final class CtlCommand {
             + "           windows in bytes, cwnd and ssthresh in segments, mss, armed timers with the ms they have left%n";
 
     @Command(name = "trace", mixinStandardHelpOptions = true,
-            description = {"trace start: print the stack's events as they happen (segments in with their verdict, segments"
-                    + " out, drops with their reason, state changes, timers) until trace stop, the daemon stops,"
-                    + " --count events or Ctrl-C.", "trace stop: end every trace.",
+            description = {"trace start [ENDPOINT [ENDPOINT]]: print the stack's events as they happen (segments in with"
+                    + " their verdict, segments out, drops with their reason, state changes, timers, injected faults)"
+                    + " until trace stop, the daemon stops, --count events or Ctrl-C.", "trace stop: end every trace.",
                     "trace --ladder [ENDPOINT...]: watch until Ctrl-C (or --count, --seconds), then draw the ladder of"
-                            + " what was seen, with the stack's drop reasons and the rule behind every arrow."},
+                            + " what was seen, with the stack's drop reasons and the rule behind every arrow.",
+                    "ENDPOINT is ADDR:PORT, ADDR or :PORT, as ctl conns and kill take it; two name a 4-tuple."},
             footer = TRACE_LEGEND, usageHelpWidth = 120)
     static final class Trace implements Callable<Integer> {
         @Mixin
@@ -221,11 +233,12 @@ final class CtlCommand {
         CommandSpec spec;
 
         @Parameters(paramLabel = "start|stop|ENDPOINT", arity = "0..*",
-                description = "start or stop; with --ladder, the endpoints to watch")
+                description = "start or stop, then the endpoints to watch (ADDR:PORT, ADDR or :PORT; two name a"
+                        + " 4-tuple); with --ladder, only the endpoints")
         List<String> words = List.of();
 
         @Option(names = "--filter", paramLabel = "ENDPOINTS",
-                description = "only events of matching connections: \"ADDR:PORT [ADDR:PORT]\" (a 4-tuple), ADDR or :PORT")
+                description = "the same as ENDPOINT arguments, in one word: \"ADDR:PORT [ADDR:PORT]\", ADDR or :PORT")
         String filter;
 
         @Option(names = "--count", paramLabel = "N", description = "stop after N events")
@@ -251,12 +264,20 @@ final class CtlCommand {
         public Integer call() throws Exception {
             PrintWriter out = spec.commandLine().getOut();
             String action = ladder ? "start" : words.isEmpty() ? "" : words.get(0);
-            List<String> endpoints = ladder ? words : List.of();
+            List<String> endpoints = ladder ? words : words.isEmpty() ? List.of() : words.subList(1, words.size());
+            if (filter != null && !endpoints.isEmpty()) {
+                throw new IllegalArgumentException("give endpoints as arguments or with --filter, not both");
+            }
             String request = "trace start" + (verbose || ladder ? " -v" : "")
                     + (filter != null ? " " + filter.trim() : endpoints.isEmpty() ? "" : " " + String.join(" ", endpoints));
             try (ControlClient client = ControlClient.connect(target.socket())) {
                 switch (action) {
-                    case "stop" -> client.request("trace stop").forEach(out::println);
+                    case "stop" -> {
+                        if (!endpoints.isEmpty()) {
+                            throw new IllegalArgumentException("trace stop takes no ENDPOINT");
+                        }
+                        client.request("trace stop").forEach(out::println);
+                    }
                     case "start" -> {
                         List<String> lines = stream(client, request, ladder ? null : out);
                         if (ladder) {
@@ -342,6 +363,33 @@ final class CtlCommand {
                 return;
             }
             files.write(TraceLadder.fromTrace("tcpstack ctl trace --ladder", events, false), List.of(), out);
+        }
+    }
+
+    @Command(name = "fault", mixinStandardHelpOptions = true,
+            description = {"Impair the stack's segments while the daemon runs, by ordered rules:",
+                    "  fault add DIRECTION MATCH ACTION [OPTIONS]   add a rule after the others; prints its id",
+                    "  fault list                                   the rules in order, with what each matched and did",
+                    "  fault clear [ID...]                          remove those rules, or all",
+                    "DIRECTION  in | out | both (out: what the stack sends)",
+                    "MATCH      any, or all of: ENDPOINT [ENDPOINT] (as ctl conns), syn, fin, rst (segments carrying"
+                            + " the flag), ack (pure ACK), data, empty, flags=FLAGS[/MASK] (tcpdump letters, . is ACK),"
+                            + " seq=FROM-TO (from the ISN: 0 is the SYN)",
+                    "ACTION     drop | delay DURATION [jitter=D] | duplicate | reorder [by=N] [max=D] | corrupt",
+                    "OPTIONS    every=N | p=P | once | nth=K (which matches it acts on), fresh-only (never a"
+                            + " retransmission), seed=N",
+                    "Examples:  fault add out :80 data drop once fresh-only",
+                    "           fault add both any drop p=0.05 seed=7; fault add in :9 ack delay 20ms"})
+    static final class Fault extends Request {
+        @Parameters(index = "0", paramLabel = "add|list|clear")
+        String action;
+
+        @Parameters(index = "1..*", arity = "0..*", paramLabel = "WORDS", description = "the rule (add) or ids (clear)")
+        List<String> words = List.of();
+
+        @Override
+        String request() {
+            return join("fault " + action, words);
         }
     }
 }

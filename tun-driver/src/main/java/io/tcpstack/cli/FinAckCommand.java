@@ -43,7 +43,7 @@ final class FinAckCommand {
                 // in SYN-SENT: the peer's old connection answered our SYN with its ACK
                 + " invalid-ack-drops=" + s.stats().get(DropReason.TCP_INVALID_ACK_SEQUENCE)
                 + " out-rsts=" + s.stats().get(Counter.TcpOutRsts)
-                + " fault-drops=" + host.faultDrops();
+                + " fault-drops=" + s.stats().get(DropReason.FAULT_INJECTED);
     }
 
     @Command(name = "client", mixinStandardHelpOptions = true, abbreviateSynopsis = true,
@@ -155,8 +155,8 @@ final class FinAckCommand {
                 }
                 ControlServer controlServer = control == null ? null : ControlServer.start(control.toAbsolutePath(),
                         new PeerPolicy(Groups.ownGid(), Groups.ownUid(), Groups::supplementary),
-                        config.controlTimeoutMs(), new ControlCommands(host.stack(), host.pcap(), host::describe,
-                                config, traces));
+                        config.controlTimeoutMs(), new ControlCommands(host.stack(), host.pcap(), host.faults(),
+                                host::describe, config, traces));
                 try {
                     System.out.println("fin-ack-lat server ready: " + host.describe() + " port=" + port
                             + (control == null ? "" : " control=" + control.toAbsolutePath()));

@@ -1,6 +1,6 @@
 package io.tcpstack.cli;
 
-import io.tcpstack.control.EndpointFilter;
+import io.tcpstack.wire.EndpointFilter;
 import io.tcpstack.link.PcapReader;
 import io.tcpstack.trace.LadderModel;
 import io.tcpstack.trace.PcapLadder;

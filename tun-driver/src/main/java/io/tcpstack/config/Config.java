@@ -2,7 +2,7 @@ package io.tcpstack.config;
 
 import io.tcpstack.daemon.StackOptions;
 import io.tcpstack.examples.ServiceSpec;
-import io.tcpstack.link.FaultInjectingLink;
+import io.tcpstack.link.FaultRule;
 import io.tcpstack.profile.Knob;
 import io.tcpstack.profile.KnobType;
 import io.tcpstack.profile.TcpSettings;
@@ -70,9 +70,10 @@ public record Config(List<Knob> knobs, Path file, KnobValues flags, KnobValues v
         return p == null ? null : Path.of(p);
     }
 
-    public FaultInjectingLink.Rule fault() {
+    /** The fault rules to start with (ctl fault changes them at run time). */
+    public List<FaultRule> faults() {
         String f = HostKnobs.orNull(value(HostKnobs.FAULT));
-        return f == null ? null : FaultInjectingLink.Rule.parse(f);
+        return f == null ? List.of() : FaultRule.parseList(f);
     }
 
     public String logLevel() {
@@ -126,6 +127,6 @@ public record Config(List<Knob> knobs, Path file, KnobValues flags, KnobValues v
     }
 
     public StackOptions stackOptions() {
-        return new StackOptions(device(), address(), queues(), offload(), busyPollMicros(), pcap(), settings(), fault());
+        return new StackOptions(device(), address(), queues(), offload(), busyPollMicros(), pcap(), settings(), faults());
     }
 }

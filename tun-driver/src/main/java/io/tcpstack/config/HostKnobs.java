@@ -3,7 +3,7 @@ package io.tcpstack.config;
 import static io.tcpstack.profile.KnobType.Unit.SECONDS;
 
 import io.tcpstack.examples.ServiceSpec;
-import io.tcpstack.link.FaultInjectingLink;
+import io.tcpstack.link.FaultRule;
 import io.tcpstack.profile.Knob;
 import io.tcpstack.profile.KnobRegistry;
 import io.tcpstack.profile.KnobType;
@@ -44,9 +44,12 @@ public final class HostKnobs {
                     + " lower latency, a core spinning while traffic flows");
     public static final Knob PCAP = Knob.host("pcap", KnobType.of("FILE|none", "a file path or none",
             HostKnobs::fileOrNone, s -> s), NONE, "record every packet, both directions, to this pcap file from the start");
-    public static final Knob FAULT = Knob.host("fault", KnobType.of("DIR:FLAGS[/N]|none",
-            "in|out:FLAGS[/N] like out:RA/10, or none", HostKnobs::faultOrNone, s -> s), NONE,
-            "drop segments: in|out:FLAGS[/N], e.g. out:RA/10 drops every 10th RST/ACK sent");
+    public static final Knob FAULT = Knob.host("fault", KnobType.of("RULE[;RULE...]|none",
+            "fault rules DIRECTION MATCH ACTION [OPTIONS] separated by ';', e.g. 'out :80 data drop once fresh-only',"
+                    + " or none", HostKnobs::faultOrNone, s -> s), NONE,
+            "fault rules to start with, applied in order (tcpstack ctl fault add|list|clear changes them while the"
+                    + " daemon runs): DIRECTION in|out|both, MATCH any|ENDPOINT|syn|fin|rst|ack|data|empty|flags=|seq=,"
+                    + " ACTION drop|delay D|duplicate|reorder|corrupt, then every=N|p=P|once|nth=K, fresh-only, seed=N");
     public static final Knob LOG_LEVEL = Knob.host("log-level",
             KnobType.choice(s -> s, List.of("error", "warn", "info", "debug", "trace")), "info",
             "log level; debug logs one line per connection state change");
@@ -107,10 +110,11 @@ public final class HostKnobs {
     }
 
     private static String faultOrNone(String s) {
-        if (!s.equals(NONE)) {
-            FaultInjectingLink.Rule.parse(s);
+        if (s.equals(NONE)) {
+            return s;
         }
-        return s;
+        List<FaultRule> rules = FaultRule.parseList(s);
+        return rules.isEmpty() ? NONE : String.join("; ", rules.stream().map(FaultRule::toString).toList());
     }
 
     private static String services(String s) {

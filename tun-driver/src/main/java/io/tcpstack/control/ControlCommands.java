@@ -5,6 +5,7 @@ import io.tcpstack.config.Config;
 import io.tcpstack.config.HostKnobs;
 import io.tcpstack.daemon.TraceHub;
 import io.tcpstack.daemon.TunHost;
+import io.tcpstack.link.FaultInjectingLink;
 import io.tcpstack.link.PcapLink;
 import io.tcpstack.link.PcapWriter;
 import io.tcpstack.profile.Affinity;
@@ -15,6 +16,7 @@ import io.tcpstack.tcp.ConnectionInfo;
 import io.tcpstack.tcp.TcpLayer;
 import io.tcpstack.tcp.TcpState;
 import io.tcpstack.trace.TraceEvent;
+import io.tcpstack.wire.EndpointFilter;
 import io.tcpstack.wire.Ipv4Address;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -44,8 +46,10 @@ public final class ControlCommands {
 
     static final List<String> HELP = List.of(
             "status                                   the daemon: device, address, profile, uptime, clients, queues",
-            "conns [-i] [state NAME]... [ENDPOINT [ENDPOINT]] connections like ss -tan (-i: like ss -tio; state: ss's filter)",
-            "stats [-d] [-z] [--json]                 counters with nstat names (-d: since your last -d; -z: zeros too)",
+            "conns [-i] [--kernel] [state NAME]... [ENDPOINT [ENDPOINT]] connections like ss -tan (-i: what ss -tio"
+                    + " shows; --kernel: the kernel's ss line of each peer socket; state: ss's filter)",
+            "stats [-d] [-z] [--json] [--kernel]      counters with nstat names (-d: since your last -d; -z: zeros too;"
+                    + " --kernel: nstat of the daemon's namespace beside)",
             "get [KNOB]                               knob values (all without KNOB)",
             "set KNOB VALUE                           change a live knob now",
             "profile [NAME]                           apply a behaviour profile (show it without NAME)",
@@ -53,8 +57,11 @@ public final class ControlCommands {
             "trace stop                               end every trace stream",
             "pcap [start FILE | stop [FILE]]          record packets to FILE (absolute); list recordings",
             "kill ENDPOINT [ENDPOINT]                 reset the matching connections (like ss -K)",
-            "connect ADDR PORT [LOCALPORT [TIMEOUT_MS]] open a connection and relay it (tcpstack nc)",
-            "listen PORT [TIMEOUT_MS]                 accept one connection and relay it (tcpstack nc -l)",
+            "fault add DIRECTION MATCH ACTION [OPTIONS] add an impairment rule after the others",
+            "fault list | fault clear [ID...]         the rules in order with their counts; remove some or all",
+            "connect ADDR PORT [LOCALPORT [TIMEOUT_MS]] [OPTION...] open a connection and relay it (tcpstack nc)",
+            "listen PORT [TIMEOUT_MS] [OPTION...]     accept one connection and relay it (tcpstack nc -l)",
+            "OPTION is ts=0|1 sack=0|1 ws=0|1 mss=N nodelay=0|1 linger=0 (what the SYN offers, socket options)",
             "ENDPOINT is ADDR:PORT, ADDR or :PORT; two endpoints name a 4-tuple");
     /** How often a trace stream checks whether it was ended while no event came. */
     private static final long TRACE_POLL_MS = 200;
@@ -64,6 +71,8 @@ public final class ControlCommands {
     private final Supplier<String> describe;
     private final Config config;
     private final TraceHub traces;
+    private final FaultCommands faults;
+    private final FaultInjectingLink faultLink;
     private final Relays relays;
     private final StatsReport stats = new StatsReport();
     private final long startNanos = System.nanoTime();
@@ -71,13 +80,16 @@ public final class ControlCommands {
 
     /**
      * @param recorder the pcap recorder on the stack's link
+     * @param faults the fault injector on the stack's link
      * @param describe one line naming the device and the knobs in force
      * @param config the configuration the daemon started with (host knobs are read from it)
      */
-    public ControlCommands(TcpStack stack, PcapLink recorder, Supplier<String> describe, Config config,
-            TraceHub traces) {
+    public ControlCommands(TcpStack stack, PcapLink recorder, FaultInjectingLink faults, Supplier<String> describe,
+            Config config, TraceHub traces) {
         this.stack = stack;
         this.recorder = recorder;
+        this.faultLink = faults;
+        this.faults = new FaultCommands(faults);
         this.describe = describe;
         this.config = config;
         this.traces = traces;
@@ -115,7 +127,9 @@ public final class ControlCommands {
                 case "stats" -> c.ok(stats(c.peer(), args));
                 case "get" -> c.ok(get(args));
                 case "set" -> c.ok(set(c.peer(), args));
-                case "profile" -> c.ok(args.isEmpty() ? get(List.of("profile")) : set(c.peer(), List.of("profile", only(args, "NAME"))));
+                case "profile" -> c.ok(args.isEmpty() ? List.of("profile = " + KnobRegistry.describeProfile(stack.settings()))
+                        : set(c.peer(), List.of("profile", only(args, "NAME"))));
+                case "fault" -> c.ok(faults.handle(c.peer(), args));
                 case "trace" -> {
                     return trace(c, args);
                 }
@@ -161,7 +175,8 @@ public final class ControlCommands {
                 "connections " + conns.stream().filter(i -> i.state() != TcpState.LISTEN).count() + " listeners "
                         + conns.stream().filter(i -> i.state() == TcpState.LISTEN).count(),
                 "trace streams " + traces.listeners().stream().filter(TraceStream.class::isInstance).count()
-                        + " relays " + relays.count() + " pcap recordings " + recorder.recordings().size(),
+                        + " relays " + relays.count() + " pcap recordings " + recorder.recordings().size()
+                        + " fault rules " + faultLink.rules().size(),
                 inbound(), memory());
     }
 
@@ -185,14 +200,16 @@ public final class ControlCommands {
 
     // ---- observe
 
-    /** {@code conns [-i] [state NAME]... [ENDPOINT [ENDPOINT]]}, as ss takes its state filter. */
+    /** {@code conns [-i] [--kernel] [state NAME]... [ENDPOINT [ENDPOINT]]}, as ss takes its state filter. */
     private List<String> conns(List<String> args) {
         boolean details = false;
+        boolean kernel = false;
         List<String> states = new ArrayList<>();
         List<String> endpoints = new ArrayList<>();
         for (int i = 0; i < args.size(); i++) {
             switch (args.get(i)) {
                 case "-i" -> details = true;
+                case "--kernel" -> kernel = true;
                 case "state" -> {
                     if (++i == args.size()) {
                         throw new IllegalArgumentException("state takes a NAME (ss's: time-wait, established...)");
@@ -202,11 +219,26 @@ public final class ControlCommands {
                 default -> endpoints.add(args.get(i));
             }
         }
-        rejectOptions(endpoints, "conns takes -i and state NAME");
+        rejectOptions(endpoints, "conns takes -i, --kernel and state NAME");
         EndpointFilter filter = EndpointFilter.parse(endpoints);
         StateFilter state = StateFilter.parse(states);
-        return SsFormat.lines(stack.connections().stream().filter(c -> state.matches(c.state()) && filter.matches(c))
-                .toList(), details);
+        List<ConnectionInfo> matching = stack.connections().stream()
+                .filter(c -> state.matches(c.state()) && matches(filter, c)).toList();
+        if (!kernel) {
+            return SsFormat.lines(matching, details);
+        }
+        Map<String, String> sockets = KernelView.sockets();
+        return SsFormat.lines(matching, details, c -> {
+            String local = Ipv4Address.format(c.remoteAddress()) + ":" + c.remotePort();
+            String peer = Ipv4Address.format(c.localAddress()) + ":" + c.localPort();
+            String line = sockets.get(local + " " + peer);
+            return line != null ? "kernel " + line
+                    : "kernel: no socket " + local + " " + peer + " in the daemon's network namespace";
+        });
+    }
+
+    private static boolean matches(EndpointFilter filter, ConnectionInfo c) {
+        return filter.matches(c.localAddress(), c.localPort(), c.remoteAddress(), c.remotePort());
     }
 
     private static void rejectOptions(List<String> words, String allowed) {
@@ -216,14 +248,17 @@ public final class ControlCommands {
     }
 
     private List<String> stats(Peer peer, List<String> args) {
-        Set<String> known = Set.of("-d", "-z", "--json");
+        Set<String> known = Set.of("-d", "-z", "--json", "--kernel");
         args.stream().filter(a -> !known.contains(a)).findFirst().ifPresent(a -> {
-            throw new IllegalArgumentException("unknown argument '" + a + "' (stats takes -d, -z, --json)");
+            throw new IllegalArgumentException("unknown argument '" + a + "' (stats takes -d, -z, --json, --kernel)");
         });
         long currEstab = stack.connections().stream()
                 .filter(i -> i.state() == TcpState.ESTABLISHED || i.state() == TcpState.CLOSE_WAIT).count();
-        return stats.report(StatsReport.take(stack.stats(), currEstab), peer.uid(), args.contains("-d"),
-                args.contains("-z"), args.contains("--json"));
+        StatsReport.Snapshot now = StatsReport.take(stack.stats(), currEstab);
+        if (args.contains("--kernel")) {
+            now = now.withKernel(KernelView.counters());
+        }
+        return stats.report(now, peer.uid(), args.contains("-d"), args.contains("-z"), args.contains("--json"));
     }
 
     // ---- knobs
@@ -252,6 +287,9 @@ public final class ControlCommands {
             throw new IllegalArgumentException("set takes KNOB VALUE");
         }
         Knob knob = knob(args.get(0));
+        if (knob == HostKnobs.FAULT) {
+            throw new IllegalArgumentException("fault rules change with fault add|list|clear while the daemon runs");
+        }
         if (!knob.isLive()) {
             throw new IllegalArgumentException(knob.name() + " takes effect at start: set it in the config file or as --"
                     + knob.name() + " and restart");
@@ -437,7 +475,7 @@ public final class ControlCommands {
         EndpointFilter filter = EndpointFilter.parse(args);
         List<ConnectionInfo> killed = new ArrayList<>();
         for (ConnectionInfo c : stack.connections()) {
-            if (c.state() != TcpState.LISTEN && filter.matches(c)
+            if (c.state() != TcpState.LISTEN && matches(filter, c)
                     && stack.tcp().abort(c.remoteAddress(), c.remotePort(), c.localPort())) {
                 killed.add(c);
             }
@@ -459,26 +497,37 @@ public final class ControlCommands {
     }
 
     /** True if a relay ran (the connection is done). */
-    private boolean connect(ControlConnection c, List<String> args) throws IOException {
+    private boolean connect(ControlConnection c, List<String> words) throws IOException {
         refuseWhileStopping();
+        List<String> args = positional(words);
         if (args.size() < 2 || args.size() > 4) {
-            throw new IllegalArgumentException("connect takes ADDR PORT [LOCALPORT [TIMEOUT_MS]]");
+            throw new IllegalArgumentException("connect takes ADDR PORT [LOCALPORT [TIMEOUT_MS]] [OPTION...]");
         }
         int port = number(args.get(1), "PORT", 1, 65535);
         int localPort = args.size() > 2 ? number(args.get(2), "LOCALPORT", 0, 65535) : 0;
         int timeout = args.size() > 3 ? number(args.get(3), "TIMEOUT_MS", 0, Integer.MAX_VALUE) : 0;
         Ipv4Address.parse(args.get(0));
-        return relays.connect(c, args.get(0), port, localPort, timeout);
+        return relays.connect(c, args.get(0), port, localPort, timeout, options(words));
+    }
+
+    /** The words before the first connection option (a word with '='). */
+    private static List<String> positional(List<String> words) {
+        return words.stream().takeWhile(w -> !w.contains("=")).toList();
+    }
+
+    private static RelayOptions options(List<String> words) {
+        return RelayOptions.parse(words.subList(positional(words).size(), words.size()));
     }
 
     /** True if a relay ran (the connection is done). */
-    private boolean listen(ControlConnection c, List<String> args) throws IOException {
+    private boolean listen(ControlConnection c, List<String> words) throws IOException {
         refuseWhileStopping();
+        List<String> args = positional(words);
         if (args.isEmpty() || args.size() > 2) {
-            throw new IllegalArgumentException("listen takes PORT [TIMEOUT_MS]");
+            throw new IllegalArgumentException("listen takes PORT [TIMEOUT_MS] [OPTION...]");
         }
         int port = number(args.get(0), "PORT", 1, 65535);
         int timeout = args.size() > 1 ? number(args.get(1), "TIMEOUT_MS", 0, Integer.MAX_VALUE) : 0;
-        return relays.listen(c, port, timeout);
+        return relays.listen(c, port, timeout, options(words));
     }
 }

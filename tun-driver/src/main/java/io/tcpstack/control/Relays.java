@@ -37,19 +37,19 @@ final class Relays {
      * Opens a connection (localPort 0: ephemeral; timeout 0: the SYN retries decide) and relays
      * it; false if it could not be opened (an error reply was sent, the client may ask again).
      */
-    boolean connect(ControlConnection client, String address, int port, int localPort, long timeoutMs)
-            throws IOException {
-        long t0 = System.nanoTime();
+    boolean connect(ControlConnection client, String address, int port, int localPort, long timeoutMs,
+            RelayOptions options) throws IOException {
         TcpSocket socket;
         try {
-            socket = stack.connect(address, port, localPort, timeoutMs);
+            socket = stack.connect(address, port, localPort, timeoutMs, options.syn());
         } catch (IOException e) {
             client.error("connect to " + address + ":" + port + ": " + e.getMessage());
             return false;
         }
-        Relay relay = new Relay(client);
+        Relay relay = new Relay(client, options);
         relay.socket.complete(socket);
-        client.line("relay " + endpoints(socket) + String.format(" connected in %.1f ms", (System.nanoTime() - t0) / 1e6));
+        client.line("relay " + endpoints(socket) + String.format(" connected in %.3f ms (from our SYN to its SYN-ACK,"
+                + " on the stack's clock)", socket.connection().handshakeNanos() / 1e6));
         relay.run();
         return true;
     }
@@ -58,15 +58,15 @@ final class Relays {
      * Listens on {@code port}, relays the first connection that comes, and stops listening; false
      * if the port could not be opened (an error reply was sent).
      */
-    boolean listen(ControlConnection client, int port, long timeoutMs) throws IOException {
+    boolean listen(ControlConnection client, int port, long timeoutMs, RelayOptions options) throws IOException {
         TcpServerSocket server;
         try {
-            server = stack.listen(port, 1);
+            server = stack.listen(port, 1, null, options.syn());
         } catch (IOException e) {
             client.error("listen on port " + port + ": " + e.getMessage());
             return false;
         }
-        Relay relay = new Relay(client);
+        Relay relay = new Relay(client, options);
         relay.listener = server;
         server.setSoTimeout((int) Math.min(timeoutMs, Integer.MAX_VALUE));
         client.line("listening " + Ipv4Address.format(stack.config().address()) + ":" + port);
@@ -89,7 +89,8 @@ final class Relays {
             server.close();
         }
         relay.socket.complete(socket);
-        client.line("relay " + endpoints(socket) + " accepted");
+        client.line("relay " + endpoints(socket) + String.format(" accepted in %.3f ms (from our SYN-ACK to its ACK, on"
+                + " the stack's clock)", socket.connection().handshakeNanos() / 1e6));
         relay.run();
         return true;
     }
@@ -111,6 +112,7 @@ final class Relays {
     /** One pipe: client -> peer on its own thread, peer -> client on the control connection's thread. */
     private final class Relay {
         private final ControlConnection client;
+        private final RelayOptions options;
         private final CompletableFuture<TcpSocket> socket = new CompletableFuture<>();
         private final byte[] early;
         private volatile TcpServerSocket listener;
@@ -119,8 +121,9 @@ final class Relays {
         private volatile long up;
         private volatile long down;
 
-        Relay(ControlConnection client) throws IOException {
+        Relay(ControlConnection client, RelayOptions options) throws IOException {
             this.client = client;
+            this.options = options;
             this.early = client.takePending();
             client.setTimeout(0); // an interactive pipe may idle for as long as its user likes
             open.add(this);
@@ -139,6 +142,8 @@ final class Relays {
                 startUpstream();
             }
             TcpSocket s = socket.join();
+            s.setNoDelay(options.noDelay());
+            s.setSoLinger(options.lingerZero(), 0);
             try {
                 InputStream in = s.getInputStream();
                 byte[] buffer = new byte[CHUNK];
@@ -181,6 +186,8 @@ final class Relays {
                 TcpServerSocket l = listener;
                 if (!socket.isDone() && l != null) {
                     l.close(); // the client left before a peer came: stop listening
+                } else if (options.lingerZero()) {
+                    socket.get().close(); // SO_LINGER 0: RST, not FIN
                 } else {
                     socket.get().shutdownOutput();
                 }

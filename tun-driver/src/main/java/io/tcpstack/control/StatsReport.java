@@ -16,17 +16,23 @@ import java.util.stream.Collectors;
  * asked for, {@code --json} as {@code {"tcpstack":{...}}}), then the drop reasons. Like nstat,
  * {@code -d} shows what changed since the same user's previous {@code -d} (nstat keeps that
  * history per user in /tmp/.nstat.uUID; here the daemon keeps it). TcpCurrEstab is a gauge
- * (connections in ESTABLISHED or CLOSE_WAIT, as Linux counts it), always absolute.
+ * (connections in ESTABLISHED or CLOSE_WAIT, as Linux counts it), always absolute. With the
+ * kernel's counters ({@code --kernel}, {@code nstat} run in the daemon's namespace) each line has
+ * both columns, and the kernel's IP, ICMP and TCP counters the stack has no name for follow.
  */
 final class StatsReport {
     static final String CURR_ESTAB = "TcpCurrEstab";
 
-    /** The counters and drop reasons at one moment. */
-    record Snapshot(long nanos, Map<String, Long> counters, Map<String, Long> drops) {
+    /** The counters and drop reasons at one moment, and the kernel's counters (null: not asked for). */
+    record Snapshot(long nanos, Map<String, Long> counters, Map<String, Long> drops, Map<String, Long> kernel) {
+        Snapshot withKernel(Map<String, Long> kernelCounters) {
+            return new Snapshot(nanos, counters, drops, kernelCounters);
+        }
     }
 
-    private final Map<Integer, Snapshot> historyByUid = new ConcurrentHashMap<>();
-    private final Snapshot zero = new Snapshot(System.nanoTime(), Map.of(), Map.of());
+    /** History per user and per kind of report (with the kernel's counters or without). */
+    private final Map<String, Snapshot> history = new ConcurrentHashMap<>();
+    private final Snapshot zero = new Snapshot(System.nanoTime(), Map.of(), Map.of(), Map.of());
 
     static Snapshot take(StackStats stats, long currEstab) {
         Map<String, Long> counters = new LinkedHashMap<>();
@@ -40,7 +46,7 @@ final class StatsReport {
         for (Map.Entry<DropReason, Long> e : stats.drops().entrySet()) {
             drops.put(e.getKey().name(), e.getValue());
         }
-        return new Snapshot(System.nanoTime(), counters, drops);
+        return new Snapshot(System.nanoTime(), counters, drops, null);
     }
 
     /**
@@ -48,26 +54,77 @@ final class StatsReport {
      * which {@code now} then becomes.
      */
     List<String> report(Snapshot now, int uid, boolean deltas, boolean zeros, boolean json) {
-        Snapshot base = deltas ? historyByUid.getOrDefault(uid, zero) : zero;
+        String key = uid + (now.kernel() == null ? "" : "+kernel");
+        Snapshot base = deltas ? history.getOrDefault(key, zero) : zero;
         if (deltas) {
-            historyByUid.put(uid, now);
+            history.put(key, now);
         }
         Map<String, Long> counters = diff(now.counters(), base.counters());
         counters.put(CURR_ESTAB, now.counters().get(CURR_ESTAB));
         Map<String, Long> drops = diff(now.drops(), base.drops());
+        Map<String, Long> kernel = now.kernel() == null ? null : diff(now.kernel(), base.kernel());
+        if (kernel != null && kernel.containsKey(CURR_ESTAB)) {
+            kernel.put(CURR_ESTAB, now.kernel().get(CURR_ESTAB));
+        }
+        if (!zeros) {
+            drops.values().removeIf(v -> v == 0);
+        }
+        String title = deltas ? String.format("deltas over %.1f s", (now.nanos() - base.nanos()) / 1e9) : "";
+        if (kernel != null) {
+            return withKernel(counters, kernel, drops, zeros, json, title);
+        }
         if (!zeros) {
             counters.values().removeIf(v -> v == 0);
-            drops.values().removeIf(v -> v == 0);
         }
         if (json) {
             return List.of("{\"tcpstack\":" + json(counters) + ",\"drops\":" + json(drops) + "}");
         }
         List<String> lines = new ArrayList<>();
-        lines.add(deltas ? String.format("#tcpstack deltas over %.1f s", (now.nanos() - base.nanos()) / 1e9) : "#tcpstack");
+        lines.add(title.isEmpty() ? "#tcpstack" : "#tcpstack " + title);
         counters.forEach((name, value) -> lines.add(String.format("%-32s %d", name, value)));
+        addDrops(lines, drops);
+        return lines;
+    }
+
+    /** The stack's counters and the kernel's side by side ("-" where one has no such counter). */
+    private static List<String> withKernel(Map<String, Long> stack, Map<String, Long> kernel, Map<String, Long> drops,
+            boolean zeros, boolean json, String title) {
+        Map<String, Long> kernelShown = new LinkedHashMap<>();
+        kernel.forEach((name, value) -> {
+            boolean ipv4 = name.startsWith("Ip") && !name.startsWith("Ip6")
+                    || name.startsWith("Icmp") && !name.startsWith("Icmp6");
+            if (stack.containsKey(name) || ipv4 || name.startsWith("Tcp")) {
+                kernelShown.put(name, value);
+            }
+        });
+        if (json) {
+            Map<String, Long> s = new LinkedHashMap<>(stack);
+            if (!zeros) {
+                s.values().removeIf(v -> v == 0);
+                kernelShown.values().removeIf(v -> v == 0);
+            }
+            return List.of("{\"tcpstack\":" + json(s) + ",\"kernel\":" + json(kernelShown) + ",\"drops\":" + json(drops)
+                    + "}");
+        }
+        List<String> lines = new ArrayList<>();
+        lines.add("#tcpstack and kernel (nstat in the daemon's namespace)" + (title.isEmpty() ? "" : " " + title));
+        lines.add(String.format("%-32s %12s %12s", "counter", "tcpstack", "kernel"));
+        java.util.Set<String> names = new java.util.LinkedHashSet<>(stack.keySet());
+        names.addAll(kernelShown.keySet());
+        for (String name : names) {
+            Long ours = stack.get(name);
+            Long theirs = kernelShown.get(name);
+            if (zeros || (ours != null && ours != 0) || (theirs != null && theirs != 0)) {
+                lines.add(String.format("%-32s %12s %12s", name, ours == null ? "-" : ours, theirs == null ? "-" : theirs));
+            }
+        }
+        addDrops(lines, drops);
+        return lines;
+    }
+
+    private static void addDrops(List<String> lines, Map<String, Long> drops) {
         lines.add("#drop reasons");
         drops.forEach((name, value) -> lines.add(String.format("%-32s %d", name, value)));
-        return lines;
     }
 
     private static Map<String, Long> diff(Map<String, Long> now, Map<String, Long> base) {

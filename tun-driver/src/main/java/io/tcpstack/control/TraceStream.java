@@ -1,6 +1,7 @@
 package io.tcpstack.control;
 
 import io.tcpstack.trace.TraceEvent;
+import io.tcpstack.wire.EndpointFilter;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;

@@ -80,7 +80,8 @@ public final class Daemon implements AutoCloseable {
             if (ConnectionLog.wanted()) {
                 traces.add(new ConnectionLog());
             }
-            ControlCommands commands = new ControlCommands(host.stack(), host.pcap(), host::describe, config, traces);
+            ControlCommands commands = new ControlCommands(host.stack(), host.pcap(), host.faults(), host::describe,
+                    config, traces);
             ControlServer control = path == null ? null
                     : ControlServer.start(path, policy, config.controlTimeoutMs(), commands);
             return new Daemon(host, services, traces, commands, control, config);

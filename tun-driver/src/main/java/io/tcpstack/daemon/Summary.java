@@ -2,6 +2,7 @@ package io.tcpstack.daemon;
 
 import io.tcpstack.api.TcpStack;
 import io.tcpstack.stats.Counter;
+import io.tcpstack.stats.DropReason;
 import io.tcpstack.tcp.ConnectionInfo;
 import io.tcpstack.tcp.TcpState;
 import java.util.Map;
@@ -40,10 +41,21 @@ final class Summary {
 
     private String counters() {
         long drops = stack.stats().drops().values().stream().mapToLong(Long::longValue).sum();
+        long injected = stack.stats().get(DropReason.FAULT_INJECTED);
         return get(Counter.TcpPassiveOpens) + " passive and " + get(Counter.TcpActiveOpens) + " active opens, "
                 + get(Counter.TcpAttemptFails) + " failed, " + get(Counter.TcpEstabResets) + " reset, "
                 + get(Counter.TcpOutRsts) + " RSTs sent, " + get(Counter.TcpRetransSegs) + " segments retransmitted, "
-                + drops + " packets dropped";
+                + drops + " packets dropped" + (injected > 0 ? " (" + injected + " by fault rules)" : "") + faults();
+    }
+
+    /** What fault rules did besides dropping, when they did anything. */
+    private String faults() {
+        long delayed = get(Counter.TcpExtFaultDelayed);
+        long duplicated = get(Counter.TcpExtFaultDuplicated);
+        long reordered = get(Counter.TcpExtFaultReordered);
+        long corrupted = get(Counter.TcpExtFaultCorrupted);
+        return delayed + duplicated + reordered + corrupted == 0 ? "" : ", fault rules also delayed " + delayed
+                + ", duplicated " + duplicated + ", reordered " + reordered + " and corrupted " + corrupted + " segments";
     }
 
     private long get(Counter c) {

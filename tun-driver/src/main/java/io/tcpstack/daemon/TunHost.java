@@ -3,10 +3,12 @@ package io.tcpstack.daemon;
 import io.tcpstack.api.StackConfig;
 import io.tcpstack.api.TcpStack;
 import io.tcpstack.link.FaultInjectingLink;
-import io.tcpstack.link.Link;
+import io.tcpstack.link.FaultRule;
 import io.tcpstack.link.PcapLink;
 import io.tcpstack.link.PcapWriter;
+import io.tcpstack.profile.KnobRegistry;
 import io.tcpstack.profile.TcpSettings;
+import io.tcpstack.stats.StackStats;
 import io.tcpstack.time.Clock;
 import io.tcpstack.trace.Tracer;
 import io.tcpstack.tun.TunDevice;
@@ -19,8 +21,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A started stack on a TUN device, with its decorators: device -> pcap (what the wire saw) ->
- * fault injector (what the stack sent and received). Closing stops the stack and detaches the
- * queues.
+ * fault injector (what the stack sent and received; its rules change at run time). Closing stops
+ * the stack and detaches the queues.
  */
 public final class TunHost implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TunHost.class);
@@ -49,16 +51,15 @@ public final class TunHost implements AutoCloseable {
                 pcap.start(file.toString(), createPcap(file));
                 log.info("recording packets to {}", file);
             }
-            Link link = pcap;
             Tracer tracer = new Tracer();
             Clock clock = Clock.system();
-            FaultInjectingLink faults = null;
-            if (options.fault() != null) {
-                faults = new FaultInjectingLink(link, options.fault(), tracer, clock);
-                link = faults;
-                log.info("fault injection: {}", options.fault());
+            StackStats stats = new StackStats();
+            FaultInjectingLink faults = new FaultInjectingLink(pcap, config.address(), clock, tracer, stats);
+            for (FaultRule rule : options.faults()) {
+                faults.add(rule);
+                log.info("fault rule {}: {}", rule.id(), rule);
             }
-            TcpStack stack = new TcpStack(config, link, clock, settings, tracer);
+            TcpStack stack = new TcpStack(config, faults, clock, settings, tracer, stats);
             stack.start();
             return new TunHost(device, pcap, faults, stack);
         } catch (IOException | RuntimeException e) {
@@ -92,17 +93,17 @@ public final class TunHost implements AutoCloseable {
         return device;
     }
 
-    /** Segments the fault rule dropped (0 without a rule). */
-    public long faultDrops() {
-        return faults == null ? 0 : faults.dropped();
+    /** The fault rules on the stack's link (tcpstack ctl fault). */
+    public FaultInjectingLink faults() {
+        return faults;
     }
 
     /** One line naming the device and the behaviour knobs in force. */
     public String describe() {
         TcpSettings s = stack.settings();
         return "dev=" + device.name() + " addr=" + Ipv4Address.format(stack.config().address()) + " queues=" + device.queueCount()
-                + " mtu=" + device.mtu() + " profile=" + s.profile.knobValue() + " affinity=" + s.affinity.knobValue()
-                + " syn-resend=" + s.synResend.knobValue();
+                + " mtu=" + device.mtu() + " profile=" + KnobRegistry.describeProfile(s) + " affinity="
+                + s.affinity.knobValue() + " syn-resend=" + s.synResend.knobValue();
     }
 
     @Override

@@ -21,7 +21,8 @@ public class HostKnobsTest {
             Map.entry("offload", new String[] {"yes", "must be 0 or 1, got 'yes'"}),
             Map.entry("busy-poll", new String[] {"10001", "must be 0..10000, got '10001'"}),
             Map.entry("pcap", new String[] {"", "must be a file path or none, got ''"}),
-            Map.entry("fault", new String[] {"sideways:RA", "fault rule 'sideways:RA' must be in|out:FLAGS[/N]"}),
+            Map.entry("fault", new String[] {"sideways :80 drop", "fault rule 'sideways :80 drop': DIRECTION must be in,"
+                    + " out or both"}),
             Map.entry("log-level", new String[] {"verbose", "must be one of error, warn, info, debug, trace, got 'verbose'"}),
             Map.entry("services", new String[] {"ftp:21", "unknown service 'ftp' (echo, discard, http, chargen)"}),
             Map.entry("control", new String[] {"ctl.sock", "must be an absolute path, got 'ctl.sock'"}),
@@ -62,7 +63,10 @@ public class HostKnobsTest {
         assertThat(HostKnobs.SERVICES.canonical("")).isEqualTo("none");
         assertThat(HostKnobs.CONTROL_GROUP.canonical("0")).isEqualTo("0");
         assertThat(HostKnobs.CONTROL_GROUP.canonical("root")).isEqualTo("root");
-        assertThat(HostKnobs.FAULT.canonical("out:RA/10")).isEqualTo("out:RA/10");
+        assertThat(HostKnobs.FAULT.canonical("out  flags=R. drop every=10 ;in :9 ack drop once;"))
+                .isEqualTo("out flags=R. drop every=10; in :9 ack drop once");
+        assertThat(HostKnobs.FAULT.canonical("both drop p=0.05")).as("a seed is chosen once, then kept")
+                .matches("both any drop p=0.05 seed=\\d+");
     }
 
     @Test

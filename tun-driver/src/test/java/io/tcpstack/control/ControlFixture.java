@@ -7,11 +7,15 @@ import io.tcpstack.config.Groups;
 import io.tcpstack.config.HostKnobs;
 import io.tcpstack.daemon.TraceHub;
 import io.tcpstack.examples.Services;
+import io.tcpstack.link.FaultInjectingLink;
 import io.tcpstack.link.PcapLink;
 import io.tcpstack.link.PipeLink;
 import io.tcpstack.profile.Knob;
 import io.tcpstack.profile.TcpSettings;
+import io.tcpstack.stats.StackStats;
 import io.tcpstack.time.Clock;
+import io.tcpstack.trace.Tracer;
+import io.tcpstack.wire.Ipv4Address;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
@@ -25,6 +29,7 @@ final class ControlFixture implements AutoCloseable {
     final TcpStack stack;
     final TcpStack peer;
     final PcapLink pcap;
+    final FaultInjectingLink faults;
     final ControlCommands commands;
     final ControlServer server;
     final Path socket;
@@ -34,7 +39,11 @@ final class ControlFixture implements AutoCloseable {
     ControlFixture(Path dir, long timeoutMs) throws IOException {
         PipeLink[] pipe = PipeLink.pair(2, 1500);
         pcap = new PcapLink(pipe[0]);
-        stack = new TcpStack(StackConfig.builder().address("198.18.0.2").build(), pcap, Clock.system(), new TcpSettings());
+        StackStats stats = new StackStats();
+        Tracer tracer = new Tracer();
+        faults = new FaultInjectingLink(pcap, Ipv4Address.parse("198.18.0.2"), Clock.system(), tracer, stats);
+        stack = new TcpStack(StackConfig.builder().address("198.18.0.2").build(), faults, Clock.system(),
+                new TcpSettings(), tracer, stats);
         peer = new TcpStack(StackConfig.builder().address("198.18.0.1").build(), pipe[1], Clock.system(), new TcpSettings());
         stack.start();
         peer.start();
@@ -42,7 +51,8 @@ final class ControlFixture implements AutoCloseable {
         peerServices = Services.start(peer, Map.of("echo", 7));
         Map<Knob, String> flags = Map.of(HostKnobs.PCAP_DIR, dir.resolve("pcaps").toString());
         Config config = Config.resolve(HostKnobs.forDaemon(), null, flags);
-        commands = new ControlCommands(stack, pcap, () -> "dev=pipe addr=198.18.0.2", config, new TraceHub(stack.tracer()));
+        commands = new ControlCommands(stack, pcap, faults, () -> "dev=pipe addr=198.18.0.2", config,
+                new TraceHub(stack.tracer()));
         socket = dir.resolve("control.sock");
         server = ControlServer.start(socket, new PeerPolicy(Groups.ownGid(), Groups.ownUid(), Groups::supplementary),
                 timeoutMs, commands);

@@ -9,12 +9,16 @@ import io.tcpstack.api.TcpStack;
 import io.tcpstack.config.Config;
 import io.tcpstack.config.HostKnobs;
 import io.tcpstack.daemon.TraceHub;
+import io.tcpstack.link.FaultInjectingLink;
 import io.tcpstack.link.PcapLink;
 import io.tcpstack.profile.Knob;
 import io.tcpstack.profile.KnobRegistry;
 import io.tcpstack.profile.TcpSettings;
+import io.tcpstack.stats.StackStats;
 import io.tcpstack.testing.CaptureLink;
 import io.tcpstack.time.VirtualClock;
+import io.tcpstack.trace.Tracer;
+import io.tcpstack.wire.Ipv4Address;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -41,14 +45,19 @@ class ControlProtocolFuzzTest {
     /** One stack for every input (making one costs more than an input); its knobs are reset after each. */
     private static TcpStack stack;
     private static PcapLink pcap;
+    private static FaultInjectingLink faults;
     private static Path pcaps;
 
     private static synchronized TcpStack stack() throws IOException {
         if (stack == null) {
             pcaps = Files.createTempDirectory("tcpstack-fuzz-pcaps");
             pcap = new PcapLink(new CaptureLink(1, 1500));
-            stack = new TcpStack(StackConfig.builder().address("198.18.0.2").build(), pcap, new VirtualClock(),
-                    new TcpSettings());
+            VirtualClock clock = new VirtualClock();
+            Tracer tracer = new Tracer();
+            StackStats stats = new StackStats();
+            faults = new FaultInjectingLink(pcap, Ipv4Address.parse("198.18.0.2"), clock, tracer, stats);
+            stack = new TcpStack(StackConfig.builder().address("198.18.0.2").build(), faults, clock,
+                    new TcpSettings(), tracer, stats);
             stack.start();
         }
         return stack;
@@ -60,7 +69,7 @@ class ControlProtocolFuzzTest {
         UnixSocketChannel[] pair = UnixSocketChannel.pair();
         try {
             Config config = Config.resolve(HostKnobs.forDaemon(), null, Map.of(HostKnobs.PCAP_DIR, pcaps.toString()));
-            ControlCommands commands = new ControlCommands(stack, pcap, () -> "dev=fuzz", config,
+            ControlCommands commands = new ControlCommands(stack, pcap, faults, () -> "dev=fuzz", config,
                     new TraceHub(stack.tracer()));
             ControlConnection daemonSide = new ControlConnection(pair[0], MEMBER);
             daemonSide.setTimeout(1000);

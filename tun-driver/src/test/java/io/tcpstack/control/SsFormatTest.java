@@ -13,12 +13,17 @@ class SsFormatTest {
     private static final int US = Ipv4Address.parse("198.18.0.2");
     private static final int KERNEL = Ipv4Address.parse("198.18.0.1");
 
+    /** A connection in SACK recovery with a retransmission outstanding: every field ss -tio shows. */
+    private static ConnectionInfo.Details recovering() {
+        return new ConnectionInfo.Details(true, true, "cubic", "recovery", 7, 7, 202_875, 0, 2875, 1093, 40_000, 1448,
+                536, 1460, 10, 7, 1_500_000, 2896, 1_400_000, 300, 1040, 520, 1036, 2, 4, 12, 1, 100_000_000, 70, 1, 2,
+                1, 3, 0, 3, 1, 64088, 0, 2500, 64512, 64128, new ConnectionInfo.Timer("on", 203, 0));
+    }
+
     @Test
     void listenersFirstThenByPortWithDetailsOnTheirOwnTabbedLine() {
-        ConnectionInfo.Details d = new ConnectionInfo.Details(2875, 1093, 202_875, 10, 7, 1448, 536, 7, 7, true, true, 2,
-                64512, 64128, "on");
         List<String> lines = SsFormat.lines(List.of(
-                new ConnectionInfo(TcpState.ESTABLISHED, US, 80, KERNEL, 40000, 5, 0, d),
+                new ConnectionInfo(TcpState.ESTABLISHED, US, 80, KERNEL, 40000, 5, 0, recovering()),
                 new ConnectionInfo(TcpState.TIME_WAIT, US, 7, KERNEL, 39999, 0, 0, null),
                 new ConnectionInfo(TcpState.LISTEN, US, 80, 0, 0, 0, 128, null)), true);
         assertThat(lines).containsExactly(
@@ -26,8 +31,34 @@ class SsFormatTest {
                 "LISTEN      0      128    198.18.0.2:80         0.0.0.0:*",
                 "TIME-WAIT   0      0      198.18.0.2:7          198.18.0.1:39999",
                 "ESTAB       5      0      198.18.0.2:80         198.18.0.1:40000",
-                "\tts sack wscale:7,7 rto:202.875 rtt:2.875/1.093 mss:1448 rcvmss:536 cwnd:10 ssthresh:7 retrans:2"
-                        + " snd_wnd:64512 rcv_wnd:64128 timer:(on)");
+                "\tts sack cubic ca_state:recovery wscale:7,7 rto:202.875 rtt:2.875/1.093 ato:40 mss:1448 rcvmss:536"
+                        + " advmss:1460 cwnd:10 ssthresh:7 bytes_sent:1500000 bytes_retrans:2896 bytes_acked:1400000"
+                        + " bytes_received:300 segs_out:1040 segs_in:520 data_segs_out:1036 data_segs_in:2"
+                        + " send 40.3Mbps lastsnd:4 lastrcv:12 lastack:1 delivery_rate 100Mbps unacked:70 retrans:1/2"
+                        + " lost:1 sacked:3 reordering:3 reord_seen:1 rcv_ssthresh:64088 minrtt:2.5 snd_wnd:64512 rcv_wnd:64128"
+                        + " timer:(on,203ms,0)");
+    }
+
+    @Test
+    void aPeerLineFollowsEachConnectionButNotListeners() {
+        List<String> lines = SsFormat.lines(List.of(new ConnectionInfo(TcpState.ESTABLISHED, US, 80, KERNEL, 40000, 0, 0,
+                recovering()), new ConnectionInfo(TcpState.LISTEN, US, 80, 0, 0, 0, 128, null)), false,
+                c -> "kernel ESTAB 0 0 198.18.0.1:" + c.remotePort() + " 198.18.0.2:" + c.localPort());
+        assertThat(lines).containsExactly(SsFormat.HEADER, "LISTEN      0      128    198.18.0.2:80         0.0.0.0:*",
+                "ESTAB       0      0      198.18.0.2:80         198.18.0.1:40000",
+                "\tkernel ESTAB 0 0 198.18.0.1:40000 198.18.0.2:80");
+    }
+
+    @Test
+    void timersAndRatesLikeSsPrintsThem() {
+        assertThat(ConnectionInfo.ssTime(203)).isEqualTo("203ms");
+        assertThat(ConnectionInfo.ssTime(5)).isEqualTo("005ms");
+        assertThat(ConnectionInfo.ssTime(12_400)).isEqualTo("12sec");
+        assertThat(ConnectionInfo.ssTime(720_000)).isEqualTo("12min");
+        assertThat(SsFormat.bandwidth(231_700_000)).isEqualTo("232M");
+        assertThat(SsFormat.bandwidth(1_500)).isEqualTo("1.5k");
+        assertThat(SsFormat.bandwidth(12)).isEqualTo("12");
+        assertThat(SsFormat.bandwidth(9.1e9)).isEqualTo("9.1G");
     }
 
     @Test

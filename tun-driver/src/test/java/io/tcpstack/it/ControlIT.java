@@ -15,9 +15,9 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -31,22 +31,11 @@ class ControlIT {
     @TempDir
     Path dir;
 
-    /** Client processes this test started outside the namespace, stopped by PID at the end. */
-    private final List<Process> clients = new ArrayList<>();
-
-    @AfterEach
-    void stopClients() throws InterruptedException {
-        for (Process p : clients) {
-            p.destroy();
-            p.waitFor(3, TimeUnit.SECONDS);
-        }
-    }
+    @RegisterExtension
+    final Clients clients = new Clients();
 
     private Process startClient(ProcessBuilder pb, String name) throws IOException {
-        Process p = pb.redirectOutput(dir.resolve(name + ".out").toFile()).redirectError(dir.resolve(name + ".err").toFile())
-                .start();
-        clients.add(p);
-        return p;
+        return clients.start(pb, dir, name);
     }
 
     @Test
@@ -65,8 +54,9 @@ class ControlIT {
                     .anyMatch(l -> l.matches("ESTAB +0 +0 +198\\.18\\.0\\.2:7 +198\\.18\\.0\\.1:45000"));
             String details = daemon.ctl("conns", "-i", "198.18.0.1:45000").ok().out();
             System.out.println("$ tcpstack ctl conns -i 198.18.0.1:45000\n" + details);
-            assertThat(details).containsPattern("\n\tts sack wscale:\\d+,\\d+ rto:[0-9.]+ rtt:[0-9.]+/[0-9.]+ mss:\\d+"
-                    + " rcvmss:\\d+ cwnd:\\d+ retrans:0 snd_wnd:\\d+ rcv_wnd:\\d+");
+            assertThat(details).containsPattern("\n\tts sack cubic ca_state:open wscale:\\d+,\\d+ rto:[0-9.]+ rtt:[0-9.]+/[0-9.]+"
+                    + " ato:[0-9.]+ mss:\\d+ rcvmss:\\d+ advmss:\\d+ cwnd:\\d+ bytes_sent:5 bytes_acked:5 bytes_received:5 .*"
+                    + " reordering:3 rcv_ssthresh:\\d+ minrtt:[0-9.]+ snd_wnd:\\d+ rcv_wnd:\\d+").doesNotContain("retrans:");
 
             String stats = daemon.ctl("stats").ok().out();
             System.out.println("$ tcpstack ctl stats\n" + stats);
@@ -96,7 +86,7 @@ class ControlIT {
             // linux-5.5 resends the SYN after the initial RTO; every RST/ACK the stack sends is lost,
             // so a killed connection stays ESTABLISHED in the kernel and answers the next SYN from
             // the same port with an ACK of the old connection: the unacceptable ACK in SYN-SENT
-            DaemonProcess daemon = DaemonProcess.start(ns, dir, "--profile", "linux-5.5", "--fault", "out:RA/1");
+            DaemonProcess daemon = DaemonProcess.start(ns, dir, "--profile", "linux-5.5", "--fault", "out flags=R. drop");
             ns.start(dir.resolve("server.out"), dir.resolve("server.err"), "python3",
                     scripts() + "/interop/echo_server.py", "--bind", Netns.KERNEL_ADDR, "--port", "5001", "--count", "3",
                     "--timeout", "60");
@@ -131,11 +121,7 @@ class ControlIT {
     }
 
     private static boolean kernelHas(Netns ns, String state) {
-        try {
-            return ns.exec(10, "ss", "-Htan", "sport", "= :5001", "dport", "= :40000").out().contains(state);
-        } catch (IOException | InterruptedException e) {
-            throw new IllegalStateException(e);
-        }
+        return ns.ss("-Htan", "sport", "= :5001", "dport", "= :40000").contains(state);
     }
 
     @Test

@@ -93,14 +93,19 @@ class DaemonIT {
     }
 
     private static void assertCurlGetsExactBytes(Netns ns, long size) throws Exception {
+        assertCurlGetsExactBytes(ns, size, 100);
+    }
+
+    /** curl fetches /bytes/SIZE from the daemon within {@code maxSeconds} and gets exactly the bytes it should. */
+    static void assertCurlGetsExactBytes(Netns ns, long size, int maxSeconds) throws Exception {
         MessageDigest sha = MessageDigest.getInstance("SHA-256");
         byte[] chunk = new byte[1 << 16];
         for (long off = 0; off < size; off += chunk.length) {
             DeterministicBytes.fill(off, chunk, chunk.length);
             sha.update(chunk);
         }
-        Netns.Result curl = ns.sh(120, "curl -sS --fail -m 100 http://" + Netns.STACK_ADDR + "/bytes/" + size
-                + " | sha256sum").ok();
+        Netns.Result curl = ns.sh(maxSeconds + 20, "curl -sS --fail -m " + maxSeconds + " http://" + Netns.STACK_ADDR
+                + "/bytes/" + size + " | sha256sum").ok();
         assertThat(curl.out().split(" ")[0]).isEqualTo(HexFormat.of().formatHex(sha.digest()));
     }
 

@@ -94,6 +94,17 @@ final class Netns implements AutoCloseable {
         return run(timeoutSeconds, inside(command));
     }
 
+    /** {@code ss ARGS} inside the namespace, its output; unchecked, for conditions polled in lambdas. */
+    String ss(String... args) {
+        List<String> command = new ArrayList<>(List.of("ss"));
+        command.addAll(List.of(args));
+        try {
+            return exec(10, command.toArray(String[]::new)).ok().out();
+        } catch (IOException | InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** Runs a shell snippet inside the namespace (for pipes). */
     Result sh(int timeoutSeconds, String script) throws IOException, InterruptedException {
         return exec(timeoutSeconds, "bash", "-o", "pipefail", "-c", script);

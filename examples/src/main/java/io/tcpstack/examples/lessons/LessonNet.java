@@ -94,7 +94,7 @@ final class LessonNet implements AutoCloseable {
         TcpStack sender = packet.getInt(packet.readerIndex() + 12) == CLIENT ? client : server;
         sender.tracer().emit(new TraceEvent(nowNanos, TraceEvent.Kind.NOTE, SegmentText.endpoints(packet),
                 "network (" + (event == SimulatedNetwork.PacketEvent.LOST ? "random loss" : "the lesson's drop rule")
-                        + ") dropped sent " + SegmentText.ofPacket(packet), DropReason.IMPAIRMENT.name(), null));
+                        + ") dropped sent " + SegmentText.ofPacket(packet), DropReason.FAULT_INJECTED.name(), null));
     }
 
     static LessonNet standard() {

@@ -1,13 +1,12 @@
-package io.tcpstack.control;
+package io.tcpstack.wire;
 
-import io.tcpstack.tcp.ConnectionInfo;
-import io.tcpstack.wire.Ipv4Address;
 import java.util.List;
 import java.util.stream.Collectors;
 
 /**
- * Which connections a request means, by up to two endpoints (a short form of ss's {@code src}
- * / {@code dst} filters): {@code ADDR:PORT}, {@code ADDR}, {@code :PORT} or {@code *:PORT}. One
+ * Which connections a request or a fault rule means, by up to two endpoints (a short form of
+ * ss's {@code src} / {@code dst} filters; {@code ctl conns}, {@code trace}, {@code kill} and {@code
+ * fault} take them alike): {@code ADDR:PORT}, {@code ADDR}, {@code :PORT} or {@code *:PORT}. One
  * endpoint matches a connection if either end matches; two must match the two ends (in either
  * order), so {@code 198.18.0.2:80 198.18.0.1:40000} is one 4-tuple. No endpoint matches all.
  */
@@ -60,6 +59,14 @@ public final class EndpointFilter {
         throw new IllegalArgumentException("endpoint '" + word + "' must be ADDR:PORT, ADDR or :PORT (ADDR and PORT may be *)");
     }
 
+    /**
+     * Whether a connection of the host at {@code localAddress} can match: one endpoint may be
+     * either end, but of two (a 4-tuple) one must be that address.
+     */
+    public boolean canBeLocal(int localAddress) {
+        return endpoints.size() < 2 || endpoints.stream().anyMatch(e -> e.address == 0 || e.address == localAddress);
+    }
+
     public boolean isAll() {
         return endpoints.isEmpty();
     }
@@ -71,10 +78,6 @@ public final class EndpointFilter {
             default -> (endpoints.get(0).matches(localAddress, localPort) && endpoints.get(1).matches(remoteAddress, remotePort))
                     || (endpoints.get(0).matches(remoteAddress, remotePort) && endpoints.get(1).matches(localAddress, localPort));
         };
-    }
-
-    public boolean matches(ConnectionInfo c) {
-        return matches(c.localAddress(), c.localPort(), c.remoteAddress(), c.remotePort());
     }
 
     /**

@@ -1,9 +1,8 @@
-package io.tcpstack.control;
+package io.tcpstack.wire;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.tcpstack.wire.Ipv4Address;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
