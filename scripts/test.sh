@@ -17,6 +17,7 @@ declare -A NEEDS=(
     [nc]=netcat-openbsd [python3]=python3 [pgrep]=procps [mvn]=maven [sha256sum]=coreutils
     [ab]=apache2-utils [nft]=nftables [nstat]=iproute2 [setpriv]=util-linux
     [tc]=iproute2 [sysctl]=procps    # tcpstack drill --kernel (DrillKernelIT): TUN qdisc, script sysctls
+    [gcc]=gcc [jcmd]=openjdk-17-jdk-headless # scripts/bench/spoof.c, heap figures (AttackIT)
     [taskset]=util-linux             # SteeringIT: pings pinned to a CPU
     [tshark]=tshark [chromium]=chromium    # LadderCaptureIT (tshark's numbers), LessonPageIT (a lesson page in a browser)
 )

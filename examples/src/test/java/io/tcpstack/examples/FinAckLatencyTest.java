@@ -51,7 +51,7 @@ class FinAckLatencyTest {
 
             assertThat(r.count()).isEqualTo(50);
             assertThat(r.deadlineReached()).isFalse();
-            assertThat(server.awaitServed(50, Duration.ofSeconds(5))).isTrue();
+            assertThat(server.awaitServed(50, Duration.ofSeconds(20))).isTrue();
             assertThat(server.served()).isEqualTo(50);
             assertThat(server.failed()).isZero();
             assertThat(server.finished()).isFalse();
@@ -77,7 +77,7 @@ class FinAckLatencyTest {
             FinAckLatency.Result r = FinAckLatency.runClient(clientStack, SERVER, PORT, LOCAL_PORT, 3,
                     Duration.ofSeconds(30));
             assertThat(r.count()).isEqualTo(3);
-            assertThat(server.awaitServed(3, Duration.ofSeconds(5))).isTrue();
+            assertThat(server.awaitServed(3, Duration.ofSeconds(20))).isTrue();
             assertThat(server.awaitServed(4, Duration.ofSeconds(5))).isFalse(); // returns once finished
             assertThat(server.finished()).isTrue();
             assertThat(server.toString()).isEqualTo("fin-ack-lat server: port=5001 served=3 failed=0");
@@ -131,7 +131,7 @@ class FinAckLatencyTest {
             FinAckLatency.Result r = FinAckLatency.runClient(clientStack, SERVER, PORT, LOCAL_PORT, 1,
                     Duration.ofSeconds(10));
             assertThat(r.count()).isEqualTo(1);
-            assertThat(server.awaitServed(1, Duration.ofSeconds(5))).isTrue();
+            assertThat(server.awaitServed(1, Duration.ofSeconds(20))).isTrue();
             assertThat(server.failed()).isEqualTo(1);
         }
     }

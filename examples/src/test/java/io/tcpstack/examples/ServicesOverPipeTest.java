@@ -135,7 +135,7 @@ class ServicesOverPipeTest {
         // without it, reordered segments strand some closes in FIN_WAIT_2 until the client's FIN
         // is retransmitted, and an ACK reordered behind the FIN fails PAWS in TIME_WAIT and
         // draws the RST that kills the record, as on Linux; FinAckRaceTest covers that.)
-        long deadline = System.currentTimeMillis() + 5000;
+        long deadline = System.currentTimeMillis() + 30_000;
         while (timeWaits(server) < 200 && System.currentTimeMillis() < deadline) {
             Thread.sleep(20);
         }

@@ -149,7 +149,33 @@ public final class KnobRegistry {
             Knob.live("icmp6-ratelimit", "net.ipv6.icmp.ratelimit", KnobType.duration(MILLISECONDS, 0, 3_600_000),
                     "per destination, at most one ICMPv6 error (unreachable, time exceeded, parameter problem) per"
                             + " this interval, a quarter of it for a /64 peer (burst 6)",
-                    "the next ICMPv6 error", s -> s.icmp6RatelimitMs, (s, v) -> s.icmp6RatelimitMs = v));
+                    "the next ICMPv6 error", s -> s.icmp6RatelimitMs, (s, v) -> s.icmp6RatelimitMs = v),
+            Knob.live("challenge-ack-limit", "tcp_challenge_ack_limit", KnobType.integer(0, Integer.MAX_VALUE),
+                    "challenge ACKs per second for the whole stack (RFC 5961 7; 2147483647, Linux >= 6.0: no limit)",
+                    "the next challenge ACK", s -> s.challengeAckLimit, (s, v) -> s.challengeAckLimit = v),
+            Knob.live("syncookies", "tcp_syncookies", KnobType.integer(0, 2),
+                    "SYN cookies: 0 never, 1 when a listener's request queue is full, 2 for every SYN",
+                    "the next SYN", s -> s.syncookies, (s, v) -> s.syncookies = v),
+            Knob.live("max-syn-backlog", "tcp_max_syn_backlog", KnobType.integer(1, 1 << 24),
+                    "without SYN cookies, the last quarter of this many requests is not given to new peers",
+                    "the next SYN", s -> s.maxSynBacklog, (s, v) -> s.maxSynBacklog = v),
+            Knob.live("somaxconn", "net.core.somaxconn", KnobType.integer(1, 1 << 24),
+                    "largest listen backlog (it bounds a listener's request queue and accept queue)",
+                    "listeners opened from now on", s -> s.somaxconn, (s, v) -> s.somaxconn = v),
+            Knob.live("max-orphans", "tcp_max_orphans", KnobType.integer(0, 1 << 24),
+                    "most connections closed by their application and still finishing; past it they are reset",
+                    "the next close", s -> s.maxOrphans, (s, v) -> s.maxOrphans = v),
+            Knob.live("orphan-retries", "tcp_orphan_retries", KnobType.integer(0, 255),
+                    "retransmissions before an orphaned connection is dropped (0: 8, as Linux)",
+                    "the next retransmission timeout", s -> s.orphanRetries, (s, v) -> s.orphanRetries = v),
+            Knob.live("tcp-mem", "tcp_mem", KnobType.memoryLimits(),
+                    "stack-wide budget for queued bytes, in 4 KiB pages: above PRESSURE windows stop growing and"
+                            + " out-of-order queues are pruned, above HIGH new data is dropped and writes wait"
+                            + " (default scaled from the heap)",
+                    "the next byte queued", s -> s.tcpMem, (s, v) -> s.tcpMem = v),
+            Knob.live("max-connections", null, KnobType.integer(1, 1 << 24),
+                    "most connections at once (a process's fd limit on Linux); past it SYNs are dropped, connects fail",
+                    "the next SYN or connect", s -> s.maxConnections, (s, v) -> s.maxConnections = v));
 
     private KnobRegistry() {
     }

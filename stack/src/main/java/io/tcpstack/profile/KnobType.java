@@ -251,6 +251,38 @@ public abstract class KnobType<T> {
         };
     }
 
+    /** tcp_mem: "LOW PRESSURE HIGH" in pages, LOW <= PRESSURE <= HIGH. */
+    public static KnobType<MemoryLimits> memoryLimits() {
+        return new KnobType<>("LOW PRESSURE HIGH", "three page counts LOW <= PRESSURE <= HIGH, each 1.."
+                + Integer.MAX_VALUE + " (pages of 4096 bytes)") {
+            @Override
+            public MemoryLimits parse(String text) {
+                String[] parts = text.trim().split("\\s+");
+                if (parts.length == 3) {
+                    try {
+                        return new MemoryLimits(pages(parts[0]), pages(parts[1]), pages(parts[2]));
+                    } catch (IllegalArgumentException e) {
+                        // reported below with what is allowed
+                    }
+                }
+                throw invalid(text);
+            }
+
+            private static long pages(String text) {
+                long n = Long.parseLong(text);
+                if (n > Integer.MAX_VALUE) {
+                    throw new IllegalArgumentException(text);
+                }
+                return n;
+            }
+
+            @Override
+            public String format(MemoryLimits value) {
+                return value.toString();
+            }
+        };
+    }
+
     /** A local port range (ip_local_port_range). */
     public record PortRange(int low, int high) {
     }

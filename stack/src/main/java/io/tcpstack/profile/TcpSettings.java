@@ -98,6 +98,26 @@ public final class TcpSettings {
     public volatile boolean slowStartAfterIdle = true;
     /** tcp_congestion_control: cubic, as Linux's default. */
     public volatile CongestionAlgorithm congestionControl = CongestionAlgorithm.CUBIC;
+    // ---- listeners, SYN floods and resource limits (Linux tcp_conn_request, syncookies.c, tcp_close)
+    /** tcp_syncookies: 0 never, 1 when a listener's request queue is full (default), 2 always. */
+    public volatile int syncookies = 1;
+    /**
+     * tcp_max_syn_backlog (this kernel: 2048). Only without SYN cookies: the last quarter of it is
+     * kept for peers already proven alive, which the stack never has (no tcp_metrics).
+     */
+    public volatile int maxSynBacklog = 2048;
+    /** net.core.somaxconn: caps a listener's backlog, which bounds its request and accept queues. */
+    public volatile int somaxconn = 4096;
+    /** tcp_max_orphans (this kernel: 131072): past it a closed connection is reset instead of finishing. */
+    public volatile int maxOrphans = 131_072;
+    /** tcp_orphan_retries: retransmissions of an orphan before it is dropped; 0 means 8 (Linux). */
+    public volatile int orphanRetries = 0;
+    /** Ours (a process's fd limit plays this part on Linux): most control blocks at once. */
+    public volatile int maxConnections = 262_144;
+    /** tcp_mem: the stack-wide budget of queued bytes, in pages, scaled from the heap as Linux scales it from memory. */
+    public volatile MemoryLimits tcpMem = MemoryLimits.fromHeap(Runtime.getRuntime().maxMemory());
+    /** tcp_challenge_ack_limit: challenge ACKs per second for the whole stack; Linux >= 6.0: INT_MAX, none. */
+    public volatile int challengeAckLimit = Integer.MAX_VALUE;
     /** ip_local_port_range. */
     public volatile int portRangeLow = 32768;
     public volatile int portRangeHigh = 60999;

@@ -105,6 +105,21 @@ public enum Counter {
     TcpExtPruneCalled,
     TcpExtRcvPruned,
     TcpExtOfoPruned,
+    // SYN floods and resource limits (Linux tcp_conn_request, syncookies.c, tcp_check_oom)
+    TcpExtSyncookiesSent,
+    TcpExtSyncookiesRecv,
+    TcpExtSyncookiesFailed,
+    TcpExtTCPReqQFullDoCookies,
+    TcpExtTCPReqQFullDrop,
+    TcpExtTCPAbortOnMemory,
+    // the stack-wide memory budget (Linux tcp_enter_memory_pressure, tcp_leave_memory_pressure)
+    TcpExtTCPMemoryPressures,
+    /** Milliseconds spent under memory pressure, added when it ends. */
+    TcpExtTCPMemoryPressuresChrono,
+    /** Ours, no Linux name: writes the budget refused (sk_wmem_schedule failed); the application waits. */
+    TcpExtTCPSndMemDrop,
+    /** Ours: a SYN dropped, or a connect refused, because max-connections control blocks exist. */
+    TcpExtTCPMaxConnectionsDrop,
     /** Ours, no Linux name: a segment that looked up a Tcb which was closed/replaced before it got the lock. */
     TcpExtStaleLookupDrop,
     // UDP-MIB (a stack without UDP sockets: every datagram is for a closed port), ICMP rate limits

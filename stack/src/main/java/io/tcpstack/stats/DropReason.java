@@ -97,6 +97,9 @@ public enum DropReason {
     /** Data beyond the receive window or with the receive queue full (SKB_DROP_REASON_TCP_ZEROWINDOW). */
     TCP_ZEROWINDOW("RFC 9293 3.8.6; Linux tcp_data_queue",
             "Data for a full receive buffer (a closed window): dropped; the sender has to probe."),
+    /** Data the stack-wide memory budget (tcp_mem) has no room for (SKB_DROP_REASON_PROTO_MEM). */
+    TCP_PROTO_MEM("Linux tcp_data_queue, tcp_try_rmem_schedule",
+            "Data the stack's memory budget (tcp-mem) has no room for, even after pruning: dropped; the sender retransmits."),
     /** Duplicate or old segment, fully before rcv.nxt (SKB_DROP_REASON_TCP_OLD_DATA). */
     TCP_OLD_DATA("RFC 9293 3.10.7.4; Linux tcp_data_queue",
             "Data (or a duplicate ACK) that adds nothing: a retransmission of what arrived already; data is acknowledged at once."),

@@ -40,6 +40,11 @@ final class ByteRing {
         return capacity;
     }
 
+    /** Bytes of array held now (at most the capacity, or the initial allocation). */
+    int allocated() {
+        return data.length;
+    }
+
     int free() {
         return capacity - size;
     }
@@ -141,12 +146,34 @@ final class ByteRing {
         while (length < needed) {
             length = (int) Math.min((long) length * 2, Integer.MAX_VALUE - 8);
         }
-        byte[] grown = new byte[length];
+        // doubling stops at the capacity: a 46 KiB buffer held 64 KiB (SegmentArrivalFuzzTest)
+        resize(Math.max(needed, Math.min(length, capacity)));
+    }
+
+    /**
+     * Cuts the array down to the bytes it holds (at least the initial allocation) when they fill
+     * less than half of it: what Linux's tcp_collapse does to truesize, done under memory pressure.
+     */
+    void trim() {
+        int length = Math.max(INITIAL, size + ahead);
+        if (length <= data.length >> 1) {
+            resize(length);
+        }
+    }
+
+    /** Forgets stored-ahead bytes past the first {@code keep} (out-of-order data pruned). */
+    void forgetAhead(int keep) {
+        ahead = Math.max(0, Math.min(ahead, keep));
+    }
+
+    /** A new array of {@code length} bytes with the readable and the ahead bytes from its start. */
+    private void resize(int length) {
+        byte[] resized = new byte[length];
         int kept = size + ahead;
         int first = Math.min(kept, data.length - head);
-        System.arraycopy(data, head, grown, 0, first);
-        System.arraycopy(data, 0, grown, first, kept - first);
-        data = grown;
+        System.arraycopy(data, head, resized, 0, first);
+        System.arraycopy(data, 0, resized, first, kept - first);
+        data = resized;
         head = 0;
     }
 }

@@ -1,5 +1,6 @@
 package io.tcpstack.tcp;
 
+import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.Counter;
 import io.tcpstack.wire.TcpView;
 
@@ -44,9 +45,14 @@ final class Ecn {
 
     /** A listener's SYN: does it set up ECN for the new connection? (tcp_ecn_create_request) */
     static void onSyn(Tcb tcb, Segment seg) {
-        if (tcb.layer.settings().ecn != 0 && (seg.flags & SETUP) == SETUP && seg.ipEcn == NOT_ECT) {
+        if (accepts(tcb.layer.settings(), seg)) {
             tcb.ecnFlags = OK;
         }
+    }
+
+    /** A SYN that asks for ECN, and this stack accepts it (a SYN cookie carries the answer). */
+    static boolean accepts(TcpSettings settings, Segment seg) {
+        return settings.ecn != 0 && (seg.flags & SETUP) == SETUP && seg.ipEcn == NOT_ECT;
     }
 
     /** Our active open asks for ECN with ecn=1 (tcp_ecn_send_syn). */

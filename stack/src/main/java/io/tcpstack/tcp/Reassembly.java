@@ -278,15 +278,35 @@ final class Reassembly {
     int pruneAbove(int allowed) {
         int dropped = 0;
         while (count > 0 && charge() > allowed) {
-            count--;
-            bytes -= ends[count] - starts[count];
+            dropHighest();
             dropped++;
         }
-        if (dropped > 0) {
-            numSacks = 0;
-            finReceived = false;
-        }
         return dropped;
+    }
+
+    /**
+     * Linux tcp_prune_ofo_queue making room for a segment at {@code seq}: drops the highest range
+     * if it starts at or above {@code seq} (it stops below the segment), and every SACK block.
+     * False if there was none to drop.
+     */
+    boolean pruneHighest(int seq) {
+        if (count == 0 || SeqNum.lt(starts[count - 1], seq)) {
+            return false;
+        }
+        dropHighest();
+        return true;
+    }
+
+    private void dropHighest() {
+        count--;
+        bytes -= ends[count] - starts[count];
+        numSacks = 0;
+        finReceived = false;
+    }
+
+    /** Bytes from {@code rcvNxt} to the end of the highest range held; 0 when none is. */
+    int extent(int rcvNxt) {
+        return count == 0 ? 0 : ends[count - 1] - rcvNxt;
     }
 
     /** Something to report in a SACK option: a D-SACK or SACK blocks. */

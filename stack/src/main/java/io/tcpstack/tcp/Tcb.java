@@ -103,6 +103,8 @@ public final class Tcb {
     final ByteRing sendBuffer;
     final ByteRing receiveBuffer;
     final Reassembly reassembly = new Reassembly();
+    /** Pages of the stack's memory budget this connection holds (Linux sk_forward_alloc + what it queues; {@link TcpMemory}). */
+    int memPages;
     /**
      * The SACK blocks of the segment being built (per connection: workers transmit for
      * different connections at once).

@@ -210,6 +210,7 @@ final class TcpAck {
         boolean synNowAcked = !SeqNum.gt(priorSndUna, tcb.iss);
         int dataAcked = Math.min(acked - (finNowAcked ? 1 : 0) - (synNowAcked ? 1 : 0), tcb.sendBuffer.size());
         tcb.sendBuffer.discard(Math.max(dataAcked, 0));
+        tcb.layer.memory().reclaim(tcb);
         tcb.bytesAcked += Math.max(dataAcked, 0);
         tcb.sndUna = ack;
         if (finNowAcked) {

@@ -163,7 +163,8 @@ public final class TcpConnection {
         if (!tcb.state.isSynchronized()) {
             return 0;
         }
-        int n = tcb.sendBuffer.write(data, offset, length);
+        int n = tcb.layer.memory().sendable(tcb, Math.min(length, tcb.sendBuffer.free()));
+        n = tcb.sendBuffer.write(data, offset, n);
         if (n > 0) {
             Wakeups.push(tcb);
         }
@@ -207,6 +208,7 @@ public final class TcpConnection {
         }
         int n = tcb.receiveBuffer.read(data, offset, length);
         if (n > 0) {
+            tcb.layer.memory().reclaim(tcb);
             tcb.layer.receive().rcvSpaceAdjust(tcb);
             windowUpdate();
             return n;
@@ -287,9 +289,9 @@ public final class TcpConnection {
     public void close() {
         tcb.lock.lock();
         try {
-            tcb.orphan = true;
-            tcb.handler = null;
             TcpLayer layer = tcb.layer;
+            layer.limits().orphan(tcb);
+            tcb.handler = null;
             switch (tcb.state) {
                 case CLOSED -> {
                 }
@@ -318,6 +320,7 @@ public final class TcpConnection {
                     }
                 }
             }
+            layer.limits().checkOrphans(tcb);
         } finally {
             tcb.lock.unlock();
         }
@@ -327,7 +330,7 @@ public final class TcpConnection {
     public void abort() {
         tcb.lock.lock();
         try {
-            tcb.orphan = true;
+            tcb.layer.limits().orphan(tcb);
             tcb.handler = null;
             tcb.layer.abort(tcb);
         } finally {

@@ -198,6 +198,9 @@ final class TcpInput {
                 layer.output().sendResetFor(seg);
                 return;
             }
+            if (layer.acceptQueueOverflow(tcb, seg)) {
+                return;
+            }
             synAckRttSample(tcb, seg);
             tcb.sndWnd = seg.window << tcb.sndWscale;
             tcb.maxSndWnd = Math.max(tcb.maxSndWnd, tcb.sndWnd);
@@ -315,6 +318,9 @@ final class TcpInput {
         if (oowRateLimited(tcb)) {
             stats.inc(Counter.TcpExtTCPACKSkippedChallenge);
             return;
+        }
+        if (!layer.limits().challengeAckAllowed()) {
+            return; // RFC 5961 7: the stack-wide budget (tcp_challenge_ack_limit)
         }
         stats.inc(Counter.TcpExtTCPChallengeACK);
         layer.trace().cause(tcb, Rule.CHALLENGE_ACK);

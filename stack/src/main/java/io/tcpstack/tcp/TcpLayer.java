@@ -45,6 +45,9 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
     private final LossRecovery recovery;
     private final TcpAck ack;
     private final TcpReceive receive;
+    private final ListenInput listenInput;
+    private final ResourceLimits limits;
+    private final TcpMemory memory;
     private final TimeWait timeWait;
     private final TcpTrace trace;
     private final IsnGenerator isn;
@@ -86,6 +89,9 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
         this.random = random;
         this.isn = new IsnGenerator(clock, random);
         this.ports = new EphemeralPorts(random);
+        this.listenInput = new ListenInput(this, random);
+        this.limits = new ResourceLimits(this);
+        this.memory = new TcpMemory(this);
         this.segments = new Segment[queueCount];
         for (int i = 0; i < queueCount; i++) {
             segments[i] = new Segment();
@@ -125,6 +131,14 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
 
     TcpInput input() {
         return input;
+    }
+
+    ResourceLimits limits() {
+        return limits;
+    }
+
+    TcpMemory memory() {
+        return memory;
     }
 
     LossRecovery recovery() {
@@ -303,7 +317,9 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
             return;
         }
         trace.segmentIn(seg, "LISTEN");
-        listen(listener, seg, isnFromTimeWait);
+        if (listenInput.process(listener, seg, isnFromTimeWait) == ListenInput.Verdict.RETRY) {
+            dispatch(seg, isnFromTimeWait); // another queue created the connection first
+        }
     }
 
     private void betweenLookupAndLock(int queue, long key) {
@@ -319,72 +335,6 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
 
     public void setLookupObserver(LookupObserver observer) {
         this.lookupObserver = observer;
-    }
-
-    /** RFC 9293 3.10.7.2, LISTEN state. */
-    private void listen(Listener listener, Segment seg, int isnFromTimeWait) {
-        if (seg.has(TcpView.RST)) {
-            drop(seg, DropReason.TCP_FLAGS);
-            return;
-        }
-        if (seg.has(TcpView.ACK)) {
-            drop(seg, DropReason.TCP_FLAGS);
-            trace.cause(null, Rule.RST_BAD_ACK);
-            output.sendResetFor(seg); // "<SEQ=SEG.ACK><CTL=RST>"
-            return;
-        }
-        if (!seg.has(TcpView.SYN) || seg.has(TcpView.FIN)) {
-            // Linux tcp_rcv_state_process, LISTEN: "if (th->fin) goto discard" for a SYN with FIN
-            drop(seg, DropReason.TCP_FLAGS);
-            return;
-        }
-        if (!listener.reserve()) {
-            stats.inc(Counter.TcpExtListenOverflows);
-            stats.inc(Counter.TcpExtListenDrops);
-            drop(seg, DropReason.TCP_LISTEN_OVERFLOW);
-            return;
-        }
-        IpAddress source = seg.source();
-        Tcb tcb = new Tcb(this, localAddress(source), seg.destinationPort, source, seg.sourcePort);
-        tcb.listener = listener;
-        boolean published;
-        tcb.lock.lock();
-        try {
-            offerOptions(tcb, listener.synOptions);
-            tcb.state = TcpState.SYN_RECEIVED;
-            tcb.irs = seg.seq;
-            tcb.rcvNxt = seg.seq + 1;
-            tcb.rcvWup = tcb.rcvNxt;
-            negotiate(tcb, seg.options);
-            Ecn.onSyn(tcb, seg);
-            if (tcb.tsOk) {
-                tcb.tsRecent = seg.options.tsVal;
-                tcb.tsRecentStampMs = nowMs();
-            }
-            tcb.sndWnd = seg.window; // RFC 7323 2.2: never scaled in a SYN
-            tcb.maxSndWnd = tcb.sndWnd;
-            tcb.sndWl1 = seg.seq;
-            initSendSequence(tcb, isnFromTimeWait != 0 ? isnFromTimeWait
-                    : isn.isn(tcb.localAddress, tcb.localPort, tcb.remoteAddress, tcb.remotePort));
-            published = demux.putIfAbsent(tcb) == null;
-            if (published) {
-                trace.state(tcb, TcpState.LISTEN, TcpState.SYN_RECEIVED,
-                        isnFromTimeWait != 0 ? Rule.TW_NEW_SYN : Rule.PASSIVE_OPEN);
-                tcb.rttStartNanos = clock.nanos();
-                output.sendSyn(tcb);
-                TcpTimers.armSynRetransmit(tcb);
-                trace.vars(tcb, TraceLadder.AFTER_SEGMENT);
-            } else {
-                tcb.state = TcpState.CLOSED;
-                tcb.listener = null;
-            }
-        } finally {
-            tcb.lock.unlock();
-        }
-        if (!published) {
-            listener.abandoned(tcb, false);
-            dispatch(seg, isnFromTimeWait); // another queue created it first
-        }
     }
 
     // ---- active open
@@ -415,6 +365,9 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
         }
         if (!unicast(remoteAddress)) {
             throw new IllegalStateException("network is unreachable: " + remoteAddress + " is not a unicast address");
+        }
+        if (limits.atConnectionLimit()) {
+            throw new IllegalStateException("too many connections: max-connections is " + settings.maxConnections);
         }
         Tcb tcb;
         if (localPort == 0) {
@@ -495,7 +448,7 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
         return !IpAddress.isMulticast(address.hi()) && !address.isUnspecified();
     }
 
-    private void initSendSequence(Tcb tcb, int iss) {
+    void initSendSequence(Tcb tcb, int iss) {
         tcb.iss = iss;
         tcb.sndUna = iss;
         tcb.sndNxt = iss + 1;
@@ -518,12 +471,17 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
     /** Linux net.core.rmem_max's default: the window scale covers at least this much. */
     private static final int CORE_RMEM_MAX = 212_992;
 
+    /** RFC 6528: the ISN of a new connection from us on {@code localPort}. */
+    int isn(IpAddress localAddress, int localPort, IpAddress remoteAddress, int remotePort) {
+        return isn.isn(localAddress, localPort, remoteAddress, remotePort);
+    }
+
     /**
      * What our SYN offers (stack/BEHAVIOURS.md 6): MSS (from the path MTU to the peer), SACK,
      * timestamps, window scale; the knobs' choices unless the connection's {@code options} say
      * otherwise.
      */
-    private void offerOptions(Tcb tcb, SynOptions options) {
+    void offerOptions(Tcb tcb, SynOptions options) {
         tcb.pmtu = ip.pathMtu(tcb.remoteAddress);
         int ourMss = output.ourMss(tcb);
         tcb.advMss = options.mss() > 0 ? Math.min(options.mss(), ourMss) : ourMss;
@@ -533,14 +491,22 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
         tcb.tsOk = SynOptions.or(options.timestamps(), settings.timestamps);
         tcb.wscaleOk = SynOptions.or(options.windowScaling(), settings.windowScaling);
         tcb.tsHz = settings.tsHz;
-        // Linux tcp_select_initial_window: the scale fits the largest buffer (tcp_rmem's max) in 16 bits
-        int space = Math.max(settings.rmem.max(), CORE_RMEM_MAX);
-        int shift = Math.max(0, Math.min(31 - Integer.numberOfLeadingZeros(space) - 15, TcpOptions.MAX_WSCALE));
-        tcb.rcvWscale = tcb.wscaleOk ? shift : 0;
+        tcb.rcvWscale = tcb.wscaleOk ? ourWindowScale() : 0;
         tcb.rcvSsthresh = tcb.receiveBuffer.capacity();
-        tcb.tsOffset = switch (settings.tsOffsetMode) {
-            case PER_CONNECTION -> isn.tsOffset(tcb.localAddress, tcb.remoteAddress, tcb.localPort, tcb.remotePort);
-            case PER_HOST -> isn.tsOffsetPerHost(tcb.localAddress, tcb.remoteAddress);
+        tcb.tsOffset = tsOffset(tcb.localAddress, tcb.localPort, tcb.remoteAddress, tcb.remotePort);
+    }
+
+    /** Linux tcp_select_initial_window: the scale fits the largest buffer (tcp_rmem's max) in 16 bits. */
+    int ourWindowScale() {
+        int space = Math.max(settings.rmem.max(), CORE_RMEM_MAX);
+        return Math.max(0, Math.min(31 - Integer.numberOfLeadingZeros(space) - 15, TcpOptions.MAX_WSCALE));
+    }
+
+    /** The offset of our timestamp clock for a connection on this 4-tuple (RFC 7323 5.4). */
+    int tsOffset(IpAddress localAddress, int localPort, IpAddress remoteAddress, int remotePort) {
+        return switch (settings.tsOffsetMode) {
+            case PER_CONNECTION -> isn.tsOffset(localAddress, remoteAddress, localPort, remotePort);
+            case PER_HOST -> isn.tsOffsetPerHost(localAddress, remoteAddress);
             case NONE -> 0;
         };
     }
@@ -597,7 +563,9 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
         if (port < 1 || port > 65535) {
             throw new IllegalArgumentException("port must be 1..65535, got " + port);
         }
-        Listener listener = new Listener(this, port, Math.max(backlog, 1), acceptor, options);
+        // Linux listen(2): sk_max_ack_backlog = min(backlog, somaxconn)
+        Listener listener = new Listener(this, port, Math.min(Math.max(backlog, 0), settings.somaxconn), acceptor,
+                options);
         if (listeners.putIfAbsent(port, listener) != null) {
             throw new IllegalStateException("address already in use: port " + port + " is listening");
         }
@@ -743,10 +711,14 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
     void release(Tcb tcb) {
         tcb.state = TcpState.CLOSED;
         TcpTimers.cancelAll(tcb);
+        if (tcb.orphan) {
+            limits.orphanGone();
+        }
+        memory.release(tcb);
         if (tcb.listener != null) {
             Listener l = tcb.listener;
             tcb.listener = null;
-            l.abandoned(tcb, true);
+            l.abandoned(tcb);
         }
         Wakeups.notify(tcb);
     }
@@ -755,9 +727,14 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
         drop(seg, reason);
     }
 
-    private void drop(Segment seg, DropReason reason) {
+    void drop(Segment seg, DropReason reason) {
         stats.drop(reason);
         trace.drop(seg, reason);
+    }
+
+    /** Linux tcp_check_req: a handshake completing into a full accept queue is dropped (ListenInput). */
+    boolean acceptQueueOverflow(Tcb tcb, Segment seg) {
+        return listenInput.acceptQueueOverflow(tcb, seg);
     }
 
     // ---- views
@@ -785,6 +762,21 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
     /** Connections with a full control block (every state but LISTEN and the records). */
     public int connectionCount() {
         return demux.size();
+    }
+
+    /** Connections closed by their application and still finishing (Linux: orphans). */
+    public int orphanCount() {
+        return limits.orphanCount();
+    }
+
+    /** Pages of the memory budget the connections hold (tcp_memory_allocated; sockstat's "mem"). */
+    public long memoryPages() {
+        return memory.allocatedPages();
+    }
+
+    /** Whether the stack is under memory pressure (tcp_memory_pressure). */
+    public boolean memoryPressure() {
+        return memory.underPressure();
     }
 
     /** Number of TIME_WAIT and FIN_WAIT_2 records. */

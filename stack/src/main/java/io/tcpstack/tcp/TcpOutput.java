@@ -52,11 +52,9 @@ final class TcpOutput {
         int optionsLength = TcpOptions.synLength(true, tcb.sackOk, tcb.tsOk, wscale >= 0);
         ByteBuf buf = ip.allocate(tcb.remoteAddress, TcpView.MIN_HEADER_LENGTH + optionsLength);
         int t = buf.writerIndex();
-        // Linux tcp_select_initial_window: whole segments (less our timestamps in a SYN-ACK,
-        // tcp_openreq_init_rwin) of at most 64 KiB, never scaled (RFC 7323 2.2), within init-rwnd
-        int mss = tcb.advMss - (synAck && tcb.tsOk ? TcpOptions.TIMESTAMP_LENGTH_ALIGNED : 0);
-        int space = Math.min(Math.min(tcb.receiveBuffer.capacity(), 65535), layer.initialWindowLimit(mss));
-        int window = space > mss ? space / mss * mss : space;
+        // Linux tcp_openreq_init_rwin: our timestamps take room in a SYN-ACK's segments
+        int window = synWindow(tcb.receiveBuffer.capacity(),
+                tcb.advMss - (synAck && tcb.tsOk ? TcpOptions.TIMESTAMP_LENGTH_ALIGNED : 0));
         tcb.rcvWnd = window;
         tcb.rcvSsthresh = window;
         TcpView.writeHeader(buf, t, tcb.localPort, tcb.remotePort, tcb.iss, synAck ? tcb.rcvNxt : 0,
@@ -65,6 +63,15 @@ final class TcpOutput {
         TcpOptions.writeSyn(buf, t + TcpView.MIN_HEADER_LENGTH, tcb.advMss, tcb.sackOk, tcb.tsOk,
                 tcb.tsVal(), synAck ? tcb.tsRecent : 0, wscale);
         finish(tcb, buf, t, TcpView.MIN_HEADER_LENGTH + optionsLength, flags, synAck ? 0 : tcb.ipId++ & 0xffff);
+    }
+
+    /**
+     * The window of a SYN or SYN-ACK (Linux tcp_select_initial_window): whole segments of {@code
+     * mss} of at most 64 KiB of the buffer, never scaled (RFC 7323 2.2), within init-rwnd.
+     */
+    int synWindow(int buffer, int mss) {
+        int space = Math.min(Math.min(buffer, 65535), layer.initialWindowLimit(mss));
+        return space > mss ? space / mss * mss : space;
     }
 
     /** A pure ACK now (cancels a pending delayed ACK), at {@link #acceptableSeq}. */
@@ -447,6 +454,9 @@ final class TcpOutput {
         int mss = Math.min(tcb.rcvMss, full);
         int unit = 1 << tcb.rcvWscale;
         if (free < full >> 1) {
+            if (layer.memory().underPressure()) {
+                TcpReceive.adjustRcvSsthresh(tcb); // Linux __tcp_select_window
+            }
             free = free & -unit;
             if (free < full >> 4 || free < mss) {
                 free = 0;
@@ -498,18 +508,51 @@ final class TcpOutput {
      */
     void sendBare(int queue, long remoteHi, long remoteLo, int flowLabel, int localPort, int remotePort, int seq,
             int ack, int flags, int window, long tsVal, int tsEcr) {
-        boolean v4 = IpAddress.isV4(remoteHi, remoteLo);
         int optionsLength = tsVal >= 0 ? TcpOptions.TIMESTAMP_LENGTH_ALIGNED : 0;
         int tcpLength = TcpView.MIN_HEADER_LENGTH + optionsLength;
-        ByteBuf buf = v4 ? ip.allocate(tcpLength) : ip.allocate6(tcpLength);
+        ByteBuf buf = allocateBare(remoteHi, remoteLo, tcpLength);
         int t = buf.writerIndex();
         TcpView.writeHeader(buf, t, localPort, remotePort, seq, ack, optionsLength, flags, window);
         if (tsVal >= 0) {
             TcpOptions.writeTimestamp(buf, t + TcpView.MIN_HEADER_LENGTH, (int) tsVal, tsEcr);
         }
+        finishBare(queue, remoteHi, remoteLo, flowLabel, localPort, remotePort, buf, t, tcpLength);
+    }
+
+    /**
+     * A SYN-ACK without a Tcb, answering {@code syn}: a listener's SYN cookie (Linux
+     * tcp_v4_send_synack and tcp_v6_send_synack with TCP_SYNACK_COOKIE), options in the layout
+     * {@link #sendSyn} writes. {@code wscale} < 0 offers no window scale; {@code ecn} answers an
+     * ECN-setup SYN with ECE. Over IPv6 its flow label is hashed from the 4-tuple, as for every
+     * segment sent without a socket.
+     */
+    void sendSynAck(Segment syn, int iss, int window, int mss, boolean sack, boolean timestamps, int tsVal, int wscale,
+            boolean ecn) {
+        int optionsLength = TcpOptions.synLength(true, sack, timestamps, wscale >= 0);
+        int tcpLength = TcpView.MIN_HEADER_LENGTH + optionsLength;
+        ByteBuf buf = allocateBare(syn.sourceHi, syn.sourceLo, tcpLength);
+        int t = buf.writerIndex();
+        TcpView.writeHeader(buf, t, syn.destinationPort, syn.sourcePort, iss, syn.seq + 1, optionsLength,
+                TcpView.SYN | TcpView.ACK | (ecn ? TcpView.ECE : 0), window);
+        TcpOptions.writeSyn(buf, t + TcpView.MIN_HEADER_LENGTH, mss, sack, timestamps, tsVal, syn.options.tsVal,
+                wscale);
+        finishBare(syn.queue, syn.sourceHi, syn.sourceLo, -1, syn.destinationPort, syn.sourcePort, buf, t, tcpLength);
+    }
+
+    private ByteBuf allocateBare(long remoteHi, long remoteLo, int tcpLength) {
+        return IpAddress.isV4(remoteHi, remoteLo) ? ip.allocate(tcpLength) : ip.allocate6(tcpLength);
+    }
+
+    /**
+     * Checksums, counts, traces and sends the bare segment of {@code tcpLength} bytes at {@code t}
+     * to remoteHi:remoteLo. {@code flowLabel} < 0: one hashed from the 4-tuple (a packet without
+     * a socket).
+     */
+    private void finishBare(int queue, long remoteHi, long remoteLo, int flowLabel, int localPort, int remotePort,
+            ByteBuf buf, int t, int tcpLength) {
         buf.writerIndex(t + tcpLength);
         layer.stats().inc(Counter.TcpOutSegs);
-        if (v4) {
+        if (IpAddress.isV4(remoteHi, remoteLo)) {
             int remote = (int) remoteLo;
             TcpView.fillChecksum(buf, t, tcpLength, ip.localAddress(), remote);
             if (layer.trace().enabled()) {
@@ -534,7 +577,16 @@ final class TcpOutput {
      * over IPv4 and 1440 over IPv6 at MTU 1500.
      */
     int ourMss(Tcb tcb) {
-        return tcb.pmtu - ipHeaderLength(tcb.remoteAddress) - TcpView.MIN_HEADER_LENGTH;
+        return mssFromMtu(tcb.pmtu, tcb.remoteAddress);
+    }
+
+    /** {@link #ourMss(Tcb)} before there is a Tcb: from the path MTU to {@code remote} now. */
+    int ourMss(IpAddress remote) {
+        return mssFromMtu(ip.pathMtu(remote), remote);
+    }
+
+    private static int mssFromMtu(int mtu, IpAddress remote) {
+        return mtu - ipHeaderLength(remote) - TcpView.MIN_HEADER_LENGTH;
     }
 
     private static int ipHeaderLength(IpAddress remote) {
@@ -549,7 +601,7 @@ final class TcpOutput {
      */
     void mtuReduced(Tcb tcb, int mtu) {
         int optionBytes = tcb.tsOk ? TcpOptions.TIMESTAMP_LENGTH_ALIGNED : 0;
-        int mss = Math.max(Math.min(mtu - ipHeaderLength(tcb.remoteAddress) - TcpView.MIN_HEADER_LENGTH, tcb.peerMss),
+        int mss = Math.max(Math.min(mssFromMtu(mtu, tcb.remoteAddress), tcb.peerMss),
                 MIN_SND_MSS) - optionBytes;
         if (mss >= tcb.sndMss) {
             return;

@@ -70,6 +70,11 @@ final class TcpReceive {
             outOfOrder(tcb, seg, seq, index, length, fin);
             return;
         }
+        if (length > 0 && !receiveMemory(tcb, length)) {
+            stats.inc(Counter.TcpExtTCPRcvQDrop); // the sender retransmits it
+            layer.drop(tcb, seg, DropReason.TCP_PROTO_MEM);
+            return;
+        }
         boolean holes = tcb.reassembly.blockCount() > 0;
         int stored = tcb.receiveBuffer.write(seg.buf, index, length);
         if (stored < length) {
@@ -136,6 +141,10 @@ final class TcpReceive {
         if (fits > 0 && !makeRoom(tcb, seq, fits)) {
             fits = 0;
         }
+        boolean noMemory = fits > 0 && !tryRmemSchedule(tcb, seq, fits + Reassembly.RANGE_OVERHEAD);
+        if (noMemory) {
+            fits = 0;
+        }
         if (fits > 0) {
             if (ofo.add(seq, fits, tcb.rcvNxt, tcb.receiveBuffer, seg.buf, index, layer.settings().dsack && tcb.sackOk)) {
                 stats.inc(Counter.TcpExtTCPDSACKOfoSent);
@@ -147,7 +156,7 @@ final class TcpReceive {
             growWindow(tcb, fits);
         } else if (length > 0) {
             stats.inc(Counter.TcpExtTCPOFODrop);
-            layer.drop(tcb, seg, DropReason.TCP_OFO_DROP);
+            layer.drop(tcb, seg, noMemory ? DropReason.TCP_PROTO_MEM : DropReason.TCP_OFO_DROP);
         } else if (fin) {
             ofo.addFin(seq);
         }
@@ -174,7 +183,59 @@ final class TcpReceive {
         }
         int dropped = ofo.pruneAbove(Math.max(allowed, 0));
         stats.add(Counter.TcpExtOfoPruned, dropped);
+        pruned(tcb);
         return ofo.charge() <= allowed;
+    }
+
+    /**
+     * Linux tcp_data_queue's memory check for in-order data: an empty receive queue always takes
+     * it (sk_forced_mem_schedule, so a connection always moves), else tcp_try_rmem_schedule.
+     */
+    private boolean receiveMemory(Tcb tcb, int length) {
+        int fits = Math.min(length, tcb.receiveBuffer.free());
+        if (tcb.receiveBuffer.size() == 0) {
+            layer.memory().forceSchedule(tcb, fits);
+            return true;
+        }
+        return fits == 0 || tryRmemSchedule(tcb, tcb.rcvNxt, fits);
+    }
+
+    /**
+     * Linux tcp_try_rmem_schedule against the stack's budget (sk_rmem_schedule): when it refuses,
+     * tcp_prune_queue (TcpExtPruneCalled) stops the window's growth under pressure
+     * (tcp_adjust_rcv_ssthresh), then out-of-order ranges at or above {@code seq} go, the highest
+     * first, until the budget gives the room (tcp_prune_ofo_queue, TcpExtOfoPruned). False if it
+     * does not (TcpExtRcvPruned).
+     */
+    private boolean tryRmemSchedule(Tcb tcb, int seq, int size) {
+        TcpMemory memory = layer.memory();
+        if (memory.schedule(tcb, size, false)) {
+            return true;
+        }
+        stats.inc(Counter.TcpExtPruneCalled);
+        if (memory.underPressure()) {
+            adjustRcvSsthresh(tcb);
+        }
+        while (!memory.schedule(tcb, size, false)) {
+            if (!tcb.reassembly.pruneHighest(seq)) {
+                stats.inc(Counter.TcpExtRcvPruned);
+                return false;
+            }
+            stats.inc(Counter.TcpExtOfoPruned);
+            pruned(tcb);
+        }
+        return true;
+    }
+
+    /** After pruning: the ring forgets the dropped data past the highest range left, the budget gets its pages. */
+    private void pruned(Tcb tcb) {
+        tcb.receiveBuffer.forgetAhead(tcb.reassembly.extent(tcb.rcvNxt));
+        layer.memory().reclaim(tcb);
+    }
+
+    /** Linux tcp_adjust_rcv_ssthresh, under memory pressure: the window offered shrinks to 4 MSS. */
+    static void adjustRcvSsthresh(Tcb tcb) {
+        tcb.rcvSsthresh = Math.min(tcb.rcvSsthresh, 4 * tcb.rcvMss);
     }
 
     /** Linux tcp_event_data_recv: adapt the ATO to the inter-arrival time, stamp activity, grow the window. */
@@ -204,10 +265,10 @@ final class TcpReceive {
     /**
      * Linux tcp_grow_window: each segment of 128 bytes or more lets rcv_ssthresh (the most
      * window we offer) grow by the larger of 2 MSS and twice the segment, up to the room the
-     * buffer has.
+     * buffer has; not while the stack is under memory pressure (tcp_under_memory_pressure).
      */
-    private static void growWindow(Tcb tcb, int bytes) {
-        if (bytes < 128) {
+    private void growWindow(Tcb tcb, int bytes) {
+        if (bytes < 128 || layer.memory().underPressure()) {
             return;
         }
         int room = Math.min(tcb.receiveBuffer.capacity(), freeSpace(tcb)) - tcb.rcvSsthresh;
@@ -237,6 +298,8 @@ final class TcpReceive {
         // Linux tcp_fin: out-of-order data after the FIN is dropped, and the SACK state with it
         // (tcp_sack_reset): a D-SACK pending for the segment that brought the FIN is not sent
         tcb.reassembly.clear();
+        tcb.receiveBuffer.forgetAhead(0);
+        layer.memory().reclaim(tcb);
         tcb.lastActivityMs = layer.nowMs();
         Wakeups.notify(tcb);
         switch (tcb.state) {

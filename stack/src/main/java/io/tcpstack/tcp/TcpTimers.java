@@ -122,7 +122,16 @@ final class TcpTimers {
     private static void dataTimeout(Tcb tcb) {
         TcpLayer layer = tcb.layer;
         layer.trace().timer(tcb, Rule.RETRANSMISSION_TIMEOUT, "retransmission timeout (" + tcb.retransmits + " retransmitted before)");
-        if (retransmitsTimedOut(tcb, layer.settings().retries2, layer.nowMs())) {
+        int retries = layer.settings().retries2;
+        if (tcb.orphan) {
+            // Linux tcp_write_timeout for an orphan: tcp_orphan_retries, and tcp_out_of_resources
+            boolean alive = tcb.rtt.rtoMicros() < layer.settings().rtoMaxMs * 1000;
+            retries = layer.limits().orphanRetries(alive);
+            if (layer.limits().orphanOutOfResources(tcb, alive || !retransmitsTimedOut(tcb, retries, layer.nowMs()))) {
+                return;
+            }
+        }
+        if (retransmitsTimedOut(tcb, retries, layer.nowMs())) {
             layer.stats().inc(Counter.TcpExtTCPAbortOnTimeout);
             layer.close(tcb, TcpError.TIMED_OUT, false); // Linux tcp_write_err: no RST
             return;
@@ -193,7 +202,15 @@ final class TcpTimers {
             tcb.probesOut = 0;
             return;
         }
-        if (tcb.probesOut >= tcb.layer.settings().retries2) {
+        int maxProbes = tcb.layer.settings().retries2;
+        if (tcb.orphan) {
+            // Linux tcp_probe_timer for an orphan: tcp_orphan_retries, and tcp_out_of_resources
+            maxProbes = tcb.layer.limits().orphanRetries(probeInterval(tcb) < tcb.layer.settings().rtoMaxMs);
+            if (tcb.layer.limits().orphanOutOfResources(tcb, true)) {
+                return;
+            }
+        }
+        if (tcb.probesOut >= maxProbes) {
             tcb.layer.stats().inc(Counter.TcpExtTCPAbortOnTimeout);
             tcb.layer.close(tcb, TcpError.TIMED_OUT, false);
             return;

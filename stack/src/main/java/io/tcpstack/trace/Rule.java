@@ -20,6 +20,9 @@ public enum Rule {
             "The ACK of our SYN-ACK completes the passive open: ESTABLISHED."),
     SIMULTANEOUS_OPEN("RFC 9293 3.10.7.3 fourth; Linux tcp_rcv_synsent_state_process",
             "A SYN without ACK in SYN-SENT: both ends opened at once; SYN-RECEIVED, our SYN goes again with an ACK."),
+    SYN_COOKIE("Linux tcp_conn_request (want_cookie), cookie_v4_check",
+            "The request queue is full: the SYN-ACK's ISN is a SYN cookie and nothing is kept; an ACK that returns a"
+                    + " valid cookie rebuilds the connection in SYN-RECEIVED."),
     SYN_RETRANSMIT("RFC 6298 5.5, RFC 9293 3.8.1; Linux tcp_retransmit_timer",
             "The SYN (or SYN-ACK) was not answered in time: it goes again with the same ISN, and the timer backs off."),
     // ---- data and acknowledgements
@@ -114,6 +117,9 @@ public enum Rule {
             "An unacceptable ACK in SYN-SENT: RST seq=SEG.ACK, and the SYN goes again after TCP_TIMEOUT_MIN, not the full RTO."),
     UNACCEPTABLE_ACK_RTO_INIT("Linux <= 5.5 tcp_rcv_synsent_state_process",
             "An unacceptable ACK in SYN-SENT: RST seq=SEG.ACK, and the SYN waits for the retransmission timer (1 s at first)."),
+    // ---- limits under abuse
+    OUT_OF_RESOURCES("Linux tcp_out_of_resources, tcp_check_oom (tcp_max_orphans)",
+            "Too many orphaned connections: one that times out or is closed now is aborted (TcpExtTCPAbortOnMemory)."),
     // ---- timers
     RETRANSMISSION_TIMEOUT("RFC 6298 5; Linux tcp_retransmit_timer",
             "The retransmission timer ran out before the ACK came.");

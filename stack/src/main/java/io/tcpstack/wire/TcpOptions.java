@@ -127,13 +127,17 @@ public final class TcpOptions {
 
     /**
      * Writes SYN / SYN-ACK options in Linux's order and layout: MSS, then SACK_PERM + TS (or NOP
-     * NOP TS, or NOP NOP SACK_PERM), then NOP WS. {@code wscale} < 0 omits window scale.
+     * NOP TS, or NOP NOP SACK_PERM), then NOP WS. {@code mss} < 0 omits the MSS (the stack always
+     * sends one; a scripted peer may not), {@code wscale} < 0 omits window scale; {@link
+     * #synLength} says how long that is.
      */
     public static int writeSyn(ByteBuf buf, int offset, int mss, boolean sackPerm, boolean timestamps,
             int tsVal, int tsEcr, int wscale) {
         int i = offset;
-        buf.setInt(i, (KIND_MSS << 24) | (4 << 16) | mss);
-        i += 4;
+        if (mss >= 0) {
+            buf.setInt(i, (KIND_MSS << 24) | (4 << 16) | mss);
+            i += 4;
+        }
         if (timestamps) {
             int head = sackPerm ? (KIND_SACK_PERM << 8) | 2 : (KIND_NOP << 8) | KIND_NOP;
             buf.setInt(i, (head << 16) | (KIND_TIMESTAMP << 8) | 10);

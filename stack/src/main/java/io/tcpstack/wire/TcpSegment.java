@@ -139,7 +139,7 @@ public record TcpSegment(IpAddress source, IpAddress destination, int srcPort, i
         int tsVal = options.tsVal == null ? 0 : options.tsVal.intValue();
         int tsEcr = options.tsEcr == null ? 0 : options.tsEcr.intValue();
         if (has(TcpView.SYN)) {
-            TcpOptions.writeSyn(buf, offset, Math.max(options.mss, 0), options.sackPermitted, options.tsVal != null,
+            TcpOptions.writeSyn(buf, offset, options.mss, options.sackPermitted, options.tsVal != null,
                     tsVal, tsEcr, options.wscale);
             return;
         }

@@ -53,7 +53,15 @@ public class KnobRegistryTest {
             Map.entry("icmp-ratelimit", new String[] {"1h1", "a duration 0s..3600s"}),
             Map.entry("icmp-ratemask", new String[] {"-1", "0..524287"}),
             Map.entry("ipv6", new String[] {"2", "0 or 1"}),
-            Map.entry("icmp6-ratelimit", new String[] {"-1", "a duration 0s..3600s"}));
+            Map.entry("icmp6-ratelimit", new String[] {"-1", "a duration 0s..3600s"}),
+            Map.entry("challenge-ack-limit", new String[] {"-1", "0..2147483647"}),
+            Map.entry("syncookies", new String[] {"3", "0..2"}),
+            Map.entry("max-syn-backlog", new String[] {"0", "1..16777216"}),
+            Map.entry("somaxconn", new String[] {"0", "1..16777216"}),
+            Map.entry("max-orphans", new String[] {"-1", "0..16777216"}),
+            Map.entry("orphan-retries", new String[] {"256", "0..255"}),
+            Map.entry("tcp-mem", new String[] {"300 200 400", "three page counts LOW <= PRESSURE <= HIGH"}),
+            Map.entry("max-connections", new String[] {"0", "1..16777216"}));
 
     static Iterable<Knob> live() {
         return KnobRegistry.LIVE;

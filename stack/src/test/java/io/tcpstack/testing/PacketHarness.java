@@ -39,6 +39,8 @@ public final class PacketHarness implements AutoCloseable {
     public final boolean ipv6;
     /** Every segment the stack sent, in order, with the virtual time it left. */
     public final List<Timed> history = new ArrayList<>();
+    /** Every packet the stack sent, TCP or not, as bytes on the wire, in order. */
+    public final List<CaptureLink.Sent> sent = new ArrayList<>();
 
     /** A segment the stack sent and when (virtual ms); over IPv6 with its flow label (0 over IPv4). */
     public record Timed(long atMillis, int queue, TcpSegment segment, int flowLabel) {
@@ -150,6 +152,7 @@ public final class PacketHarness implements AutoCloseable {
     private void collect() {
         CaptureLink.Sent s;
         while ((s = link.poll()) != null) {
+            sent.add(s);
             boolean v6 = (s.packet()[0] >>> 4) == 6;
             if (s.packet()[v6 ? 6 : 9] != io.tcpstack.wire.IpProtocol.TCP) {
                 otherPackets.add(s);

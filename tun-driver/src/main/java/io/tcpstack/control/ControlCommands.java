@@ -13,6 +13,7 @@ import io.tcpstack.profile.Knob;
 import io.tcpstack.profile.KnobRegistry;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.tcp.ConnectionInfo;
+import io.tcpstack.tcp.TcpLayer;
 import io.tcpstack.tcp.TcpState;
 import io.tcpstack.trace.TraceEvent;
 import io.tcpstack.wire.EndpointFilter;
@@ -175,7 +176,15 @@ public final class ControlCommands {
                 "trace streams " + traces.listeners().stream().filter(TraceStream.class::isInstance).count()
                         + " relays " + relays.count() + " pcap recordings " + recorder.recordings().size()
                         + " fault rules " + faultLink.rules().size(),
-                inbound());
+                inbound(), memory());
+    }
+
+    /** The budget's use, like /proc/net/sockstat's TCP line (mem, orphan, tw). */
+    private String memory() {
+        TcpLayer tcp = stack.tcp();
+        return "tcp memory " + tcp.memoryPages() + " pages of " + stack.settings().tcpMem.high() + " (tcp-mem "
+                + stack.settings().tcpMem + (tcp.memoryPressure() ? ", under pressure" : "") + "); orphans "
+                + tcp.orphanCount() + "; time-wait records " + tcp.timeWaitCount();
     }
 
     /** How inbound packets are steered to the queues, and how many arrived on each. */

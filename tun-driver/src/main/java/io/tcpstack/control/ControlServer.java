@@ -111,6 +111,11 @@ public final class ControlServer implements AutoCloseable {
         return path;
     }
 
+    /** Clients being served now (each holds one of the {@link #MAX_CLIENTS} slots). */
+    public int clientCount() {
+        return open.size();
+    }
+
     private void acceptLoop() {
         while (!closed) {
             UnixSocketChannel channel;

@@ -61,7 +61,7 @@ final class ControlFixture implements AutoCloseable {
 
     /** Waits until the daemon's stack has the connection from the peer's {@code port} in ESTABLISHED. */
     void awaitEstablished(int peerPort) throws InterruptedException {
-        long deadline = System.nanoTime() + 5_000_000_000L;
+        long deadline = System.nanoTime() + 30_000_000_000L;
         while (stack.connections().stream().noneMatch(c -> c.remotePort() == peerPort
                 && c.state() == io.tcpstack.tcp.TcpState.ESTABLISHED)) {
             if (System.nanoTime() > deadline) {

@@ -29,14 +29,20 @@ import org.junit.jupiter.api.io.TempDir;
 /** The control protocol end to end, against a stack joined in memory to a peer stack. */
 @Timeout(60)
 class ControlServerTest {
+    /** Lines `status` answers with: name, uptime, connections, traces, inbound steering, tcp memory. */
+    private static final int STATUS_LINES = 6;
+
     @TempDir
     Path dir;
+
+    /** How long a silent client is held: long beside a request served, short for the suite. */
+    private static final long CONTROL_TIMEOUT_MS = 5000;
 
     private ControlFixture f;
 
     @BeforeEach
     void start() throws IOException {
-        f = new ControlFixture(dir, 2000);
+        f = new ControlFixture(dir, CONTROL_TIMEOUT_MS);
     }
 
     @AfterEach
@@ -52,7 +58,7 @@ class ControlServerTest {
 
     @Test
     void connsShowsTheConnectionLikeSsTanAndDetailsLikeSsTi() throws Exception {
-        try (TcpSocket s = f.peer.connect("198.18.0.2", 7, 40000, 2000); RawControlClient c = f.client()) {
+        try (TcpSocket s = f.peer.connect("198.18.0.2", 7, 40000, 10_000); RawControlClient c = f.client()) {
             f.awaitEstablished(40000);
             List<String> conns = c.ok("conns");
             assertThat(conns.get(0)).isEqualTo(SsFormat.HEADER);
@@ -71,7 +77,7 @@ class ControlServerTest {
     void statsCountsWithNstatNamesDeltasPerUserAndJson() throws Exception {
         try (RawControlClient c = f.client()) {
             c.ok("stats -d");
-            try (TcpSocket s = f.peer.connect("198.18.0.2", 7, 40004, 2000)) {
+            try (TcpSocket s = f.peer.connect("198.18.0.2", 7, 40004, 10_000)) {
                 f.awaitEstablished(40004);
                 List<String> stats = c.ok("stats");
                 assertThat(stats.get(0)).isEqualTo("#tcpstack");
@@ -108,6 +114,8 @@ class ControlServerTest {
                     "inbound steering: the queue the sender wrote on");
             assertThat(c.ok("status").get(4)).matches("inbound steering: the queue the sender wrote on; packets per"
                     + " queue: [0-9]+ [0-9]+");
+            assertThat(c.ok("status").get(5)).matches("tcp memory [0-9]+ pages of [0-9]+ \\(tcp-mem [0-9]+ [0-9]+ [0-9]+\\);"
+                    + " orphans 0; time-wait records [0-9]+");
             assertThat(c.request("set fin-timeout soon").get(0)).startsWith("error fin-timeout: must be a duration");
             assertThat(c.request("set fault none")).containsExactly(
                     "error fault rules change with fault add|list|clear while the daemon runs");
@@ -121,7 +129,7 @@ class ControlServerTest {
 
     @Test
     void killResetsTheConnectionAndThePeerSeesTheReset() throws Exception {
-        try (TcpSocket s = f.peer.connect("198.18.0.2", 7, 40001, 2000); RawControlClient c = f.client()) {
+        try (TcpSocket s = f.peer.connect("198.18.0.2", 7, 40001, 10_000); RawControlClient c = f.client()) {
             f.awaitEstablished(40001);
             List<String> killed = c.ok("kill 198.18.0.1:40001");
             assertThat(killed).hasSize(2);
@@ -182,8 +190,8 @@ class ControlServerTest {
         try (RawControlClient tracer = f.client(); RawControlClient other = f.client()) {
             tracer.send("trace start :40002\n");
             assertThat(tracer.line()).isEqualTo("stream *:40002");
-            try (TcpSocket unrelated = f.peer.connect("198.18.0.2", 7, 40003, 2000);
-                    TcpSocket s = f.peer.connect("198.18.0.2", 7, 40002, 2000)) {
+            try (TcpSocket unrelated = f.peer.connect("198.18.0.2", 7, 40003, 10_000);
+                    TcpSocket s = f.peer.connect("198.18.0.2", 7, 40002, 10_000)) {
                 s.getOutputStream().write("x".getBytes(StandardCharsets.US_ASCII));
                 assertThat(s.getInputStream().read()).isEqualTo('x');
             }
@@ -214,7 +222,7 @@ class ControlServerTest {
             assertThat(tracer.line()).isEqualTo("stream all");
             assertThat(f.stack.tracer().enabled()).isTrue();
             tracer.close();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (f.stack.tracer().enabled() && System.nanoTime() < deadline) {
                 Thread.sleep(20);
             }
@@ -229,7 +237,7 @@ class ControlServerTest {
         try (RawControlClient c = f.client()) {
             assertThat(c.ok("pcap start " + file)).containsExactly("recording to " + file);
             assertThat(c.request("pcap start " + file)).containsExactly("error " + file + " is being recorded already");
-            try (TcpSocket s = f.peer.connect("198.18.0.2", 7, 0, 2000)) {
+            try (TcpSocket s = f.peer.connect("198.18.0.2", 7, 0, 10_000)) {
                 s.getOutputStream().write(1);
                 assertThat(s.getInputStream().read()).isEqualTo(1);
             }
@@ -255,7 +263,7 @@ class ControlServerTest {
             c.channel.shutdownOutput();
             assertThat(c.line()).as("the peer's echo service closes after our FIN: end of stream").isNull();
         }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (f.commands.relayCount() > 0 && System.nanoTime() < deadline) {
             Thread.sleep(10);
         }
@@ -268,7 +276,7 @@ class ControlServerTest {
             assertThat(c.request("connect 198.18.0.1 5999")).containsExactly(
                     "error connect to 198.18.0.1:5999: connection refused");
             assertThat(c.request("connect 198.18.0.1 0").get(0)).isEqualTo("error PORT must be 1..65535, got '0'");
-            assertThat(c.ok("status")).as("the connection is still usable").hasSize(5);
+            assertThat(c.ok("status")).as("the connection is still usable").hasSize(STATUS_LINES);
         }
     }
 
@@ -277,7 +285,7 @@ class ControlServerTest {
         try (RawControlClient c = f.client()) {
             c.send("listen 8080 5000\n");
             assertThat(c.line()).isEqualTo("listening 198.18.0.2:8080");
-            try (TcpSocket s = f.peer.connect("198.18.0.2", 8080, 42000, 2000)) {
+            try (TcpSocket s = f.peer.connect("198.18.0.2", 8080, 42000, 10_000)) {
                 assertThat(c.line()).matches("relay 198\\.18\\.0\\.2:8080 198\\.18\\.0\\.1:42000 accepted in [0-9.]+ ms .*");
                 s.getOutputStream().write("ping".getBytes(StandardCharsets.US_ASCII));
                 assertThat(c.readRaw(4)).isEqualTo("ping");
@@ -296,7 +304,7 @@ class ControlServerTest {
             assertThat(c.line()).isEqualTo("listening 198.18.0.2:8081");
         }
         // the client left before a peer came: the port is free again
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (f.stack.connections().stream().anyMatch(i -> i.localPort() == 8081) && System.nanoTime() < deadline) {
             Thread.sleep(10);
         }
@@ -346,7 +354,7 @@ class ControlServerTest {
             writer.join(5000);
         }
         try (RawControlClient c = f.client()) {
-            assertThat(c.ok("status")).hasSize(5);
+            assertThat(c.ok("status")).hasSize(STATUS_LINES);
         }
     }
 
@@ -358,14 +366,13 @@ class ControlServerTest {
             c.send(i % 2 == 0 ? "sta" : ""); // half a request, or nothing
             silent.add(c);
         }
-        long t0 = System.nanoTime();
+        awaitClients(50);
         try (RawControlClient c = f.client()) {
-            assertThat(c.ok("status")).hasSize(5);
+            assertThat(c.ok("status")).hasSize(STATUS_LINES);
         }
-        assertThat((System.nanoTime() - t0) / 1_000_000).as("ms to serve a client beside 50 silent ones (they hold 2 s)")
-                .isLessThan(1500);
+        assertThat(f.server.clientCount()).as("served while the 50 silent clients were still held").isGreaterThanOrEqualTo(50);
         for (RawControlClient c : silent) {
-            assertThat(c.line()).as("closed after the control timeout (2 s)").isNull();
+            assertThat(c.line()).as("closed after the control timeout").isNull();
             c.close();
         }
     }
@@ -386,14 +393,25 @@ class ControlServerTest {
             });
             writer.setDaemon(true);
             writer.start();
-            Thread.sleep(300);
-            long t0 = System.nanoTime();
+            awaitClients(1);
             try (RawControlClient c = f.client()) {
-                assertThat(c.ok("status")).hasSize(5);
+                assertThat(c.ok("status")).hasSize(STATUS_LINES);
             }
-            assertThat((System.nanoTime() - t0) / 1_000_000).as("ms, beside a client stuck for 2 s").isLessThan(1500);
-            writer.join(10_000);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (f.server.clientCount() > 1 && System.nanoTime() < deadline) {
+                Thread.sleep(5); // the served client's slot comes back when its thread sees the close
+            }
+            assertThat(f.server.clientCount()).as("served while the slow client was still held").isEqualTo(1);
+            writer.join(30_000);
             assertThat(writer.isAlive()).as("the daemon gave up on the slow client").isFalse();
+        }
+    }
+
+    private void awaitClients(int n) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (f.server.clientCount() < n) {
+            assertThat(System.nanoTime()).as("%d clients admitted", n).isLessThan(deadline);
+            Thread.sleep(5);
         }
     }
 
@@ -446,7 +464,7 @@ class ControlServerTest {
                 reply = c.request("status");
             }
         } while (!reply.get(0).startsWith("ok") && System.nanoTime() < deadline);
-        assertThat(reply.get(0)).isEqualTo("ok 5");
+        assertThat(reply.get(0)).isEqualTo("ok " + STATUS_LINES);
     }
 
     @Test

@@ -45,7 +45,7 @@ class ControlIT {
             Path client = dir.resolve("client.out");
             ns.start(client, dir.resolve("client.err"), "python3", scripts() + "/interop/hold_client.py", "--connect",
                     Netns.STACK_ADDR, "--port", "7", "--local-port", "45000", "--timeout", "30");
-            await(10, "the kernel client's echo", () -> read(client).contains("echoed"));
+            await(30, "the kernel client's echo", () -> read(client).contains("echoed"));
 
             String conns = daemon.ctl("conns").ok().out();
             System.out.println("$ tcpstack ctl conns\n" + conns);
@@ -68,7 +68,7 @@ class ControlIT {
             long t0 = System.nanoTime();
             String killed = daemon.ctl("kill", "198.18.0.1:45000").ok().out();
             assertThat(killed).containsPattern("ESTAB +0 +0 +198\\.18\\.0\\.2:7 +198\\.18\\.0\\.1:45000");
-            await(5, "the kernel client to see the reset", () -> read(client).contains("reset after"));
+            await(30, "the kernel client to see the reset", () -> read(client).contains("reset after"));
             System.out.printf("ctl kill: the kernel client saw ECONNRESET %.0f ms after ctl started%n",
                     (System.nanoTime() - t0) / 1e6);
             assertThat(ns.exec(10, "ss", "-Htan", "sport", "= :45000").ok().out()).as("nothing left in the kernel").isBlank();
@@ -90,7 +90,7 @@ class ControlIT {
             ns.start(dir.resolve("server.out"), dir.resolve("server.err"), "python3",
                     scripts() + "/interop/echo_server.py", "--bind", Netns.KERNEL_ADDR, "--port", "5001", "--count", "3",
                     "--timeout", "60");
-            await(10, "the kernel server", () -> read(dir.resolve("server.out")).contains("listening"));
+            await(30, "the kernel server", () -> read(dir.resolve("server.out")).contains("listening"));
 
             double first = connectFromPort40000(daemon, ns, "first");
             double oldResend = connectFromPort40000(daemon, ns, "second");
@@ -101,7 +101,7 @@ class ControlIT {
             System.out.printf("connect from port 40000 with a stale kernel connection on it: first %.1f ms, syn-resend"
                     + " rto-init %.1f ms, after ctl set syn-resend timeout-min %.1f ms%n", first, oldResend, newResend);
             assertThat(oldResend).as("rto-init: the SYN goes again after the initial RTO (1 s)").isBetween(900.0, 3000.0);
-            assertThat(newResend).as("timeout-min: after TCP_TIMEOUT_MIN (2 ms) and a round trip").isLessThan(300.0);
+            assertThat(newResend).as("timeout-min: after TCP_TIMEOUT_MIN (2 ms) and a round trip").isLessThan(500.0);
             assertThat(daemon.log()).contains("set syn-resend = timeout-min (was rto-init");
         }
     }
@@ -110,10 +110,10 @@ class ControlIT {
     private double connectFromPort40000(DaemonProcess daemon, Netns ns, String name) throws Exception {
         Process nc = startClient(daemon.nc("-v", "-p", "40000", Netns.KERNEL_ADDR, "5001"), name);
         Path err = dir.resolve(name + ".err");
-        await(20, name + " connection", () -> read(err).contains("connected in"));
+        await(30, name + " connection", () -> read(err).contains("connected in"));
         Matcher m = CONNECTED.matcher(read(err));
         assertThat(m.find()).isTrue();
-        await(5, "the kernel to see " + name + " connection established", () -> kernelHas(ns, "ESTAB"));
+        await(30, "the kernel to see " + name + " connection established", () -> kernelHas(ns, "ESTAB"));
         daemon.ctl("kill", "198.18.0.1:5001").ok();
         assertThat(nc.waitFor(10, TimeUnit.SECONDS)).as("nc ends when its connection is killed").isTrue();
         assertThat(kernelHas(ns, "ESTAB")).as("the kernel never saw the RST").isTrue();
@@ -131,7 +131,7 @@ class ControlIT {
             ns.start(dir.resolve("server.out"), dir.resolve("server.err"), "python3",
                     scripts() + "/interop/echo_server.py", "--bind", Netns.KERNEL_ADDR, "--port", "5002", "--count", "1",
                     "--timeout", "30");
-            await(10, "the kernel server", () -> read(dir.resolve("server.out")).contains("listening"));
+            await(30, "the kernel server", () -> read(dir.resolve("server.out")).contains("listening"));
 
             // out: stdin to a kernel echo server and back; end of stdin is our FIN, its FIN ends nc
             Process out = startClient(daemon.nc("-v", Netns.KERNEL_ADDR, "5002"), "out");
@@ -146,10 +146,10 @@ class ControlIT {
 
             // in: curl from the kernel to a port the stack listens on through nc -l
             Process in = startClient(daemon.nc("-v", "-l", "8080"), "in");
-            await(20, "nc -l to listen", () -> read(dir.resolve("in.err")).contains("listening 198.18.0.2:8080"));
+            await(30, "nc -l to listen", () -> read(dir.resolve("in.err")).contains("listening 198.18.0.2:8080"));
             Process curl = ns.start(dir.resolve("curl.out"), dir.resolve("curl.err"), "curl", "-sS", "-m", "10", "-o",
                     dir.resolve("curl.body").toString(), "-w", "%{http_code}", "http://" + Netns.STACK_ADDR + ":8080/hello");
-            await(10, "curl's request through nc -l", () -> read(dir.resolve("in.out")).contains("GET /hello HTTP/1.1"));
+            await(30, "curl's request through nc -l", () -> read(dir.resolve("in.out")).contains("GET /hello HTTP/1.1"));
             try (OutputStream stdin = in.getOutputStream()) {
                 stdin.write("HTTP/1.0 200 OK\r\nContent-Length: 6\r\n\r\nhello\n".getBytes(StandardCharsets.US_ASCII));
             }
@@ -169,12 +169,12 @@ class ControlIT {
             DaemonProcess daemon = DaemonProcess.start(ns, dir);
             Process trace = startClient(new ProcessBuilder("java", "-jar", DaemonProcess.jar(), "ctl", "trace", "start",
                     "--filter", ":7", "--control", daemon.control.toString()), "trace");
-            await(20, "the trace stream", () -> ctlOut(daemon, "status").contains("trace streams 1"));
+            await(30, "the trace stream", () -> ctlOut(daemon, "status").contains("trace streams 1"));
             Path pcap = dir.resolve("run.pcap");
             assertThat(daemon.ctl("pcap", "start", pcap.toString()).ok().out()).isEqualTo("recording to " + pcap + "\n");
 
             ns.sh(20, "echo hello | nc -N " + Netns.STACK_ADDR + " 7 && echo x | nc -N " + Netns.STACK_ADDR + " 9").ok();
-            await(10, "the trace of the close", () -> read(dir.resolve("trace.out")).contains("-> TIME-WAIT")
+            await(30, "the trace of the close", () -> read(dir.resolve("trace.out")).contains("-> TIME-WAIT")
                     || read(dir.resolve("trace.out")).contains("LAST-ACK -> CLOSED"));
             assertThat(daemon.ctl("pcap", "stop", pcap.toString()).ok().out()).startsWith("stopped " + pcap + " after ");
             assertThat(daemon.ctl("trace", "stop").ok().out()).isEqualTo("stopped 1 trace stream(s)\n");
@@ -211,14 +211,14 @@ class ControlIT {
 
             Files.writeString(config, "fin-timeout = 5s\nqueues = 4\n");
             daemon.signal("HUP");
-            await(10, "the reload", () -> read(daemon.stderr).contains("reloaded " + config));
+            await(30, "the reload", () -> read(daemon.stderr).contains("reloaded " + config));
             assertThat(daemon.ctl("get", "fin-timeout").ok().out()).isEqualTo("fin-timeout = 5s\n");
             assertThat(daemon.log()).contains("reload: fin-timeout = 5s (was 30s)")
                     .contains("reload: queues = 4 in " + config + " takes effect at the next start (running with 2)");
 
             Files.writeString(config, "fin-timeout = never\n");
             daemon.signal("HUP");
-            await(10, "the failed reload", () -> read(daemon.stderr).contains("reload failed"));
+            await(30, "the failed reload", () -> read(daemon.stderr).contains("reload failed"));
             assertThat(daemon.log()).contains("reload failed, the running configuration stays: " + config
                     + ":1: fin-timeout: must be a duration");
             assertThat(daemon.ctl("get", "fin-timeout").ok().out()).isEqualTo("fin-timeout = 5s\n");
@@ -232,7 +232,7 @@ class ControlIT {
             Path client = dir.resolve("client.out");
             ns.start(client, dir.resolve("client.err"), "python3", scripts() + "/interop/hold_client.py", "--connect",
                     Netns.STACK_ADDR, "--port", "7", "--timeout", "30");
-            await(10, "the kernel client's echo", () -> read(client).contains("echoed"));
+            await(30, "the kernel client's echo", () -> read(client).contains("echoed"));
             long[] exit = daemon.terminate();
             System.out.println("SIGTERM with one open connection: exit " + exit[0] + " after " + exit[1] + " ms; client: "
                     + read(client).strip().replace('\n', ' '));

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -36,6 +37,26 @@ final class DaemonProcess {
             fail("tcpstack.jar system property must name the shaded jar (run through failsafe after package): " + jar);
         }
         return jar;
+    }
+
+    private static Path readable;
+
+    /**
+     * A copy of the jar that every user can read (mode 0644 in a 0755 directory under
+     * java.io.tmpdir), made once per test JVM and deleted when it exits.
+     */
+    static synchronized Path readableJar() throws IOException {
+        if (readable == null) {
+            Path dir = Files.createTempDirectory("tcpstack-it-jar");
+            dir.toFile().deleteOnExit();
+            Path copy = dir.resolve("tcpstack.jar");
+            Files.copy(Path.of(jar()), copy);
+            copy.toFile().deleteOnExit(); // registered after its directory: deleted before it
+            Files.setPosixFilePermissions(copy, PosixFilePermissions.fromString("rw-r--r--"));
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+            readable = copy;
+        }
+        return readable;
     }
 
     static String scripts() {
@@ -82,16 +103,25 @@ final class DaemonProcess {
         return Netns.run(120, ctlCommand(List.of(), args)); // generous: a JVM start on a loaded machine
     }
 
-    /** The same, run through {@code setpriv PRIV...} (another user). */
+    /**
+     * The same, run through {@code setpriv PRIV...} (another user), from a copy of the jar that
+     * user can read, in a directory it can enter: the checkout may sit where only root can
+     * ({@code mktemp -d}, /root).
+     */
     Netns.Result ctlAs(List<String> setpriv, String... args) throws IOException, InterruptedException {
         List<String> privileges = new ArrayList<>(List.of("setpriv"));
         privileges.addAll(setpriv);
-        return Netns.run(30, ctlCommand(privileges, args));
+        Path jar = readableJar();
+        return Netns.run(30, jar.getParent(), ctlCommand(privileges, jar.toString(), args));
     }
 
     private List<String> ctlCommand(List<String> prefix, String... args) {
+        return ctlCommand(prefix, jar(), args);
+    }
+
+    private List<String> ctlCommand(List<String> prefix, String jar, String... args) {
         List<String> command = new ArrayList<>(prefix);
-        command.addAll(List.of("java", "-jar", jar(), "ctl"));
+        command.addAll(List.of("java", "-jar", jar, "ctl"));
         command.addAll(List.of(args));
         command.addAll(List.of("--control", control.toString()));
         return command;

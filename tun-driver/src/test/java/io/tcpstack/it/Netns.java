@@ -140,10 +140,19 @@ final class Netns implements AutoCloseable {
     }
 
     static Result run(int timeoutSeconds, List<String> command) throws IOException, InterruptedException {
+        return run(timeoutSeconds, null, command);
+    }
+
+    /** Runs {@code command} in the working directory {@code dir} (null: this process's). */
+    static Result run(int timeoutSeconds, Path dir, List<String> command) throws IOException, InterruptedException {
         Path out = Files.createTempFile("tcpstack-it", ".out");
         Path err = Files.createTempFile("tcpstack-it", ".err");
         try {
-            Process p = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
+            if (dir != null) {
+                builder.directory(dir.toFile());
+            }
+            Process p = builder.start();
             if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
                 p.destroyForcibly().waitFor();
                 fail("timed out after " + timeoutSeconds + " s: " + String.join(" ", command) + "\nstdout: "

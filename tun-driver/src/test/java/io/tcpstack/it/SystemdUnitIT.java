@@ -74,7 +74,7 @@ class SystemdUnitIT {
 
                 String reload = values(unit, "ExecReload").get(0).replace("$MAINPID", Long.toString(daemon.pid()));
                 Netns.run(10, words(reload)).ok();
-                await(10, "the reload", () -> read(dir.resolve("daemon.err")).contains("reloaded "));
+                await(30, "the reload", () -> read(dir.resolve("daemon.err")).contains("reloaded "));
 
                 long t0 = System.nanoTime();
                 daemon.destroy(); // SIGTERM, the unit's KillSignal

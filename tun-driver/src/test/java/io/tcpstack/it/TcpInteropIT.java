@@ -151,19 +151,22 @@ class TcpInteropIT {
                 .noneMatch(c -> c.localPort() == port && c.state() != TcpState.LISTEN), () -> "");
     }
 
-    /** Waits up to 10 s (a lost segment costs a retransmission timeout or two); says what is left if not. */
+    /**
+     * Waits up to 30 s (a lost segment costs a retransmission timeout or two, a loaded machine
+     * more); says what is left if not.
+     */
     private static void waitUntil(BooleanSupplier condition, Supplier<String> whatIsLeft) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + 10_000;
+        long deadline = System.currentTimeMillis() + 30_000;
         while (!condition.getAsBoolean()) {
             if (System.currentTimeMillis() > deadline) {
-                fail("condition not met within 10 s; left: " + whatIsLeft.get());
+                fail("condition not met within 30 s; left: " + whatIsLeft.get());
             }
             Thread.sleep(20);
         }
     }
 
     private static void waitForFile(Path file, String text) throws Exception {
-        long deadline = System.currentTimeMillis() + 10_000;
+        long deadline = System.currentTimeMillis() + 30_000;
         while (!Files.exists(file) || !Files.readString(file).contains(text)) {
             assertThat(System.currentTimeMillis()).as("'" + text + "' in " + file).isLessThan(deadline);
             Thread.sleep(20);

@@ -28,7 +28,7 @@ class TimeWaitDemoIT {
         assertThat(Integer.parseInt(now[1])).as("kernel client's TIME-WAIT sockets").isLessThanOrEqualTo(4);
         assertThat(Integer.parseInt(now[2])).as("stack's TIME_WAIT records").isGreaterThan(1000);
         String[] opens = row(lines, "TcpPassiveOpens");
-        assertThat(Integer.parseInt(opens[2])).isGreaterThan(5000);
+        assertThat(Integer.parseInt(opens[2])).as("connections in 6 s, whatever the load").isGreaterThan(2000);
         String bytes = lines.stream().filter(l -> l.startsWith("bytes per TIME_WAIT record:")).findFirst().orElseThrow();
         assertThat(Integer.parseInt(bytes.replaceAll("bytes per TIME_WAIT record: (\\d+) .*", "$1"))).isLessThanOrEqualTo(64);
 
