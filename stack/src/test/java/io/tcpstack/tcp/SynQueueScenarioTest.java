@@ -36,6 +36,13 @@ class SynQueueScenarioTest extends ScenarioBase {
         server = h.stack.listen(STACK_PORT, backlog);
     }
 
+    /** tcp_syncookies = 2: every SYN gets a cookie. */
+    private void listenWithCookiesForEverySyn() throws IOException {
+        TcpSettings s = cookieSettings();
+        s.syncookies = 2;
+        listen(s, BACKLOG);
+    }
+
     Seg.Builder from(int port, String flags, long seq, long ack) {
         return Seg.from(port, STACK_PORT).v6(ipv6).flags(flags).seq(seq).ack(ack);
     }
@@ -122,9 +129,7 @@ class SynQueueScenarioTest extends ScenarioBase {
 
     @Test
     void a_cookie_carries_the_mss_rounded_down_to_its_table() throws IOException {
-        TcpSettings s = cookieSettings();
-        s.syncookies = 2;
-        listen(s, BACKLOG);
+        listenWithCookiesForEverySyn();
         h.inject(from(PEER_PORT, "S", PEER_ISS, 0).options(TcpSegment.Options.syn(1400, 7, true, 5000L, 0L)).build());
         TcpSegment synAck = h.expect(match().flags("S."));
         h.inject(from(PEER_PORT, ".", PEER_ISS + 1, u(synAck.seq()) + 1).ts(5001, synAck.options().tsVal()).build());
@@ -134,9 +139,7 @@ class SynQueueScenarioTest extends ScenarioBase {
 
     @Test
     void without_a_timestamp_a_cookie_keeps_only_the_mss() throws IOException {
-        TcpSettings s = cookieSettings();
-        s.syncookies = 2;
-        listen(s, BACKLOG);
+        listenWithCookiesForEverySyn();
         h.inject(from(PEER_PORT, "S", PEER_ISS, 0).options(TcpSegment.Options.syn(1460, 7, true, null, null)).build());
         TcpSegment synAck = h.expect(match().flags("S."));
         assertThat(synAck.options().mss()).isEqualTo(ourMss());
@@ -156,9 +159,7 @@ class SynQueueScenarioTest extends ScenarioBase {
 
     @Test
     void a_cookie_carries_ecn_when_the_syn_asked_for_it_and_had_a_timestamp() throws IOException {
-        TcpSettings s = cookieSettings();
-        s.syncookies = 2;
-        listen(s, BACKLOG);
+        listenWithCookiesForEverySyn();
         h.inject(from(PEER_PORT, "SEW", PEER_ISS, 0).options(TcpSegment.Options.syn(1460, 7, true, 5000L, 0L)).build());
         TcpSegment synAck = h.expect(match().that("SYN-ACK with ECE", t -> t.flags() == (TcpView.SYN | TcpView.ACK | TcpView.ECE)));
         assertThat(synAck.options().tsVal() & 0x3f).as("window scale 7, SACK, ECN").isEqualTo(7 | 16 | 32);
@@ -174,9 +175,7 @@ class SynQueueScenarioTest extends ScenarioBase {
 
     @Test
     void tcp_syncookies_2_answers_every_syn_with_a_cookie() throws IOException {
-        TcpSettings s = cookieSettings();
-        s.syncookies = 2;
-        listen(s, BACKLOG);
+        listenWithCookiesForEverySyn();
         synWithEverything(PEER_PORT, 5000);
         assertThat(requests()).as("nothing kept").isZero();
         assertThat(stat(Counter.TcpExtTCPReqQFullDoCookies)).isEqualTo(1);
@@ -186,9 +185,7 @@ class SynQueueScenarioTest extends ScenarioBase {
 
     @Test
     void a_stale_or_forged_cookie_gets_a_reset_and_is_counted() throws IOException {
-        TcpSettings s = cookieSettings();
-        s.syncookies = 2;
-        listen(s, BACKLOG);
+        listenWithCookiesForEverySyn();
         TcpSegment synAck = synWithEverything(PEER_PORT, 5000);
         long cookie = u(synAck.seq());
         // a forged ACK: not the cookie (cookie + 1 would decode as the next MSS of the table)
@@ -216,9 +213,7 @@ class SynQueueScenarioTest extends ScenarioBase {
 
     @Test
     void a_cookie_of_another_peer_port_fails() throws IOException {
-        TcpSettings s = cookieSettings();
-        s.syncookies = 2;
-        listen(s, BACKLOG);
+        listenWithCookiesForEverySyn();
         TcpSegment synAck = synWithEverything(PEER_PORT, 5000);
         h.inject(from(PEER_PORT + 1, ".", PEER_ISS + 1, u(synAck.seq()) + 1).ts(5001, synAck.options().tsVal()).build());
         h.expect(match().flags("R"));

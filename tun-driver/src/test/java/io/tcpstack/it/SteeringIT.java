@@ -105,7 +105,8 @@ class SteeringIT {
     /** Inbound packets per queue, from {@code ctl status}. */
     private static long[] perQueue(DaemonProcess daemon) throws Exception {
         String status = daemon.ctl("status").ok().out();
-        String counts = status.substring(status.indexOf("packets per queue: ") + "packets per queue: ".length()).trim();
+        String rest = status.substring(status.indexOf("packets per queue: ") + "packets per queue: ".length());
+        String counts = rest.lines().findFirst().orElseThrow().trim(); // other status lines follow
         return Arrays.stream(counts.split(" ")).mapToLong(Long::parseLong).toArray();
     }
 
