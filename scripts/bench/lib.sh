@@ -9,7 +9,7 @@ NS_S="$P-s"
 NS_A="$P-a"
 NS_B="$P-b"
 PIDS=()
-JAR="$ROOT/tun-driver/target/tcpstack.jar"
+JAR="$ROOT/tun-driver/target/tcpstack-bench.jar"   # tcpstack.jar with the benchmark programs
 JAVA=(java -XX:+UseParallelGC -cp "$JAR")
 
 # bench_out NAME: OUT is the --out directory, or a new /tmp/tcpstack-NAME.XXXXXX
