@@ -6,7 +6,7 @@ import io.netty.buffer.PooledByteBufAllocator;
 import io.tcpstack.api.StackConfig;
 import io.tcpstack.api.TcpServerSocket;
 import io.tcpstack.api.TcpStack;
-import io.tcpstack.dispatch.Dispatcher;
+import io.tcpstack.inbound.InboundQueues;
 import io.tcpstack.link.Link;
 import io.tcpstack.link.PacketReceiver;
 import io.tcpstack.profile.TcpSettings;
@@ -86,7 +86,7 @@ public class SegmentPathBench {
     final SinkLink link = new SinkLink();
     final byte[] app = new byte[64 * 1024];
     TcpStack stack;
-    Dispatcher input;
+    InboundQueues input;
     TcpConnection connection;
     ByteBuf packet;
     int seq;
@@ -96,10 +96,10 @@ public class SegmentPathBench {
 
     @Setup
     public void setup() throws IOException {
-        stack = new TcpStack(StackConfig.builder().address(STACK).dispatchMode(Dispatcher.Mode.INLINE).build(), link,
+        stack = new TcpStack(StackConfig.builder().address(STACK).inboundMode(InboundQueues.Mode.INLINE).build(), link,
                 new VirtualClock(1_000_000_000L), new TcpSettings());
         stack.start();
-        input = stack.dispatcher();
+        input = stack.inbound();
         TcpServerSocket server = stack.listen(PORT, 16);
         int isn = 1_000_000;
         link.capture = true;

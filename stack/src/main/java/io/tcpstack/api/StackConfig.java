@@ -1,6 +1,6 @@
 package io.tcpstack.api;
 
-import io.tcpstack.dispatch.Dispatcher;
+import io.tcpstack.inbound.InboundQueues;
 import io.tcpstack.wire.IpAddress;
 import java.util.Objects;
 
@@ -12,14 +12,14 @@ public final class StackConfig {
     private final IpAddress address4;
     private final IpAddress address6;
     private final int defaultTtl;
-    private final Dispatcher.Mode dispatchMode;
+    private final InboundQueues.Mode inboundMode;
     private final Long seed;
 
     private StackConfig(Builder b) {
         this.address4 = b.address4;
         this.address6 = b.address6;
         this.defaultTtl = b.defaultTtl;
-        this.dispatchMode = b.dispatchMode;
+        this.inboundMode = b.inboundMode;
         this.seed = b.seed;
     }
 
@@ -33,8 +33,8 @@ public final class StackConfig {
     }
 
     /** How inbound packets reach the workers; null: threads on a real clock, inline on virtual time. */
-    public Dispatcher.Mode dispatchMode() {
-        return dispatchMode;
+    public InboundQueues.Mode inboundMode() {
+        return inboundMode;
     }
 
     public static Builder builder() {
@@ -70,7 +70,7 @@ public final class StackConfig {
         private IpAddress address4;
         private IpAddress address6;
         private int defaultTtl = 64;
-        private Dispatcher.Mode dispatchMode;
+        private InboundQueues.Mode inboundMode;
         private Long seed;
 
         /** See {@link StackConfig#seed()}. */
@@ -79,8 +79,8 @@ public final class StackConfig {
             return this;
         }
 
-        public Builder dispatchMode(Dispatcher.Mode mode) {
-            this.dispatchMode = mode;
+        public Builder inboundMode(InboundQueues.Mode mode) {
+            this.inboundMode = mode;
             return this;
         }
 

@@ -1,7 +1,7 @@
 package io.tcpstack.api;
 
+import io.tcpstack.api.types.Connection;
 import io.tcpstack.tcp.Listener;
-import io.tcpstack.tcp.TcpConnection;
 import io.tcpstack.tcp.TcpLayer;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -30,7 +30,7 @@ public final class TcpServerSocket implements AutoCloseable {
     /** Waits for the next established connection. */
     public TcpSocket accept() throws IOException {
         try {
-            TcpConnection c = tcp.accept(listener, soTimeoutMillis);
+            Connection c = tcp.accept(listener, soTimeoutMillis);
             if (c == null) {
                 if (soTimeoutMillis > 0 && !isClosed()) {
                     throw new SocketTimeoutException("accept timed out after " + soTimeoutMillis + " ms");
@@ -45,7 +45,7 @@ public final class TcpServerSocket implements AutoCloseable {
     }
 
     /** The next established connection if one is waiting, else null (never blocks). */
-    public TcpConnection poll() {
+    public Connection poll() {
         return tcp.pollAccept(listener);
     }
 

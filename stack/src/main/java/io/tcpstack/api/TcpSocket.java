@@ -1,9 +1,9 @@
 package io.tcpstack.api;
 
-import io.tcpstack.tcp.ConnectionInfo;
-import io.tcpstack.tcp.TcpConnection;
-import io.tcpstack.tcp.TcpException;
-import io.tcpstack.tcp.TcpState;
+import io.tcpstack.api.types.Connection;
+import io.tcpstack.api.types.ConnectionInfo;
+import io.tcpstack.api.types.TcpException;
+import io.tcpstack.api.types.TcpState;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -15,16 +15,16 @@ import java.net.SocketTimeoutException;
  * as {@link TcpException} (refused, reset, timed out), timeouts as {@link SocketTimeoutException}.
  */
 public final class TcpSocket implements AutoCloseable {
-    private final TcpConnection connection;
+    private final Connection connection;
     private volatile int soTimeoutMillis;
     private final InputStream in = new In();
     private final OutputStream out = new Out();
 
-    TcpSocket(TcpConnection connection) {
+    TcpSocket(Connection connection) {
         this.connection = connection;
     }
 
-    public TcpConnection connection() {
+    public Connection connection() {
         return connection;
     }
 

@@ -1,9 +1,16 @@
 package io.tcpstack.api;
 
-import io.tcpstack.dispatch.Dispatcher;
+import io.tcpstack.api.types.Connection;
+import io.tcpstack.api.types.ConnectionInfo;
+import io.tcpstack.api.types.SynOptions;
+import io.tcpstack.api.types.TcpException;
+import io.tcpstack.api.types.TcpHandler;
+import io.tcpstack.inbound.InboundQueues;
+import io.tcpstack.inbound.LookupObserver;
 import io.tcpstack.ip.Icmp;
 import io.tcpstack.ip.IcmpRateLimit;
 import io.tcpstack.ip.IpInput;
+import io.tcpstack.ip.IpHost;
 import io.tcpstack.ip.IpOutput;
 import io.tcpstack.ip.Ipv4Input;
 import io.tcpstack.ip.Ipv6Input;
@@ -11,25 +18,20 @@ import io.tcpstack.ip.Udp;
 import io.tcpstack.link.Link;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.StackStats;
-import io.tcpstack.tcp.ConnectionInfo;
-import io.tcpstack.tcp.SynOptions;
-import io.tcpstack.tcp.TcpConnection;
-import io.tcpstack.tcp.TcpException;
-import io.tcpstack.tcp.TcpHandler;
 import io.tcpstack.tcp.TcpLayer;
 import io.tcpstack.tcp.Wakeups;
 import io.tcpstack.time.Clock;
 import io.tcpstack.time.TimerDriven;
-import io.tcpstack.time.TimerThread;
 import io.tcpstack.time.TimerQueue;
+import io.tcpstack.time.TimerThread;
 import io.tcpstack.time.VirtualClock;
 import io.tcpstack.trace.Tracer;
 import io.tcpstack.wire.IpAddress;
 import io.tcpstack.wire.IpProtocol;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
-import java.util.List;
 import java.security.SecureRandom;
+import java.util.List;
 import java.util.Objects;
 import java.util.SplittableRandom;
 import java.util.random.RandomGenerator;
@@ -49,9 +51,9 @@ public final class TcpStack implements TimerDriven, AutoCloseable {
     private final StackStats stats;
     private final TcpSettings settings;
     private final Tracer tracer;
-    private final TimerQueue wheel;
+    private final TimerQueue timers;
     private final TimerThread timerThread;
-    private final Dispatcher dispatcher;
+    private final InboundQueues inbound;
     private final TcpLayer tcp;
     private volatile boolean started;
 
@@ -77,25 +79,26 @@ public final class TcpStack implements TimerDriven, AutoCloseable {
         this.link = Objects.requireNonNull(link);
         this.clock = Objects.requireNonNull(clock);
         this.settings = Objects.requireNonNull(settings);
-        this.wheel = new TimerQueue();
-        this.timerThread = clock instanceof VirtualClock ? null : new TimerThread(wheel, clock);
+        this.timers = new TimerQueue();
+        this.timerThread = clock instanceof VirtualClock ? null : new TimerThread(timers, clock);
         RandomGenerator random = config.seed() == null ? new SecureRandom() : new SplittableRandom(config.seed());
-        IpOutput ipOutput = new IpOutput(config, link, stats, clock, random);
+        IpHost host = new IpHost(config.address4(), config.address6(), config.defaultTtl());
+        IpOutput ipOutput = new IpOutput(host, link, stats, clock, random);
         IcmpRateLimit icmpLimits = new IcmpRateLimit(settings, clock);
         Icmp icmp = new Icmp(ipOutput, stats, icmpLimits);
         Ipv4Input ipv4 = new Ipv4Input(config.address(), link.queueCount(), stats, icmp);
         ipv4.register(IpProtocol.UDP, new Udp(icmp, stats));
         Ipv6Input ipv6 = config.address6() == null ? null
-                : new Ipv6Input(config.address6(), link.queueCount(), ipOutput, stats, settings, icmpLimits, clock, wheel);
-        this.tcp = new TcpLayer(ipOutput, link.queueCount(), settings, stats, clock, wheel, tracer, random);
+                : new Ipv6Input(config.address6(), link.queueCount(), ipOutput, stats, settings, icmpLimits, clock, timers);
+        this.tcp = new TcpLayer(ipOutput, link.queueCount(), settings, stats, clock, timers, tracer, random);
         ipv4.register(IpProtocol.TCP, tcp);
         if (ipv6 != null) {
             ipv6.register(IpProtocol.TCP, tcp);
         }
         IpInput ipInput = new IpInput(ipv4, ipv6, stats);
-        Dispatcher.Mode mode = config.dispatchMode() != null ? config.dispatchMode()
-                : clock instanceof VirtualClock ? Dispatcher.Mode.INLINE : Dispatcher.Mode.THREADED;
-        this.dispatcher = new Dispatcher(Wakeups.deferringBursts(ipInput), mode, link.queueCount(), () -> settings.affinity, link.alloc(),
+        InboundQueues.Mode mode = config.inboundMode() != null ? config.inboundMode()
+                : clock instanceof VirtualClock ? InboundQueues.Mode.INLINE : InboundQueues.Mode.THREADED;
+        this.inbound = new InboundQueues(Wakeups.deferringBursts(ipInput), mode, link.queueCount(), () -> settings.affinity, link.alloc(),
                 stats);
     }
 
@@ -108,9 +111,9 @@ public final class TcpStack implements TimerDriven, AutoCloseable {
         if (timerThread != null) {
             timerThread.start();
         }
-        dispatcher.start();
+        inbound.start();
         link.steer(settings.affinity.steering());
-        link.start(dispatcher);
+        link.start(inbound);
     }
 
     /**
@@ -126,7 +129,7 @@ public final class TcpStack implements TimerDriven, AutoCloseable {
     /** Runs the timers that are due at the clock's current time (virtual time). */
     @Override
     public int runTimers() {
-        return wheel.advance(clock.nanos());
+        return timers.advance(clock.nanos());
     }
 
     /**
@@ -136,7 +139,7 @@ public final class TcpStack implements TimerDriven, AutoCloseable {
     public void advanceTo(long nanos, Runnable afterEach) {
         VirtualClock virtual = (VirtualClock) clock;
         while (true) {
-            long next = wheel.nextDeadlineNanos();
+            long next = timers.nextDeadlineNanos();
             if (next > nanos) {
                 break;
             }
@@ -154,7 +157,7 @@ public final class TcpStack implements TimerDriven, AutoCloseable {
     /** Earliest pending timer deadline in clock nanos, or Long.MAX_VALUE. */
     @Override
     public long nextTimerNanos() {
-        return wheel.nextDeadlineNanos();
+        return timers.nextDeadlineNanos();
     }
 
     /**
@@ -180,7 +183,7 @@ public final class TcpStack implements TimerDriven, AutoCloseable {
     /** As {@link #connect(String, int, int, long, SynOptions)} to an address of either family. */
     public TcpSocket connect(IpAddress address, int port, int localPort, long timeoutMillis, SynOptions options)
             throws IOException {
-        TcpConnection c = open(address, port, localPort, options);
+        Connection c = open(address, port, localPort, options);
         try {
             if (!c.awaitEstablished(timeoutMillis)) {
                 c.abort();
@@ -201,17 +204,17 @@ public final class TcpStack implements TimerDriven, AutoCloseable {
     }
 
     /** As {@link #open(IpAddress, int, int)} to the IPv4 address {@code address} (big-endian). */
-    public TcpConnection open(int address, int port, int localPort) throws IOException {
+    public Connection open(int address, int port, int localPort) throws IOException {
         return open(IpAddress.v4(address), port, localPort, SynOptions.DEFAULT);
     }
 
     /** Starts an active open without waiting (non-blocking connect), to an address of either family. */
-    public TcpConnection open(IpAddress address, int port, int localPort) throws IOException {
+    public Connection open(IpAddress address, int port, int localPort) throws IOException {
         return open(address, port, localPort, SynOptions.DEFAULT);
     }
 
     /** As {@link #open(IpAddress, int, int)}, with a SYN that offers {@code options}. */
-    public TcpConnection open(IpAddress address, int port, int localPort, SynOptions options) throws IOException {
+    public Connection open(IpAddress address, int port, int localPort, SynOptions options) throws IOException {
         try {
             return tcp.connect(address, port, localPort, options);
         } catch (IllegalStateException e) {
@@ -247,6 +250,44 @@ public final class TcpStack implements TimerDriven, AutoCloseable {
         return tcp.connections();
     }
 
+    /** Connections with a full control block (every state but LISTEN and the records). */
+    public int connectionCount() {
+        return tcp.connectionCount();
+    }
+
+    /** Connections closed by their application and still finishing (Linux: orphans). */
+    public int orphanCount() {
+        return tcp.orphanCount();
+    }
+
+    /** Number of TIME_WAIT and FIN_WAIT_2 records. */
+    public int timeWaitCount() {
+        return tcp.timeWaitCount();
+    }
+
+    /** Pages of the memory budget the connections hold (tcp_memory_allocated; sockstat's "mem"). */
+    public long memoryPages() {
+        return tcp.memoryPages();
+    }
+
+    /** Whether the stack is under memory pressure (tcp_memory_pressure). */
+    public boolean memoryPressure() {
+        return tcp.memoryPressure();
+    }
+
+    /**
+     * ABORT of the connection on this 4-tuple from outside its owner (Linux tcp_abort, which ss -K
+     * reaches through sock_diag): RST where the state has a peer to tell, CLOSED, the owner sees
+     * ECONNABORTED. False if no live connection holds the 4-tuple (TIME_WAIT records are left alone).
+     */
+    public boolean abort(IpAddress remoteAddress, int remotePort, int localPort) {
+        return tcp.abort(remoteAddress, remotePort, localPort);
+    }
+
+    public void setLookupObserver(LookupObserver observer) {
+        tcp.setLookupObserver(observer);
+    }
+
     public StackConfig config() {
         return config;
     }
@@ -271,8 +312,8 @@ public final class TcpStack implements TimerDriven, AutoCloseable {
         return link;
     }
 
-    public Dispatcher dispatcher() {
-        return dispatcher;
+    public InboundQueues inbound() {
+        return inbound;
     }
 
     /** The TCP layer itself (connection table, test hooks). */
@@ -284,7 +325,7 @@ public final class TcpStack implements TimerDriven, AutoCloseable {
     @Override
     public void close() {
         link.close();
-        dispatcher.close();
+        inbound.close();
         if (timerThread != null) {
             timerThread.close();
         }

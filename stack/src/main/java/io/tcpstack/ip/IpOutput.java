@@ -1,7 +1,6 @@
 package io.tcpstack.ip;
 
 import io.netty.buffer.ByteBuf;
-import io.tcpstack.api.StackConfig;
 import io.tcpstack.link.Link;
 import io.tcpstack.stats.Counter;
 import io.tcpstack.stats.StackStats;
@@ -23,7 +22,7 @@ public final class IpOutput {
     /** RFC 8200 4.5: the fragment header. */
     private static final int FRAGMENT_HEADER_LENGTH = 8;
 
-    private final StackConfig config;
+    private final IpHost host;
     private final Link link;
     private final StackStats stats;
     private final PathMtu pathMtu;
@@ -35,8 +34,8 @@ public final class IpOutput {
     private final long flowSecret;
 
     /** @param random the stack's source of random choices (fragment IDs, the flow-label secret) */
-    public IpOutput(StackConfig config, Link link, StackStats stats, Clock clock, RandomGenerator random) {
-        this.config = config;
+    public IpOutput(IpHost host, Link link, StackStats stats, Clock clock, RandomGenerator random) {
+        this.host = host;
         this.link = link;
         this.stats = stats;
         this.pathMtu = new PathMtu(clock);
@@ -87,8 +86,8 @@ public final class IpOutput {
 
     /** With an explicit IP ID and the TOS byte (its low two bits: the ECN field, RFC 3168 5). */
     public void send(int queue, ByteBuf packet, int protocol, int destination, boolean dontFragment, int id, int tos) {
-        Ipv4View.writeHeader(packet, 0, packet.writerIndex(), id, dontFragment, config.defaultTtl(),
-                protocol, config.address(), destination);
+        Ipv4View.writeHeader(packet, 0, packet.writerIndex(), id, dontFragment, host.defaultTtl(),
+                protocol, host.v4(), destination);
         if (tos != 0) {
             Ipv4View.setTos(packet, 0, tos);
         }
@@ -121,7 +120,7 @@ public final class IpOutput {
      */
     public void send6(int queue, ByteBuf packet, int protocol, long dstHi, long dstLo, int flowLabel,
             int trafficClass, int hopLimit) {
-        IpAddress source = config.address6();
+        IpAddress source = host.address6();
         int payload = packet.writerIndex() - Ipv6View.HEADER_LENGTH;
         Ipv6View.writeHeader(packet, 0, trafficClass, flowLabel, payload, protocol, hopLimit, source.hi(), source.lo(),
                 dstHi, dstLo);
@@ -190,7 +189,7 @@ public final class IpOutput {
 
     /** Hop limit of the IPv6 packets we originate (Linux net.ipv6.conf.all.hop_limit, 64). */
     public int defaultHopLimit() {
-        return config.defaultTtl();
+        return host.defaultTtl();
     }
 
     /** Largest packet the link takes, TCP super-packets it segments itself included ({@link Link#maxSendPacket()}). */
@@ -200,11 +199,11 @@ public final class IpOutput {
 
     /** Our IPv4 address (0: none). */
     public int localAddress() {
-        return config.address();
+        return host.v4();
     }
 
     /** Our address of {@code peer}'s family, or null when the stack has none of that family. */
     public IpAddress localAddress(IpAddress peer) {
-        return peer.isV4() ? config.address4() : config.address6();
+        return peer.isV4() ? host.address4() : host.address6();
     }
 }

@@ -4,7 +4,7 @@ import io.netty.util.concurrent.FastThreadLocal;
 
 /**
  * The context a thread sends from, as a queue number: what a CPU is to Linux. A link reader (or a
- * dispatcher worker) runs queue q's packets as a NAPI poll runs a CPU's backlog, so what it sends
+ * inbound queue's worker) runs queue q's packets as a NAPI poll runs a CPU's backlog, so what it sends
  * while doing so leaves from context q, as a NIC's XPS map sends a CPU's packets on that CPU's
  * transmit queue. Any other thread (an application, the timers) is a context of its own, numbered
  * by its thread id. Links whose receiving side steers by {@link Steering#SENDING_CPU} deliver a

@@ -41,7 +41,7 @@ import java.util.function.Predicate;
  * <p>Nothing moves by itself. {@link #step()}, {@link #runFor} and {@link #runUntil} jump the
  * shared {@link VirtualClock} to the next event: the earliest packet delivery or the earliest
  * timer of any stack {@link #attach attached} (each stack must run on {@link #clock()}, so it
- * dispatches inline: a delivery runs the receiving stack's input to completion on the caller).
+ * processes inbound packets inline: a delivery runs the receiving stack's input to completion on the caller).
  * Packets the stack sends while doing so join the queue; none is delivered re-entrantly.
  *
  * <p>Buffers: {@link Link#send} hands the network ownership of the packet; the network keeps it

@@ -8,7 +8,7 @@ package io.tcpstack.profile;
 public final class TcpSettings {
     /** The profile last applied (its knobs may have been overridden since). */
     public volatile Profile profile = Profile.LINUX_5_6;
-    /** Inbound dispatch: no flow affinity (the reproduction mode, default) or one worker per flow. */
+    /** Inbound processing: no flow affinity (the reproduction mode, default) or one worker per flow. */
     public volatile Affinity affinity = Affinity.NONE;
     /**
      * Fault injection for demos: microseconds a worker waits between looking a segment's

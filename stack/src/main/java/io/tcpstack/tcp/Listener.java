@@ -1,5 +1,7 @@
 package io.tcpstack.tcp;
 
+import io.tcpstack.api.types.SynOptions;
+import io.tcpstack.api.types.TcpHandler;
 import java.util.ArrayDeque;
 import java.util.HashSet;
 import java.util.Objects;

@@ -1,5 +1,6 @@
 package io.tcpstack.tcp;
 
+import io.tcpstack.api.types.TcpState;
 import io.tcpstack.stats.Counter;
 import io.tcpstack.stats.StackStats;
 import io.tcpstack.tcp.congestion.CaState;

@@ -1,5 +1,7 @@
 package io.tcpstack.tcp;
 
+import io.tcpstack.api.types.TcpError;
+import io.tcpstack.api.types.TcpState;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.Counter;
 import io.tcpstack.trace.Rule;

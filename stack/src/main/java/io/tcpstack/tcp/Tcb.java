@@ -1,5 +1,8 @@
 package io.tcpstack.tcp;
 
+import io.tcpstack.api.types.TcpError;
+import io.tcpstack.api.types.TcpHandler;
+import io.tcpstack.api.types.TcpState;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.tcp.congestion.CaState;
 import io.tcpstack.tcp.congestion.CongestionControl;

@@ -1,5 +1,6 @@
 package io.tcpstack.tcp;
 
+import io.tcpstack.api.types.TcpState;
 import io.tcpstack.time.Timeout;
 import java.util.function.BiConsumer;
 
@@ -25,6 +26,6 @@ final class TcbTimeout extends Timeout {
             tcb.layer.trace().clearCause();
             tcb.lock.unlock();
         }
-        Wakeups.dispatch();
+        Wakeups.runPostedHandlers();
     }
 }

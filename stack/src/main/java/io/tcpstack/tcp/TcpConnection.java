@@ -1,5 +1,11 @@
 package io.tcpstack.tcp;
 
+import io.tcpstack.api.types.Connection;
+import io.tcpstack.api.types.ConnectionInfo;
+import io.tcpstack.api.types.TcpError;
+import io.tcpstack.api.types.TcpException;
+import io.tcpstack.api.types.TcpHandler;
+import io.tcpstack.api.types.TcpState;
 import io.tcpstack.stats.Counter;
 import io.tcpstack.trace.Rule;
 import io.tcpstack.wire.IpAddress;
@@ -11,7 +17,7 @@ import java.util.concurrent.TimeUnit;
  * and {@code block} false) for event loops and virtual-time tests, and a blocking one that waits
  * in real time.
  */
-public final class TcpConnection {
+public final class TcpConnection implements Connection {
     private final Tcb tcb;
 
     TcpConnection(Tcb tcb) {
@@ -27,11 +33,7 @@ public final class TcpConnection {
         return tcb;
     }
 
-    /**
-     * Makes this connection event-driven (the epoll_ctl of {@link TcpHandler}): {@code handler}
-     * runs at once if anything is already there to read, and after every change from now on;
-     * null stops it. Blocking calls keep working beside it.
-     */
+    @Override
     public void setHandler(TcpHandler handler) {
         tcb.lock.lock();
         try {
@@ -40,14 +42,15 @@ public final class TcpConnection {
         } finally {
             tcb.lock.unlock();
         }
-        Wakeups.dispatch();
+        Wakeups.runPostedHandlers();
     }
 
+    @Override
     public TcpState state() {
         return tcb.state;
     }
 
-    /** The application closed or aborted it, or it ended (CLOSED), like {@link java.net.Socket#isClosed()}. */
+    @Override
     public boolean isClosed() {
         tcb.lock.lock();
         try {
@@ -57,35 +60,37 @@ public final class TcpConnection {
         }
     }
 
-    /** The error that ended the connection, or null. */
+    @Override
     public TcpError error() {
         return tcb.error;
     }
 
+    @Override
     public IpAddress localAddress() {
         return tcb.localAddress;
     }
 
+    @Override
     public int localPort() {
         return tcb.localPort;
     }
 
+    @Override
     public IpAddress remoteAddress() {
         return tcb.remoteAddress;
     }
 
+    @Override
     public int remotePort() {
         return tcb.remotePort;
     }
 
+    @Override
     public ConnectionInfo info() {
-        return ConnectionInfo.of(tcb);
+        return TcpInfo.of(tcb);
     }
 
-    /**
-     * The handshake as the stack's own clock saw it: from our first SYN (SYN-ACK, for a passive
-     * open) leaving to the connection becoming established, in nanoseconds; -1 before that.
-     */
+    @Override
     public long handshakeNanos() {
         tcb.lock.lock();
         try {
@@ -96,10 +101,7 @@ public final class TcpConnection {
         }
     }
 
-    /**
-     * Waits until the handshake completes. Returns true when ESTABLISHED (or already past it),
-     * false on timeout; throws when the connection failed.
-     */
+    @Override
     public boolean awaitEstablished(long timeoutMillis) throws TcpException, InterruptedException {
         long deadline = deadline(timeoutMillis);
         tcb.lock.lock();
@@ -118,10 +120,7 @@ public final class TcpConnection {
         }
     }
 
-    /**
-     * SEND: queues up to {@code length} bytes. With {@code block}, waits (up to the timeout, 0 =
-     * forever) until all are queued; otherwise queues what fits now. Returns bytes queued.
-     */
+    @Override
     public int write(byte[] data, int offset, int length, boolean block, long timeoutMillis)
             throws TcpException, InterruptedException {
         long deadline = deadline(timeoutMillis);
@@ -142,7 +141,7 @@ public final class TcpConnection {
         }
     }
 
-    /** Non-blocking SEND (for {@link TcpHandler}s): queues what fits now; returns the bytes queued. */
+    @Override
     public int writeNow(byte[] data, int offset, int length) throws TcpException {
         tcb.lock.lock();
         try {
@@ -171,10 +170,7 @@ public final class TcpConnection {
         return n;
     }
 
-    /**
-     * RECEIVE: up to {@code length} bytes. Returns the count, -1 at end of stream, 0 when nothing
-     * is there and {@code block} is false or the timeout passed.
-     */
+    @Override
     public int read(byte[] data, int offset, int length, boolean block, long timeoutMillis)
             throws TcpException, InterruptedException {
         long deadline = deadline(timeoutMillis);
@@ -191,7 +187,7 @@ public final class TcpConnection {
         }
     }
 
-    /** Non-blocking RECEIVE (for {@link TcpHandler}s): the count, 0 when nothing is there, -1 at end of stream. */
+    @Override
     public int readNow(byte[] data, int offset, int length) throws TcpException {
         tcb.lock.lock();
         try {
@@ -222,7 +218,7 @@ public final class TcpConnection {
         return tcb.state == TcpState.CLOSED ? -1 : 0;
     }
 
-    /** Bytes the send buffer takes now (poll's POLLOUT, Linux sk_stream_wspace). */
+    @Override
     public int sendSpace() {
         tcb.lock.lock();
         try {
@@ -232,12 +228,12 @@ public final class TcpConnection {
         }
     }
 
-    /** The peer's FIN arrived in order (poll's POLLRDHUP, Linux RCV_SHUTDOWN). */
+    @Override
     public boolean peerClosed() {
         return tcb.finReceived;
     }
 
-    /** Bytes ready to read. */
+    @Override
     public int available() {
         tcb.lock.lock();
         try {
@@ -265,7 +261,7 @@ public final class TcpConnection {
         }
     }
 
-    /** shutdown(SHUT_WR): FIN after the queued data; reading goes on. */
+    @Override
     public void shutdownOutput() {
         tcb.lock.lock();
         try {
@@ -278,14 +274,10 @@ public final class TcpConnection {
         } finally {
             tcb.lock.unlock();
         }
-        Wakeups.dispatch();
+        Wakeups.runPostedHandlers();
     }
 
-    /**
-     * CLOSE (Linux tcp_close): unread data or SO_LINGER 0 abort with RST; otherwise FIN after the
-     * queued data, and the connection lives on as an orphan. Its handler is gone with it (as
-     * close() takes a socket out of every epoll set).
-     */
+    @Override
     public void close() {
         tcb.lock.lock();
         try {
@@ -326,7 +318,7 @@ public final class TcpConnection {
         }
     }
 
-    /** ABORT: RST now (where the state has a peer to tell), CLOSED; the handler is gone with it. */
+    @Override
     public void abort() {
         tcb.lock.lock();
         try {
@@ -344,6 +336,7 @@ public final class TcpConnection {
         Wakeups.push(tcb);
     }
 
+    @Override
     public void setNoDelay(boolean on) {
         tcb.lock.lock();
         try {
@@ -356,7 +349,7 @@ public final class TcpConnection {
         }
     }
 
-    /** SO_LINGER {on, 0}: close() sends RST (Linux). Other linger times are not supported. */
+    @Override
     public void setLingerZero(boolean on) {
         tcb.lock.lock();
         try {
@@ -366,6 +359,7 @@ public final class TcpConnection {
         }
     }
 
+    @Override
     public void setKeepAlive(boolean on) {
         tcb.lock.lock();
         try {
@@ -377,12 +371,7 @@ public final class TcpConnection {
         }
     }
 
-    /**
-     * TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT (seconds, seconds, probes; 0 leaves one as it is).
-     * A new idle time applies to the running timer at once (Linux tcp_sock_set_keepidle_locked).
-     *
-     * @throws IllegalArgumentException outside Linux's limits (EINVAL): 1..32767 s, 1..127 probes
-     */
+    @Override
     public void setKeepAliveTimes(int idleSeconds, int intervalSeconds, int probes) {
         if (idleSeconds < 0 || idleSeconds > 32767 || intervalSeconds < 0 || intervalSeconds > 32767 || probes < 0
                 || probes > 127) {

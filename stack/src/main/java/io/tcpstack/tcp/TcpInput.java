@@ -1,13 +1,15 @@
 package io.tcpstack.tcp;
 
+import io.tcpstack.api.types.TcpError;
+import io.tcpstack.api.types.TcpState;
 import io.tcpstack.profile.SynResend;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.Counter;
 import io.tcpstack.stats.DropReason;
 import io.tcpstack.stats.StackStats;
+import io.tcpstack.trace.Rule;
 import io.tcpstack.wire.TcpOptions;
 import io.tcpstack.wire.TcpView;
-import io.tcpstack.trace.Rule;
 
 /**
  * SEGMENT ARRIVES for a connection (RFC 9293 3.10.7.3 and 3.10.7.4; Linux tcp_rcv_state_process,

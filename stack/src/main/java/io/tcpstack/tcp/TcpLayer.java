@@ -1,6 +1,12 @@
 package io.tcpstack.tcp;
 
 import io.netty.buffer.ByteBuf;
+import io.tcpstack.api.types.ConnectionInfo;
+import io.tcpstack.api.types.SynOptions;
+import io.tcpstack.api.types.TcpError;
+import io.tcpstack.api.types.TcpHandler;
+import io.tcpstack.api.types.TcpState;
+import io.tcpstack.inbound.LookupObserver;
 import io.tcpstack.ip.FlowLabel;
 import io.tcpstack.ip.Icmp6;
 import io.tcpstack.ip.IpOutput;
@@ -39,7 +45,7 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
     private final TcpSettings settings;
     private final StackStats stats;
     private final Clock clock;
-    private final TimerQueue wheel;
+    private final TimerQueue timers;
     private final TcpOutput output;
     private final TcpInput input;
     private final LossRecovery recovery;
@@ -57,14 +63,6 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
     private final Segment[] segments;
     private volatile LookupObserver lookupObserver;
 
-    /**
-     * Runs between looking a segment's Tcb up and locking it (Linux: between the established-hash
-     * lookup in tcp_v4_rcv and bh_lock_sock). For deterministic interleaving tests.
-     */
-    public interface LookupObserver {
-        void afterLookup(int queue, long key);
-    }
-
     /** Per-connection random choices (the IP ID's start), from the stack's seed; under its own lock. */
     private final RandomGenerator random;
 
@@ -73,12 +71,12 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
      *     runs that must repeat, else fresh; used under its own lock
      */
     public TcpLayer(IpOutput ip, int queueCount, TcpSettings settings, StackStats stats, Clock clock,
-            TimerQueue wheel, Tracer tracer, RandomGenerator random) {
+            TimerQueue timers, Tracer tracer, RandomGenerator random) {
         this.ip = ip;
         this.settings = settings;
         this.stats = stats;
         this.clock = clock;
-        this.wheel = wheel;
+        this.timers = timers;
         this.trace = new TcpTrace(tracer, clock, this);
         this.output = new TcpOutput(this, ip);
         this.recovery = new LossRecovery(this);
@@ -121,8 +119,8 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
         return (int) (clock.nanos() / (1_000_000_000L / settings.tsHz));
     }
 
-    TimerQueue wheel() {
-        return wheel;
+    TimerQueue timers() {
+        return timers;
     }
 
     TcpOutput output() {
@@ -219,8 +217,8 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
         stats.inc(Counter.TcpInSegs);
         seg.load(queue, sourceHi, sourceLo, buf, offset, length);
         seg.ipEcn = ipEcn;
-        dispatch(seg, 0);
-        Wakeups.dispatch(); // handlers run here unless this thread's burst flush runs them
+        deliver(seg, 0);
+        Wakeups.runPostedHandlers(); // handlers run here unless this thread's burst flush runs them
     }
 
     /**
@@ -260,7 +258,7 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
         }
     }
 
-    private void dispatch(Segment seg, int isnFromTimeWait) {
+    private void deliver(Segment seg, int isnFromTimeWait) {
         long key = Demux.key(seg.sourceHi, seg.sourceLo, seg.sourcePort, seg.destinationPort);
         Tcb tcb = demux.get(key, seg.sourceHi, seg.sourceLo);
         if (tcb != null) {
@@ -296,7 +294,7 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
                 }
                 Integer isn = timeWait.takeForSuccessor(key, seg.sourceHi, seg.sourceLo);
                 if (isn != null) {
-                    dispatch(seg, isn);
+                    deliver(seg, isn);
                     return;
                 }
             }
@@ -318,7 +316,7 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
         }
         trace.segmentIn(seg, "LISTEN");
         if (listenInput.process(listener, seg, isnFromTimeWait) == ListenInput.Verdict.RETRY) {
-            dispatch(seg, isnFromTimeWait); // another queue created the connection first
+            deliver(seg, isnFromTimeWait); // another queue created the connection first
         }
     }
 
@@ -754,7 +752,7 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
                 }
             }
         }
-        demux.forEach((key, tcb) -> list.add(ConnectionInfo.of(tcb)));
+        demux.forEach((key, tcb) -> list.add(TcpInfo.of(tcb)));
         timeWait.forEach(list::add);
         return list;
     }
@@ -803,7 +801,7 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
             return true;
         } finally {
             tcb.lock.unlock();
-            Wakeups.dispatch(); // the owner's handler learns of it here
+            Wakeups.runPostedHandlers(); // the owner's handler learns of it here
         }
     }
 

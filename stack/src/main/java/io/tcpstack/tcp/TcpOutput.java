@@ -1,6 +1,7 @@
 package io.tcpstack.tcp;
 
 import io.netty.buffer.ByteBuf;
+import io.tcpstack.api.types.TcpState;
 import io.tcpstack.ip.IpOutput;
 import io.tcpstack.link.SendingContext;
 import io.tcpstack.profile.Affinity;

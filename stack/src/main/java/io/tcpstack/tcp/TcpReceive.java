@@ -1,11 +1,12 @@
 package io.tcpstack.tcp;
 
+import io.tcpstack.api.types.TcpState;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.Counter;
 import io.tcpstack.stats.DropReason;
 import io.tcpstack.stats.StackStats;
-import io.tcpstack.wire.TcpView;
 import io.tcpstack.trace.Rule;
+import io.tcpstack.wire.TcpView;
 
 /**
  * The receive path (RFC 9293 3.10.7.4 seventh and eighth; Linux tcp_data_queue,

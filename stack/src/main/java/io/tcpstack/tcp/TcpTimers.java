@@ -1,5 +1,7 @@
 package io.tcpstack.tcp;
 
+import io.tcpstack.api.types.TcpError;
+import io.tcpstack.api.types.TcpState;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.Counter;
 import io.tcpstack.time.Timeout;
@@ -15,13 +17,13 @@ final class TcpTimers {
     private static final long NANOS_PER_MS = 1_000_000L;
 
     static void schedule(Tcb tcb, Timeout timeout, long delayMs) {
-        tcb.layer.wheel().schedule(timeout, tcb.layer.clock().nanos() + delayMs * NANOS_PER_MS);
+        tcb.layer.timers().schedule(timeout, tcb.layer.clock().nanos() + delayMs * NANOS_PER_MS);
     }
 
     static void cancelAll(Tcb tcb) {
-        tcb.layer.wheel().cancel(tcb.retransmitTimer);
-        tcb.layer.wheel().cancel(tcb.delackTimer);
-        tcb.layer.wheel().cancel(tcb.keepaliveTimer);
+        tcb.layer.timers().cancel(tcb.retransmitTimer);
+        tcb.layer.timers().cancel(tcb.delackTimer);
+        tcb.layer.timers().cancel(tcb.keepaliveTimer);
         tcb.retransmitKind = Tcb.TimerKind.NONE;
     }
 
@@ -52,7 +54,7 @@ final class TcpTimers {
         if (tcb.rtx.isEmpty()) {
             if (tcb.state.isSynchronized() && tcb.retransmitKind != Tcb.TimerKind.PERSIST
                     && tcb.retransmitKind != Tcb.TimerKind.NONE) {
-                tcb.layer.wheel().cancel(tcb.retransmitTimer);
+                tcb.layer.timers().cancel(tcb.retransmitTimer);
                 tcb.retransmitKind = Tcb.TimerKind.NONE;
             }
             return;
@@ -245,7 +247,7 @@ final class TcpTimers {
     /** Every ACK we send settles what the delayed-ACK machinery owed (Linux tcp_event_ack_sent). */
     static void onAckSent(Tcb tcb) {
         if (tcb.ackPending || tcb.delackTimer.isArmed()) {
-            tcb.layer.wheel().cancel(tcb.delackTimer);
+            tcb.layer.timers().cancel(tcb.delackTimer);
         }
         if (tcb.segmentsSinceAck > 0 && tcb.quickAcks > 0) {
             tcb.quickAcks = Math.max(0, tcb.quickAcks - tcb.segmentsSinceAck);
@@ -283,7 +285,7 @@ final class TcpTimers {
         if (tcb.keepAlive && tcb.state.isSynchronized()) {
             schedule(tcb, tcb.keepaliveTimer, Math.max(keepaliveTimeMs(tcb) - (tcb.layer.nowMs() - tcb.lastActivityMs), 0));
         } else {
-            tcb.layer.wheel().cancel(tcb.keepaliveTimer);
+            tcb.layer.timers().cancel(tcb.keepaliveTimer);
         }
     }
 

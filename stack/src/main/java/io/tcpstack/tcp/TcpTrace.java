@@ -1,6 +1,7 @@
 package io.tcpstack.tcp;
 
 import io.netty.buffer.ByteBuf;
+import io.tcpstack.api.types.TcpState;
 import io.tcpstack.stats.DropReason;
 import io.tcpstack.time.Clock;
 import io.tcpstack.trace.Rule;

@@ -1,5 +1,7 @@
 package io.tcpstack.tcp;
 
+import io.tcpstack.api.types.ConnectionInfo;
+import io.tcpstack.api.types.TcpState;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.Counter;
 import io.tcpstack.stats.DropReason;
@@ -404,7 +406,7 @@ final class TimeWait {
         synchronized void atLeastBy(long dueMs) {
             long due = dueMs * 1_000_000L;
             if (!isArmed() || due < deadlineNanos()) {
-                layer.wheel().schedule(this, due);
+                layer.timers().schedule(this, due);
             }
         }
 

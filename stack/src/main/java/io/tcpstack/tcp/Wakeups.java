@@ -2,6 +2,8 @@ package io.tcpstack.tcp;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.FastThreadLocal;
+import io.tcpstack.api.types.TcpHandler;
+import io.tcpstack.api.types.TcpState;
 import io.tcpstack.link.PacketReceiver;
 import io.tcpstack.trace.Rule;
 import java.util.Arrays;
@@ -10,7 +12,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Work deferred to the end of a receive burst, and the running of event handlers. A thread that
- * processes inbound segments in bursts (a link's reader, a dispatcher worker) calls {@link
+ * processes inbound segments in bursts (a link's reader, an inbound queue's worker) calls {@link
  * #defer()} once, and {@link #flush()} when its burst ends; every connection that got data or
  * acknowledgements in between then
  *
@@ -27,7 +29,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A connection with a {@link TcpHandler} is posted to the thread that changed it, which runs
  * the handler once its locks are released: at the flush of its burst, or at the end of the timer
- * or application call ({@link #dispatch()}). So an event-driven application answers a request on
+ * or application call ({@link #runPostedHandlers()}). So an event-driven application answers a request on
  * the thread that received it, with no hand-off to another thread (lwIP's raw API, a NAPI poll).
  */
 public final class Wakeups {
@@ -44,7 +46,7 @@ public final class Wakeups {
     private boolean deferring;
     private Tcb[] posted = new Tcb[16];
     private int postedCount;
-    private boolean dispatching;
+    private boolean runningHandlers;
     /** The connection whose handler this thread is running, or null. */
     private Tcb running;
 
@@ -128,20 +130,20 @@ public final class Wakeups {
 
     /**
      * After a timer or an application call released its locks: runs the handlers it posted, unless
-     * this thread's burst flush or an outer dispatch (a handler's own call) will.
+     * this thread's burst flush or an outer run (a handler's own call) will.
      */
-    public static void dispatch() {
+    public static void runPostedHandlers() {
         Wakeups w = CURRENT.get();
-        if (!w.deferring && !w.dispatching && w.postedCount > 0) {
+        if (!w.deferring && !w.runningHandlers && w.postedCount > 0) {
             w.runPosted();
         }
     }
 
     private void runPosted() {
-        if (dispatching) {
+        if (runningHandlers) {
             return;
         }
-        dispatching = true;
+        runningHandlers = true;
         try {
             for (int i = 0; i < postedCount; i++) { // handlers may post more: they run in this loop
                 Tcb tcb = posted[i];
@@ -150,7 +152,7 @@ public final class Wakeups {
             }
             postedCount = 0;
         } finally {
-            dispatching = false;
+            runningHandlers = false;
         }
     }
 

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.tcpstack.dispatch.Dispatcher;
+import io.tcpstack.inbound.InboundQueues;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.Counter;
 import io.tcpstack.stats.DropReason;
@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
  * port unreachable for UDP, the icmp6_ratelimit limits, and no error about an error.
  */
 class Icmp6Test {
-    private final PacketHarness h = new PacketHarness(new TcpSettings(), 1, Dispatcher.Mode.INLINE, true);
+    private final PacketHarness h = new PacketHarness(new TcpSettings(), 1, InboundQueues.Mode.INLINE, true);
 
     @AfterEach
     void close() {

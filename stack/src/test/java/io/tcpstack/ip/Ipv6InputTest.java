@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.tcpstack.dispatch.Dispatcher;
+import io.tcpstack.inbound.InboundQueues;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.Counter;
 import io.tcpstack.stats.DropReason;
@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Test;
 class Ipv6InputTest {
     private static final byte[] DATA = "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
-    private final PacketHarness h = new PacketHarness(new TcpSettings(), 1, Dispatcher.Mode.INLINE, true);
+    private final PacketHarness h = new PacketHarness(new TcpSettings(), 1, InboundQueues.Mode.INLINE, true);
 
     @AfterEach
     void close() {

@@ -7,13 +7,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.tcpstack.api.StackConfig;
 import io.tcpstack.api.TcpServerSocket;
 import io.tcpstack.api.TcpStack;
+import io.tcpstack.api.types.Connection;
+import io.tcpstack.api.types.ConnectionInfo;
+import io.tcpstack.api.types.TcpState;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.Counter;
 import io.tcpstack.stats.DropReason;
 import io.tcpstack.stats.StackStats;
-import io.tcpstack.tcp.ConnectionInfo;
-import io.tcpstack.tcp.TcpConnection;
-import io.tcpstack.tcp.TcpState;
 import io.tcpstack.testing.TwoStacks;
 import io.tcpstack.testing.TwoStacks.App;
 import io.tcpstack.testing.TwoStacks.App.Finish;
@@ -62,8 +62,8 @@ class FaultScenarioTest {
     /** Both ends send their bytes and shut down; returns {what the client got, what the server got}. */
     private byte[][] exchange(byte[] toServer, byte[] toClient, long maxVirtualMillis) throws IOException {
         TcpServerSocket listener = server.listen(80, 16);
-        TcpConnection c = client.open(TwoStacks.SERVER, 80, 0);
-        TcpConnection[] accepted = new TcpConnection[1];
+        Connection c = client.open(TwoStacks.SERVER, 80, 0);
+        Connection[] accepted = new Connection[1];
         assertThat(net.runUntil(() -> c.state() == TcpState.ESTABLISHED
                 && (accepted[0] != null || (accepted[0] = listener.poll()) != null), 60_000)).isTrue();
         App clientApp = new App(c, toServer, Finish.SHUTDOWN_WHEN_SENT);
@@ -97,8 +97,8 @@ class FaultScenarioTest {
         start(6);
         faults.add(FaultRule.parse("out :80 data drop nth=5 fresh-only"));
         TcpServerSocket listener = server.listen(80, 16);
-        TcpConnection c = client.open(TwoStacks.SERVER, 80, 0);
-        TcpConnection[] s = new TcpConnection[1];
+        Connection c = client.open(TwoStacks.SERVER, 80, 0);
+        Connection[] s = new Connection[1];
         assertThat(net.runUntil(() -> (s[0] = listener.poll()) != null, 1000)).isTrue();
         assertThat(c.handshakeNanos()).as("SYN to SYN-ACK: one 10 ms round trip").isEqualTo(10_000_000L);
         assertThat(s[0].handshakeNanos()).as("SYN-ACK to ACK").isEqualTo(10_000_000L);

@@ -3,6 +3,7 @@ package io.tcpstack.tcp;
 import static io.tcpstack.testing.TwoStacks.stat;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tcpstack.api.types.ConnectionInfo;
 import io.tcpstack.link.Impairment;
 import io.tcpstack.profile.CongestionAlgorithm;
 import io.tcpstack.profile.TcpSettings;
@@ -46,7 +47,7 @@ class CongestionControlScenarioTest {
         s.net.impair(Impairment.NONE.withLatency(Duration.ofMillis(rttMillis / 2)));
         int[] n = {0};
         s.net.dropIf(seg -> seg.src() == TwoStacks.CLIENT && seg.payloadLength() > 0 && ++n[0] == 250);
-        TwoStacks.Connection c = s.connect(10_000);
+        TwoStacks.Pair c = s.connect(10_000);
         List<Sample> samples = new ArrayList<>();
         s.net.runUntil(() -> {
             ConnectionInfo.Details d = bulk(c);
@@ -79,7 +80,7 @@ class CongestionControlScenarioTest {
     void hystart_plus_plus_leaves_slow_start_when_the_rtt_rises_before_any_loss() throws IOException {
         s = new TwoStacks(12);
         s.net.impair(Impairment.NONE.withLatency(Duration.ofMillis(25)));
-        TwoStacks.Connection c = s.connect(10_000);
+        TwoStacks.Pair c = s.connect(10_000);
         boolean[] queueing = {false};
         int[] cwndAtRise = {0};
         s.net.runUntil(() -> {
@@ -108,7 +109,7 @@ class CongestionControlScenarioTest {
      * A sender that always has data and a receiver that reads all there is: one step of a bulk
      * transfer limited by the network alone; returns the client's connection details after it.
      */
-    private ConnectionInfo.Details bulk(TwoStacks.Connection c) {
+    private ConnectionInfo.Details bulk(TwoStacks.Pair c) {
         try {
             c.client().write(chunk, 0, chunk.length, false, 0);
             while (c.server().read(sink, 0, sink.length, false, 0) > 0) {
@@ -140,7 +141,7 @@ class CongestionControlScenarioTest {
         return cwnd;
     }
 
-    private ConnectionInfo.Details details(TwoStacks.Connection c) {
+    private ConnectionInfo.Details details(TwoStacks.Pair c) {
         return s.client.connections().stream()
                 .filter(i -> i.localPort() == c.client().localPort() && i.details() != null).findFirst().orElseThrow()
                 .details();

@@ -3,7 +3,8 @@ package io.tcpstack.tcp;
 import static io.tcpstack.testing.Seg.match;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tcpstack.dispatch.Dispatcher;
+import io.tcpstack.api.types.TcpState;
+import io.tcpstack.inbound.InboundQueues;
 import io.tcpstack.profile.Affinity;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.Counter;
@@ -30,7 +31,7 @@ class FinAckRaceTest extends ScenarioBase {
     private void closerInFinWait1(Affinity affinity) throws IOException {
         TcpSettings s = plainSettings();
         s.affinity = affinity;
-        harness(s, 2, Dispatcher.Mode.STEPPED);
+        harness(s, 2, InboundQueues.Mode.STEPPED);
         establishedPassive();
         conn.close(); // orphan, FIN_WAIT_1
         h.expect(match().flags("F.").seq(iss + 1).ack(PEER_ISS + 1));

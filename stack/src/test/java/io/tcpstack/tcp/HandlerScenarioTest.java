@@ -6,6 +6,11 @@ import static io.tcpstack.testing.TwoStacks.pattern;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.tcpstack.api.types.Connection;
+import io.tcpstack.api.types.TcpError;
+import io.tcpstack.api.types.TcpException;
+import io.tcpstack.api.types.TcpHandler;
+import io.tcpstack.api.types.TcpState;
 import io.tcpstack.link.Impairment;
 import io.tcpstack.link.SimulatedNetwork.PacketEvent;
 import io.tcpstack.testing.TwoStacks;
@@ -61,7 +66,7 @@ class HandlerScenarioTest {
         int calls;
 
         @Override
-        public void onChange(TcpConnection c) {
+        public void onChange(Connection c) {
             calls++;
             byte[] buf = new byte[100];
             try {
@@ -82,8 +87,8 @@ class HandlerScenarioTest {
         }
     }
 
-    private TcpConnection clientSends(String text) throws IOException {
-        TcpConnection c = s.client.open(SERVER, PORT, 0);
+    private Connection clientSends(String text) throws IOException {
+        Connection c = s.client.open(SERVER, PORT, 0);
         assertThat(s.net.runUntil(() -> c.state() == TcpState.ESTABLISHED, 1000)).isTrue();
         byte[] bytes = text.getBytes(StandardCharsets.US_ASCII);
         assertThat(c.writeNow(bytes, 0, bytes.length)).isEqualTo(bytes.length);
@@ -94,12 +99,12 @@ class HandlerScenarioTest {
     void the_acceptor_gets_the_connection_and_the_answer_carries_the_ack_and_the_fin_in_one_segment()
             throws IOException {
         AnswerOnce handler = new AnswerOnce();
-        List<TcpConnection> accepted = new ArrayList<>();
+        List<Connection> accepted = new ArrayList<>();
         s.server.listen(PORT, 16, c -> {
             accepted.add(c);
             return handler;
         });
-        TcpConnection c = clientSends("ping\n");
+        Connection c = clientSends("ping\n");
         App client = new App(c, new byte[0], Finish.AFTER_PEER);
         assertThat(s.net.runUntil(client::pump, 1000)).isTrue();
         s.net.runForMillis(10);
@@ -124,9 +129,9 @@ class HandlerScenarioTest {
     @Test
     void a_handler_set_after_the_data_arrived_runs_at_once_and_sees_end_of_stream_later() throws IOException {
         TcpServerSide server = new TcpServerSide();
-        TcpConnection c = clientSends("early");
+        Connection c = clientSends("early");
         s.net.runForMillis(10);
-        TcpConnection accepted = s.server.tcp().pollAccept(server.listener);
+        Connection accepted = s.server.tcp().pollAccept(server.listener);
         assertThat(accepted).isNotNull();
         List<String> seen = new ArrayList<>();
         byte[] buf = new byte[16];
@@ -152,7 +157,7 @@ class HandlerScenarioTest {
     @Test
     void a_reset_reaches_the_handler_as_the_error_and_close_stops_it() throws IOException {
         List<String> seen = new ArrayList<>();
-        TcpConnection[] server = new TcpConnection[1];
+        Connection[] server = new Connection[1];
         s.server.listen(PORT, 16, accepted -> {
             server[0] = accepted;
             return conn -> {
@@ -163,7 +168,7 @@ class HandlerScenarioTest {
                 }
             };
         });
-        TcpConnection c = clientSends("x");
+        Connection c = clientSends("x");
         s.net.runForMillis(10);
         assertThat(seen).containsExactly("0", "1"); // accepted, then the byte
         c.abort();
@@ -173,7 +178,7 @@ class HandlerScenarioTest {
 
         // close() takes the handler away: a second connection's data after close wakes nothing
         seen.clear();
-        TcpConnection c2 = clientSends("y");
+        Connection c2 = clientSends("y");
         s.net.runForMillis(10);
         assertThat(seen).containsExactly("0", "1");
         server[0].close();
@@ -188,7 +193,7 @@ class HandlerScenarioTest {
         s.server.listen(PORT, 16, accepted -> conn -> {
             throw new IllegalStateException("application bug");
         });
-        TcpConnection c = clientSends("boom");
+        Connection c = clientSends("boom");
         s.net.runForMillis(10);
         assertThat(c.state()).isEqualTo(TcpState.CLOSED);
         assertThat(c.error()).isEqualTo(TcpError.CONNECTION_RESET);
@@ -204,7 +209,7 @@ class HandlerScenarioTest {
             int sent;
 
             @Override
-            public void onChange(TcpConnection conn) {
+            public void onChange(Connection conn) {
                 calls.incrementAndGet();
                 try {
                     conn.readNow(new byte[2], 0, 2); // the request, read before the close (unread data would reset)
@@ -217,7 +222,7 @@ class HandlerScenarioTest {
                 }
             }
         });
-        TcpConnection c = clientSends("go");
+        Connection c = clientSends("go");
         App client = new App(c, new byte[0], Finish.AFTER_PEER);
         assertThat(s.net.runUntil(client::pump, 60_000)).isTrue();
         assertSameBytes(data, client.received());
@@ -225,7 +230,7 @@ class HandlerScenarioTest {
     }
 
     /** A connection the server accepted (accept queue) with one byte waiting. */
-    private TcpConnection acceptedWithData() throws IOException {
+    private Connection acceptedWithData() throws IOException {
         TcpServerSide server = new TcpServerSide();
         clientSends("a");
         s.net.runForMillis(10);
@@ -245,7 +250,7 @@ class HandlerScenarioTest {
         volatile boolean armed;
 
         @Override
-        public void onChange(TcpConnection conn) {
+        public void onChange(Connection conn) {
             if (!armed) {
                 return;
             }
@@ -279,7 +284,7 @@ class HandlerScenarioTest {
 
     @Test
     void one_connection_s_handler_never_runs_on_two_threads_at_once() throws Exception {
-        TcpConnection accepted = acceptedWithData();
+        Connection accepted = acceptedWithData();
         BlockingFirstRun handler = new BlockingFirstRun();
         Thread first = handler.startBlocked(() -> accepted.setHandler(handler));
         // a change on another thread while the handler runs: it is not run there, but again on "first"
@@ -301,8 +306,8 @@ class HandlerScenarioTest {
      */
     @Test
     void a_wake_from_another_burst_during_a_flush_runs_the_handler_again() throws Exception {
-        TcpConnection accepted = acceptedWithData();
-        Tcb tcb = accepted.tcb();
+        Connection accepted = acceptedWithData();
+        Tcb tcb = ((TcpConnection) accepted).tcb();
         BlockingFirstRun handler = new BlockingFirstRun();
         accepted.setHandler(handler); // not armed yet: runs, does nothing
         Thread first = handler.startBlocked(() -> burstThatWakes(tcb));

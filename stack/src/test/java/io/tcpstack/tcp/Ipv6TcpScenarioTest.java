@@ -7,6 +7,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.UnpooledByteBufAllocator;
+import io.tcpstack.api.types.Connection;
+import io.tcpstack.api.types.ConnectionInfo;
+import io.tcpstack.api.types.TcpState;
 import io.tcpstack.ip.Icmp6;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.Counter;
@@ -185,7 +188,7 @@ class Ipv6TcpScenarioTest extends ScenarioBase {
     @Test
     void an_ipv4_and_an_ipv6_connection_on_the_same_ports_are_two_connections() throws IOException {
         establishedPassive();
-        TcpConnection v6 = conn;
+        Connection v6 = conn;
         h.inject(Seg4.syn());
         TcpSegment synAck4 = h.expect(match().flags("S."));
         assertThat(synAck4.source()).isEqualTo(IpAddress.v4(PacketHarness.STACK));

@@ -6,6 +6,7 @@ import static io.tcpstack.testing.TwoStacks.pattern;
 import static io.tcpstack.testing.TwoStacks.stat;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tcpstack.api.types.TcpState;
 import io.tcpstack.link.Impairment;
 import io.tcpstack.link.SimulatedNetwork;
 import io.tcpstack.profile.TcpSettings;
@@ -42,7 +43,7 @@ class Ipv6TransferTest {
 
     /** Both ends send, end their output when done and close at end of stream; checks the bytes and the records. */
     private void bothWays(long maxVirtualMillis) throws IOException {
-        TwoStacks.Connection c = s.connect(10_000);
+        TwoStacks.Pair c = s.connect(10_000);
         assertThat(c.client().remoteAddress()).isEqualTo(IpAddress.parse(TwoStacks.SERVER_ADDRESS6));
         byte[] up = pattern(MIB, 61);
         byte[] down = pattern(MIB, 62);

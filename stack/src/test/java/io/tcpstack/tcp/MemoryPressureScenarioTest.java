@@ -7,6 +7,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tcpstack.api.TcpServerSocket;
 import io.tcpstack.api.TcpStack;
+import io.tcpstack.api.types.Connection;
+import io.tcpstack.api.types.TcpException;
 import io.tcpstack.link.Impairment;
 import io.tcpstack.profile.MemoryLimits;
 import io.tcpstack.profile.TcpSettings;
@@ -45,8 +47,8 @@ class MemoryPressureScenarioTest {
     }
 
     /** One direction of one connection: the writer's end and the reader's end. */
-    private record Flow(TcpConnection writer, TcpConnection reader, byte[] data, int[] written, ByteArrayOutputStream received) {
-        Flow(TcpConnection writer, TcpConnection reader, byte[] data) {
+    private record Flow(Connection writer, Connection reader, byte[] data, int[] written, ByteArrayOutputStream received) {
+        Flow(Connection writer, Connection reader, byte[] data) {
             this(writer, reader, data, new int[1], new ByteArrayOutputStream());
         }
 
@@ -71,21 +73,21 @@ class MemoryPressureScenarioTest {
     /** {@link #CONNECTIONS} connections client -> server; {@code upload} says which end writes. */
     private List<Flow> flows(boolean upload) throws IOException {
         TcpServerSocket listener = s.server.listen(TwoStacks.SERVER_PORT, 16);
-        List<TcpConnection> clients = new ArrayList<>();
+        List<Connection> clients = new ArrayList<>();
         for (int i = 0; i < CONNECTIONS; i++) {
             clients.add(s.client.open(TwoStacks.SERVER, TwoStacks.SERVER_PORT, 0));
         }
-        List<TcpConnection> accepted = new ArrayList<>();
+        List<Connection> accepted = new ArrayList<>();
         assertThat(s.net.runUntil(() -> {
-            for (TcpConnection c; (c = listener.poll()) != null; ) {
+            for (Connection c; (c = listener.poll()) != null; ) {
                 accepted.add(c);
             }
             return accepted.size() == CONNECTIONS;
         }, 10_000)).isTrue();
         List<Flow> flows = new ArrayList<>();
         for (int i = 0; i < CONNECTIONS; i++) {
-            TcpConnection c = clients.get(i);
-            TcpConnection a = accepted.stream().filter(x -> x.remotePort() == c.localPort()).findFirst().orElseThrow();
+            Connection c = clients.get(i);
+            Connection a = accepted.stream().filter(x -> x.remotePort() == c.localPort()).findFirst().orElseThrow();
             byte[] data = pattern(BYTES, 100 + i);
             flows.add(upload ? new Flow(c, a, data) : new Flow(a, c, data));
         }

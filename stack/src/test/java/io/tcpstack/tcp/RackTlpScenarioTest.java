@@ -3,10 +3,11 @@ package io.tcpstack.tcp;
 import static io.tcpstack.testing.Seg.match;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tcpstack.api.types.ConnectionInfo;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.Counter;
-import io.tcpstack.testing.PacketHarness;
 import io.tcpstack.tcp.congestion.CongestionState;
+import io.tcpstack.testing.PacketHarness;
 import io.tcpstack.wire.TcpSegment;
 import java.io.IOException;
 import java.util.List;

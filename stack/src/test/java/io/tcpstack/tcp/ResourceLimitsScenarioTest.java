@@ -4,6 +4,9 @@ import static io.tcpstack.testing.Seg.match;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.tcpstack.api.types.Connection;
+import io.tcpstack.api.types.ConnectionInfo;
+import io.tcpstack.api.types.TcpState;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.Counter;
 import io.tcpstack.testing.PacketHarness;
@@ -32,7 +35,7 @@ class ResourceLimitsScenarioTest extends ScenarioBase {
     }
 
     /** A passive open from {@code port}, accepted by the application. */
-    private TcpConnection accepted(int port) throws IOException {
+    private Connection accepted(int port) throws IOException {
         established(port);
         return server.poll();
     }
@@ -48,8 +51,8 @@ class ResourceLimitsScenarioTest extends ScenarioBase {
         s.maxOrphans = 1;
         harness(s);
         listening();
-        TcpConnection first = accepted(50000);
-        TcpConnection second = accepted(50001);
+        Connection first = accepted(50000);
+        Connection second = accepted(50001);
         h.discardUnread();
 
         first.close();
@@ -67,8 +70,8 @@ class ResourceLimitsScenarioTest extends ScenarioBase {
     void an_orphan_gives_up_after_tcp_orphan_retries_a_connection_still_held_does_not() throws IOException {
         harness(plainSettings());
         listening();
-        TcpConnection orphan = accepted(50000);
-        TcpConnection held = accepted(50001);
+        Connection orphan = accepted(50000);
+        Connection held = accepted(50001);
         orphan.close(); // FIN; the peer never answers again
         held.shutdownOutput(); // FIN too, but the application keeps the socket
         h.advance(300_000);
@@ -83,8 +86,8 @@ class ResourceLimitsScenarioTest extends ScenarioBase {
         TcpSettings s = plainSettings();
         harness(s);
         listening();
-        TcpConnection a = accepted(50000);
-        TcpConnection b = accepted(50001);
+        Connection a = accepted(50000);
+        Connection b = accepted(50001);
         a.close();
         b.close();
         h.discardUnread();

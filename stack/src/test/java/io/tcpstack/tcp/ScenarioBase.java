@@ -4,7 +4,10 @@ import static io.tcpstack.testing.Seg.match;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tcpstack.api.TcpServerSocket;
-import io.tcpstack.dispatch.Dispatcher;
+import io.tcpstack.api.types.Connection;
+import io.tcpstack.api.types.ConnectionInfo;
+import io.tcpstack.api.types.TcpState;
+import io.tcpstack.inbound.InboundQueues;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.testing.PacketHarness;
 import io.tcpstack.testing.Seg;
@@ -27,14 +30,14 @@ abstract class ScenarioBase {
     PacketHarness h;
     /** The stack's ISN of the connection under test. */
     long iss;
-    TcpConnection conn;
+    Connection conn;
     TcpServerSocket server;
 
     PacketHarness harness(TcpSettings settings) {
-        return harness(settings, 1, Dispatcher.Mode.INLINE);
+        return harness(settings, 1, InboundQueues.Mode.INLINE);
     }
 
-    PacketHarness harness(TcpSettings settings, int queues, Dispatcher.Mode mode) {
+    PacketHarness harness(TcpSettings settings, int queues, InboundQueues.Mode mode) {
         h = new PacketHarness(settings, queues, mode, ipv6);
         return h;
     }

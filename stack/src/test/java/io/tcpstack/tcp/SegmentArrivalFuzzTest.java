@@ -6,6 +6,9 @@ import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.netty.buffer.Unpooled;
 import io.tcpstack.api.TcpServerSocket;
+import io.tcpstack.api.types.Connection;
+import io.tcpstack.api.types.TcpException;
+import io.tcpstack.api.types.TcpState;
 import io.tcpstack.profile.BufferSizes;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.testing.CaptureLink;
@@ -52,7 +55,7 @@ class SegmentArrivalFuzzTest {
         private final FuzzedDataProvider data;
         private final TcpServerSocket server;
         private final TcpLayer tcp;
-        private final List<TcpConnection> connections = new ArrayList<>();
+        private final List<Connection> connections = new ArrayList<>();
         private int checkedPackets;
 
         Run(PacketHarness h, FuzzedDataProvider data, TcpServerSocket server) {
@@ -159,7 +162,7 @@ class SegmentArrivalFuzzTest {
         }
 
         private void accept() {
-            TcpConnection c = server.poll();
+            Connection c = server.poll();
             if (c != null) {
                 connections.add(c);
             }
@@ -179,7 +182,7 @@ class SegmentArrivalFuzzTest {
             if (connections.isEmpty()) {
                 return;
             }
-            TcpConnection c = connections.get(data.consumeInt(0, connections.size() - 1));
+            Connection c = connections.get(data.consumeInt(0, connections.size() - 1));
             try {
                 switch (data.consumeInt(0, 5)) {
                     case 0 -> {

@@ -3,6 +3,9 @@ package io.tcpstack.tcp;
 import static io.tcpstack.testing.Seg.match;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tcpstack.api.types.TcpError;
+import io.tcpstack.api.types.TcpException;
+import io.tcpstack.api.types.TcpState;
 import io.tcpstack.stats.Counter;
 import io.tcpstack.wire.TcpSegment;
 import java.io.IOException;

@@ -4,6 +4,8 @@ import static io.tcpstack.testing.Seg.match;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tcpstack.api.TcpServerSocket;
+import io.tcpstack.api.types.ConnectionInfo;
+import io.tcpstack.api.types.TcpState;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.profile.TsOffsetMode;
 import io.tcpstack.stats.Counter;

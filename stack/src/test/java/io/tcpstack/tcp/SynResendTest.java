@@ -3,6 +3,7 @@ package io.tcpstack.tcp;
 import static io.tcpstack.testing.Seg.match;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tcpstack.api.types.TcpState;
 import io.tcpstack.profile.Profile;
 import io.tcpstack.profile.SynResend;
 import io.tcpstack.profile.TcpSettings;

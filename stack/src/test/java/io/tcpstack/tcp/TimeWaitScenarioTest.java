@@ -4,6 +4,7 @@ import static io.tcpstack.testing.Seg.match;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.tcpstack.api.types.TcpState;
 import io.tcpstack.profile.Profile;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.Counter;

@@ -3,6 +3,8 @@ package io.tcpstack.tcp;
 import static io.tcpstack.testing.Seg.match;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tcpstack.api.types.TcpError;
+import io.tcpstack.api.types.TcpState;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.Counter;
 import io.tcpstack.testing.PacketHarness;

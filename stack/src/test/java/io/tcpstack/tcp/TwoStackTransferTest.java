@@ -7,6 +7,7 @@ import static io.tcpstack.testing.TwoStacks.stat;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tcpstack.api.TcpStack;
+import io.tcpstack.api.types.TcpState;
 import io.tcpstack.link.Impairment;
 import io.tcpstack.link.SimulatedNetwork;
 import io.tcpstack.link.SimulatedNetwork.PacketEvent;
@@ -55,7 +56,7 @@ class TwoStackTransferTest {
 
     /** Client sends {@code data} and closes; the server reads to end of stream and closes. */
     private Result upload(byte[] data, long maxVirtualMillis) throws IOException {
-        TwoStacks.Connection c = s.connect(10_000);
+        TwoStacks.Pair c = s.connect(10_000);
         long start = s.nowMillis();
         App sender = new App(c.client(), data, Finish.CLOSE_WHEN_SENT);
         App receiver = new App(c.server(), new byte[0], Finish.AFTER_PEER);
@@ -65,7 +66,7 @@ class TwoStackTransferTest {
         return new Result(c, receiver.received(), s.nowMillis() - start);
     }
 
-    private record Result(TwoStacks.Connection c, byte[] received, long millis) {
+    private record Result(TwoStacks.Pair c, byte[] received, long millis) {
     }
 
     @Test
@@ -402,7 +403,7 @@ class TwoStackTransferTest {
 
     /** Both ends send at once, end their output when done, and close after end of stream. */
     private void exchange(byte[] fromClient, byte[] fromServer, long maxVirtualMillis) throws IOException {
-        TwoStacks.Connection c = s.connect(10_000);
+        TwoStacks.Pair c = s.connect(10_000);
         App client = new App(c.client(), fromClient, Finish.SHUTDOWN_WHEN_SENT);
         App server = new App(c.server(), fromServer, Finish.SHUTDOWN_WHEN_SENT);
         boolean done = s.net.runUntil(() -> client.pump() & server.pump()

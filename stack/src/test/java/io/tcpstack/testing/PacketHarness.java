@@ -6,7 +6,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.tcpstack.api.StackConfig;
 import io.tcpstack.api.TcpStack;
-import io.tcpstack.dispatch.Dispatcher;
+import io.tcpstack.inbound.InboundQueues;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.time.VirtualClock;
 import io.tcpstack.wire.IpAddress;
@@ -51,20 +51,20 @@ public final class PacketHarness implements AutoCloseable {
     }
 
     public PacketHarness(TcpSettings settings, int queues) {
-        this(settings, queues, Dispatcher.Mode.INLINE);
+        this(settings, queues, InboundQueues.Mode.INLINE);
     }
 
-    /** With {@link Dispatcher.Mode#STEPPED}, injected packets wait in worker queues for {@link #step}. */
-    public PacketHarness(TcpSettings settings, int queues, Dispatcher.Mode mode) {
+    /** With {@link InboundQueues.Mode#STEPPED}, injected packets wait in worker queues for {@link #step}. */
+    public PacketHarness(TcpSettings settings, int queues, InboundQueues.Mode mode) {
         this(settings, queues, mode, false);
     }
 
     /** With {@code ipv6}, a dual-stack host (STACK and STACK6) whose peer is at {@link #PEER6}. */
-    public PacketHarness(TcpSettings settings, int queues, Dispatcher.Mode mode, boolean ipv6) {
+    public PacketHarness(TcpSettings settings, int queues, InboundQueues.Mode mode, boolean ipv6) {
         this.settings = settings;
         this.ipv6 = ipv6;
         this.link = new CaptureLink(queues, 1500);
-        StackConfig.Builder config = StackConfig.builder().address(STACK_ADDRESS).dispatchMode(mode);
+        StackConfig.Builder config = StackConfig.builder().address(STACK_ADDRESS).inboundMode(mode);
         if (ipv6) {
             config.address(STACK_ADDRESS6);
         }
@@ -86,7 +86,7 @@ public final class PacketHarness implements AutoCloseable {
         io.netty.buffer.ByteBuf packet = segment.emit(UnpooledByteBufAllocator.DEFAULT);
         try {
             int queue = settings.affinity.steering().queue(sendingCpu, packet, link.queueCount());
-            return stack.dispatcher().enqueue(queue, packet);
+            return stack.inbound().enqueue(queue, packet);
         } finally {
             packet.release();
         }
@@ -94,14 +94,14 @@ public final class PacketHarness implements AutoCloseable {
 
     /** STEPPED: processes the next packet of {@code worker}. */
     public boolean step(int worker) {
-        boolean ran = stack.dispatcher().step(worker);
+        boolean ran = stack.inbound().step(worker);
         collect();
         return ran;
     }
 
     /** STEPPED: processes everything queued. */
     public void drain() {
-        stack.dispatcher().drain();
+        stack.inbound().drain();
         collect();
     }
 
@@ -116,8 +116,8 @@ public final class PacketHarness implements AutoCloseable {
 
     public void inject(int queue, TcpSegment segment) {
         link.inject(queue, segment.emit(UnpooledByteBufAllocator.DEFAULT));
-        if (stack.dispatcher() != null) {
-            stack.dispatcher().drain();
+        if (stack.inbound() != null) {
+            stack.inbound().drain();
         }
         collect();
     }

@@ -5,13 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.tcpstack.api.StackConfig;
 import io.tcpstack.api.TcpServerSocket;
 import io.tcpstack.api.TcpStack;
+import io.tcpstack.api.types.Connection;
+import io.tcpstack.api.types.ConnectionInfo;
+import io.tcpstack.api.types.TcpException;
+import io.tcpstack.api.types.TcpState;
 import io.tcpstack.link.SimulatedNetwork;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.Counter;
-import io.tcpstack.tcp.ConnectionInfo;
-import io.tcpstack.tcp.TcpConnection;
-import io.tcpstack.tcp.TcpException;
-import io.tcpstack.tcp.TcpState;
 import io.tcpstack.wire.IpAddress;
 import io.tcpstack.wire.Ipv4Address;
 import java.io.ByteArrayOutputStream;
@@ -74,23 +74,23 @@ public final class TwoStacks implements AutoCloseable {
     }
 
     /** Client and server ends of one connection. */
-    public record Connection(TcpConnection client, TcpConnection server) {
+    public record Pair(Connection client, Connection server) {
     }
 
     /** Listens on {@link #SERVER_PORT}, connects and runs until the server accepted. */
-    public Connection connect(long maxVirtualMillis) throws IOException {
+    public Pair connect(long maxVirtualMillis) throws IOException {
         listener = server.listen(SERVER_PORT, 16);
-        TcpConnection c = ipv6 ? client.open(IpAddress.parse(SERVER_ADDRESS6), SERVER_PORT, 0)
+        Connection c = ipv6 ? client.open(IpAddress.parse(SERVER_ADDRESS6), SERVER_PORT, 0)
                 : client.open(SERVER, SERVER_PORT, 0);
-        TcpConnection[] accepted = new TcpConnection[1];
+        Connection[] accepted = new Connection[1];
         boolean up = net.runUntil(() -> c.state() == TcpState.ESTABLISHED
                 && (accepted[0] != null || (accepted[0] = listener.poll()) != null), maxVirtualMillis);
         assertThat(up).as("handshake within %d ms", maxVirtualMillis).isTrue();
-        return new Connection(c, accepted[0]);
+        return new Pair(c, accepted[0]);
     }
 
     /** The state {@code stack} lists (ss -tan) for the connection's 4-tuple; CLOSED when gone. */
-    public static TcpState listedState(TcpStack stack, TcpConnection c) {
+    public static TcpState listedState(TcpStack stack, Connection c) {
         return stack.connections().stream()
                 .filter(i -> i.state() != TcpState.LISTEN && i.localPort() == c.localPort()
                         && i.remotePort() == c.remotePort() && i.remoteAddress().equals(c.remoteAddress()))
@@ -135,7 +135,7 @@ public final class TwoStacks implements AutoCloseable {
             AFTER_PEER
         }
 
-        private final TcpConnection conn;
+        private final Connection conn;
         private final byte[] toSend;
         private final Finish finish;
         private final ByteArrayOutputStream received = new ByteArrayOutputStream();
@@ -145,7 +145,7 @@ public final class TwoStacks implements AutoCloseable {
         private boolean eof;
         private boolean closed;
 
-        public App(TcpConnection conn, byte[] toSend, Finish finish) {
+        public App(Connection conn, byte[] toSend, Finish finish) {
             this.conn = conn;
             this.toSend = toSend;
             this.finish = finish;
@@ -190,7 +190,7 @@ public final class TwoStacks implements AutoCloseable {
             return received.toByteArray();
         }
 
-        public TcpConnection connection() {
+        public Connection connection() {
             return conn;
         }
     }

@@ -3,8 +3,8 @@ package io.tcpstack.bench;
 import io.netty.util.ResourceLeakDetector;
 import io.tcpstack.api.StackConfig;
 import io.tcpstack.api.TcpStack;
-import io.tcpstack.examples.ServiceSpec;
-import io.tcpstack.examples.Services;
+import io.tcpstack.daemon.services.ServiceSpec;
+import io.tcpstack.daemon.services.Services;
 import io.tcpstack.profile.Affinity;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.Counter;
@@ -89,7 +89,7 @@ public final class BenchDaemon implements Callable<Integer> {
         stack.close();
         StringBuilder perQueue = new StringBuilder();
         for (int q = 0; q < queues; q++) {
-            perQueue.append(q == 0 ? "" : ",").append(stack.dispatcher().received(q));
+            perQueue.append(q == 0 ? "" : ",").append(stack.inbound().received(q));
         }
         System.out.println(String.format(Locale.ROOT,
                 "{\"rx_packets\":%d,\"rx_super_packets\":%d,\"rx_unsupported\":%d,\"tx_packets\":%d,\"tx_errors\":%d,"

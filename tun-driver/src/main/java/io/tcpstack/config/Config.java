@@ -1,7 +1,7 @@
 package io.tcpstack.config;
 
 import io.tcpstack.daemon.StackOptions;
-import io.tcpstack.examples.ServiceSpec;
+import io.tcpstack.daemon.services.ServiceSpec;
 import io.tcpstack.link.FaultRule;
 import io.tcpstack.profile.Knob;
 import io.tcpstack.profile.KnobType;

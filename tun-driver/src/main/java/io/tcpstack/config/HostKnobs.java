@@ -2,7 +2,7 @@ package io.tcpstack.config;
 
 import static io.tcpstack.profile.KnobType.Unit.SECONDS;
 
-import io.tcpstack.examples.ServiceSpec;
+import io.tcpstack.daemon.services.ServiceSpec;
 import io.tcpstack.link.FaultRule;
 import io.tcpstack.profile.Knob;
 import io.tcpstack.profile.KnobRegistry;

@@ -1,6 +1,8 @@
 package io.tcpstack.control;
 
 import io.tcpstack.api.TcpStack;
+import io.tcpstack.api.types.ConnectionInfo;
+import io.tcpstack.api.types.TcpState;
 import io.tcpstack.config.Config;
 import io.tcpstack.config.HostKnobs;
 import io.tcpstack.daemon.TraceHub;
@@ -12,9 +14,6 @@ import io.tcpstack.profile.Affinity;
 import io.tcpstack.profile.Knob;
 import io.tcpstack.profile.KnobRegistry;
 import io.tcpstack.profile.TcpSettings;
-import io.tcpstack.tcp.ConnectionInfo;
-import io.tcpstack.tcp.TcpLayer;
-import io.tcpstack.tcp.TcpState;
 import io.tcpstack.trace.TraceEvent;
 import io.tcpstack.wire.EndpointFilter;
 import java.io.IOException;
@@ -181,18 +180,17 @@ public final class ControlCommands {
 
     /** The budget's use, like /proc/net/sockstat's TCP line (mem, orphan, tw). */
     private String memory() {
-        TcpLayer tcp = stack.tcp();
-        return "tcp memory " + tcp.memoryPages() + " pages of " + stack.settings().tcpMem.high() + " (tcp-mem "
-                + stack.settings().tcpMem + (tcp.memoryPressure() ? ", under pressure" : "") + "); orphans "
-                + tcp.orphanCount() + "; time-wait records " + tcp.timeWaitCount();
+        return "tcp memory " + stack.memoryPages() + " pages of " + stack.settings().tcpMem.high() + " (tcp-mem "
+                + stack.settings().tcpMem + (stack.memoryPressure() ? ", under pressure" : "") + "); orphans "
+                + stack.orphanCount() + "; time-wait records " + stack.timeWaitCount();
     }
 
     /** How inbound packets are steered to the queues, and how many arrived on each. */
     private String inbound() {
         StringBuilder line = new StringBuilder("inbound steering: ").append(stack.link().steering())
                 .append("; packets per queue:");
-        for (int q = 0; q < stack.dispatcher().queueCount(); q++) {
-            line.append(' ').append(stack.dispatcher().received(q));
+        for (int q = 0; q < stack.inbound().queueCount(); q++) {
+            line.append(' ').append(stack.inbound().received(q));
         }
         return line.toString();
     }
@@ -475,7 +473,7 @@ public final class ControlCommands {
         List<ConnectionInfo> killed = new ArrayList<>();
         for (ConnectionInfo c : stack.connections()) {
             if (c.state() != TcpState.LISTEN && matches(filter, c)
-                    && stack.tcp().abort(c.remoteAddress(), c.remotePort(), c.localPort())) {
+                    && stack.abort(c.remoteAddress(), c.remotePort(), c.localPort())) {
                 killed.add(c);
             }
         }

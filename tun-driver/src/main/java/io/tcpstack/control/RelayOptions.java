@@ -1,6 +1,6 @@
 package io.tcpstack.control;
 
-import io.tcpstack.tcp.SynOptions;
+import io.tcpstack.api.types.SynOptions;
 import java.util.List;
 
 /**

@@ -1,7 +1,7 @@
 package io.tcpstack.control;
 
-import io.tcpstack.tcp.ConnectionInfo;
-import io.tcpstack.tcp.TcpState;
+import io.tcpstack.api.types.ConnectionInfo;
+import io.tcpstack.api.types.TcpState;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;

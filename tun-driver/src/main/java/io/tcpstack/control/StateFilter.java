@@ -1,6 +1,6 @@
 package io.tcpstack.control;
 
-import io.tcpstack.tcp.TcpState;
+import io.tcpstack.api.types.TcpState;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;

@@ -1,19 +1,19 @@
 package io.tcpstack.daemon;
 
 import io.tcpstack.api.TcpStack;
+import io.tcpstack.api.types.ConnectionInfo;
+import io.tcpstack.api.types.TcpState;
 import io.tcpstack.config.Config;
 import io.tcpstack.config.Groups;
 import io.tcpstack.control.ControlCommands;
 import io.tcpstack.control.ControlServer;
 import io.tcpstack.control.PeerPolicy;
-import io.tcpstack.examples.ServiceSpec;
-import io.tcpstack.examples.Services;
+import io.tcpstack.daemon.services.ServiceSpec;
+import io.tcpstack.daemon.services.Services;
 import io.tcpstack.profile.Affinity;
 import io.tcpstack.profile.Knob;
 import io.tcpstack.profile.KnobRegistry;
 import io.tcpstack.profile.TcpSettings;
-import io.tcpstack.tcp.ConnectionInfo;
-import io.tcpstack.tcp.TcpState;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.EnumSet;
@@ -183,7 +183,7 @@ public final class Daemon implements AutoCloseable {
         TcpStack stack = host.stack();
         int reset = 0;
         for (ConnectionInfo c : left) {
-            if (stack.tcp().abort(c.remoteAddress(), c.remotePort(), c.localPort())) {
+            if (stack.abort(c.remoteAddress(), c.remotePort(), c.localPort())) {
                 reset++;
             }
         }

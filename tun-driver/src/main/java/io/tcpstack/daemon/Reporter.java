@@ -42,7 +42,7 @@ public final class Reporter implements AutoCloseable {
     /** {@code report: t=12.0s conns=3 tw-records=1500 TcpPassiveOpens=... }. */
     public static String line(TcpStack stack, double seconds) {
         StringBuilder sb = new StringBuilder(String.format("report: t=%.1fs conns=%d tw-records=%d", seconds,
-                stack.tcp().connectionCount(), stack.tcp().timeWaitCount()));
+                stack.connectionCount(), stack.timeWaitCount()));
         for (Counter c : COUNTERS) {
             sb.append(' ').append(c.name()).append('=').append(stack.stats().get(c));
         }

@@ -1,10 +1,10 @@
 package io.tcpstack.daemon;
 
 import io.tcpstack.api.TcpStack;
+import io.tcpstack.api.types.ConnectionInfo;
+import io.tcpstack.api.types.TcpState;
 import io.tcpstack.stats.Counter;
 import io.tcpstack.stats.DropReason;
-import io.tcpstack.tcp.ConnectionInfo;
-import io.tcpstack.tcp.TcpState;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Collectors;

@@ -2,13 +2,13 @@ package io.tcpstack.drill;
 
 import io.tcpstack.api.TcpServerSocket;
 import io.tcpstack.api.TcpStack;
+import io.tcpstack.api.types.Connection;
+import io.tcpstack.api.types.TcpError;
+import io.tcpstack.api.types.TcpException;
+import io.tcpstack.api.types.TcpState;
 import io.tcpstack.drill.Syscalls.Call;
-import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.drill.Syscalls.Result;
-import io.tcpstack.tcp.TcpConnection;
-import io.tcpstack.tcp.TcpError;
-import io.tcpstack.tcp.TcpException;
-import io.tcpstack.tcp.TcpState;
+import io.tcpstack.profile.TcpSettings;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.HashMap;
@@ -45,13 +45,13 @@ final class StackSockets {
         /** TCP_KEEPIDLE (s), TCP_KEEPINTVL (s), TCP_KEEPCNT; 0 until set: the sysctls'. */
         final int[] keep = new int[3];
         TcpServerSocket listener;
-        TcpConnection connection;
+        Connection connection;
         /** The error not yet reported (Linux sk_err): a call or SO_ERROR takes it. */
         TcpError pendingError;
         boolean errorSeen;
         boolean readShutdown;
         boolean writeShutdown;
-        final ArrayDeque<TcpConnection> accepted = new ArrayDeque<>();
+        final ArrayDeque<Connection> accepted = new ArrayDeque<>();
     }
 
     /** A call in progress on virtual time; finished when {@link #result()} is set. */
@@ -184,7 +184,7 @@ final class StackSockets {
                 if (s.listener == null) {
                     throw new Errno(22);
                 }
-                TcpConnection conn = s.accepted.isEmpty() ? s.listener.poll() : s.accepted.poll();
+                Connection conn = s.accepted.isEmpty() ? s.listener.poll() : s.accepted.poll();
                 if (conn == null) {
                     if (s.nonBlocking) {
                         throw new Errno(EAGAIN);
@@ -326,7 +326,7 @@ final class StackSockets {
     }
 
     private Long read(Sock s, Call c) throws Errno {
-        TcpConnection conn = s.connection;
+        Connection conn = s.connection;
         if (conn == null) {
             throw new Errno(107);
         }
@@ -373,7 +373,7 @@ final class StackSockets {
     }
 
     private Long write(Sock s, Call c, Attempt at) throws Errno {
-        TcpConnection conn = s.connection;
+        Connection conn = s.connection;
         if (conn == null) {
             throw new Errno(s.listener != null ? 107 : 32);
         }
@@ -501,14 +501,14 @@ final class StackSockets {
         }
         if (s.listener != null) {
             if (s.accepted.isEmpty()) {
-                TcpConnection c = s.listener.poll();
+                Connection c = s.listener.poll();
                 if (c != null) {
                     s.accepted.add(c);
                 }
             }
             return s.accepted.isEmpty() ? 0 : 0x1 | 0x40;
         }
-        TcpConnection c = s.connection;
+        Connection c = s.connection;
         if (c == null) {
             return 0x4 | 0x10; // an unconnected socket: POLLOUT | POLLHUP
         }

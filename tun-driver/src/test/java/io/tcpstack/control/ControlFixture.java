@@ -6,7 +6,7 @@ import io.tcpstack.config.Config;
 import io.tcpstack.config.Groups;
 import io.tcpstack.config.HostKnobs;
 import io.tcpstack.daemon.TraceHub;
-import io.tcpstack.examples.Services;
+import io.tcpstack.daemon.services.Services;
 import io.tcpstack.link.FaultInjectingLink;
 import io.tcpstack.link.PcapLink;
 import io.tcpstack.link.PipeLink;
@@ -63,7 +63,7 @@ final class ControlFixture implements AutoCloseable {
     void awaitEstablished(int peerPort) throws InterruptedException {
         long deadline = System.nanoTime() + 30_000_000_000L;
         while (stack.connections().stream().noneMatch(c -> c.remotePort() == peerPort
-                && c.state() == io.tcpstack.tcp.TcpState.ESTABLISHED)) {
+                && c.state() == io.tcpstack.api.types.TcpState.ESTABLISHED)) {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("no ESTABLISHED connection from port " + peerPort + ": " + stack.connections());
             }

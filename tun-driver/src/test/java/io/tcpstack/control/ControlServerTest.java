@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tcpstack.api.TcpServerSocket;
 import io.tcpstack.api.TcpSocket;
+import io.tcpstack.api.types.TcpError;
+import io.tcpstack.api.types.TcpException;
 import io.tcpstack.profile.SynResend;
-import io.tcpstack.tcp.TcpError;
-import io.tcpstack.tcp.TcpException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -2,8 +2,8 @@ package io.tcpstack.control;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tcpstack.tcp.ConnectionInfo;
-import io.tcpstack.tcp.TcpState;
+import io.tcpstack.api.types.ConnectionInfo;
+import io.tcpstack.api.types.TcpState;
 import io.tcpstack.wire.IpAddress;
 import java.util.List;
 import org.junit.jupiter.api.Test;

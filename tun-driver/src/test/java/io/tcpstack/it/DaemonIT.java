@@ -3,17 +3,17 @@ package io.tcpstack.it;
 import static io.tcpstack.it.DaemonProcess.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tcpstack.examples.DeterministicBytes;
+import io.tcpstack.daemon.services.DeterministicBytes;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The daemon on a 2-queue TUN device in a fresh namespace, against the kernel's ping. */
 @Tag("netns")

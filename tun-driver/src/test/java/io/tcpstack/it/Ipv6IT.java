@@ -2,7 +2,7 @@ package io.tcpstack.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tcpstack.examples.DeterministicBytes;
+import io.tcpstack.daemon.services.DeterministicBytes;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;

@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.tcpstack.api.TcpSocket;
-import io.tcpstack.examples.Services;
+import io.tcpstack.api.types.ConnectionInfo;
+import io.tcpstack.api.types.TcpState;
+import io.tcpstack.daemon.services.Services;
 import io.tcpstack.profile.Affinity;
 import io.tcpstack.stats.Counter;
-import io.tcpstack.tcp.ConnectionInfo;
-import io.tcpstack.tcp.TcpState;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -93,26 +93,26 @@ final class FinAckRace implements Lesson {
         // what came before (the ACK of the echoed bytes) is processed as it comes
         for (ByteBuf earlier : held.subList(0, held.size() - 2)) {
             arrive(n, SOFTIRQ_CPU, earlier);
-            n.server.dispatcher().drain();
+            n.server.inbound().drain();
         }
         int ackWorker = arrive(n, SOFTIRQ_CPU, held.get(held.size() - 2));
         int rstWorker = arrive(n, APPLICATION_CPU, held.get(held.size() - 1));
         held.forEach(ByteBuf::release);
         boolean[] interleaved = {false};
-        n.server.tcp().setLookupObserver((queue, key) -> {
+        n.server.setLookupObserver((queue, key) -> {
             if (queue == rstWorker && ackWorker != rstWorker && !interleaved[0]) {
                 interleaved[0] = true;
-                n.server.dispatcher().step(ackWorker);
+                n.server.inbound().step(ackWorker);
             }
         });
-        n.server.dispatcher().step(rstWorker);
-        n.server.dispatcher().drain();
-        n.server.tcp().setLookupObserver(null);
+        n.server.inbound().step(rstWorker);
+        n.server.inbound().drain();
+        n.server.setLookupObserver(null);
     }
 
     /** Queues {@code packet}, sent by the client on {@code cpu}, where the server's steering puts it. */
     private static int arrive(LessonNet n, int cpu, ByteBuf packet) {
         Steering steering = n.server.settings().affinity.steering();
-        return n.server.dispatcher().enqueue(steering.queue(cpu, packet, n.server.dispatcher().queueCount()), packet);
+        return n.server.inbound().enqueue(steering.queue(cpu, packet, n.server.inbound().queueCount()), packet);
     }
 }

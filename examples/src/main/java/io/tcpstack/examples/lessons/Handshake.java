@@ -1,7 +1,7 @@
 package io.tcpstack.examples.lessons;
 
 import io.tcpstack.api.TcpServerSocket;
-import io.tcpstack.tcp.TcpConnection;
+import io.tcpstack.api.types.Connection;
 import io.tcpstack.trace.LadderModel;
 import java.util.List;
 
@@ -44,11 +44,11 @@ final class Handshake implements Lesson {
         stage.serverSettings.sack = false;
         try (LessonNet n = new LessonNet(stage)) {
             TcpServerSocket listener = n.listen(80);
-            TcpConnection c = n.connect(80, 40000);
+            Connection c = n.connect(80, 40000);
             String head = "GET / HTTP/1.0\r\nHost: 198.18.0.2\r\nUser-Agent: tcpstack lesson";
             byte[] request = LessonNet.text(head + " ".repeat(REQUEST - head.length() - 4) + "\r\n\r\n");
             byte[] answer = LessonNet.text("HTTP/1.0 200 OK\r\nContent-Length: 2000\r\n\r\n" + "x".repeat(2000));
-            TcpConnection[] s = new TcpConnection[1];
+            Connection[] s = new Connection[1];
             int[] sent = new int[2];
             int[] got = new int[2];
             n.until("the server's connection is closed", () -> {

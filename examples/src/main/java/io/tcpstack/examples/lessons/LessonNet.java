@@ -4,15 +4,15 @@ import io.netty.buffer.ByteBuf;
 import io.tcpstack.api.StackConfig;
 import io.tcpstack.api.TcpServerSocket;
 import io.tcpstack.api.TcpStack;
-import io.tcpstack.dispatch.Dispatcher;
+import io.tcpstack.api.types.Connection;
+import io.tcpstack.api.types.TcpException;
+import io.tcpstack.api.types.TcpState;
+import io.tcpstack.inbound.InboundQueues;
 import io.tcpstack.link.ForwardingLink;
 import io.tcpstack.link.Impairment;
 import io.tcpstack.link.Link;
 import io.tcpstack.link.SimulatedNetwork;
 import io.tcpstack.profile.TcpSettings;
-import io.tcpstack.tcp.TcpConnection;
-import io.tcpstack.tcp.TcpException;
-import io.tcpstack.tcp.TcpState;
 import io.tcpstack.stats.Counter;
 import io.tcpstack.stats.DropReason;
 import io.tcpstack.trace.LadderModel;
@@ -35,7 +35,7 @@ import java.util.function.BooleanSupplier;
  * scripts the network; {@link #ladder} draws what happened.
  *
  * <p>With {@code serverQueues > 1} the server processes its input the way two worker threads
- * would ({@link Dispatcher.Mode#STEPPED}): in the normal course every packet is processed as it
+ * would ({@link InboundQueues.Mode#STEPPED}): in the normal course every packet is processed as it
  * arrives, but {@link #holdServerInput} keeps arriving packets back so the lesson can hand them to
  * the workers and interleave them itself.
  */
@@ -75,7 +75,7 @@ final class LessonNet implements AutoCloseable {
                 net.endpoint(CLIENT_ADDRESS), net.clock(), stage.clientSettings);
         serverLink = new HoldingLink(net.endpoint(SERVER, stage.serverQueues, stage.serverMtu));
         server = new TcpStack(StackConfig.builder().address(SERVER_ADDRESS).seed(stage.seed + 1)
-                .dispatchMode(stage.serverQueues > 1 ? Dispatcher.Mode.STEPPED : Dispatcher.Mode.INLINE).build(),
+                .inboundMode(stage.serverQueues > 1 ? InboundQueues.Mode.STEPPED : InboundQueues.Mode.INLINE).build(),
                 serverLink, net.clock(), stage.serverSettings);
         client.tracer().setListener(clientEvents::add);
         server.tracer().setListener(serverEvents::add);
@@ -141,8 +141,8 @@ final class LessonNet implements AutoCloseable {
     }
 
     private void drainServer() {
-        if (!serverLink.holding && server.dispatcher() != null) {
-            server.dispatcher().drain();
+        if (!serverLink.holding && server.inbound() != null) {
+            server.inbound().drain();
         }
     }
 
@@ -180,11 +180,11 @@ final class LessonNet implements AutoCloseable {
         }
     }
 
-    TcpConnection connect(int port, int localPort) {
+    Connection connect(int port, int localPort) {
         return open(client, SERVER, port, localPort);
     }
 
-    static TcpConnection open(TcpStack stack, int address, int port, int localPort) {
+    static Connection open(TcpStack stack, int address, int port, int localPort) {
         try {
             return stack.open(address, port, localPort);
         } catch (IOException e) {
@@ -198,7 +198,7 @@ final class LessonNet implements AutoCloseable {
      */
     void reconnect(TcpServerSocket listener, int port, int localPort) {
         run(20);
-        TcpConnection again = connect(port, localPort);
+        Connection again = connect(port, localPort);
         until("the reconnect is established", () -> again.state() == TcpState.ESTABLISHED && listener.poll() != null);
         again.setLingerZero(true);
         again.close();
@@ -209,8 +209,8 @@ final class LessonNet implements AutoCloseable {
      * The fin_ack_lat selftest's round up to the server's close: the client connects from
      * {@code localPort} and sends 4 bytes, the server echoes them and closes first.
      */
-    TcpConnection echoThenServerCloses(TcpServerSocket listener, int port, int localPort) {
-        TcpConnection c = connect(port, localPort);
+    Connection echoThenServerCloses(TcpServerSocket listener, int port, int localPort) {
+        Connection c = connect(port, localPort);
         Exchange e = new Exchange(c, listener, 4, 4);
         until("the echo arrived", e::done);
         e.s.close();
@@ -222,7 +222,7 @@ final class LessonNet implements AutoCloseable {
      * ACK of the server's FIN goes (delayed, as Linux delays it in pingpong mode): the two leave
      * together, the ACK first, as the fin_ack_lat selftest's do.
      */
-    void resetRightAfterFinAck(TcpConnection c) {
+    void resetRightAfterFinAck(Connection c) {
         c.setLingerZero(true);
         long delayed = client.stats().get(Counter.TcpExtDelayedACKs);
         boolean[] eof = {false};
@@ -234,7 +234,7 @@ final class LessonNet implements AutoCloseable {
     }
 
     /** The client closes; once the server's application has read the end of stream, it closes too. */
-    void closeBoth(TcpConnection clientSide, TcpConnection serverSide) {
+    void closeBoth(Connection clientSide, Connection serverSide) {
         clientSide.close();
         until("the server read the end of stream", () -> read(serverSide, 65536) < 0);
         serverSide.close();
@@ -242,7 +242,7 @@ final class LessonNet implements AutoCloseable {
     }
 
     /** Queues what fits of {@code data} from {@code offset}; returns the new offset. */
-    static int write(TcpConnection c, byte[] data, int offset) {
+    static int write(Connection c, byte[] data, int offset) {
         try {
             return offset + c.write(data, offset, data.length - offset, false, 0);
         } catch (TcpException e) {
@@ -254,7 +254,7 @@ final class LessonNet implements AutoCloseable {
     }
 
     /** Reads what is there; returns the bytes read, -1 at end of stream. */
-    static int read(TcpConnection c, int max) {
+    static int read(Connection c, int max) {
         try {
             return c.read(new byte[max], 0, max, false, 0);
         } catch (TcpException e) {
@@ -271,17 +271,17 @@ final class LessonNet implements AutoCloseable {
      * {@link #until} until it does).
      */
     static final class Exchange {
-        private final TcpConnection c;
+        private final Connection c;
         private final TcpServerSocket listener;
         private final byte[] request;
         private final byte[] answer;
-        TcpConnection s;
+        Connection s;
         private int sent;
         private int got;
         private int answered;
         private int back;
 
-        Exchange(TcpConnection c, TcpServerSocket listener, int request, int answer) {
+        Exchange(Connection c, TcpServerSocket listener, int request, int answer) {
             this.c = c;
             this.listener = listener;
             this.request = new byte[request];

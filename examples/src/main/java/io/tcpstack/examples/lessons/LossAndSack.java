@@ -1,7 +1,7 @@
 package io.tcpstack.examples.lessons;
 
 import io.tcpstack.api.TcpServerSocket;
-import io.tcpstack.tcp.TcpConnection;
+import io.tcpstack.api.types.Connection;
 import io.tcpstack.trace.LadderModel;
 import io.tcpstack.wire.TcpSegment;
 import java.util.List;
@@ -46,7 +46,7 @@ final class LossAndSack implements Lesson {
             Predicate<TcpSegment> data = s -> s.srcPort() == PORT && s.payloadLength() > 0;
             n.net.dropNth(3, data);
             n.net.dropNth(6, data);
-            TcpConnection c = n.connect(80, PORT);
+            Connection c = n.connect(80, PORT);
             LessonNet.Exchange e = new LessonNet.Exchange(c, listener, SEGMENTS * 1448, 10);
             n.until("the data arrived", e::done);
             n.closeBoth(c, e.s);

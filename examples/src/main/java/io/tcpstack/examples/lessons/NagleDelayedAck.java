@@ -1,7 +1,7 @@
 package io.tcpstack.examples.lessons;
 
 import io.tcpstack.api.TcpServerSocket;
-import io.tcpstack.tcp.TcpConnection;
+import io.tcpstack.api.types.Connection;
 import io.tcpstack.trace.LadderModel;
 import java.util.List;
 
@@ -42,10 +42,10 @@ final class NagleDelayedAck implements Lesson {
     public LadderModel run() {
         try (LessonNet n = LessonNet.standard()) {
             TcpServerSocket listener = n.listen(80);
-            TcpConnection c = n.connect(80, PORT);
+            Connection c = n.connect(80, PORT);
             LessonNet.Exchange upload = new LessonNet.Exchange(c, listener, UPLOAD, 1);
             n.until("the upload is acknowledged", upload::done);
-            TcpConnection s = upload.s;
+            Connection s = upload.s;
             n.note("write, write, read: Nagle on");
             request(n, c, s);
             c.setNoDelay(true);
@@ -57,7 +57,7 @@ final class NagleDelayedAck implements Lesson {
     }
 
     /** Two writes of {@link #HALF} bytes; the server answers once it has both. */
-    private static void request(LessonNet n, TcpConnection c, TcpConnection s) {
+    private static void request(LessonNet n, Connection c, Connection s) {
         byte[] half = new byte[HALF];
         LessonNet.write(c, half, 0);
         LessonNet.write(c, half, 0);

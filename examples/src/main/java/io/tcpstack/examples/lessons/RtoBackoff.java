@@ -1,7 +1,7 @@
 package io.tcpstack.examples.lessons;
 
 import io.tcpstack.api.TcpServerSocket;
-import io.tcpstack.tcp.TcpConnection;
+import io.tcpstack.api.types.Connection;
 import io.tcpstack.trace.LadderModel;
 import java.util.List;
 
@@ -43,7 +43,7 @@ final class RtoBackoff implements Lesson {
             TcpServerSocket listener = n.listen(80);
             int[] lost = {0};
             n.net.dropIf(s -> s.srcPort() == PORT && s.payloadLength() > 0 && lost[0]++ < LOSSES);
-            TcpConnection c = n.connect(80, PORT);
+            Connection c = n.connect(80, PORT);
             LessonNet.Exchange e = new LessonNet.Exchange(c, listener, 100, 200);
             n.until("the answer arrived", e::done);
             n.closeBoth(c, e.s);

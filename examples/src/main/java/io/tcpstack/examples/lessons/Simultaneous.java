@@ -1,7 +1,7 @@
 package io.tcpstack.examples.lessons;
 
-import io.tcpstack.tcp.TcpConnection;
-import io.tcpstack.tcp.TcpState;
+import io.tcpstack.api.types.Connection;
+import io.tcpstack.api.types.TcpState;
 import io.tcpstack.trace.LadderModel;
 import java.util.List;
 
@@ -41,8 +41,8 @@ final class Simultaneous implements Lesson {
         stage.clientLabel = "A " + LessonNet.CLIENT_ADDRESS;
         stage.serverLabel = "B " + LessonNet.SERVER_ADDRESS;
         try (LessonNet n = new LessonNet(stage)) {
-            TcpConnection a = n.connect(PORT_B, PORT_A);
-            TcpConnection b = LessonNet.open(n.server, LessonNet.CLIENT, PORT_A, PORT_B);
+            Connection a = n.connect(PORT_B, PORT_A);
+            Connection b = LessonNet.open(n.server, LessonNet.CLIENT, PORT_A, PORT_B);
             n.until("both are established", () -> a.state() == TcpState.ESTABLISHED && b.state() == TcpState.ESTABLISHED);
             n.run(20);
             a.close();

@@ -1,8 +1,8 @@
 package io.tcpstack.examples.lessons;
 
 import io.tcpstack.api.TcpServerSocket;
+import io.tcpstack.api.types.Connection;
 import io.tcpstack.profile.SynResend;
-import io.tcpstack.tcp.TcpConnection;
 import io.tcpstack.trace.LadderModel;
 import io.tcpstack.wire.TcpView;
 import java.util.List;
@@ -60,7 +60,7 @@ final class SynSentAck implements Lesson {
 
     /** A round whose closing RST is lost: the server keeps a FIN-WAIT-2 record. */
     private static void staleRecord(LessonNet n, TcpServerSocket listener) {
-        TcpConnection c = n.echoThenServerCloses(listener, PORT, CLIENT_PORT);
+        Connection c = n.echoThenServerCloses(listener, PORT, CLIENT_PORT);
         var rst = n.net.dropNth(1, s -> s.srcPort() == CLIENT_PORT && s.has(TcpView.RST));
         n.resetRightAfterFinAck(c);
         n.run(20);

@@ -1,8 +1,8 @@
 package io.tcpstack.examples.lessons;
 
 import io.tcpstack.api.TcpServerSocket;
-import io.tcpstack.tcp.TcpConnection;
-import io.tcpstack.tcp.TcpState;
+import io.tcpstack.api.types.Connection;
+import io.tcpstack.api.types.TcpState;
 import io.tcpstack.trace.LadderModel;
 import io.tcpstack.wire.TcpView;
 import java.io.UncheckedIOException;
@@ -72,8 +72,8 @@ final class TimeWaitReuseRecycle implements Lesson {
     }
 
     /** A request and its answer; then the client closes first, and the server reads the end of stream. */
-    private static TcpConnection clientClosesFirst(LessonNet n, TcpServerSocket listener) {
-        TcpConnection c = n.connect(PORT, 0);
+    private static Connection clientClosesFirst(LessonNet n, TcpServerSocket listener) {
+        Connection c = n.connect(PORT, 0);
         LessonNet.Exchange e = new LessonNet.Exchange(c, listener, 100, 100);
         n.until("the answer arrived", e::done);
         c.close();
@@ -83,7 +83,7 @@ final class TimeWaitReuseRecycle implements Lesson {
 
     /** A request and its answer from {@code localPort} (0: any); then the server closes first, and the client. */
     private static void serverClosesFirst(LessonNet n, TcpServerSocket listener, int localPort) {
-        TcpConnection c = n.connect(PORT, localPort);
+        Connection c = n.connect(PORT, localPort);
         LessonNet.Exchange e = new LessonNet.Exchange(c, listener, 100, 100);
         n.until("the answer arrived", e::done);
         e.s.close();
@@ -92,7 +92,7 @@ final class TimeWaitReuseRecycle implements Lesson {
     }
 
     private static void timeWait(LessonNet n, TcpServerSocket listener) {
-        TcpConnection server = clientClosesFirst(n, listener);
+        Connection server = clientClosesFirst(n, listener);
         var lastAck = n.net.dropNth(1, s -> s.srcPort() == REUSED_PORT && s.flags() == TcpView.ACK);
         server.close();
         n.run(1_000);
@@ -124,7 +124,7 @@ final class TimeWaitReuseRecycle implements Lesson {
         for (int host = 1; host <= MAX_NAT_HOSTS; host++) {
             char name = (char) ('a' + host);
             n.note("host " + name + " connects through the NAT");
-            TcpConnection b = n.connect(PORT, NAT_HOST_A + host);
+            Connection b = n.connect(PORT, NAT_HOST_A + host);
             n.run(3_500);
             if (b.state() == TcpState.SYN_SENT) {
                 b.abort();

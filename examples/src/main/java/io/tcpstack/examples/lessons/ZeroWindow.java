@@ -1,8 +1,8 @@
 package io.tcpstack.examples.lessons;
 
 import io.tcpstack.api.TcpServerSocket;
+import io.tcpstack.api.types.Connection;
 import io.tcpstack.profile.BufferSizes;
-import io.tcpstack.tcp.TcpConnection;
 import io.tcpstack.trace.LadderModel;
 import java.util.List;
 
@@ -50,11 +50,11 @@ final class ZeroWindow implements Lesson {
         stage.serverSettings.moderateRcvbuf = false;
         try (LessonNet n = new LessonNet(stage)) {
             TcpServerSocket listener = n.listen(80);
-            TcpConnection c = n.connect(80, PORT);
+            Connection c = n.connect(80, PORT);
             byte[] data = new byte[BYTES];
             int[] sent = {0};
             int[] got = {0};
-            TcpConnection[] s = new TcpConnection[1];
+            Connection[] s = new Connection[1];
             long readFrom = n.nowMs() + READ_AFTER_MS;
             n.until("the server read everything", () -> {
                 if (s[0] == null) {

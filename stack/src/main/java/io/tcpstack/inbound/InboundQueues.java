@@ -1,4 +1,4 @@
-package io.tcpstack.dispatch;
+package io.tcpstack.inbound;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -49,8 +49,8 @@ import org.slf4j.LoggerFactory;
  * threads would get them, and lets a test run each queue's next packet when it chooses
  * (deterministic interleavings).
  */
-public final class Dispatcher implements PacketReceiver, AutoCloseable {
-    private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
+public final class InboundQueues implements PacketReceiver, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(InboundQueues.class);
     private static final int QUEUE_DEPTH = 8192;
     /** Packets a worker processes before it wakes the applications they were for (a TUN reader's budget). */
     private static final int BURST = 64;
@@ -86,7 +86,7 @@ public final class Dispatcher implements PacketReceiver, AutoCloseable {
      * @param queues the link's queue count (with spray, one worker per queue)
      */
     @SuppressWarnings("unchecked")
-    public Dispatcher(PacketReceiver input, Mode mode, int queues, Supplier<Affinity> affinity,
+    public InboundQueues(PacketReceiver input, Mode mode, int queues, Supplier<Affinity> affinity,
             ByteBufAllocator alloc, StackStats stats) {
         this.input = input;
         this.mode = mode;

@@ -1,6 +1,6 @@
-package io.tcpstack.examples;
+package io.tcpstack.daemon.services;
 
-import io.tcpstack.tcp.TcpConnection;
+import io.tcpstack.api.types.Connection;
 import java.io.IOException;
 
 /**
@@ -12,14 +12,14 @@ public final class EchoService implements Service {
     private static final int BUFFER = 16 * 1024;
 
     @Override
-    public Session open(TcpConnection connection) {
+    public Session open(Connection connection) {
         return new Session() {
             /** Received and not yet queued for sending. */
             private final Outbox received = new Outbox();
             private boolean endOfStream;
 
             @Override
-            public void onChange(TcpConnection c) throws IOException {
+            public void onChange(Connection c) throws IOException {
                 while (received.drain(c)) { // else the send buffer is full: more when ACKs free it
                     if (endOfStream) {
                         c.close();

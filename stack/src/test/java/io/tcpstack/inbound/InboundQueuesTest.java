@@ -1,4 +1,4 @@
-package io.tcpstack.dispatch;
+package io.tcpstack.inbound;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -14,7 +14,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** Where the dispatcher runs each packet: on the reader of its queue, or with spray on a worker. */
-class DispatcherTest {
+class InboundQueuesTest {
     /** What the IP layer saw: the queue, the thread, the sending context, the packet's first byte. */
     private record Seen(int queue, String thread, int context, int first) {
     }
@@ -22,8 +22,8 @@ class DispatcherTest {
     private final List<Seen> seen = new CopyOnWriteArrayList<>();
     private Affinity affinity = Affinity.NONE;
 
-    private Dispatcher dispatcher(Dispatcher.Mode mode, int queues) {
-        Dispatcher d = new Dispatcher((queue, packet) -> seen.add(new Seen(queue, Thread.currentThread().getName(),
+    private InboundQueues dispatcher(InboundQueues.Mode mode, int queues) {
+        InboundQueues d = new InboundQueues((queue, packet) -> seen.add(new Seen(queue, Thread.currentThread().getName(),
                 SendingContext.queue(), packet.getUnsignedByte(packet.readerIndex()))), mode, queues, () -> affinity,
                 UnpooledByteBufAllocator.DEFAULT, new StackStats());
         d.start();
@@ -36,7 +36,7 @@ class DispatcherTest {
 
     @Test
     void threadedRunsEachPacketOnTheReaderOfItsQueueAndSendsFromThatQueue() {
-        try (Dispatcher d = dispatcher(Dispatcher.Mode.THREADED, 2)) {
+        try (InboundQueues d = dispatcher(InboundQueues.Mode.THREADED, 2)) {
             d.receive(1, packet(7));
             d.receive(0, packet(8));
             String reader = Thread.currentThread().getName();
@@ -48,7 +48,7 @@ class DispatcherTest {
 
     @Test
     void steppedHoldsPacketsPerArrivalQueueWhateverTheFlowAndSprayTakesTurns() {
-        try (Dispatcher d = dispatcher(Dispatcher.Mode.STEPPED, 2)) {
+        try (InboundQueues d = dispatcher(InboundQueues.Mode.STEPPED, 2)) {
             for (Affinity a : List.of(Affinity.NONE, Affinity.FLOW)) {
                 affinity = a;
                 assertThat(d.enqueue(1, packet(1))).as("%s", a).isEqualTo(1);
@@ -68,7 +68,7 @@ class DispatcherTest {
 
     @Test
     void sprayHandsPacketsToWorkerThreadsStartedOnFirstUse() throws InterruptedException {
-        try (Dispatcher d = dispatcher(Dispatcher.Mode.THREADED, 2)) {
+        try (InboundQueues d = dispatcher(InboundQueues.Mode.THREADED, 2)) {
             d.receive(0, packet(1));
             affinity = Affinity.SPRAY;
             for (int i = 2; i < 6; i++) {

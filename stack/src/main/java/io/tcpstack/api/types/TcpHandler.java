@@ -1,4 +1,4 @@
-package io.tcpstack.tcp;
+package io.tcpstack.api.types;
 
 /**
  * An event-driven application's side of a connection: the shape of an edge-triggered epoll
@@ -16,12 +16,12 @@ package io.tcpstack.tcp;
  */
 @FunctionalInterface
 public interface TcpHandler {
-    void onChange(TcpConnection connection);
+    void onChange(Connection connection);
 
     /** What a listener does with each connection that completes its handshake. */
     @FunctionalInterface
     interface Acceptor {
         /** Called once per connection, in the manner of {@link #onChange}; returns its handler. */
-        TcpHandler accepted(TcpConnection connection);
+        TcpHandler accepted(Connection connection);
     }
 }

@@ -1,9 +1,9 @@
-package io.tcpstack.examples;
+package io.tcpstack.daemon.services;
 
 import io.tcpstack.api.TcpServerSocket;
 import io.tcpstack.api.TcpStack;
-import io.tcpstack.tcp.TcpConnection;
-import io.tcpstack.tcp.TcpHandler;
+import io.tcpstack.api.types.Connection;
+import io.tcpstack.api.types.TcpHandler;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,7 +26,7 @@ public final class Services implements AutoCloseable {
     private static final int BACKLOG = 128;
     private final List<TcpServerSocket> servers = new ArrayList<>();
     /** Connections a session still serves: closed by {@link #close()}. */
-    private final Set<TcpConnection> open = ConcurrentHashMap.newKeySet();
+    private final Set<Connection> open = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
     static Service create(String name) {
@@ -54,7 +54,7 @@ public final class Services implements AutoCloseable {
         log.info("serving {} on port {}", name, port);
     }
 
-    private TcpHandler accept(String name, Service service, TcpConnection connection) {
+    private TcpHandler accept(String name, Service service, Connection connection) {
         if (closed) {
             connection.abort(); // accepted in the instant of close(): nobody will serve it
             return c -> { };
@@ -82,7 +82,7 @@ public final class Services implements AutoCloseable {
     public void close() {
         closed = true;
         servers.forEach(TcpServerSocket::close);
-        for (TcpConnection c : open) {
+        for (Connection c : open) {
             c.close();
             open.remove(c);
         }

@@ -1,4 +1,4 @@
-package io.tcpstack.tcp;
+package io.tcpstack.api.types;
 
 /** Why a connection failed, as the application sees it (Linux errno). */
 public enum TcpError {

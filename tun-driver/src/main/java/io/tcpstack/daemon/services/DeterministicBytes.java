@@ -1,4 +1,4 @@
-package io.tcpstack.examples;
+package io.tcpstack.daemon.services;
 
 /**
  * The byte stream {@code GET /bytes/N} serves: byte i is {@code (i * 7 + (i >>> 8)) & 0xff}, so any

@@ -1,6 +1,6 @@
-package io.tcpstack.examples;
+package io.tcpstack.daemon.services;
 
-import io.tcpstack.tcp.TcpConnection;
+import io.tcpstack.api.types.Connection;
 
 /**
  * An application served on one port of the stack, event-driven: {@link #open} makes the state of
@@ -10,7 +10,7 @@ import io.tcpstack.tcp.TcpConnection;
  */
 @FunctionalInterface
 public interface Service {
-    Session open(TcpConnection connection);
+    Session open(Connection connection);
 
     /** One connection's side of a service. */
     @FunctionalInterface
@@ -19,6 +19,6 @@ public interface Service {
          * Reads and writes what it can now, without blocking; closes the connection when done.
          * An exception (a reset connection, say) ends the session: {@link Services} closes it.
          */
-        void onChange(TcpConnection connection) throws java.io.IOException;
+        void onChange(Connection connection) throws java.io.IOException;
     }
 }

@@ -1,6 +1,6 @@
-package io.tcpstack.examples;
+package io.tcpstack.daemon.services;
 
-import io.tcpstack.tcp.TcpConnection;
+import io.tcpstack.api.types.Connection;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -30,7 +30,7 @@ public final class HttpService implements Service {
     }
 
     @Override
-    public Session open(TcpConnection connection) {
+    public Session open(Connection connection) {
         return new HttpSession();
     }
 
@@ -46,7 +46,7 @@ public final class HttpService implements Service {
         private boolean closeAfter;
 
         @Override
-        public void onChange(TcpConnection c) throws IOException {
+        public void onChange(Connection c) throws IOException {
             while (true) {
                 if (!sendAnswer(c)) {
                     return; // the send buffer is full: more when ACKs free it
@@ -81,7 +81,7 @@ public final class HttpService implements Service {
         }
 
         /** Writes what it can of the current answer; true when all of it is queued. */
-        private boolean sendAnswer(TcpConnection c) throws IOException {
+        private boolean sendAnswer(Connection c) throws IOException {
             while (out.drain(c)) {
                 if (bodySent == bodyLength) {
                     return true;

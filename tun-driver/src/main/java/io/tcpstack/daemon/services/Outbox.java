@@ -1,6 +1,6 @@
-package io.tcpstack.examples;
+package io.tcpstack.daemon.services;
 
-import io.tcpstack.tcp.TcpConnection;
+import io.tcpstack.api.types.Connection;
 import java.io.IOException;
 
 /** Bytes a session has and the connection has not taken yet: {@code data[start..end)}. */
@@ -17,7 +17,7 @@ final class Outbox {
     }
 
     /** Queues what the send buffer takes; true when nothing is left. */
-    boolean drain(TcpConnection c) throws IOException {
+    boolean drain(Connection c) throws IOException {
         if (start < end) {
             start += c.writeNow(data, start, end - start);
         }

@@ -1,4 +1,4 @@
-package io.tcpstack.tcp;
+package io.tcpstack.api.types;
 
 /**
  * What one connection's SYN (or SYN-ACK) offers where it departs from the stack's knobs, as
@@ -16,7 +16,7 @@ public record SynOptions(Boolean timestamps, Boolean sack, Boolean windowScaling
         }
     }
 
-    static boolean or(Boolean choice, boolean knob) {
+    public static boolean or(Boolean choice, boolean knob) {
         return choice != null ? choice : knob;
     }
 }

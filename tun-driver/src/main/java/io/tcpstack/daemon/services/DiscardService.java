@@ -1,6 +1,6 @@
-package io.tcpstack.examples;
+package io.tcpstack.daemon.services;
 
-import io.tcpstack.tcp.TcpConnection;
+import io.tcpstack.api.types.Connection;
 import java.io.IOException;
 
 /** RFC 863 discard: reads and throws away everything; closes after the client does. */
@@ -12,7 +12,7 @@ public final class DiscardService implements Service {
     private static final byte[] SINK = new byte[64 * 1024];
 
     @Override
-    public Session open(TcpConnection connection) {
+    public Session open(Connection connection) {
         return c -> {
             int n;
             while ((n = c.readNow(SINK, 0, SINK.length)) > 0) {

@@ -1,6 +1,6 @@
-package io.tcpstack.examples;
+package io.tcpstack.daemon.services;
 
-import io.tcpstack.tcp.TcpConnection;
+import io.tcpstack.api.types.Connection;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -26,13 +26,13 @@ public final class ChargenService implements Service {
     }
 
     @Override
-    public Session open(TcpConnection connection) {
+    public Session open(Connection connection) {
         return new Session() {
             /** Where in the pattern the next write starts. */
             private int position;
 
             @Override
-            public void onChange(TcpConnection c) throws java.io.IOException {
+            public void onChange(Connection c) throws java.io.IOException {
                 int n;
                 do {
                     n = c.writeNow(PATTERN, position, PATTERN.length - position);

@@ -1,4 +1,4 @@
-package io.tcpstack.tcp;
+package io.tcpstack.api.types;
 
 import java.io.IOException;
 

@@ -1,4 +1,4 @@
-package io.tcpstack.examples;
+package io.tcpstack.daemon.services;
 
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.tcpstack.tcp;
+package io.tcpstack.api.types;
 
 /** The eleven states of RFC 9293 3.3.2, with the names {@code ss} prints for them. */
 public enum TcpState {

@@ -1,4 +1,4 @@
-package io.tcpstack.examples;
+package io.tcpstack.daemon.services;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -6,10 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.tcpstack.api.StackConfig;
 import io.tcpstack.api.TcpSocket;
 import io.tcpstack.api.TcpStack;
+import io.tcpstack.api.types.TcpState;
 import io.tcpstack.link.PipeLink;
 import io.tcpstack.profile.Affinity;
 import io.tcpstack.profile.TcpSettings;
-import io.tcpstack.tcp.TcpState;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -163,7 +163,7 @@ class ServicesOverPipeTest {
     @Test
     void connect_to_a_closed_port_is_refused() {
         assertThatThrownBy(() -> client.connect("198.18.0.2", 81, 0, 5000))
-                .isInstanceOf(io.tcpstack.tcp.TcpException.class).hasMessageContaining("refused");
+                .isInstanceOf(io.tcpstack.api.types.TcpException.class).hasMessageContaining("refused");
     }
 
     @Test
