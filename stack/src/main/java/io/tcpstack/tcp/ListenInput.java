@@ -48,14 +48,14 @@ final class ListenInput {
 
     Verdict process(Listener listener, Segment seg, int isnFromTimeWait) {
         if (seg.has(TcpView.RST)) {
-            layer.drop(seg, DropReason.TCP_FLAGS);
+            layer.states().drop(seg, DropReason.TCP_FLAGS);
             return Verdict.DONE;
         }
         if (seg.has(TcpView.ACK)) {
             // tcp_v4_cookie_check: only an ACK without SYN can carry a cookie
             Verdict v = seg.has(TcpView.SYN) ? Verdict.RESET : cookieAck(listener, seg);
             if (v == Verdict.RESET) {
-                layer.drop(seg, DropReason.TCP_FLAGS);
+                layer.states().drop(seg, DropReason.TCP_FLAGS);
                 layer.trace().cause(null, Rule.RST_BAD_ACK);
                 layer.output().sendResetFor(seg); // "<SEQ=SEG.ACK><CTL=RST>"
                 return Verdict.DONE;
@@ -64,7 +64,7 @@ final class ListenInput {
         }
         if (!seg.has(TcpView.SYN) || seg.has(TcpView.FIN)) {
             // Linux tcp_rcv_state_process, LISTEN: "if (th->fin) goto discard" for a SYN with FIN
-            layer.drop(seg, DropReason.TCP_FLAGS);
+            layer.states().drop(seg, DropReason.TCP_FLAGS);
             return Verdict.DONE;
         }
         return connRequest(listener, seg, isnFromTimeWait);
@@ -118,7 +118,7 @@ final class ListenInput {
     /** Linux tcp_listendrop: every SYN or ACK a listener could not take. */
     private void listenDrop(Segment seg) {
         stats.inc(Counter.TcpExtListenDrops);
-        layer.drop(seg, DropReason.TCP_LISTEN_OVERFLOW);
+        layer.states().drop(seg, DropReason.TCP_LISTEN_OVERFLOW);
     }
 
     /**
@@ -145,18 +145,18 @@ final class ListenInput {
         Tcb tcb = new Tcb(layer, layer.localAddress(source), seg.destinationPort, source, seg.sourcePort);
         tcb.listener = listener;
         if (!listener.addRequest(tcb)) {
-            layer.drop(seg, DropReason.TCP_LISTEN_OVERFLOW); // it closed meanwhile
+            layer.states().drop(seg, DropReason.TCP_LISTEN_OVERFLOW); // it closed meanwhile
             return Verdict.DONE;
         }
         boolean published;
         tcb.lock.lock();
         try {
-            layer.offerOptions(tcb, listener.synOptions);
+            layer.handshake().offerOptions(tcb, listener.synOptions);
             tcb.state = TcpState.SYN_RECEIVED;
             tcb.irs = seg.seq;
             tcb.rcvNxt = seg.seq + 1;
             tcb.rcvWup = tcb.rcvNxt;
-            layer.negotiate(tcb, seg.options);
+            layer.handshake().negotiate(tcb, seg.options);
             Ecn.onSyn(tcb, seg);
             if (tcb.tsOk) {
                 tcb.tsRecent = seg.options.tsVal;
@@ -165,8 +165,8 @@ final class ListenInput {
             tcb.sndWnd = seg.window; // RFC 7323 2.2: never scaled in a SYN
             tcb.maxSndWnd = tcb.sndWnd;
             tcb.sndWl1 = seg.seq;
-            layer.initSendSequence(tcb, isnFromTimeWait != 0 ? isnFromTimeWait
-                    : layer.isn(tcb.localAddress, tcb.localPort, tcb.remoteAddress, tcb.remotePort));
+            layer.handshake().initSendSequence(tcb, isnFromTimeWait != 0 ? isnFromTimeWait
+                    : layer.handshake().isn(tcb.localAddress, tcb.localPort, tcb.remoteAddress, tcb.remotePort));
             published = layer.demux().putIfAbsent(tcb) == null;
             if (published) {
                 layer.trace().state(tcb, TcpState.LISTEN, TcpState.SYN_RECEIVED,
@@ -215,8 +215,8 @@ final class ListenInput {
         layer.trace().cause(null, Rule.SYN_COOKIE);
         // the clock at tcp_ts_hz, as every other TSval of ours (Linux cookie_init_timestamp)
         int tsVal = SynCookies.timestamp(Integer.toUnsignedLong(layer.tsClock()), peerWscale, sack, ecn)
-                + layer.tsOffset(local, seg.destinationPort, source, seg.sourcePort);
-        int wscale = peerWscale >= 0 ? layer.ourWindowScale() : -1;
+                + layer.handshake().tsOffset(local, seg.destinationPort, source, seg.sourcePort);
+        int wscale = peerWscale >= 0 ? layer.handshake().ourWindowScale() : -1;
         int mss = advMss(offered, source);
         layer.output().sendSynAck(seg, iss, synWindow(mss, timestamps), mss, sack, timestamps, tsVal, wscale, ecn);
     }
@@ -254,7 +254,7 @@ final class ListenInput {
         // the TSecr echoes our cookie TSval: less our offset, its low bits are the SYN's options
         TcpOptions o = seg.options;
         int options = o.hasTimestamp && o.tsEcr != 0
-                ? o.tsEcr - layer.tsOffset(local, seg.destinationPort, source, seg.sourcePort) : 0;
+                ? o.tsEcr - layer.handshake().tsOffset(local, seg.destinationPort, source, seg.sourcePort) : 0;
         TcpOptions syn = cookieOptions(o, mss, options, s, listener.synOptions);
         if (syn == null) {
             return Verdict.RESET; // it encodes an option this stack has turned off since
@@ -270,12 +270,12 @@ final class ListenInput {
         tcb.listener = listener;
         tcb.lock.lock();
         try {
-            layer.offerOptions(tcb, listener.synOptions);
+            layer.handshake().offerOptions(tcb, listener.synOptions);
             tcb.state = TcpState.SYN_RECEIVED;
             tcb.irs = seg.seq - 1;
             tcb.rcvNxt = seg.seq;
             tcb.rcvWup = tcb.rcvNxt;
-            layer.negotiate(tcb, syn);
+            layer.handshake().negotiate(tcb, syn);
             if (tcb.tsOk) {
                 tcb.tsRecent = seg.options.tsVal;
                 tcb.tsRecentStampMs = now;
@@ -284,7 +284,7 @@ final class ListenInput {
                 tcb.ecnFlags = Ecn.OK; // Linux cookie_ecn_ok
             }
             tcb.sndWl1 = tcb.irs;
-            layer.initSendSequence(tcb, seg.ack - 1);
+            layer.handshake().initSendSequence(tcb, seg.ack - 1);
             tcb.rcvWnd = synWindow(tcb.advMss, tcb.tsOk);
             tcb.rcvSsthresh = tcb.rcvWnd;
             // no RTT sample from a SYN-ACK that left no trace (Linux: snt_synack 0): one from the
@@ -303,7 +303,7 @@ final class ListenInput {
                 // the ACK did not complete it (the accept queue filled meanwhile): Linux makes no
                 // child then, and this one has no SYN-ACK to retransmit; it goes without a trace
                 layer.demux().remove(tcb);
-                layer.release(tcb);
+                layer.states().release(tcb);
             }
         } finally {
             tcb.lock.unlock();

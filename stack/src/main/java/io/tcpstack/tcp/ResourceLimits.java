@@ -70,7 +70,7 @@ final class ResourceLimits {
         layer.stats().inc(Counter.TcpExtTCPAbortOnMemory);
         layer.trace().note(tcb, Rule.OUT_OF_RESOURCES, "too many orphaned connections (max-orphans " + settings.maxOrphans + "): "
                 + (reset ? "reset" : "dropped"));
-        layer.close(tcb, TcpError.ABORTED, reset);
+        layer.states().close(tcb, TcpError.ABORTED, reset);
     }
 
     /** Linux tcp_orphan_retries: the retransmissions an orphan gets; 0 means 8 while its RTO is below the cap. */

@@ -96,7 +96,7 @@ final class TcpAck {
         if (SeqNum.lt(ack, priorSndUna)) {
             if (SeqNum.lt(ack, priorSndUna - tcb.maxSndWnd)) {
                 layer.input().challengeAck(tcb); // RFC 5961 5.2: blind data injection guard
-                layer.drop(tcb, seg, DropReason.TCP_INVALID_ACK_SEQUENCE);
+                layer.states().drop(tcb, seg, DropReason.TCP_INVALID_ACK_SEQUENCE);
                 return false;
             }
             // an old (reordered) ACK: its SACK blocks still count (Linux tcp_ack, old_ack)
@@ -112,7 +112,7 @@ final class TcpAck {
         if (SeqNum.gt(ack, tcb.sndNxt)) {
             // acknowledges something not yet sent: "send an ACK, drop the segment"
             layer.input().sendOutOfWindowAck(tcb, seg, Counter.TcpExtTCPACKSkippedSeq);
-            layer.drop(tcb, seg, DropReason.TCP_INVALID_ACK_SEQUENCE);
+            layer.states().drop(tcb, seg, DropReason.TCP_INVALID_ACK_SEQUENCE);
             return false;
         }
         if (seg.payloadLength > 0 || seg.has(TcpView.FIN)) {

@@ -287,28 +287,28 @@ public final class TcpConnection implements Connection {
             switch (tcb.state) {
                 case CLOSED -> {
                 }
-                case SYN_SENT -> layer.close(tcb, null, false);
+                case SYN_SENT -> layer.states().close(tcb, null, false);
                 case SYN_RECEIVED, ESTABLISHED, CLOSE_WAIT -> {
                     if (tcb.receiveBuffer.size() > 0) {
                         layer.stats().inc(Counter.TcpExtTCPAbortOnClose);
-                        layer.close(tcb, TcpError.ABORTED, true);
+                        layer.states().close(tcb, TcpError.ABORTED, true);
                     } else if (tcb.lingerZero) {
                         layer.stats().inc(Counter.TcpExtTCPAbortOnData); // as Linux counts a zero-linger close
-                        layer.close(tcb, TcpError.ABORTED, true);
+                        layer.states().close(tcb, TcpError.ABORTED, true);
                     } else {
                         queueFin(tcb.state == TcpState.CLOSE_WAIT ? TcpState.LAST_ACK : TcpState.FIN_WAIT_1);
                     }
                 }
                 case FIN_WAIT_2 -> {
                     if (tcb.lingerZero) {
-                        layer.close(tcb, TcpError.ABORTED, true);
+                        layer.states().close(tcb, TcpError.ABORTED, true);
                     } else {
                         layer.timeWait().enter(tcb, TcpState.FIN_WAIT_2); // Linux __tcp_close
                     }
                 }
                 default -> {
                     if (tcb.lingerZero) {
-                        layer.close(tcb, TcpError.ABORTED, true);
+                        layer.states().close(tcb, TcpError.ABORTED, true);
                     }
                 }
             }
@@ -324,7 +324,7 @@ public final class TcpConnection implements Connection {
         try {
             tcb.layer.limits().orphan(tcb);
             tcb.handler = null;
-            tcb.layer.abort(tcb);
+            tcb.layer.states().abort(tcb);
         } finally {
             tcb.lock.unlock();
         }
@@ -332,7 +332,7 @@ public final class TcpConnection implements Connection {
 
     private void queueFin(TcpState next) {
         tcb.finQueued = true;
-        tcb.layer.setState(tcb, next);
+        tcb.layer.states().setState(tcb, next);
         Wakeups.push(tcb);
     }
 

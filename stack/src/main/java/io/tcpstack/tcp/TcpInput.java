@@ -49,7 +49,7 @@ final class TcpInput {
             if (tcb.tsOk && o.hasTimestamp && o.tsEcr != 0
                     && !SeqNum.between(o.tsEcr, tcb.synTsVal, tcb.tsVal())) {
                 stats.inc(Counter.TcpExtPAWSActive);
-                layer.drop(tcb, seg, DropReason.TCP_RFC7323_PAWS);
+                layer.states().drop(tcb, seg, DropReason.TCP_RFC7323_PAWS);
                 layer.trace().cause(null, Rule.RST_BAD_ACK);
                 layer.output().sendResetFor(seg);
                 return;
@@ -57,20 +57,20 @@ final class TcpInput {
         }
         if (seg.has(TcpView.RST)) {
             if (seg.has(TcpView.ACK)) {
-                layer.reset(tcb); // "error: connection reset", ECONNREFUSED
+                layer.states().reset(tcb); // "error: connection reset", ECONNREFUSED
             } else {
-                layer.drop(tcb, seg, DropReason.TCP_FLAGS);
+                layer.states().drop(tcb, seg, DropReason.TCP_FLAGS);
             }
             return;
         }
         if (!seg.has(TcpView.SYN)) {
-            layer.drop(tcb, seg, DropReason.TCP_FLAGS);
+            layer.states().drop(tcb, seg, DropReason.TCP_FLAGS);
             return;
         }
         tcb.irs = seg.seq;
         tcb.rcvNxt = seg.seq + 1;
         tcb.rcvWup = tcb.rcvNxt;
-        layer.negotiate(tcb, seg.options);
+        layer.handshake().negotiate(tcb, seg.options);
         Ecn.onSynAck(tcb, seg);
         if (tcb.tsOk && seg.options.hasTimestamp) {
             tcb.tsRecent = seg.options.tsVal;
@@ -83,7 +83,7 @@ final class TcpInput {
         if (seg.has(TcpView.ACK)) {
             tcb.sndUna = seg.ack;
             synAckRttSample(tcb, seg);
-            layer.established(tcb);
+            layer.states().established(tcb);
             layer.trace().cause(tcb, Rule.HANDSHAKE_ACK);
             layer.output().sendAck(tcb);
             if (seg.payloadLength > 0 || seg.has(TcpView.FIN)) {
@@ -91,7 +91,7 @@ final class TcpInput {
             }
         } else {
             // simultaneous open: SYN-RECEIVED, SYN-ACK with the same ISS
-            layer.setState(tcb, TcpState.SYN_RECEIVED);
+            layer.states().setState(tcb, TcpState.SYN_RECEIVED);
             layer.trace().cause(tcb, Rule.SIMULTANEOUS_OPEN);
             layer.output().sendSyn(tcb);
         }
@@ -112,7 +112,7 @@ final class TcpInput {
             layer.trace().note(tcb, Rule.UNACCEPTABLE_ACK_RTO_INIT, "unacceptable ACK in SYN-SENT: RST, SYN resend when the retransmission timer fires"
                     + (settings.synResend == SynResend.RTO_INIT ? " (rto-init)" : " (an early resend was used)"));
         }
-        layer.drop(tcb, seg, DropReason.TCP_INVALID_ACK_SEQUENCE);
+        layer.states().drop(tcb, seg, DropReason.TCP_INVALID_ACK_SEQUENCE);
         layer.trace().cause(null, Rule.RST_BAD_ACK);
         layer.output().sendResetFor(seg);
     }
@@ -150,7 +150,7 @@ final class TcpInput {
                 return;
             }
             stats.inc(Counter.TcpExtPAWSEstab);
-            layer.drop(tcb, seg, DropReason.TCP_RFC7323_PAWS);
+            layer.states().drop(tcb, seg, DropReason.TCP_RFC7323_PAWS);
             sendOutOfWindowAck(tcb, seg, Counter.TcpExtTCPACKSkippedPAWS);
             return;
         }
@@ -164,17 +164,17 @@ final class TcpInput {
                 sendOutOfWindowAck(tcb, seg, Counter.TcpExtTCPACKSkippedSeq);
             }
             // Linux tcp_sequence (6.x): wholly before rcv.wup is an old duplicate, else beyond the window
-            layer.drop(tcb, seg, SeqNum.lt(seg.endSeq(), tcb.rcvWup) ? DropReason.TCP_OLD_SEQUENCE
+            layer.states().drop(tcb, seg, SeqNum.lt(seg.endSeq(), tcb.rcvWup) ? DropReason.TCP_OLD_SEQUENCE
                     : tcb.rcvWnd == 0 ? DropReason.TCP_ZEROWINDOW : DropReason.TCP_INVALID_SEQUENCE);
             return;
         }
         // second: RST (RFC 5961 3.2)
         if (seg.has(TcpView.RST)) {
             if (seg.seq == tcb.rcvNxt) {
-                layer.reset(tcb);
+                layer.states().reset(tcb);
             } else {
                 challengeAck(tcb);
-                layer.drop(tcb, seg, DropReason.TCP_RESET_CHALLENGE);
+                layer.states().drop(tcb, seg, DropReason.TCP_RESET_CHALLENGE);
             }
             return;
         }
@@ -190,12 +190,12 @@ final class TcpInput {
         }
         // fifth: ACK
         if (!seg.has(TcpView.ACK)) {
-            layer.drop(tcb, seg, DropReason.TCP_FLAGS);
+            layer.states().drop(tcb, seg, DropReason.TCP_FLAGS);
             return;
         }
         if (tcb.state == TcpState.SYN_RECEIVED) {
             if (!SeqNum.gt(seg.ack, tcb.sndUna) || SeqNum.gt(seg.ack, tcb.sndNxt)) {
-                layer.drop(tcb, seg, DropReason.TCP_INVALID_ACK_SEQUENCE);
+                layer.states().drop(tcb, seg, DropReason.TCP_INVALID_ACK_SEQUENCE);
                 layer.trace().cause(null, Rule.RST_BAD_ACK);
                 layer.output().sendResetFor(seg);
                 return;
@@ -207,7 +207,7 @@ final class TcpInput {
             tcb.sndWnd = seg.window << tcb.sndWscale;
             tcb.maxSndWnd = Math.max(tcb.maxSndWnd, tcb.sndWnd);
             tcb.sndWl1 = seg.seq;
-                layer.established(tcb);
+                layer.states().established(tcb);
             if (seg.has(TcpView.SYN)) {
                 layer.trace().cause(tcb, Rule.HANDSHAKE_ACK);
                 layer.output().sendAck(tcb); // simultaneous open: the SYN-ACK is a retransmission for us
@@ -248,13 +248,13 @@ final class TcpInput {
     private boolean ourFinAckedStateChange(Tcb tcb, Segment seg) {
         switch (tcb.state) {
             case FIN_WAIT_1 -> {
-                layer.setState(tcb, TcpState.FIN_WAIT_2);
+                layer.states().setState(tcb, TcpState.FIN_WAIT_2);
                 if (tcb.orphan) {
                     // Linux: new data after close() aborts (TCPAbortOnData, RFC 1122 4.2.2.13)
                     if (seg.payloadLength > 0 && SeqNum.gt(seg.endSeq() - (seg.has(TcpView.FIN) ? 1 : 0), tcb.rcvNxt)) {
                         stats.inc(Counter.TcpExtTCPAbortOnData);
                         layer.output().sendReset(tcb);
-                        layer.close(tcb, TcpError.ABORTED, false);
+                        layer.states().close(tcb, TcpError.ABORTED, false);
                         return false;
                     }
                     if (!seg.has(TcpView.FIN)) {
@@ -270,7 +270,7 @@ final class TcpInput {
                 return false;
             }
             case LAST_ACK -> {
-                layer.close(tcb, null, false);
+                layer.states().close(tcb, null, false);
                 return false;
             }
             default -> {
@@ -312,7 +312,7 @@ final class TcpInput {
     private void synChallenge(Tcb tcb, Segment seg) {
         stats.inc(Counter.TcpExtTCPSYNChallenge);
         challengeAck(tcb);
-        layer.drop(tcb, seg, DropReason.TCP_SYN_CHALLENGE);
+        layer.states().drop(tcb, seg, DropReason.TCP_SYN_CHALLENGE);
     }
 
     /** RFC 5961 3.2/4/5.2 challenge ACK, at most one per invalid_ratelimit (Linux >= 6.0: per socket only). */

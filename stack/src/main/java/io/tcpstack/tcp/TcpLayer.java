@@ -57,7 +57,9 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
     private final TimeWait timeWait;
     private final TcpTrace trace;
     private final IsnGenerator isn;
-    private final EphemeralPorts ports;
+    private final Handshake handshake;
+    private final ActiveOpen activeOpen;
+    private final StateChanges states;
     private final Demux demux = new Demux();
     private final ConcurrentHashMap<Integer, Listener> listeners = new ConcurrentHashMap<>();
     private final Segment[] segments;
@@ -86,7 +88,9 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
         this.timeWait = new TimeWait(this);
         this.random = random;
         this.isn = new IsnGenerator(clock, random);
-        this.ports = new EphemeralPorts(random);
+        this.handshake = new Handshake(this, isn, random);
+        this.activeOpen = new ActiveOpen(this, new EphemeralPorts(random));
+        this.states = new StateChanges(this);
         this.listenInput = new ListenInput(this, random);
         this.limits = new ResourceLimits(this);
         this.memory = new TcpMemory(this);
@@ -121,6 +125,23 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
 
     TimerQueue timers() {
         return timers;
+    }
+
+    Handshake handshake() {
+        return handshake;
+    }
+
+    StateChanges states() {
+        return states;
+    }
+
+    IpOutput ip() {
+        return ip;
+    }
+
+    /** A listener holds {@code port}: no active open may take it as its local port. */
+    boolean listening(int port) {
+        return listeners.containsKey(port);
     }
 
     TcpOutput output() {
@@ -269,7 +290,7 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
             try {
                 if (tcb.state == TcpState.CLOSED) {
                     stats.inc(Counter.TcpExtStaleLookupDrop);
-                    drop(seg, DropReason.TCP_CLOSE);
+                    states.drop(seg, DropReason.TCP_CLOSE);
                     return;
                 }
                 trace.segmentIn(seg, tcb.state.ssName());
@@ -304,7 +325,7 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
         Listener listener = listeners.get(seg.destinationPort);
         if (listener == null || listener.isClosed()) {
             trace.segmentIn(seg, "no socket");
-            drop(seg, DropReason.TCP_NO_SOCKET);
+            states.drop(seg, DropReason.TCP_NO_SOCKET);
             output.sendResetFor(seg);
             return;
         }
@@ -356,189 +377,7 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
 
     /** As {@link #connect(IpAddress, int, int)}, with a SYN that offers {@code options}. */
     public TcpConnection connect(IpAddress remoteAddress, int remotePort, int localPort, SynOptions options) {
-        IpAddress local = localAddress(remoteAddress);
-        if (local == null || (!remoteAddress.isV4() && !settings.ipv6)) {
-            throw new IllegalStateException("network is unreachable: the stack has no "
-                    + (remoteAddress.isV4() ? "IPv4" : "IPv6") + " address for " + remoteAddress.withPort(remotePort));
-        }
-        if (!unicast(remoteAddress)) {
-            throw new IllegalStateException("network is unreachable: " + remoteAddress + " is not a unicast address");
-        }
-        if (limits.atConnectionLimit()) {
-            throw new IllegalStateException("too many connections: max-connections is " + settings.maxConnections);
-        }
-        Tcb tcb;
-        if (localPort == 0) {
-            ports.setRange(settings.portRangeLow, settings.portRangeHigh);
-            Tcb[] claimed = new Tcb[1];
-            int port = ports.select(local, remoteAddress, remotePort, p -> {
-                claimed[0] = listeners.containsKey(p) ? null : claim(remoteAddress, remotePort, p, false, options);
-                return claimed[0] != null;
-            });
-            if (port < 0) {
-                throw new IllegalStateException("cannot assign requested address: no free local port in "
-                        + settings.portRangeLow + "-" + settings.portRangeHigh);
-            }
-            tcb = claimed[0];
-        } else {
-            tcb = claim(remoteAddress, remotePort, localPort, true, options);
-            if (tcb == null) {
-                throw new IllegalStateException("address already in use: local port " + localPort + " to "
-                        + remoteAddress.withPort(remotePort));
-            }
-        }
-        tcb.lock.lock();
-        try {
-            stats.inc(Counter.TcpActiveOpens);
-            trace.state(tcb, TcpState.CLOSED, TcpState.SYN_SENT, Rule.ACTIVE_OPEN);
-            tcb.synTsVal = tcb.tsVal();
-            tcb.rttStartNanos = clock.nanos();
-            Ecn.onConnect(tcb);
-            output.sendSyn(tcb);
-            TcpTimers.armSynRetransmit(tcb);
-            trace.vars(tcb, "after connect");
-        } finally {
-            tcb.lock.unlock();
-        }
-        return tcb.connection;
-    }
-
-    /**
-     * A Tcb in SYN-SENT holding the 4-tuple, or null if it is taken: by a connection, or by a
-     * TIME_WAIT record that tw_reuse does not let go ({@code bound}: the application chose the
-     * local port).
-     */
-    private Tcb claim(IpAddress remoteAddress, int remotePort, int localPort, boolean bound, SynOptions options) {
-        long key = Demux.key(remoteAddress, remotePort, localPort);
-        long hi = remoteAddress.hi();
-        long lo = remoteAddress.lo();
-        if (demux.contains(key, hi, lo)) {
-            return null;
-        }
-        Tcb tcb = new Tcb(this, localAddress(remoteAddress), localPort, remoteAddress, remotePort);
-        offerOptions(tcb, options);
-        tcb.state = TcpState.SYN_SENT;
-        int iss = isn.isn(tcb.localAddress, localPort, remoteAddress, remotePort);
-        if (timeWait.contains(key, hi, lo)) {
-            TimeWait.Reuse reuse = timeWait.reuse(key, hi, lo, bound);
-            if (reuse == null) {
-                return null;
-            }
-            // tcp_twsk_unique: the new connection starts past the old one and keeps its TS.Recent
-            iss = reuse.iss();
-            tcb.tsRecent = reuse.tsRecent();
-            tcb.tsRecentStampMs = reuse.tsRecentStampMs();
-        }
-        initSendSequence(tcb, iss);
-        return demux.putIfAbsent(tcb) == null ? tcb : null;
-    }
-
-    /**
-     * A unicast address a connection can go to (Linux tcp_v4_connect refuses multicast and
-     * broadcast routes, tcp_v6_connect multicast, ENETUNREACH); IPv4 keys rely on it ({@link
-     * Demux#key}).
-     */
-    private static boolean unicast(IpAddress address) {
-        if (address.isV4()) {
-            int a = address.v4();
-            return a != 0 && (a >>> 28) != 0xe && a != -1;
-        }
-        return !IpAddress.isMulticast(address.hi()) && !address.isUnspecified();
-    }
-
-    void initSendSequence(Tcb tcb, int iss) {
-        tcb.iss = iss;
-        tcb.sndUna = iss;
-        tcb.sndNxt = iss + 1;
-        tcb.highSeq = iss;
-        tcb.sndSml = iss;
-        tcb.cwndUsageSeq = iss;
-        synchronized (random) {
-            tcb.ipId = random.nextInt(0x10000);
-        }
-        tcb.flowLabel = newFlowLabel();
-    }
-
-    /** A connection's IPv6 flow label: a random flow hash (Linux net_tx_rndhash, sk_txhash), from the stack's seed. */
-    int newFlowLabel() {
-        synchronized (random) {
-            return FlowLabel.of(random.nextInt() | 1);
-        }
-    }
-
-    /** Linux net.core.rmem_max's default: the window scale covers at least this much. */
-    private static final int CORE_RMEM_MAX = 212_992;
-
-    /** RFC 6528: the ISN of a new connection from us on {@code localPort}. */
-    int isn(IpAddress localAddress, int localPort, IpAddress remoteAddress, int remotePort) {
-        return isn.isn(localAddress, localPort, remoteAddress, remotePort);
-    }
-
-    /**
-     * What our SYN offers (stack/BEHAVIOURS.md 6): MSS (from the path MTU to the peer), SACK,
-     * timestamps, window scale; the knobs' choices unless the connection's {@code options} say
-     * otherwise.
-     */
-    void offerOptions(Tcb tcb, SynOptions options) {
-        tcb.pmtu = ip.pathMtu(tcb.remoteAddress);
-        int ourMss = output.ourMss(tcb);
-        tcb.advMss = options.mss() > 0 ? Math.min(options.mss(), ourMss) : ourMss;
-        tcb.rcvMss = tcb.advMss;
-        tcb.sndMss = Math.min(tcb.peerMss, tcb.rcvMss);
-        tcb.sackOk = SynOptions.or(options.sack(), settings.sack);
-        tcb.tsOk = SynOptions.or(options.timestamps(), settings.timestamps);
-        tcb.wscaleOk = SynOptions.or(options.windowScaling(), settings.windowScaling);
-        tcb.tsHz = settings.tsHz;
-        tcb.rcvWscale = tcb.wscaleOk ? ourWindowScale() : 0;
-        tcb.rcvSsthresh = tcb.receiveBuffer.capacity();
-        tcb.tsOffset = tsOffset(tcb.localAddress, tcb.localPort, tcb.remoteAddress, tcb.remotePort);
-    }
-
-    /** Linux tcp_select_initial_window: the scale fits the largest buffer (tcp_rmem's max) in 16 bits. */
-    int ourWindowScale() {
-        int space = Math.max(settings.rmem.max(), CORE_RMEM_MAX);
-        return Math.max(0, Math.min(31 - Integer.numberOfLeadingZeros(space) - 15, TcpOptions.MAX_WSCALE));
-    }
-
-    /** The offset of our timestamp clock for a connection on this 4-tuple (RFC 7323 5.4). */
-    int tsOffset(IpAddress localAddress, int localPort, IpAddress remoteAddress, int remotePort) {
-        return switch (settings.tsOffsetMode) {
-            case PER_CONNECTION -> isn.tsOffset(localAddress, remoteAddress, localPort, remotePort);
-            case PER_HOST -> isn.tsOffsetPerHost(localAddress, remoteAddress);
-            case NONE -> 0;
-        };
-    }
-
-    /**
-     * The most our SYN (or SYN-ACK) may offer, for segments of {@code mss}: unlimited (64 KiB,
-     * Linux >= 4.19, a337531b942b) or, with the init-rwnd knob, that many segments, as Linux 3.12 to
-     * 4.18 offered 2 x TCP_INIT_CWND = 20 (tcp_default_init_rwnd, fewer for an MSS above 1460).
-     */
-    int initialWindowLimit(int mss) {
-        int segments = settings.initRwnd;
-        if (segments == 0) {
-            return Integer.MAX_VALUE;
-        }
-        if (mss > 1460) {
-            segments = Math.max(1460 * segments / mss, 2);
-        }
-        return segments * mss;
-    }
-
-    /** Takes what the peer's SYN offers (RFC 9293 3.7.1, RFC 7323, RFC 2018). */
-    void negotiate(Tcb tcb, TcpOptions o) {
-        tcb.peerMss = o.mss > 0 ? o.mss : TcpSettings.MSS_DEFAULT;
-        tcb.wscaleOk = tcb.wscaleOk && o.wscale >= 0;
-        tcb.sndWscale = tcb.wscaleOk ? o.wscale : 0;
-        if (!tcb.wscaleOk) {
-            tcb.rcvWscale = 0;
-        }
-        tcb.sackOk = tcb.sackOk && o.sackPermitted;
-        tcb.tsOk = tcb.tsOk && o.hasTimestamp;
-        int optionBytes = tcb.tsOk ? TcpOptions.TIMESTAMP_LENGTH_ALIGNED : 0;
-        int ourMss = tcb.advMss;
-        tcb.sndMss = Math.max(Math.min(tcb.peerMss, ourMss) - optionBytes, 1);
-        tcb.rcvMss = Math.max(Math.min(tcb.peerMss, ourMss) - optionBytes, 1);
+        return activeOpen.connect(remoteAddress, remotePort, localPort, options);
     }
 
     // ---- passive open
@@ -599,135 +438,12 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
             tcb.lock.lock();
             try {
                 if (tcb.state != TcpState.CLOSED) {
-                    close(tcb, TcpError.ABORTED, true);
+                    states.close(tcb, TcpError.ABORTED, true);
                 }
             } finally {
                 tcb.lock.unlock();
             }
         }
-    }
-
-    // ---- state changes (under the Tcb lock)
-
-    void setState(Tcb tcb, TcpState state) {
-        setState(tcb, state, transition(tcb.state, state));
-    }
-
-    private void setState(Tcb tcb, TcpState state, Rule rule) {
-        TcpState from = tcb.state;
-        tcb.state = state;
-        trace.state(tcb, from, state, rule);
-        Wakeups.notify(tcb);
-    }
-
-    /**
-     * The rule behind a move along an edge of RFC 9293's state diagram (Figure 5); each edge has
-     * one, except into CLOSED, which {@link #close} names from the error.
-     */
-    static Rule transition(TcpState from, TcpState to) {
-        return switch (to) {
-            case SYN_SENT -> Rule.ACTIVE_OPEN;
-            case SYN_RECEIVED -> from == TcpState.SYN_SENT ? Rule.SIMULTANEOUS_OPEN : Rule.PASSIVE_OPEN;
-            case ESTABLISHED -> from == TcpState.SYN_SENT ? Rule.HANDSHAKE_ACK : Rule.HANDSHAKE_DONE;
-            case FIN_WAIT_1, LAST_ACK -> Rule.CLOSE_CALL;
-            case CLOSE_WAIT -> Rule.PEER_FIN;
-            // an orphan's full socket becoming a record (TimeWait.enter) keeps the state name
-            case FIN_WAIT_2 -> from == TcpState.FIN_WAIT_2 ? Rule.FIN_WAIT_2_RECORD : Rule.FIN_ACKED;
-            case CLOSING -> Rule.SIMULTANEOUS_CLOSE;
-            case TIME_WAIT -> Rule.TIME_WAIT;
-            case CLOSED -> from == TcpState.LAST_ACK ? Rule.FIN_ACKED : Rule.CLOSED_QUIETLY;
-            case LISTEN -> Rule.PASSIVE_OPEN;
-        };
-    }
-
-    /** The handshake completed (SYN-SENT or SYN-RECEIVED -> ESTABLISHED). */
-    void established(Tcb tcb) {
-        tcb.counters.establishedNanos = clock.nanos();
-        setState(tcb, TcpState.ESTABLISHED);
-        tcb.retransmits = 0;
-        tcb.retransStampMs = 0;
-        tcb.cong.cwnd = TcpSettings.INIT_CWND;
-        tcb.cc.init(tcb.congestion());
-        tcb.lastActivityMs = nowMs();
-        TcpReceive.initBufferSpace(tcb, clock.nanos());
-        TcpTimers.rearmRto(tcb);
-        TcpTimers.armKeepalive(tcb);
-        if (tcb.listener != null) {
-            stats.inc(Counter.TcpPassiveOpens);
-            tcb.listener.established(tcb);
-        }
-    }
-
-    /** A valid RST arrived (RFC 9293 3.10.7.4 second; Linux tcp_reset). */
-    void reset(Tcb tcb) {
-        TcpError error = switch (tcb.state) {
-            case SYN_SENT -> TcpError.CONNECTION_REFUSED;
-            case CLOSE_WAIT -> TcpError.BROKEN_PIPE;
-            default -> TcpError.CONNECTION_RESET;
-        };
-        close(tcb, tcb.listener != null && tcb.state == TcpState.SYN_RECEIVED ? null : error, false, Rule.RESET_RECEIVED);
-    }
-
-    /**
-     * Ends a connection: CLOSED, out of the demux table, timers stopped, waiters woken. {@code
-     * error} is what the application will see (null: a normal close).
-     */
-    void close(Tcb tcb, TcpError error, boolean sendReset) {
-        Rule rule = error == null ? transition(tcb.state, TcpState.CLOSED) : switch (error) {
-            case TIMED_OUT -> Rule.TIMED_OUT;
-            case ABORTED -> Rule.ABORTED;
-            case CONNECTION_REFUSED, CONNECTION_RESET, BROKEN_PIPE -> Rule.RESET_RECEIVED;
-        };
-        close(tcb, error, sendReset, rule);
-    }
-
-    private void close(Tcb tcb, TcpError error, boolean sendReset, Rule rule) {
-        TcpState from = tcb.state;
-        if (from == TcpState.CLOSED) {
-            return;
-        }
-        if (sendReset) {
-            trace.cause(tcb, Rule.RST_ABORT);
-            output.sendReset(tcb);
-        }
-        if (from == TcpState.ESTABLISHED || from == TcpState.CLOSE_WAIT) {
-            if (error != null) {
-                stats.inc(Counter.TcpEstabResets); // Linux tcp_set_state: ESTABLISHED/CLOSE_WAIT -> CLOSE
-            }
-        } else if (from == TcpState.SYN_SENT || from == TcpState.SYN_RECEIVED) {
-            stats.inc(Counter.TcpAttemptFails);
-        }
-        if (error != null) {
-            tcb.error = error;
-        }
-        setState(tcb, TcpState.CLOSED, rule);
-        release(tcb);
-        demux.remove(tcb);
-    }
-
-    /** Marks a Tcb CLOSED after its 4-tuple moved on (to a TIME_WAIT record, or gone). */
-    void release(Tcb tcb) {
-        tcb.state = TcpState.CLOSED;
-        TcpTimers.cancelAll(tcb);
-        if (tcb.orphan) {
-            limits.orphanGone();
-        }
-        memory.release(tcb);
-        if (tcb.listener != null) {
-            Listener l = tcb.listener;
-            tcb.listener = null;
-            l.abandoned(tcb);
-        }
-        Wakeups.notify(tcb);
-    }
-
-    void drop(Tcb tcb, Segment seg, DropReason reason) {
-        drop(seg, reason);
-    }
-
-    void drop(Segment seg, DropReason reason) {
-        stats.drop(reason);
-        trace.drop(seg, reason);
     }
 
     /** Linux tcp_check_req: a handshake completing into a full accept queue is dropped (ListenInput). */
@@ -797,7 +513,7 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
             if (tcb.state == TcpState.CLOSED) {
                 return false;
             }
-            abort(tcb);
+            states.abort(tcb);
             return true;
         } finally {
             tcb.lock.unlock();
@@ -805,9 +521,4 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
         }
     }
 
-    /** Under the lock: RST where the state has a peer to tell, CLOSED, the owner sees ECONNABORTED. */
-    void abort(Tcb tcb) {
-        boolean needsReset = tcb.state.isSynchronized() || tcb.state == TcpState.SYN_RECEIVED;
-        close(tcb, TcpError.ABORTED, needsReset);
-    }
 }

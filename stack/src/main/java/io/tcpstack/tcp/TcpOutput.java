@@ -71,7 +71,7 @@ final class TcpOutput {
      * mss} of at most 64 KiB of the buffer, never scaled (RFC 7323 2.2), within init-rwnd.
      */
     int synWindow(int buffer, int mss) {
-        int space = Math.min(Math.min(buffer, 65535), layer.initialWindowLimit(mss));
+        int space = Math.min(Math.min(buffer, 65535), layer.handshake().initialWindowLimit(mss));
         return space > mss ? space / mss * mss : space;
     }
 

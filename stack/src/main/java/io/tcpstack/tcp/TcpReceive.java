@@ -57,7 +57,7 @@ final class TcpReceive {
                 stats.inc(Counter.TcpExtDelayedACKLost);
                 dsack(tcb, seq, seq + length);
                 tcb.quickAcks = TcpSettings.MAX_QUICKACKS;
-                layer.drop(tcb, seg, DropReason.TCP_OLD_DATA);
+                layer.states().drop(tcb, seg, DropReason.TCP_OLD_DATA);
                 layer.trace().cause(tcb, Rule.DUP_DATA_ACK);
                 layer.output().sendAck(tcb);
                 return;
@@ -73,14 +73,14 @@ final class TcpReceive {
         }
         if (length > 0 && !receiveMemory(tcb, length)) {
             stats.inc(Counter.TcpExtTCPRcvQDrop); // the sender retransmits it
-            layer.drop(tcb, seg, DropReason.TCP_PROTO_MEM);
+            layer.states().drop(tcb, seg, DropReason.TCP_PROTO_MEM);
             return;
         }
         boolean holes = tcb.reassembly.blockCount() > 0;
         int stored = tcb.receiveBuffer.write(seg.buf, index, length);
         if (stored < length) {
             stats.inc(stored == 0 ? Counter.TcpExtTCPZeroWindowDrop : Counter.TcpExtTCPRcvQDrop);
-            layer.drop(tcb, seg, DropReason.TCP_ZEROWINDOW);
+            layer.states().drop(tcb, seg, DropReason.TCP_ZEROWINDOW);
             fin = false;
         }
         if (holes && stored > 0 && layer.settings().dsack && tcb.sackOk
@@ -157,7 +157,7 @@ final class TcpReceive {
             growWindow(tcb, fits);
         } else if (length > 0) {
             stats.inc(Counter.TcpExtTCPOFODrop);
-            layer.drop(tcb, seg, noMemory ? DropReason.TCP_PROTO_MEM : DropReason.TCP_OFO_DROP);
+            layer.states().drop(tcb, seg, noMemory ? DropReason.TCP_PROTO_MEM : DropReason.TCP_OFO_DROP);
         } else if (fin) {
             ofo.addFin(seq);
         }
@@ -305,7 +305,7 @@ final class TcpReceive {
         Wakeups.notify(tcb);
         switch (tcb.state) {
             case SYN_RECEIVED, ESTABLISHED -> {
-                layer.setState(tcb, TcpState.CLOSE_WAIT);
+                layer.states().setState(tcb, TcpState.CLOSE_WAIT);
                 // Linux tcp_fin enters pingpong mode: the ACK is delayed by the ATO (it may ride on
                 // our own FIN), at once only if no data ever came (ato 0: the timer fires at once)
                 if (tcb.atoMs == 0) {
@@ -319,7 +319,7 @@ final class TcpReceive {
                     layer.output().sendAck(tcb);
                     layer.timeWait().enter(tcb, TcpState.TIME_WAIT);
                 } else {
-                    layer.setState(tcb, TcpState.CLOSING);
+                    layer.states().setState(tcb, TcpState.CLOSING);
                     layer.output().sendAck(tcb);
                 }
             }

@@ -101,7 +101,7 @@ final class TcpTimers {
         if (tcb.retransmits >= limit) {
             layer.stats().inc(Counter.TcpExtTCPAbortOnTimeout);
             // a passive open that never completes disappears silently (Linux reqsk_timer_handler)
-            layer.close(tcb, active ? TcpError.TIMED_OUT : null, false);
+            layer.states().close(tcb, active ? TcpError.TIMED_OUT : null, false);
             return;
         }
         tcb.retransmits++;
@@ -135,7 +135,7 @@ final class TcpTimers {
         }
         if (retransmitsTimedOut(tcb, retries, layer.nowMs())) {
             layer.stats().inc(Counter.TcpExtTCPAbortOnTimeout);
-            layer.close(tcb, TcpError.TIMED_OUT, false); // Linux tcp_write_err: no RST
+            layer.states().close(tcb, TcpError.TIMED_OUT, false); // Linux tcp_write_err: no RST
             return;
         }
         layer.stats().inc(Counter.TcpExtTCPTimeouts);
@@ -149,7 +149,7 @@ final class TcpTimers {
      * (TcpExtTcpTimeoutRehash).
      */
     private static void rethinkFlowLabel(Tcb tcb) {
-        tcb.flowLabel = tcb.layer.newFlowLabel();
+        tcb.flowLabel = tcb.layer.handshake().newFlowLabel();
         tcb.layer.stats().inc(Counter.TcpExtTcpTimeoutRehash);
     }
 
@@ -214,7 +214,7 @@ final class TcpTimers {
         }
         if (tcb.probesOut >= maxProbes) {
             tcb.layer.stats().inc(Counter.TcpExtTCPAbortOnTimeout);
-            tcb.layer.close(tcb, TcpError.TIMED_OUT, false);
+            tcb.layer.states().close(tcb, TcpError.TIMED_OUT, false);
             return;
         }
         tcb.layer.stats().inc(Counter.TcpExtTCPWinProbe);
@@ -303,7 +303,7 @@ final class TcpTimers {
         if (tcb.probesOut >= keepaliveProbes(tcb)) {
             tcb.layer.output().sendReset(tcb);
             tcb.layer.stats().inc(Counter.TcpExtTCPAbortOnTimeout);
-            tcb.layer.close(tcb, TcpError.TIMED_OUT, false);
+            tcb.layer.states().close(tcb, TcpError.TIMED_OUT, false);
             return;
         }
         tcb.layer.stats().inc(Counter.TcpExtTCPKeepAlive);

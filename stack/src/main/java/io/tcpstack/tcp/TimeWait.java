@@ -69,7 +69,7 @@ final class TimeWait {
         TcpSettings settings = layer.settings();
         if (count() >= settings.maxTwBuckets) {
             layer.stats().inc(Counter.TcpExtTCPTimeWaitOverflow);
-            layer.close(tcb, null, false);
+            layer.states().close(tcb, null, false);
             return;
         }
         long now = layer.nowMs();
@@ -78,16 +78,16 @@ final class TimeWait {
         TimeWaitTable.Shard s = table.shard(tcb.key);
         synchronized (s) {
             if (s.find(tcb.key, tcb.remoteAddress.hi(), tcb.remoteAddress.lo()) >= 0) {
-                layer.close(tcb, null, false);
+                layer.states().close(tcb, null, false);
                 return;
             }
             s.insert(tcb.key, tcb.remoteAddress.hi(), tcb.remoteAddress.lo(), tcb.flowLabel, tcb.sndNxt, tcb.rcvNxt,
                     tcb.tsRecent, (int) tcb.tsRecentStampMs, tcb.tsOffset,
                     TimeWaitTable.meta(timeWait, tcb.tsOk, tcb.rcvWscale, tcb.txQueue, tcb.rcvWnd), now, now + lengthMs);
         }
-        layer.setState(tcb, substate);
+        layer.states().setState(tcb, substate);
         layer.demux().remove(tcb);
-        layer.release(tcb);
+        layer.states().release(tcb);
         if (layer.trace().enabled()) {
             layer.trace().recordVars(TcpTrace.connection(tcb.localAddress, tcb.localPort, tcb.remoteAddress, tcb.remotePort),
                     substate.ssName(), tcb.sndNxt, tcb.rcvNxt, tcb.rcvWnd, lengthMs);

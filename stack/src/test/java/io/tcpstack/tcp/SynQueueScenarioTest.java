@@ -87,7 +87,7 @@ class SynQueueScenarioTest extends ScenarioBase {
         TcpSegment.Options o = synAck.options();
         assertThat(o.mss()).isEqualTo(ourMss());
         assertThat(o.sackPermitted()).isTrue();
-        assertThat(o.wscale()).isEqualTo(h.stack.tcp().ourWindowScale());
+        assertThat(o.wscale()).isEqualTo(h.stack.tcp().handshake().ourWindowScale());
         assertThat(o.tsEcr()).isEqualTo(5000L);
         // the low 6 bits of TSval: the peer's window scale (7) and SACK (bit 4); not after our clock
         assertThat(o.tsVal() & 0x3f).isEqualTo(7 | 16);
@@ -118,7 +118,7 @@ class SynQueueScenarioTest extends ScenarioBase {
         // peer MSS 1460 (IPv6: its cookie table's 1440) less the timestamp option
         assertThat(d.sndMss()).isEqualTo(ipv6 ? 1428 : 1448);
         assertThat(d.sndWscale()).isEqualTo(7);
-        assertThat(d.rcvWscale()).isEqualTo(h.stack.tcp().ourWindowScale());
+        assertThat(d.rcvWscale()).isEqualTo(h.stack.tcp().handshake().ourWindowScale());
         assertThat(d.sack()).isTrue();
         assertThat(d.timestamps()).isTrue();
         // the data the ACK carried was delivered; our sequence numbers go on from the cookie
