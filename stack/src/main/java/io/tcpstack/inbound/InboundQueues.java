@@ -41,7 +41,9 @@ import org.slf4j.LoggerFactory;
  * on its queue's CPUs: 0.04 to 0.8% of the segments went to the out-of-order queue, where Linux
  * receiving the same flow over veth queues 0.3 to 0.5%; with the readers free to run on any CPU,
  * 1 to 4% (a reader on the other queue's CPU sends the kernel's ACK-clocked data to that queue);
- * with spray, half. The race still happens: 17 to 61 stale lookups per 20,000 closes in
+ * with spray, half. Those runs had busy CPUs; on an idle machine the sender process sends from
+ * either CPU, the flow splits over both queues and 6 to 8% arrives out of order (README, "The
+ * inbound path"). The race still happens: 17 to 61 stale lookups per 20,000 closes in
  * scripts/demo-finack.sh, where Linux against itself lost none of 200,000.
  *
  * <p>On virtual time there are no threads: {@link Mode#INLINE} processes every packet on the
