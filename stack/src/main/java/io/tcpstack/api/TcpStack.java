@@ -284,6 +284,7 @@ public final class TcpStack implements TimerDriven, AutoCloseable {
         return tcp.abort(remoteAddress, remotePort, localPort);
     }
 
+    /** Runs {@code observer} between each segment's lookup and its lock (deterministic races; null: none). */
     public void setLookupObserver(LookupObserver observer) {
         tcp.setLookupObserver(observer);
     }
