@@ -92,10 +92,6 @@ public final class EndpointFilter {
                 || endpoints.stream().anyMatch(e -> e.address == null || localAddresses.contains(e.address));
     }
 
-    public boolean isAll() {
-        return endpoints.isEmpty();
-    }
-
     public boolean matches(IpAddress localAddress, int localPort, IpAddress remoteAddress, int remotePort) {
         return switch (endpoints.size()) {
             case 0 -> true;
