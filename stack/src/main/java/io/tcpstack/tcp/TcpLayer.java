@@ -56,7 +56,6 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
     private final TcpMemory memory;
     private final TimeWait timeWait;
     private final TcpTrace trace;
-    private final IsnGenerator isn;
     private final Handshake handshake;
     private final ActiveOpen activeOpen;
     private final StateChanges states;
@@ -64,9 +63,6 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
     private final ConcurrentHashMap<Integer, Listener> listeners = new ConcurrentHashMap<>();
     private final Segment[] segments;
     private volatile LookupObserver lookupObserver;
-
-    /** Per-connection random choices (the IP ID's start), from the stack's seed; under its own lock. */
-    private final RandomGenerator random;
 
     /**
      * @param random the source of every random choice of this layer (secrets, IP IDs): seeded for
@@ -86,9 +82,7 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
         this.receive = new TcpReceive(this);
         this.input = new TcpInput(this);
         this.timeWait = new TimeWait(this);
-        this.random = random;
-        this.isn = new IsnGenerator(clock, random);
-        this.handshake = new Handshake(this, isn, random);
+        this.handshake = new Handshake(this, new IsnGenerator(clock, random), random);
         this.activeOpen = new ActiveOpen(this, new EphemeralPorts(random));
         this.states = new StateChanges(this);
         this.listenInput = new ListenInput(this, random);
