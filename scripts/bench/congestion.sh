@@ -47,8 +47,6 @@ ROWS="$OUT/rows.jsonl"
 bench_namespaces
 ip netns exec "$NS_S" ip link set tun0 mtu 1500 up
 FAULT="both data drop p=$LOSS seed=1; out any delay ${DELAY}ms"
-CTL="$OUT/ctl.sock"
-ctl() { java -jar "$JAR" ctl "$@" --control "$CTL"; }
 
 # transfer NAME STACK_CC KERNEL_CC CLIENT_MODE PORT: a daemon with that algorithm and the fault
 # rules, a warm-up, one measured transfer; appends a row with the stack's counters before and after

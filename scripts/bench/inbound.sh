@@ -76,8 +76,6 @@ nstat_json() { ip netns exec "$NS_B" nstat -asz --json; }
 transfer "Linux over veth (no RSS)" "$NS_A" 198.18.1.2 nstat_json "echo -"
 stop_bg "$KSERVER"
 
-CTL="$OUT/ctl.sock"
-ctl() { java -jar "$JAR" ctl "$@" --control "$CTL"; }
 stats_json() { ctl stats --json -z; }
 per_queue() { ctl status | sed -n 's/.*packets per queue: //p'; }
 for config in "${CONFIGS[@]}"; do

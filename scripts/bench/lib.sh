@@ -12,11 +12,16 @@ PIDS=()
 JAR="$ROOT/tun-driver/target/tcpstack-bench.jar"   # tcpstack.jar with the benchmark programs
 JAVA=(java -XX:+UseParallelGC -cp "$JAR")
 
-# bench_out NAME: OUT is the --out directory, or a new /tmp/tcpstack-NAME.XXXXXX
+# bench_out NAME: OUT is the --out directory, or a new /tmp/tcpstack-NAME.XXXXXX; CTL the control
+# socket a daemon started with --control "$CTL" listens on there
 bench_out() {
     [[ -n ${OUT:-} ]] || OUT=$(mktemp -d "/tmp/tcpstack-$1.XXXXXX")
     mkdir -p "$OUT"
+    CTL="$OUT/ctl.sock"
 }
+
+# ctl ARGS...: `tcpstack ctl ARGS` on the daemon at $CTL
+ctl() { java -jar "$JAR" ctl "$@" --control "$CTL"; }
 
 log() { printf '%s\n' "$*" >&2; }
 
