@@ -1,12 +1,9 @@
 package io.tcpstack.link;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.UnpooledByteBufAllocator;
 import io.tcpstack.time.TimerDriven;
 import io.tcpstack.time.VirtualClock;
 import io.tcpstack.wire.IpAddress;
-import io.tcpstack.wire.IpProtocol;
 import io.tcpstack.wire.Ipv4Address;
 import io.tcpstack.wire.Ipv4View;
 import io.tcpstack.wire.Ipv6View;
@@ -28,7 +25,7 @@ import java.util.function.Predicate;
  * idea of smoltcp's seeded tests/netsim.rs): the scenario tests' network.
  *
  * <p>Each stack gets its own {@link Link} from {@link #endpoint}, addressed by the stack's IPv4
- * address (and its IPv6 one, {@link Endpoint#alsoAt}); a packet is routed by the destination
+ * address (and its IPv6 one, {@link SimulatedEndpoint#alsoAt}); a packet is routed by the destination
  * address in its IPv4 or IPv6 header, and arrives on the
  * queue its endpoint's {@link Steering} picks (by flow, or by the queue it was sent on: the
  * sending context). Packets in flight wait in one event queue ordered by (delivery time,
@@ -61,11 +58,11 @@ public final class SimulatedNetwork implements AutoCloseable {
     private final VirtualClock clock;
     private final SplittableRandom random;
     private final PriorityQueue<InFlight> inFlight = new PriorityQueue<>(ORDER);
-    private final Map<Integer, Endpoint> endpoints = new LinkedHashMap<>();
-    private final Map<IpAddress, Endpoint> endpoints6 = new HashMap<>();
+    private final Map<Integer, SimulatedEndpoint> endpoints = new LinkedHashMap<>();
+    private final Map<IpAddress, SimulatedEndpoint> endpoints6 = new HashMap<>();
     private final List<TimerDriven> timerOwners = new ArrayList<>();
     private final Map<Long, Impairment> paths = new HashMap<>();
-    private final List<Rule> rules = new ArrayList<>();
+    private final ScriptedRules rules = new ScriptedRules();
     private final List<PacketObserver> observers = new ArrayList<>();
     private Impairment everywhere = Impairment.NONE;
     private long sequence;
@@ -100,7 +97,7 @@ public final class SimulatedNetwork implements AutoCloseable {
     }
 
     /** A packet on its way; {@code fromQueue} is the queue (the sending context) it was sent on. */
-    private record InFlight(long atNanos, long sequence, Endpoint to, int fromQueue, ByteBuf packet) {
+    private record InFlight(long atNanos, long sequence, SimulatedEndpoint to, int fromQueue, ByteBuf packet) {
     }
 
     /** A network with its own virtual clock, starting at 1 s (so no timestamp is 0). */
@@ -121,21 +118,26 @@ public final class SimulatedNetwork implements AutoCloseable {
     // ---- topology
 
     /** A single-queue link with the {@link #DEFAULT_MTU} for the host at {@code address} (dotted). */
-    public Endpoint endpoint(String address) {
+    public SimulatedEndpoint endpoint(String address) {
         return endpoint(Ipv4Address.parse(address), 1, DEFAULT_MTU);
     }
 
     /** A link for the host at {@code address} (big-endian int), with {@code queues} queues. */
-    public Endpoint endpoint(int address, int queues, int mtu) {
+    public SimulatedEndpoint endpoint(int address, int queues, int mtu) {
         if (queues < 1 || mtu < Ipv4View.MIN_HEADER_LENGTH) {
             throw new IllegalArgumentException("need at least one queue and an MTU of 20 or more");
         }
         if (endpoints.containsKey(address)) {
             throw new IllegalStateException(Ipv4Address.format(address) + " already has an endpoint");
         }
-        Endpoint e = new Endpoint(address, queues, mtu);
+        SimulatedEndpoint e = new SimulatedEndpoint(this, address, queues, mtu);
         endpoints.put(address, e);
         return e;
+    }
+
+    /** Makes IPv6 packets to {@code address6} reach {@code endpoint} too; false if taken. */
+    boolean alsoAt(IpAddress address6, SimulatedEndpoint endpoint) {
+        return endpoints6.putIfAbsent(address6, endpoint) == null;
     }
 
     /** Runs {@code owner}'s timers as virtual time passes (a TcpStack on {@link #clock()}). */
@@ -164,99 +166,33 @@ public final class SimulatedNetwork implements AutoCloseable {
     }
 
     /** Drops every TCP packet that matches, from now on. */
-    public Rule dropIf(Predicate<TcpSegment> match) {
-        return addRule(match, 0);
+    public ScriptedRule dropIf(Predicate<TcpSegment> match) {
+        return rules.add(match, 0, ScriptedRule.Action.DROP, 0);
     }
 
     /** Drops the {@code n}th TCP packet (1-based) that matches from now on, and no other. */
-    public Rule dropNth(int n, Predicate<TcpSegment> match) {
+    public ScriptedRule dropNth(int n, Predicate<TcpSegment> match) {
         if (n < 1) {
             throw new IllegalArgumentException("n counts from 1, got " + n);
         }
-        return addRule(match, n);
+        return rules.add(match, n, ScriptedRule.Action.DROP, 0);
     }
 
     /**
      * Delays every TCP packet that matches by {@code extra} beyond the path's latency: a scripted,
      * deterministic reordering (the packets sent after it in that time overtake it).
      */
-    public Rule delayIf(Predicate<TcpSegment> match, Duration extra) {
-        return addRule(new Rule(match, 0, Rule.Action.DELAY, extra.toNanos()));
+    public ScriptedRule delayIf(Predicate<TcpSegment> match, Duration extra) {
+        return rules.add(match, 0, ScriptedRule.Action.DELAY, extra.toNanos());
     }
 
     /** Sends a second copy of every TCP packet that matches (delivered right after the first). */
-    public Rule duplicateIf(Predicate<TcpSegment> match) {
-        return addRule(new Rule(match, 0, Rule.Action.DUPLICATE, 0));
-    }
-
-    private Rule addRule(Predicate<TcpSegment> match, int nth) {
-        return addRule(new Rule(match, nth, Rule.Action.DROP, 0));
-    }
-
-    private Rule addRule(Rule rule) {
-        rules.add(rule);
-        return rule;
+    public ScriptedRule duplicateIf(Predicate<TcpSegment> match) {
+        return rules.add(match, 0, ScriptedRule.Action.DUPLICATE, 0);
     }
 
     public void addObserver(PacketObserver observer) {
         observers.add(observer);
-    }
-
-    /**
-     * A scripted rule: drops, delays or duplicates the packets it matches; counts what it matched
-     * and acted on; {@link #remove()} ends it.
-     */
-    public final class Rule {
-        private enum Action {
-            DROP,
-            DELAY,
-            DUPLICATE
-        }
-
-        private final Predicate<TcpSegment> match;
-        private final int nth;
-        private final Action action;
-        private final long delayNanos;
-        private int matched;
-        private int acted;
-
-        private Rule(Predicate<TcpSegment> match, int nth, Action action, long delayNanos) {
-            this.match = match;
-            this.nth = nth;
-            this.action = action;
-            this.delayNanos = delayNanos;
-        }
-
-        /** Whether this rule acts on {@code segment}; counts it when it matches. */
-        private boolean actsOn(TcpSegment segment) {
-            if (!match.test(segment)) {
-                return false;
-            }
-            matched++;
-            boolean act = nth == 0 || matched == nth;
-            if (act) {
-                acted++;
-            }
-            return act;
-        }
-
-        public int matched() {
-            return matched;
-        }
-
-        /** Packets this rule dropped (0 for a delaying or duplicating rule). */
-        public int dropped() {
-            return action == Action.DROP ? acted : 0;
-        }
-
-        /** Packets this rule acted on: dropped, delayed or duplicated. */
-        public int acted() {
-            return acted;
-        }
-
-        public void remove() {
-            rules.remove(this);
-        }
     }
 
     // ---- counters
@@ -303,24 +239,24 @@ public final class SimulatedNetwork implements AutoCloseable {
 
     // ---- sending
 
-    private void transmit(Endpoint from, int fromQueue, ByteBuf packet) {
+    void transmit(SimulatedEndpoint from, int fromQueue, ByteBuf packet) {
         sent++;
         notify(PacketEvent.SENT, packet);
-        Endpoint to = route(packet);
+        SimulatedEndpoint to = route(packet);
         if (to == null) {
             unroutable++;
             notify(PacketEvent.UNROUTABLE, packet);
             packet.release();
             return;
         }
-        ScriptedEffect effect = scriptedEffect(packet);
+        ScriptedRules.Effect effect = rules.effectOn(packet);
         if (effect.drop()) {
             droppedByRule++;
             notify(PacketEvent.DROPPED, packet);
             packet.release();
             return;
         }
-        Impairment impairment = impairment(from.address, to.address);
+        Impairment impairment = impairment(from.address(), to.address());
         if (impairment.lossRate() > 0 && random.nextDouble() < impairment.lossRate()) {
             lost++;
             notify(PacketEvent.LOST, packet);
@@ -340,7 +276,7 @@ public final class SimulatedNetwork implements AutoCloseable {
     }
 
     /** The endpoint of the packet's destination address, or null. */
-    private Endpoint route(ByteBuf packet) {
+    private SimulatedEndpoint route(ByteBuf packet) {
         int start = packet.readerIndex();
         if (packet.isReadable() && (packet.getUnsignedByte(start) >>> 4) == 6) {
             return packet.readableBytes() >= Ipv6View.HEADER_LENGTH ? endpoints6.get(IpAddress.read(packet, start + 24)) : null;
@@ -348,45 +284,7 @@ public final class SimulatedNetwork implements AutoCloseable {
         return packet.readableBytes() >= Ipv4View.MIN_HEADER_LENGTH ? endpoints.get(packet.getInt(start + 16)) : null;
     }
 
-    /** The transport protocol of a packet of either family without extension headers. */
-    private static int protocol(ByteBuf packet) {
-        int start = packet.readerIndex();
-        return (packet.getUnsignedByte(start) >>> 4) == 6 ? packet.getUnsignedByte(start + 6)
-                : packet.getUnsignedByte(start + 9);
-    }
-
-    /** What the scripted rules do to one packet. */
-    private record ScriptedEffect(boolean drop, long delayNanos, boolean duplicate) {
-        static final ScriptedEffect NONE = new ScriptedEffect(false, 0, false);
-    }
-
-    /** Every rule sees every TCP packet (so each counts its own matches); their effects add up. */
-    private ScriptedEffect scriptedEffect(ByteBuf packet) {
-        if (rules.isEmpty() || protocol(packet) != IpProtocol.TCP) {
-            return ScriptedEffect.NONE;
-        }
-        TcpSegment segment;
-        try {
-            segment = TcpSegment.parse(packet);
-        } catch (RuntimeException malformed) {
-            return ScriptedEffect.NONE; // not a TCP segment any rule could describe; the receiver judges it
-        }
-        boolean drop = false;
-        boolean duplicate = false;
-        long delay = 0;
-        for (Rule rule : List.copyOf(rules)) {
-            if (rule.actsOn(segment)) {
-                switch (rule.action) {
-                    case DROP -> drop = true;
-                    case DELAY -> delay += rule.delayNanos;
-                    case DUPLICATE -> duplicate = true;
-                }
-            }
-        }
-        return new ScriptedEffect(drop, delay, duplicate);
-    }
-
-    private void schedule(Endpoint to, int fromQueue, ByteBuf packet, Impairment impairment, long extraNanos) {
+    private void schedule(SimulatedEndpoint to, int fromQueue, ByteBuf packet, Impairment impairment, long extraNanos) {
         long delay = impairment.latencyNanos() + extraNanos;
         if (impairment.reorderRate() > 0 && random.nextDouble() < impairment.reorderRate()) {
             delay += random.nextLong(impairment.reorderMaxNanos() + 1);
@@ -465,8 +363,9 @@ public final class SimulatedNetwork implements AutoCloseable {
     private void deliver(InFlight f) {
         ByteBuf packet = f.packet();
         try {
-            Endpoint to = f.to();
-            if (to.closed || to.receiver == null) {
+            SimulatedEndpoint to = f.to();
+            PacketReceiver receiver = to.receiver();
+            if (receiver == null) {
                 unroutable++;
                 notify(PacketEvent.UNROUTABLE, packet);
                 return;
@@ -474,8 +373,8 @@ public final class SimulatedNetwork implements AutoCloseable {
             delivered++;
             notify(PacketEvent.DELIVERED, packet);
             int queue = to.queueFor(f.fromQueue(), packet);
-            to.receiver.receive(queue, packet);
-            to.receiver.endOfBurst(queue); // one packet per burst, as a TUN reader woken for each
+            receiver.receive(queue, packet);
+            receiver.endOfBurst(queue); // one packet per burst, as a TUN reader woken for each
         } finally {
             packet.release();
         }
@@ -494,101 +393,8 @@ public final class SimulatedNetwork implements AutoCloseable {
         while ((f = inFlight.poll()) != null) {
             f.packet().release();
         }
-        for (Endpoint e : endpoints.values()) {
+        for (SimulatedEndpoint e : endpoints.values()) {
             e.close();
-        }
-    }
-
-    /** One host's attachment to the network: the {@link Link} its stack is built on. */
-    public final class Endpoint implements Link {
-        private final int address;
-        private final int queues;
-        private final int mtu;
-        private PacketReceiver receiver;
-        private boolean closed;
-        private Steering steering = Steering.FLOW;
-
-        private Endpoint(int address, int queues, int mtu) {
-            this.address = address;
-            this.queues = queues;
-            this.mtu = mtu;
-        }
-
-        /** The IPv4 address packets must carry as destination to reach this endpoint. */
-        public int address() {
-            return address;
-        }
-
-        /** Makes IPv6 packets to {@code address6} reach this endpoint too (a dual-stack host). */
-        public Endpoint alsoAt(String address6) {
-            IpAddress a = IpAddress.parse(address6);
-            if (a.isV4() || endpoints6.putIfAbsent(a, this) != null) {
-                throw new IllegalStateException(address6 + " is not an IPv6 address, or already has an endpoint");
-            }
-            return this;
-        }
-
-        @Override
-        public int queueCount() {
-            return queues;
-        }
-
-        @Override
-        public int mtu() {
-            return mtu;
-        }
-
-        @Override
-        public ByteBufAllocator alloc() {
-            return UnpooledByteBufAllocator.DEFAULT;
-        }
-
-        /** Takes ownership of {@code packet}; after {@link #close()} it is released unsent. */
-        @Override
-        public void send(int queue, ByteBuf packet) {
-            if (closed) {
-                packet.release();
-                return;
-            }
-            transmit(this, queue, packet);
-        }
-
-        @Override
-        public void start(PacketReceiver receiver) {
-            if (this.receiver != null) {
-                throw new IllegalStateException("already started");
-            }
-            this.receiver = receiver;
-        }
-
-        /**
-         * Inbound packets arrive on the queue {@code steering} picks: by flow until the stack on
-         * this endpoint steers (RSS: one flow, one queue), or by the sender's context, the queue
-         * the sending stack wrote the packet on (as a TUN device with the sending-CPU program).
-         */
-        @Override
-        public void steer(Steering steering) {
-            this.steering = steering;
-        }
-
-        @Override
-        public String steering() {
-            return queues == 1 ? "one queue" : steering == Steering.FLOW ? "by flow" : "by the sender's context";
-        }
-
-        private int queueFor(int fromQueue, ByteBuf packet) {
-            return queues == 1 ? 0 : steering.queue(fromQueue, packet, queues);
-        }
-
-        /** Packets to this endpoint are dropped (unroutable) from now on. Idempotent. */
-        @Override
-        public void close() {
-            closed = true;
-        }
-
-        @Override
-        public String toString() {
-            return "sim:" + Ipv4Address.format(address);
         }
     }
 }

@@ -51,7 +51,7 @@ class SimulatedNetworkTest {
                 .allMatch(b -> b.refCnt() == 0);
     }
 
-    private List<Arrival> receiver(SimulatedNetwork.Endpoint endpoint) {
+    private List<Arrival> receiver(SimulatedEndpoint endpoint) {
         List<Arrival> arrivals = new ArrayList<>();
         endpoint.start((queue, packet) -> {
             assertThat(packet.refCnt()).as("the packet is alive during the call").isPositive();
@@ -70,7 +70,7 @@ class SimulatedNetworkTest {
         return buf;
     }
 
-    private void send(SimulatedNetwork.Endpoint from, String to, int... seqs) {
+    private void send(SimulatedEndpoint from, String to, int... seqs) {
         for (int seq : seqs) {
             from.send(0, packet(Ipv4Address.format(from.address()), to, seq));
         }
@@ -87,7 +87,7 @@ class SimulatedNetworkTest {
     @Test
     void packets_arrive_after_the_latency_in_sending_order() {
         network(1).impair(Impairment.NONE.withLatency(Duration.ofMillis(10)));
-        SimulatedNetwork.Endpoint a = net.endpoint(A);
+        SimulatedEndpoint a = net.endpoint(A);
         List<Arrival> atB = receiver(net.endpoint(B));
         long start = net.clock().nanos();
         send(a, B, 1, 2, 3, 4, 5);
@@ -105,7 +105,7 @@ class SimulatedNetworkTest {
     @Test
     void packets_go_to_the_endpoint_of_their_destination_address() {
         network(1);
-        SimulatedNetwork.Endpoint a = net.endpoint(A);
+        SimulatedEndpoint a = net.endpoint(A);
         List<Arrival> atB = receiver(net.endpoint(B));
         List<Arrival> atC = receiver(net.endpoint(C));
         send(a, C, 1);
@@ -122,8 +122,8 @@ class SimulatedNetworkTest {
     @Test
     void a_closed_or_unstarted_endpoint_receives_nothing() {
         network(1).impair(Impairment.NONE.withLatency(Duration.ofMillis(1)));
-        SimulatedNetwork.Endpoint a = net.endpoint(A);
-        SimulatedNetwork.Endpoint b = net.endpoint(B);
+        SimulatedEndpoint a = net.endpoint(A);
+        SimulatedEndpoint b = net.endpoint(B);
         net.endpoint(C);
         List<Arrival> atB = receiver(b);
         send(a, B, 1);
@@ -148,7 +148,7 @@ class SimulatedNetworkTest {
             net.close();
         }
         network(seed).impair(Impairment.NONE.withLoss(loss));
-        SimulatedNetwork.Endpoint a = net.endpoint(A);
+        SimulatedEndpoint a = net.endpoint(A);
         List<Arrival> atB = receiver(net.endpoint(B));
         send(a, B, range(1000));
         net.runForMillis(1);
@@ -158,7 +158,7 @@ class SimulatedNetworkTest {
     @Test
     void a_duplicate_is_an_identical_second_delivery() {
         network(3).impair(Impairment.NONE.withDuplication(0.25));
-        SimulatedNetwork.Endpoint a = net.endpoint(A);
+        SimulatedEndpoint a = net.endpoint(A);
         List<Arrival> atB = receiver(net.endpoint(B));
         send(a, B, range(400));
         net.runForMillis(1);
@@ -187,7 +187,7 @@ class SimulatedNetworkTest {
             net.close();
         }
         network(seed).impair(Impairment.NONE.withLatency(Duration.ofMillis(2)).withReorder(0.3, Duration.ofMillis(5)));
-        SimulatedNetwork.Endpoint a = net.endpoint(A);
+        SimulatedEndpoint a = net.endpoint(A);
         List<Arrival> atB = receiver(net.endpoint(B));
         for (int i = 0; i < 200; i++) {
             send(a, B, i);
@@ -201,8 +201,8 @@ class SimulatedNetworkTest {
     @Test
     void an_impairment_of_one_direction_leaves_the_other_alone() {
         network(1).impair(A, B, Impairment.NONE.withLoss(1.0));
-        SimulatedNetwork.Endpoint a = net.endpoint(A);
-        SimulatedNetwork.Endpoint b = net.endpoint(B);
+        SimulatedEndpoint a = net.endpoint(A);
+        SimulatedEndpoint b = net.endpoint(B);
         List<Arrival> atA = receiver(a);
         List<Arrival> atB = receiver(b);
         send(a, B, range(10));
@@ -216,10 +216,10 @@ class SimulatedNetworkTest {
     @Test
     void scripted_rules_drop_exactly_the_packets_they_name() {
         network(1);
-        SimulatedNetwork.Endpoint a = net.endpoint(A);
+        SimulatedEndpoint a = net.endpoint(A);
         List<Arrival> atB = receiver(net.endpoint(B));
-        SimulatedNetwork.Rule thirdEven = net.dropNth(3, seg -> seg.seq() % 2 == 0);
-        SimulatedNetwork.Rule sevens = net.dropIf(seg -> seg.seq() == 7);
+        ScriptedRule thirdEven = net.dropNth(3, seg -> seg.seq() % 2 == 0);
+        ScriptedRule sevens = net.dropIf(seg -> seg.seq() == 7);
         send(a, B, 0, 1, 2, 3, 4, 5, 6, 7, 7);
         net.runForMillis(1);
         assertThat(seqs(atB)).containsExactly(0, 1, 2, 3, 5, 6);
@@ -236,8 +236,8 @@ class SimulatedNetworkTest {
     @Test
     void what_a_receiver_sends_while_receiving_is_queued_not_delivered_inside_the_call() {
         network(1);
-        SimulatedNetwork.Endpoint a = net.endpoint(A);
-        SimulatedNetwork.Endpoint b = net.endpoint(B);
+        SimulatedEndpoint a = net.endpoint(A);
+        SimulatedEndpoint b = net.endpoint(B);
         List<String> log = new ArrayList<>();
         int[] depth = {0};
         a.start((queue, packet) -> log.add("A got " + TcpSegment.parse(packet).seq()));
@@ -258,7 +258,7 @@ class SimulatedNetworkTest {
     @Test
     void close_releases_the_packets_still_in_flight() {
         network(1).impair(Impairment.NONE.withLatency(Duration.ofSeconds(1)));
-        SimulatedNetwork.Endpoint a = net.endpoint(A);
+        SimulatedEndpoint a = net.endpoint(A);
         receiver(net.endpoint(B));
         send(a, B, range(5));
         assertThat(net.inFlight()).isEqualTo(5);
@@ -271,7 +271,7 @@ class SimulatedNetworkTest {
     @Test
     void multi_queue_endpoints_receive_each_flow_on_one_queue() {
         network(1);
-        SimulatedNetwork.Endpoint a = net.endpoint(A);
+        SimulatedEndpoint a = net.endpoint(A);
         List<Arrival> atB = receiver(net.endpoint(Ipv4Address.parse(B), 4, SimulatedNetwork.DEFAULT_MTU));
         send(a, B, range(20));
         net.runForMillis(1);
@@ -283,8 +283,8 @@ class SimulatedNetworkTest {
     @Test
     void steered_by_sending_cpu_each_packet_arrives_on_the_queue_it_was_sent_from() {
         network(1);
-        SimulatedNetwork.Endpoint a = net.endpoint(A);
-        SimulatedNetwork.Endpoint b = net.endpoint(Ipv4Address.parse(B), 2, SimulatedNetwork.DEFAULT_MTU);
+        SimulatedEndpoint a = net.endpoint(A);
+        SimulatedEndpoint b = net.endpoint(Ipv4Address.parse(B), 2, SimulatedNetwork.DEFAULT_MTU);
         b.steer(Steering.SENDING_CPU);
         List<Arrival> atB = receiver(b);
         for (int seq = 0; seq < 6; seq++) {
@@ -330,7 +330,7 @@ class SimulatedNetworkTest {
         net.attach(timers);
         timers.deadlines.put(t0 + 20 * MS, "rto");
         timers.deadlines.put(t0 + 50 * MS, "delack");
-        SimulatedNetwork.Endpoint a = net.endpoint(A);
+        SimulatedEndpoint a = net.endpoint(A);
         List<Arrival> atB = receiver(net.endpoint(B));
         send(a, B, 1);
         assertThat(net.nextEventNanos()).isEqualTo(t0 + 20 * MS);

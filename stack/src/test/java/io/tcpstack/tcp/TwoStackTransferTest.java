@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.tcpstack.api.TcpStack;
 import io.tcpstack.api.types.TcpState;
 import io.tcpstack.link.Impairment;
+import io.tcpstack.link.ScriptedRule;
 import io.tcpstack.link.SimulatedNetwork;
 import io.tcpstack.link.SimulatedNetwork.PacketEvent;
 import io.tcpstack.profile.CongestionAlgorithm;
@@ -168,9 +169,9 @@ class TwoStackTransferTest {
         s = new TwoStacks(9);
         s.net.impair(FIVE_MS);
         int[] data = {0, 0};
-        SimulatedNetwork.Rule late = s.net.delayIf(seg -> seg.src() == TwoStacks.CLIENT && seg.payloadLength() > 0
+        ScriptedRule late = s.net.delayIf(seg -> seg.src() == TwoStacks.CLIENT && seg.payloadLength() > 0
                 && ++data[0] % 7 == 0, Duration.ofMillis(1));
-        SimulatedNetwork.Rule twice = s.net.duplicateIf(seg -> seg.src() == TwoStacks.CLIENT && seg.payloadLength() > 0
+        ScriptedRule twice = s.net.duplicateIf(seg -> seg.src() == TwoStacks.CLIENT && seg.payloadLength() > 0
                 && ++data[1] % 25 == 0);
         byte[] bytes = pattern(MIB, 50);
         Result r = upload(bytes, 60_000);
@@ -219,7 +220,7 @@ class TwoStackTransferTest {
                 sent.add(new Sent(nanos, TcpSegment.parse(packet)));
             }
         });
-        SimulatedNetwork.Rule rule = s.net.dropNth(100, seg -> seg.src() == TwoStacks.CLIENT && seg.payloadLength() > 0);
+        ScriptedRule rule = s.net.dropNth(100, seg -> seg.src() == TwoStacks.CLIENT && seg.payloadLength() > 0);
         byte[] data = pattern(MIB, 45);
         Result r = upload(data, 10_000);
 
@@ -318,7 +319,7 @@ class TwoStackTransferTest {
             }
         });
         s.net.dropNth(100, seg -> seg.src() == TwoStacks.CLIENT && seg.payloadLength() > 0);
-        SimulatedNetwork.Rule again = s.net.dropNth(1, seg -> seg.src() == TwoStacks.CLIENT
+        ScriptedRule again = s.net.dropNth(1, seg -> seg.src() == TwoStacks.CLIENT
                 && Integer.toUnsignedLong(seg.seq()) == hole[0] && seg.payloadLength() > 0);
         byte[] data = pattern(MIB, 46);
         Result r = upload(data, 10_000);
@@ -370,7 +371,7 @@ class TwoStackTransferTest {
         s = new TwoStacks(6);
         s.net.impair(FIVE_MS);
         List<Sent> sent = recordSent();
-        SimulatedNetwork.Rule rule = s.net.dropNth(1, seg -> seg.src() == TwoStacks.SERVER && seg.has(TcpView.FIN));
+        ScriptedRule rule = s.net.dropNth(1, seg -> seg.src() == TwoStacks.SERVER && seg.has(TcpView.FIN));
         byte[] data = pattern(10_000, 47);
         Result r = upload(data, 10_000);
 
@@ -387,7 +388,7 @@ class TwoStackTransferTest {
         s = new TwoStacks(7);
         s.net.impair(FIVE_MS);
         List<Sent> sent = recordSent();
-        SimulatedNetwork.Rule rule = s.net.dropNth(1, seg -> seg.src() == TwoStacks.CLIENT && seg.has(TcpView.FIN));
+        ScriptedRule rule = s.net.dropNth(1, seg -> seg.src() == TwoStacks.CLIENT && seg.has(TcpView.FIN));
         // ten full segments (MSS 1460 less 12 bytes of timestamps) fill the initial window, so
         // the FIN that close() queues after them goes alone
         byte[] data = pattern(10 * 1448, 48);
