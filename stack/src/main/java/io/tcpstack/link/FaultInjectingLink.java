@@ -1,7 +1,6 @@
 package io.tcpstack.link;
 
 import io.netty.buffer.ByteBuf;
-import io.tcpstack.stats.Counter;
 import io.tcpstack.stats.DropReason;
 import io.tcpstack.stats.StackStats;
 import io.tcpstack.time.Clock;
@@ -11,10 +10,8 @@ import io.tcpstack.time.TimerQueue;
 import io.tcpstack.time.TimerThread;
 import io.tcpstack.time.VirtualClock;
 import io.tcpstack.trace.TraceEvent;
-import io.tcpstack.trace.SegmentText;
 import io.tcpstack.trace.Tracer;
 import io.tcpstack.wire.IpAddress;
-import io.tcpstack.wire.Ipv6View;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -47,8 +44,7 @@ public final class FaultInjectingLink extends ForwardingLink implements TimerDri
 
     private final List<IpAddress> localAddresses;
     private final Clock clock;
-    private final Tracer tracer;
-    private final StackStats stats;
+    private final FaultJudge judge;
     private final TimerQueue timers = new TimerQueue();
     private final TimerThread timerThread;
     private final FlowTable flows = new FlowTable();
@@ -70,8 +66,7 @@ public final class FaultInjectingLink extends ForwardingLink implements TimerDri
         super(link);
         this.localAddresses = List.copyOf(localAddresses);
         this.clock = clock;
-        this.tracer = tracer;
-        this.stats = stats;
+        this.judge = new FaultJudge(link, clock, tracer, stats, flows);
         this.queueLocks = new Object[Math.max(link.queueCount(), 1)];
         Arrays.setAll(queueLocks, i -> new Object());
         if (clock instanceof VirtualClock) {
@@ -135,7 +130,7 @@ public final class FaultInjectingLink extends ForwardingLink implements TimerDri
             link.send(queue, packet);
             return;
         }
-        Fate fate = judge(r, packet, true);
+        FaultJudge.Fate fate = judge.judge(r, packet, true, needsFlows);
         if (fate.drop) {
             packet.release();
             return;
@@ -165,7 +160,7 @@ public final class FaultInjectingLink extends ForwardingLink implements TimerDri
             return;
         }
         synchronized (queueLocks[queue % queueLocks.length]) {
-            Fate fate = judge(r, packet, false);
+            FaultJudge.Fate fate = judge.judge(r, packet, false, needsFlows);
             if (fate.drop) {
                 return;
             }
@@ -199,104 +194,14 @@ public final class FaultInjectingLink extends ForwardingLink implements TimerDri
         }
     }
 
-    /** What the rules decided for one packet. */
-    private static final class Fate {
-        static final Fate PASS = new Fate();
-        boolean drop;
-        int copies;
-        long delayNanos;
-        int holdBy;
-        long holdMaxNanos;
-
-        boolean deferred() {
-            return delayNanos > 0 || holdBy > 0;
-        }
-    }
-
     /** A delayed packet waits for its time; a reordered one is held until later ones passed, or its maximum. */
-    private void defer(Fate fate, Later l) {
+    private void defer(FaultJudge.Fate fate, Later l) {
         if (fate.delayNanos > 0) {
             later(l, fate.delayNanos);
             return;
         }
         (l.out ? heldOut : heldIn).hold(l, fate.holdBy);
         later(l, fate.holdMaxNanos);
-    }
-
-    private Fate judge(FaultRule[] r, ByteBuf packet, boolean out) {
-        if (r.length == 0) {
-            return Fate.PASS;
-        }
-        FaultPacket seg = FaultPacket.parse(packet, out);
-        if (seg == null) {
-            return Fate.PASS;
-        }
-        if (needsFlows) {
-            flows.observe(seg);
-        }
-        Fate fate = Fate.PASS;
-        String described = null;
-        for (FaultRule rule : r) {
-            if (!rule.matches(seg) || !rule.select()) {
-                continue;
-            }
-            if (fate == Fate.PASS) {
-                fate = new Fate();
-            }
-            if (described == null && tracer.enabled()) {
-                described = seg.describe(packet); // before a corruption changes it
-            }
-            String detail = "";
-            switch (rule.action) {
-                case DROP -> {
-                    fate.drop = true;
-                    stats.drop(DropReason.FAULT_INJECTED);
-                }
-                case DELAY -> {
-                    long d = rule.delayNanos + (rule.jitterNanos > 0 ? rule.nextLong(rule.jitterNanos + 1) : 0);
-                    fate.delayNanos += d;
-                    detail = " by " + FaultRule.formatDuration(d);
-                    stats.inc(Counter.TcpExtFaultDelayed);
-                }
-                case DUPLICATE -> {
-                    fate.copies++;
-                    stats.inc(Counter.TcpExtFaultDuplicated);
-                }
-                case REORDER -> {
-                    fate.holdBy = Math.max(fate.holdBy, rule.reorderBy);
-                    fate.holdMaxNanos = Math.max(fate.holdMaxNanos, rule.reorderMaxNanos);
-                    detail = " behind the next " + rule.reorderBy;
-                    stats.inc(Counter.TcpExtFaultReordered);
-                }
-                case CORRUPT -> {
-                    detail = " at byte " + corrupt(packet, rule);
-                    stats.inc(Counter.TcpExtFaultCorrupted);
-                }
-            }
-            if (tracer.enabled()) {
-                tracer.emit(new TraceEvent(clock.nanos(), TraceEvent.Kind.FAULT, seg.connection(),
-                        "rule " + rule.id() + " " + rule.action().done() + detail + ": " + described));
-            }
-            if (fate.drop) {
-                break;
-            }
-        }
-        return fate;
-    }
-
-    /**
-     * Flips one byte so that the receiver's checksum fails: in the TCP segment, or, in a TSO
-     * super-packet (which the kernel checksums itself after cutting it), the IPv4 identification,
-     * which the IP header checksum covers. Returns the byte's offset in the packet.
-     */
-    private int corrupt(ByteBuf packet, FaultRule rule) {
-        int start = packet.readerIndex();
-        int length = packet.readableBytes();
-        boolean v6 = packet.getUnsignedByte(start) >>> 4 == 6;
-        int header = v6 ? Ipv6View.HEADER_LENGTH : (packet.getUnsignedByte(start) & 0x0f) * 4;
-        int at = length > link.mtu() && !v6 ? 4 + (int) rule.nextLong(2) : header + (int) rule.nextLong(length - header);
-        packet.setByte(start + at, packet.getUnsignedByte(start + at) ^ (1 + (int) rule.nextLong(255)));
-        return at;
     }
 
     private ByteBuf copy(ByteBuf packet) {
