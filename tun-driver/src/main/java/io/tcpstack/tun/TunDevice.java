@@ -68,13 +68,6 @@ public final class TunDevice implements Link {
     private static final int IFREQ_SIZE = 40;
     private static final int IFNAMSIZ = 16;
     private static final int IFR_FLAGS_OFFSET = 16;
-    /** Packets read per poll wake-up before polling again (like a NAPI budget). */
-    private static final int READ_BUDGET = 64;
-    /** Largest packet a TUN device delivers, GSO super-packets included (IP total length is 16 bits), and its header. */
-    private static final int READ_BUFFER = 65536 + VirtioNetHeader.LENGTH;
-    /** A cpu_set_t: 1024 CPUs. */
-    private static final int CPU_SET_BYTES = 128;
-    private static final String KERNEL_FLOW_TABLE = "the kernel's flow table: each flow on the queue last written";
 
     private final LibC libc = LibC.INSTANCE;
     private final Runtime runtime = Runtime.getRuntime(LibC.INSTANCE);
@@ -87,21 +80,13 @@ public final class TunDevice implements Link {
     private final ThreadLocal<Pointer> iovecs;
     private final Thread[] readers;
     private final AtomicInteger writersInFlight = new AtomicInteger();
-    private final LongAdder rxPackets = new LongAdder();
     private final LongAdder txPackets = new LongAdder();
     private final LongAdder txErrors = new LongAdder();
-    private final LongAdder rxHandlerErrors = new LongAdder();
-    private final LongAdder rxSuperPackets = new LongAdder();
-    private final LongAdder rxUnsupported = new LongAdder();
     private volatile PacketReceiver receiver;
     private volatile boolean closed;
     private boolean fdsClosed;
-    /** Loaded steering programs by {@link Steering} ordinal, or null. */
-    private final Program[] programs = new Program[Steering.values().length];
-    private boolean programAttached;
-    private volatile String steering;
-    /** After a burst, keep reading this long before sleeping in poll (0: sleep at once). */
-    private volatile long busyPollNanos;
+    private final TunSteering steering;
+    private final TunReader rx;
 
     private TunDevice(String name, int[] fds, int wakeFd, int mtu, boolean offload) {
         this.name = name;
@@ -111,7 +96,8 @@ public final class TunDevice implements Link {
         this.offload = offload;
         this.iovecs = offload ? ThreadLocal.withInitial(() -> Memory.allocateDirect(runtime, 32 + 16, true)) : null;
         this.readers = new Thread[fds.length];
-        this.steering = fds.length == 1 ? "one queue" : KERNEL_FLOW_TABLE;
+        this.steering = new TunSteering(name, fds, libc, runtime);
+        this.rx = new TunReader(this, fds, wakeFd, libc, runtime, steering);
     }
 
     /**
@@ -125,7 +111,7 @@ public final class TunDevice implements Link {
         if (micros < 0) {
             throw new IllegalArgumentException("busy poll must be >= 0 us, got " + micros);
         }
-        busyPollNanos = micros * 1000L;
+        rx.busyPollNanos = micros * 1000L;
     }
 
     /**
@@ -203,7 +189,7 @@ public final class TunDevice implements Link {
         }
     }
 
-    private static IOException failure(String what, Runtime runtime, LibC libc) {
+    static IOException failure(String what, Runtime runtime, LibC libc) {
         int errno = runtime.getLastError();
         return new IOException(what + ": " + libc.strerror(errno) + " (errno " + errno + ")");
     }
@@ -244,7 +230,7 @@ public final class TunDevice implements Link {
     }
 
     public long rxPackets() {
-        return rxPackets.sum();
+        return rx.packets.sum();
     }
 
     public long txPackets() {
@@ -258,7 +244,7 @@ public final class TunDevice implements Link {
 
     /** Inbound packets whose handler threw (the reader goes on). */
     public long rxHandlerErrors() {
-        return rxHandlerErrors.sum();
+        return rx.handlerErrors.sum();
     }
 
     /** Whether the device runs with the virtio-net header and offloads. */
@@ -268,12 +254,12 @@ public final class TunDevice implements Link {
 
     /** TSO super-packets read (with offloads), each handed up whole. */
     public long rxSuperPackets() {
-        return rxSuperPackets.sum();
+        return rx.superPackets.sum();
     }
 
     /** Inbound packets dropped for an offload we never enabled, or a malformed virtio-net header. */
     public long rxUnsupported() {
-        return rxUnsupported.sum();
+        return rx.unsupported.sum();
     }
 
     @Override
@@ -334,109 +320,20 @@ public final class TunDevice implements Link {
     }
 
     /**
-     * Attaches the steering program of {@code steering} ({@link SteeringProgram}), loading it the
-     * first time. Where it cannot be loaded or attached (no CAP_BPF or CAP_SYS_ADMIN, a kernel
-     * without BPF or TUNSETSTEERINGEBPF), detaches whatever program is there and says in one log
-     * line what that means: the kernel's own flow table then steers, each flow to the queue it
-     * was last written on. With one queue there is nothing to steer.
+     * Attaches the steering program of {@code steering} ({@link TunSteering#steer}). With one
+     * queue there is nothing to steer.
      */
     @Override
     public synchronized void steer(Steering steering) {
         if (fds.length == 1 || fdsClosed) {
             return;
         }
-        try {
-            Program program = program(steering);
-            attachProgram(program.fd());
-            programAttached = true;
-            this.steering = program.does();
-            log.info("{} steering: {}", name, this.steering);
-        } catch (IOException e) {
-            detachProgram();
-            this.steering = KERNEL_FLOW_TABLE + " (no eBPF: " + e.getMessage() + ")";
-            log.warn("{} steering: cannot use the {} program ({}; loading one needs CAP_BPF or CAP_SYS_ADMIN and a kernel"
-                    + " with BPF): falling"
-                    + " back to the kernel's TUN flow table, which sends each flow to the queue the stack last wrote"
-                    + " it on. {}", name, steering == Steering.FLOW ? "flow" : "sending-CPU", e.getMessage(),
-                    steering == Steering.FLOW ? "Flow affinity is unchanged."
-                            : "Each connection then stays on one queue: its ACK and its RST or FIN are never"
-                                    + " processed at once, so the FIN/ACK race (stack/BEHAVIOURS.md 1) does not happen;"
-                                    + " affinity spray still makes it happen.");
-        }
+        this.steering.steer(steering);
     }
 
     @Override
     public String steering() {
-        return steering;
-    }
-
-    /** A loaded steering program and what it does, in words. */
-    private record Program(int fd, String does) {
-    }
-
-    private Program program(Steering steering) throws IOException {
-        Program p = programs[steering.ordinal()];
-        if (p == null) {
-            p = steering == Steering.FLOW
-                    ? new Program(SteeringProgram.load(SteeringProgram.flow(fds.length), libc, runtime),
-                            "queue = flow hash mod " + fds.length + " (eBPF)")
-                    : new Program(SteeringProgram.load(SteeringProgram.sendingCpu(fds.length), libc, runtime),
-                            "queue = sending CPU mod " + fds.length + " (eBPF)");
-            programs[steering.ordinal()] = p;
-        }
-        return p;
-    }
-
-    private void attachProgram(int program) throws IOException {
-        Pointer fd = Memory.allocateDirect(runtime, 4, true);
-        fd.putInt(0, program);
-        if (libc.ioctl(fds[0], SteeringProgram.TUNSETSTEERINGEBPF, fd) < 0) {
-            throw failure("TUNSETSTEERINGEBPF", runtime, libc);
-        }
-    }
-
-    /** Detaches our program, so that a device that outlives us steers as the kernel does. */
-    private void detachProgram() {
-        if (programAttached) {
-            try {
-                attachProgram(-1);
-            } catch (IOException e) {
-                log.warn("{}: detaching the steering program: {}", name, e.getMessage());
-            }
-            programAttached = false;
-        }
-    }
-
-    /**
-     * Keeps reader {@code queue} on the CPUs whose packets the sending-CPU program puts on its
-     * queue (CPU mod queues = queue), within the CPUs the process may use: a packet is then
-     * processed on the CPU that sent it (with as many queues as CPUs), or on one congruent to it,
-     * as each CPU's NAPI poll runs that CPU's backlog on Linux. Where no allowed CPU fits, the
-     * reader runs anywhere.
-     */
-    private void pinReader(int queue) {
-        if (fds.length == 1) {
-            return;
-        }
-        Pointer mask = Memory.allocateDirect(runtime, CPU_SET_BYTES, true);
-        if (libc.sched_getaffinity(0, CPU_SET_BYTES, mask) < 0) {
-            log.warn("{} queue {}: sched_getaffinity: {}", name, queue, libc.strerror(runtime.getLastError()));
-            return;
-        }
-        boolean any = false;
-        for (int cpu = 0; cpu < CPU_SET_BYTES * 8; cpu++) {
-            byte bits = mask.getByte(cpu / 8);
-            int bit = 1 << (cpu % 8);
-            if ((bits & bit) != 0 && cpu % fds.length != queue) {
-                mask.putByte(cpu / 8, (byte) (bits & ~bit)); // allowed, but another queue's CPU
-            }
-            any |= (bits & bit) != 0 && cpu % fds.length == queue;
-        }
-        if (!any) {
-            log.info("{} queue {}: no allowed CPU is {} mod {}; its reader runs on any", name, queue, queue, fds.length);
-        } else if (libc.sched_setaffinity(0, CPU_SET_BYTES, mask) < 0) {
-            log.warn("{} queue {}: sched_setaffinity: {}", name, queue, libc.strerror(runtime.getLastError()));
-        }
+        return steering.describe();
     }
 
     @Override
@@ -449,89 +346,15 @@ public final class TunDevice implements Link {
             int queue = q;
             // a FastThreadLocalThread: netty 4.2 recycles ByteBuf objects only on those, so the
             // packets this reader's stack sends allocate nothing
-            readers[q] = new FastThreadLocalThread(() -> readLoop(queue), "tun-rx-" + q);
+            readers[q] = new FastThreadLocalThread(() -> rx.readLoop(queue, receiver), "tun-rx-" + q);
             readers[q].setDaemon(true);
             readers[q].start();
         }
     }
 
-    private void readLoop(int queue) {
-        pinReader(queue);
-        int fd = fds[queue];
-        ByteBuf buf = PooledByteBufAllocator.DEFAULT.directBuffer(READ_BUFFER, READ_BUFFER);
-        Pointer pollfds = Memory.allocateDirect(runtime, 16, true);
-        pollfds.putInt(0, fd);
-        pollfds.putShort(4, LibC.POLLIN);
-        pollfds.putInt(8, wakeFd);
-        pollfds.putShort(12, LibC.POLLIN);
-        try {
-            if (!buf.hasMemoryAddress()) {
-                throw new IllegalStateException("netty direct buffers have no memory address (sun.misc.Unsafe unavailable)");
-            }
-            long address = buf.memoryAddress();
-            int start = offload ? VirtioNetHeader.LENGTH : 0;
-            long spinUntil = System.nanoTime();
-            while (!closed) {
-                pollfds.putShort(6, (short) 0);
-                pollfds.putShort(14, (short) 0);
-                if (busyPollNanos > 0 && System.nanoTime() - spinUntil < 0) {
-                    Thread.onSpinWait(); // busy polling: read again without sleeping
-                } else if (libc.poll(pollfds, 2, -1) < 0) {
-                    int errno = runtime.getLastError();
-                    if (errno == LibC.EINTR) {
-                        continue;
-                    }
-                    log.error("poll on {} queue {} failed: {}", name, queue, libc.strerror(errno));
-                    return;
-                }
-                if (pollfds.getShort(14) != 0) {
-                    return;
-                }
-                int delivered = 0;
-                for (int i = 0; i < READ_BUDGET && !closed; i++) {
-                    long n = libc.read(fd, address, READ_BUFFER);
-                    if (n <= 0) {
-                        break;
-                    }
-                    rxPackets.increment();
-                    if (n <= start) {
-                        rxUnsupported.increment();
-                        continue;
-                    }
-                    buf.setIndex(start, (int) n);
-                    if (offload && !completeOffloads(buf, start, (int) n - start)) {
-                        continue;
-                    }
-                    try {
-                        receiver.receive(queue, buf);
-                        delivered++;
-                    } catch (RuntimeException e) {
-                        rxHandlerErrors.increment();
-                        log.warn("queue {}: packet handler failed", queue, e);
-                    }
-                }
-                if (delivered > 0) {
-                    receiver.endOfBurst(queue);
-                    spinUntil = System.nanoTime() + busyPollNanos;
-                }
-            }
-        } finally {
-            buf.release();
-        }
-    }
-
-    /** Fills partial checksums of a packet read with its virtio-net header; false if it must be dropped. */
-    private boolean completeOffloads(ByteBuf buf, int index, int length) {
-        switch (VirtioNetHeader.complete(buf, index, length)) {
-            case SUPER -> rxSuperPackets.increment();
-            case UNSUPPORTED -> {
-                rxUnsupported.increment();
-                return false;
-            }
-            default -> {
-            }
-        }
-        return true;
+    /** Whether {@link #close()} began: the readers stop. */
+    boolean closing() {
+        return closed;
     }
 
     /**
@@ -566,16 +389,12 @@ public final class TunDevice implements Link {
             if (fdsClosed) {
                 return;
             }
-            detachProgram();
+            steering.detachProgram();
             fdsClosed = true;
             for (int fd : fds) {
                 libc.close(fd);
             }
-            for (Program program : programs) {
-                if (program != null) {
-                    libc.close(program.fd());
-                }
-            }
+            steering.closePrograms();
             libc.close(wakeFd);
         }
         log.info("detached {} queue(s) from {}", fds.length, name);
