@@ -1,6 +1,5 @@
 package io.tcpstack.drill;
 
-import io.tcpstack.api.TcpServerSocket;
 import io.tcpstack.api.TcpStack;
 import io.tcpstack.api.types.Connection;
 import io.tcpstack.api.types.TcpError;
@@ -8,9 +7,7 @@ import io.tcpstack.api.types.TcpException;
 import io.tcpstack.api.types.TcpState;
 import io.tcpstack.drill.Syscalls.Call;
 import io.tcpstack.drill.Syscalls.Result;
-import io.tcpstack.profile.TcpSettings;
 import java.io.IOException;
-import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.LongSupplier;
@@ -30,29 +27,8 @@ final class StackSockets {
     private final int remote;
     private final int port;
     private final LongSupplier now;
-    private final Map<Integer, Sock> fds = new HashMap<>();
+    private final Map<Integer, StackSocket> fds = new HashMap<>();
     private int nextFd = 3;
-
-    /** One socket: options set on it, then a listener or a connection. */
-    private static final class Sock {
-        boolean nonBlocking;
-        boolean bound;
-        boolean noDelay;
-        boolean keepAlive;
-        boolean lingerZero;
-        long lingerOn;
-        long lingerSeconds;
-        /** TCP_KEEPIDLE (s), TCP_KEEPINTVL (s), TCP_KEEPCNT; 0 until set: the sysctls'. */
-        final int[] keep = new int[3];
-        TcpServerSocket listener;
-        Connection connection;
-        /** The error not yet reported (Linux sk_err): a call or SO_ERROR takes it. */
-        TcpError pendingError;
-        boolean errorSeen;
-        boolean readShutdown;
-        boolean writeShutdown;
-        final ArrayDeque<Connection> accepted = new ArrayDeque<>();
-    }
 
     /** A call in progress on virtual time; finished when {@link #result()} is set. */
     final class Attempt implements Target.Pending {
@@ -89,16 +65,6 @@ final class StackSockets {
         long[] values;
     }
 
-    /** A call failed with this errno. */
-    private static final class Errno extends Exception {
-        final int errno;
-
-        Errno(int errno) {
-            super(Syscalls.errnoName(errno), null, false, false);
-            this.errno = errno;
-        }
-    }
-
     StackSockets(TcpStack stack, int remote, int port, LongSupplier now) {
         this.stack = stack;
         this.remote = remote;
@@ -107,41 +73,14 @@ final class StackSockets {
     }
 
     Attempt start(Call call) throws Target.UnsupportedFeature {
-        check(call);
+        StackSocketOptions.check(call);
         Attempt a = new Attempt(call);
         a.retry();
         return a;
     }
 
-    /** What the stack's socket API has no form for. */
-    private static void check(Call c) throws Target.UnsupportedFeature {
-        if (c.op() == Syscalls.Op.SETSOCKOPT || c.op() == Syscalls.Op.GETSOCKOPT) {
-            String option = c.a() + "/" + c.b();
-            boolean known = switch (option) {
-                // SO_REUSEADDR, SO_KEEPALIVE, SO_LINGER, SO_REUSEPORT, TCP_NODELAY, TCP_KEEPIDLE/INTVL/CNT
-                case "1/2", "1/9", "1/13", "1/15", "6/1", "6/4", "6/5", "6/6" -> true;
-                case "1/4" -> c.op() == Syscalls.Op.GETSOCKOPT; // SO_ERROR
-                default -> false;
-            };
-            if (option.equals("1/13") && c.op() == Syscalls.Op.SETSOCKOPT && c.value()[0] != 0
-                    && c.value().length > 1 && c.value()[1] != 0) {
-                throw new Target.UnsupportedFeature("SO_LINGER with a time other than 0");
-            }
-            if (!known) {
-                throw new Target.UnsupportedFeature((c.op() == Syscalls.Op.SETSOCKOPT ? "setsockopt" : "getsockopt")
-                        + " " + optionName(c.a(), c.b()));
-            }
-        }
-    }
-
-    private static String optionName(long level, long name) {
-        return Syscalls.CONSTANTS.entrySet().stream()
-                .filter(e -> e.getValue() == name && e.getKey().startsWith(level == 1 ? "SO_" : "TCP_"))
-                .map(Map.Entry::getKey).findFirst().orElse("level " + level + " option " + name);
-    }
-
-    private Sock sock(int fd) throws Errno {
-        Sock s = fds.get(fd);
+    private StackSocket sock(int fd) throws Errno {
+        StackSocket s = fds.get(fd);
         if (s == null) {
             throw new Errno(9); // EBADF
         }
@@ -154,11 +93,11 @@ final class StackSockets {
         switch (c.op()) {
             case SOCKET -> {
                 int fd = nextFd++;
-                fds.put(fd, new Sock());
+                fds.put(fd, new StackSocket());
                 return (long) fd;
             }
             case BIND -> {
-                Sock s = sock(c.fd());
+                StackSocket s = sock(c.fd());
                 if (s.bound) {
                     throw new Errno(22); // EINVAL
                 }
@@ -166,7 +105,7 @@ final class StackSockets {
                 return 0L;
             }
             case LISTEN -> {
-                Sock s = sock(c.fd());
+                StackSocket s = sock(c.fd());
                 if (s.connection != null) {
                     throw new Errno(22);
                 }
@@ -180,7 +119,7 @@ final class StackSockets {
                 return 0L;
             }
             case ACCEPT -> {
-                Sock s = sock(c.fd());
+                StackSocket s = sock(c.fd());
                 if (s.listener == null) {
                     throw new Errno(22);
                 }
@@ -191,13 +130,13 @@ final class StackSockets {
                     }
                     return null;
                 }
-                Sock child = new Sock();
+                StackSocket child = new StackSocket();
                 child.connection = conn;
                 child.noDelay = s.noDelay;
                 child.keepAlive = s.keepAlive;
                 child.lingerZero = s.lingerZero;
                 System.arraycopy(s.keep, 0, child.keep, 0, 3);
-                applyOptions(child);
+                child.applyOptions();
                 int fd = nextFd++;
                 fds.put(fd, child);
                 return (long) fd;
@@ -212,7 +151,7 @@ final class StackSockets {
                 return write(sock(c.fd()), c, at);
             }
             case CLOSE -> {
-                Sock s = fds.remove(c.fd());
+                StackSocket s = fds.remove(c.fd());
                 if (s == null) {
                     throw new Errno(9);
                 }
@@ -225,7 +164,7 @@ final class StackSockets {
                 return 0L;
             }
             case SHUTDOWN -> {
-                Sock s = sock(c.fd());
+                StackSocket s = sock(c.fd());
                 if (s.connection == null || !s.connection.state().isSynchronized() && s.connection.state() != TcpState.SYN_RECEIVED) {
                     throw new Errno(107); // ENOTCONN
                 }
@@ -246,10 +185,12 @@ final class StackSockets {
                 return 0L;
             }
             case SETSOCKOPT -> {
-                return setsockopt(sock(c.fd()), c);
+                StackSocketOptions.set(sock(c.fd()), c);
+                return 0L;
             }
             case GETSOCKOPT -> {
-                return getsockopt(sock(c.fd()), c, at);
+                at.values = StackSocketOptions.get(sock(c.fd()), c, stack.settings());
+                return 0L;
             }
             case POLL -> {
                 return poll(c, at);
@@ -258,7 +199,7 @@ final class StackSockets {
         }
     }
 
-    private Long connect(Sock s, Attempt at) throws Errno {
+    private Long connect(StackSocket s, Attempt at) throws Errno {
         if (s.listener != null) {
             throw new Errno(22);
         }
@@ -268,7 +209,7 @@ final class StackSockets {
             } catch (IOException e) {
                 throw new Errno(99); // EADDRNOTAVAIL
             }
-            applyOptions(s);
+            s.applyOptions();
             if (s.nonBlocking) {
                 throw new Errno(115); // EINPROGRESS
             }
@@ -278,9 +219,9 @@ final class StackSockets {
             if (state == TcpState.SYN_SENT || state == TcpState.SYN_RECEIVED) {
                 throw new Errno(114); // EALREADY
             }
-            TcpError e = takeError(s);
+            TcpError e = s.takeError();
             if (e != null) {
-                throw new Errno(errno(e));
+                throw new Errno(Errno.of(e));
             }
             throw new Errno(106); // EISCONN
         }
@@ -289,43 +230,14 @@ final class StackSockets {
         if (state == TcpState.SYN_SENT || state == TcpState.SYN_RECEIVED) {
             return null;
         }
-        TcpError e = takeError(s);
+        TcpError e = s.takeError();
         if (e != null) {
-            throw new Errno(errno(e));
+            throw new Errno(Errno.of(e));
         }
         return 0L;
     }
 
-    private void applyOptions(Sock s) {
-        s.connection.setNoDelay(s.noDelay);
-        if (s.keepAlive) {
-            s.connection.setKeepAlive(true);
-        }
-        s.connection.setLingerZero(s.lingerZero);
-        s.connection.setKeepAliveTimes(s.keep[0], s.keep[1], s.keep[2]);
-    }
-
-    /** Linux sock_error: the pending error is reported once. */
-    private static TcpError takeError(Sock s) {
-        TcpError e = s.connection == null ? null : s.connection.error();
-        if (e == null || s.errorSeen) {
-            return null;
-        }
-        s.errorSeen = true;
-        return e;
-    }
-
-    private static int errno(TcpError e) {
-        return switch (e) {
-            case CONNECTION_REFUSED -> 111;
-            case CONNECTION_RESET -> 104;
-            case TIMED_OUT -> 110;
-            case ABORTED -> 103;
-            case BROKEN_PIPE -> 32;
-        };
-    }
-
-    private Long read(Sock s, Call c) throws Errno {
+    private Long read(StackSocket s, Call c) throws Errno {
         Connection conn = s.connection;
         if (conn == null) {
             throw new Errno(107);
@@ -348,12 +260,12 @@ final class StackSockets {
                 total += n;
             }
         } catch (TcpException e) {
-            TcpError err = takeError(s);
+            TcpError err = s.takeError();
             if (total > 0) {
                 return total;
             }
             if (err != null) {
-                throw new Errno(errno(err));
+                throw new Errno(Errno.of(err));
             }
             return 0L;
         }
@@ -372,16 +284,16 @@ final class StackSockets {
         return null;
     }
 
-    private Long write(Sock s, Call c, Attempt at) throws Errno {
+    private Long write(StackSocket s, Call c, Attempt at) throws Errno {
         Connection conn = s.connection;
         if (conn == null) {
             throw new Errno(s.listener != null ? 107 : 32);
         }
         boolean dontWait = s.nonBlocking || (c.b() & 0x40) != 0;
         long length = c.a();
-        TcpError err = takeError(s);
+        TcpError err = s.takeError();
         if (err != null) {
-            throw new Errno(errno(err));
+            throw new Errno(Errno.of(err));
         }
         if (s.writeShutdown) {
             throw new Errno(32); // EPIPE
@@ -404,8 +316,8 @@ final class StackSockets {
             if (at.done > 0) {
                 return (long) at.done;
             }
-            TcpError later = takeError(s);
-            throw new Errno(later != null ? errno(later) : 32);
+            TcpError later = s.takeError();
+            throw new Errno(later != null ? Errno.of(later) : 32);
         }
         if (at.done == length || (dontWait && at.done > 0)) {
             return (long) at.done;
@@ -416,74 +328,14 @@ final class StackSockets {
         return null;
     }
 
-    private Long setsockopt(Sock s, Call c) throws Errno {
-        long v = c.value()[0];
-        switch ((int) (c.a() * 100 + c.b())) {
-            case 601 -> {
-                s.noDelay = v != 0;
-                if (s.connection != null) {
-                    s.connection.setNoDelay(s.noDelay);
-                }
-            }
-            case 109 -> {
-                s.keepAlive = v != 0;
-                if (s.connection != null) {
-                    s.connection.setKeepAlive(s.keepAlive);
-                }
-            }
-            case 113 -> {
-                s.lingerOn = v;
-                s.lingerSeconds = c.value().length > 1 ? c.value()[1] : 0;
-                s.lingerZero = v != 0;
-                if (s.connection != null) {
-                    s.connection.setLingerZero(s.lingerZero);
-                }
-            }
-            case 604, 605, 606 -> {
-                // Linux do_tcp_setsockopt: TCP_KEEPIDLE/KEEPINTVL 1..32767 s, TCP_KEEPCNT 1..127
-                int which = (int) c.b() - 4;
-                if (v < 1 || v > (which == 2 ? 127 : 32767)) {
-                    throw new Errno(22);
-                }
-                s.keep[which] = (int) v;
-                if (s.connection != null) {
-                    s.connection.setKeepAliveTimes(s.keep[0], s.keep[1], s.keep[2]);
-                }
-            }
-            default -> {
-            }
-        }
-        return 0L;
-    }
-
-    private Long getsockopt(Sock s, Call c, Attempt at) throws Errno {
-        switch ((int) (c.a() * 100 + c.b())) {
-            case 104 -> {
-                TcpError e = takeError(s);
-                at.values = new long[] {e == null ? 0 : errno(e)};
-            }
-            case 601 -> at.values = new long[] {s.noDelay ? 1 : 0};
-            case 109 -> at.values = new long[] {s.keepAlive ? 1 : 0};
-            case 113 -> at.values = new long[] {s.lingerOn, s.lingerSeconds};
-            case 604, 605, 606 -> {
-                int which = (int) c.b() - 4;
-                TcpSettings t = stack.settings();
-                long sysctl = which == 0 ? t.keepaliveTimeMs / 1000 : which == 1 ? t.keepaliveIntvlMs / 1000
-                        : t.keepaliveProbes;
-                at.values = new long[] {s.keep[which] > 0 ? s.keep[which] : sysctl};
-            }
-            default -> at.values = new long[] {0};
-        }
-        return 0L;
-    }
-
     /** Linux tcp_poll and inet_csk_listen_poll: the revents of each pollfd; blocks until one is set or the timeout. */
     private Long poll(Call c, Attempt at) {
         int[] p = c.polls();
         long[] revents = new long[p.length / 2];
         int ready = 0;
         for (int i = 0; i < revents.length; i++) {
-            revents[i] = events(fds.get(p[2 * i])) & (p[2 * i + 1] | 0x8 | 0x10 | 0x20);
+            StackSocket s = fds.get(p[2 * i]);
+            revents[i] = (s == null ? 0x20 : s.events()) & (p[2 * i + 1] | 0x8 | 0x10 | 0x20); // 0x20: POLLNVAL
             if (revents[i] != 0) {
                 ready++;
             }
@@ -495,52 +347,8 @@ final class StackSockets {
         return null;
     }
 
-    private long events(Sock s) {
-        if (s == null) {
-            return 0x20; // POLLNVAL
-        }
-        if (s.listener != null) {
-            if (s.accepted.isEmpty()) {
-                Connection c = s.listener.poll();
-                if (c != null) {
-                    s.accepted.add(c);
-                }
-            }
-            return s.accepted.isEmpty() ? 0 : 0x1 | 0x40;
-        }
-        Connection c = s.connection;
-        if (c == null) {
-            return 0x4 | 0x10; // an unconnected socket: POLLOUT | POLLHUP
-        }
-        long mask = 0;
-        TcpState state = c.state();
-        boolean peerClosed = c.peerClosed() || s.readShutdown;
-        if ((peerClosed && s.writeShutdown) || state == TcpState.CLOSED) {
-            mask |= 0x10;
-        }
-        if (peerClosed || (state == TcpState.CLOSED && c.error() != null)) {
-            mask |= 0x1 | 0x40 | 0x2000;
-        }
-        if (state != TcpState.SYN_SENT && state != TcpState.SYN_RECEIVED) {
-            if (c.available() > 0) {
-                mask |= 0x1 | 0x40;
-            }
-            if (!s.writeShutdown && state != TcpState.CLOSED) {
-                if (c.sendSpace() > 0) {
-                    mask |= 0x4 | 0x100;
-                }
-            } else {
-                mask |= 0x4 | 0x100;
-            }
-        }
-        if (c.error() != null && !s.errorSeen) {
-            mask |= 0x8;
-        }
-        return mask;
-    }
-
     void closeAll() {
-        for (Sock s : fds.values()) {
+        for (StackSocket s : fds.values()) {
             if (s.connection != null) {
                 s.connection.abort();
             }
