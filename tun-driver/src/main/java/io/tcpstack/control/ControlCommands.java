@@ -4,31 +4,17 @@ import io.tcpstack.api.TcpStack;
 import io.tcpstack.api.types.ConnectionInfo;
 import io.tcpstack.api.types.TcpState;
 import io.tcpstack.config.Config;
-import io.tcpstack.config.HostKnobs;
 import io.tcpstack.daemon.TraceHub;
-import io.tcpstack.daemon.TunHost;
 import io.tcpstack.link.FaultInjectingLink;
 import io.tcpstack.link.PcapLink;
-import io.tcpstack.link.PcapWriter;
-import io.tcpstack.profile.Affinity;
-import io.tcpstack.profile.Knob;
 import io.tcpstack.profile.KnobRegistry;
-import io.tcpstack.profile.TcpSettings;
-import io.tcpstack.trace.TraceEvent;
 import io.tcpstack.wire.EndpointFilter;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,14 +47,14 @@ public final class ControlCommands {
             "listen PORT [TIMEOUT_MS] [OPTION...]     accept one connection and relay it (tcpstack nc -l)",
             "OPTION is ts=0|1 sack=0|1 ws=0|1 mss=N nodelay=0|1 linger=0 (what the SYN offers, socket options)",
             "ENDPOINT is ADDR:PORT, ADDR or :PORT; two endpoints name a 4-tuple");
-    /** How often a trace stream checks whether it was ended while no event came. */
-    private static final long TRACE_POLL_MS = 200;
 
     private final TcpStack stack;
     private final PcapLink recorder;
     private final Supplier<String> describe;
-    private final Config config;
     private final TraceHub traces;
+    private final KnobCommands knobs;
+    private final TraceCommands traceCommands;
+    private final PcapCommands pcaps;
     private final FaultCommands faults;
     private final FaultInjectingLink faultLink;
     private final Relays relays;
@@ -89,8 +75,10 @@ public final class ControlCommands {
         this.faultLink = faults;
         this.faults = new FaultCommands(faults);
         this.describe = describe;
-        this.config = config;
         this.traces = traces;
+        this.knobs = new KnobCommands(stack, config);
+        this.traceCommands = new TraceCommands(traces);
+        this.pcaps = new PcapCommands(recorder, config);
         this.relays = new Relays(stack);
     }
 
@@ -103,7 +91,7 @@ public final class ControlCommands {
     public void closeAll(String reason) {
         stopping = true;
         relays.closeAll();
-        endTraces(reason);
+        traceCommands.endTraces(reason);
     }
 
     /**
@@ -123,15 +111,15 @@ public final class ControlCommands {
                 case "status" -> c.ok(status());
                 case "conns" -> c.ok(conns(args));
                 case "stats" -> c.ok(stats(c.peer(), args));
-                case "get" -> c.ok(get(args));
-                case "set" -> c.ok(set(c.peer(), args));
+                case "get" -> c.ok(knobs.get(args));
+                case "set" -> c.ok(knobs.set(c.peer(), args));
                 case "profile" -> c.ok(args.isEmpty() ? List.of("profile = " + KnobRegistry.describeProfile(stack.settings()))
-                        : set(c.peer(), List.of("profile", only(args, "NAME"))));
+                        : knobs.set(c.peer(), List.of("profile", only(args, "NAME"))));
                 case "fault" -> c.ok(faults.handle(c.peer(), args));
                 case "trace" -> {
-                    return trace(c, args);
+                    return traceCommands.trace(c, args);
                 }
-                case "pcap" -> c.ok(pcap(c.peer(), args));
+                case "pcap" -> c.ok(pcaps.pcap(c.peer(), args));
                 case "kill" -> c.ok(kill(c.peer(), args));
                 case "connect" -> {
                     return !connect(c, args);
@@ -147,7 +135,7 @@ public final class ControlCommands {
         return true;
     }
 
-    private static String only(List<String> args, String what) {
+    static String only(List<String> args, String what) {
         if (args.size() != 1) {
             throw new IllegalArgumentException("expected one " + what + ", got " + args.size() + " words");
         }
@@ -238,7 +226,7 @@ public final class ControlCommands {
         return filter.matches(c.localAddress(), c.localPort(), c.remoteAddress(), c.remotePort());
     }
 
-    private static void rejectOptions(List<String> words, String allowed) {
+    static void rejectOptions(List<String> words, String allowed) {
         words.stream().filter(w -> w.startsWith("-")).findFirst().ifPresent(w -> {
             throw new IllegalArgumentException("unknown option '" + w + "' (" + allowed + ")");
         });
@@ -256,209 +244,6 @@ public final class ControlCommands {
             now = now.withKernel(KernelView.counters());
         }
         return stats.report(now, peer.uid(), args.contains("-d"), args.contains("-z"), args.contains("--json"));
-    }
-
-    // ---- knobs
-
-    private static Knob knob(String name) {
-        return KnobRegistry.find(HostKnobs.forDaemon(), name).orElseThrow(() -> new IllegalArgumentException(
-                "unknown knob '" + name + "' (get lists them)"));
-    }
-
-    private List<String> get(List<String> args) {
-        if (args.size() > 1) {
-            throw new IllegalArgumentException("get takes at most one KNOB");
-        }
-        List<Knob> knobs = args.isEmpty() ? HostKnobs.forDaemon() : List.of(knob(args.get(0)));
-        List<String> lines = new ArrayList<>();
-        for (Knob k : knobs) {
-            lines.add(k.isLive() ? k.name() + " = " + k.get(stack.settings())
-                    : k.name() + " = " + config.value(k) + " (at start)");
-        }
-        return lines;
-    }
-
-    /** Sets a live knob and reports every knob that changed (a profile changes several). */
-    private List<String> set(Peer peer, List<String> args) {
-        if (args.size() < 2) {
-            throw new IllegalArgumentException("set takes KNOB VALUE");
-        }
-        Knob knob = knob(args.get(0));
-        if (knob == HostKnobs.FAULT) {
-            throw new IllegalArgumentException("fault rules change with fault add|list|clear while the daemon runs");
-        }
-        if (!knob.isLive()) {
-            throw new IllegalArgumentException(knob.name() + " takes effect at start: set it in the config file or as --"
-                    + knob.name() + " and restart");
-        }
-        TcpSettings settings = stack.settings();
-        Map<Knob, String> before = liveValues(settings);
-        Affinity affinity = settings.affinity;
-        String value = String.join(" ", args.subList(1, args.size()));
-        try {
-            knob.set(settings, value);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(knob.name() + ": " + e.getMessage(), e);
-        }
-        List<String> lines = new ArrayList<>();
-        liveValues(settings).forEach((k, now) -> {
-            String was = before.get(k);
-            if (!now.equals(was) || k == knob) {
-                String line = k.name() + " = " + now + " (was " + was + "; applies to " + k.appliesTo() + ")";
-                lines.add(line);
-                log.info("control: {} set {}", peer, line);
-            }
-        });
-        if (settings.affinity != affinity) {
-            lines.add("inbound steering: " + stack.steer());
-        }
-        return lines;
-    }
-
-    private static Map<Knob, String> liveValues(TcpSettings settings) {
-        Map<Knob, String> values = new LinkedHashMap<>();
-        KnobRegistry.LIVE.forEach(k -> values.put(k, k.get(settings)));
-        return values;
-    }
-
-    // ---- trace
-
-    private boolean trace(ControlConnection c, List<String> args) throws IOException {
-        String what = args.isEmpty() ? "" : args.get(0);
-        switch (what) {
-            case "start" -> {
-                List<String> rest = args.subList(1, args.size());
-                boolean verbose = !rest.isEmpty() && rest.get(0).equals("-v");
-                List<String> endpoints = verbose ? rest.subList(1, rest.size()) : rest;
-                rejectOptions(endpoints, "trace start takes -v");
-                streamTrace(c, new TraceStream(EndpointFilter.parse(endpoints), verbose));
-                return false;
-            }
-            case "stop" -> {
-                if (args.size() > 1) {
-                    throw new IllegalArgumentException("trace stop takes no arguments");
-                }
-                int n = endTraces("stopped by trace stop (" + c.peer() + ")");
-                c.ok(List.of("stopped " + n + " trace stream(s)"));
-                return true;
-            }
-            default -> throw new IllegalArgumentException("trace takes start [-v] [ENDPOINT [ENDPOINT]] or stop");
-        }
-    }
-
-    private int endTraces(String reason) {
-        int n = 0;
-        for (Consumer<TraceEvent> l : traces.listeners()) {
-            if (l instanceof TraceStream s) {
-                s.end(reason);
-                n++;
-            }
-        }
-        return n;
-    }
-
-    private void streamTrace(ControlConnection c, TraceStream stream) throws IOException {
-        traces.add(stream);
-        log.info("control: {} started a trace of {}", c.peer(), stream.filter());
-        try {
-            c.line("stream " + stream.filter());
-            while (stream.endReason() == null) {
-                TraceEvent e = stream.poll(TRACE_POLL_MS);
-                long dropped = stream.takeDropped();
-                if (dropped > 0) {
-                    c.line("# " + dropped + " events dropped: the client reads too slowly");
-                }
-                if (e != null) {
-                    c.line(stream.line(e));
-                } else if (c.clientGone()) {
-                    return; // the client left while nothing happened: stop tracing for it
-                }
-            }
-            c.line("end " + stream.endReason());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
-            traces.remove(stream);
-        }
-    }
-
-    // ---- pcap
-
-    private List<String> pcap(Peer peer, List<String> args) {
-        String what = args.isEmpty() ? "" : args.get(0);
-        try {
-            switch (what) {
-                case "" -> {
-                    List<String> lines = new ArrayList<>();
-                    recorder.recordings().forEach((file, packets) -> lines.add(file + " " + packets + " packets"));
-                    return lines;
-                }
-                case "start" -> {
-                    Path file = Path.of(only(args.subList(1, args.size()), "FILE"));
-                    String name = file.normalize().toString();
-                    if (recorder.recordings().containsKey(name)) {
-                        throw new IllegalArgumentException(name + " is being recorded already");
-                    }
-                    PcapWriter writer = openPcap(peer, file);
-                    try {
-                        recorder.start(name, writer);
-                    } catch (IllegalStateException e) {
-                        writer.close(); // started by another client in the meantime
-                        throw e;
-                    }
-                    log.info("control: {} started recording packets to {}", peer, name);
-                    return List.of("recording to " + name);
-                }
-                case "stop" -> {
-                    List<String> files = args.size() > 1 ? List.of(only(args.subList(1, args.size()), "FILE"))
-                            : List.copyOf(recorder.recordings().keySet());
-                    List<String> lines = new ArrayList<>();
-                    for (String file : files) {
-                        long packets = recorder.stop(Path.of(file).toAbsolutePath().normalize().toString());
-                        if (packets < 0) {
-                            throw new IllegalArgumentException(file + " is not being recorded");
-                        }
-                        log.info("control: {} stopped recording {} ({} packets)", peer, file, packets);
-                        lines.add("stopped " + file + " after " + packets + " packets");
-                    }
-                    return lines;
-                }
-                default -> throw new IllegalArgumentException("pcap takes start FILE, stop [FILE], or nothing to list");
-            }
-        } catch (IOException e) {
-            throw new IllegalArgumentException(e.getMessage(), e);
-        } catch (IllegalStateException e) {
-            throw new IllegalArgumentException(e.getMessage(), e);
-        }
-    }
-
-    /**
-     * The pcap file a peer asked for. Root may name any absolute path. The daemon writes as root,
-     * so for anyone else it only creates a new file (never following a link) in the pcap
-     * directory, and gives it to the asker.
-     */
-    private PcapWriter openPcap(Peer peer, Path requested) throws IOException {
-        if (!requested.isAbsolute()) {
-            throw new IllegalArgumentException("pcap FILE must be an absolute path, got '" + requested + "'");
-        }
-        Path file = requested.normalize();
-        if (peer.isRoot()) {
-            return TunHost.createPcap(file);
-        }
-        Path dir = config.pcapDir();
-        if (!dir.equals(file.getParent())) {
-            throw new IllegalArgumentException("users other than root may record only to files in " + dir
-                    + " (the pcap-dir knob)");
-        }
-        if (!Files.isDirectory(dir)) {
-            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
-        }
-        PcapWriter writer = TunHost.createPcap(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-                LinkOption.NOFOLLOW_LINKS);
-        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r-----"));
-        Files.setAttribute(file, "unix:uid", peer.uid(), LinkOption.NOFOLLOW_LINKS);
-        Files.setAttribute(file, "unix:gid", peer.gid(), LinkOption.NOFOLLOW_LINKS);
-        return writer;
     }
 
     // ---- kill
