@@ -42,16 +42,7 @@ final class Runner {
     private final long toleranceUs;
     private final Map<Integer, Integer> fds = new HashMap<>();
     private final List<String> notes = new ArrayList<>();
-
-    // the connection's mapping between script and live values (packetdrill's struct socket)
-    private int localPort = SCRIPT_PORT;
-    private int remotePort = REMOTE_PORT;
-    private boolean localPortKnown;
-    private Long liveLocalIsn;
-    private long scriptLocalIsn;
-    private final Map<Long, Long> tsValMap = new HashMap<>();
-    private Long firstScriptTs;
-    private long firstLiveTs;
+    private final ScriptSocket socket = new ScriptSocket();
 
     private Event last;
     /**
@@ -225,8 +216,7 @@ final class Runner {
         }
         Syscalls.Call call = Syscalls.toCall(s, fds);
         if (call.op() == Syscalls.Op.CONNECT) {
-            remotePort = SCRIPT_PORT;
-            localPortKnown = false;
+            socket.connecting();
         }
         long started = target.nowMicros();
         Target.Pending pending = target.call(call, s.endMicros() >= 0);
@@ -270,10 +260,6 @@ final class Runner {
 
     // ---- packets
 
-    private long localOffset() {
-        return liveLocalIsn == null ? 0 : liveLocalIsn - scriptLocalIsn;
-    }
-
     private String inject(Packet p) throws Target.UnsupportedFeature {
         if (p.protocol().equals("udp")) {
             target.inject(Wire.udp(Target.REMOTE, Target.LOCAL, p.srcPort() != 0 ? p.srcPort() : REMOTE_PORT,
@@ -284,7 +270,7 @@ final class Runner {
             throw new Target.UnsupportedFeature("inbound " + p.protocol() + " packets");
         }
         int flags = Wire.flagBits(p.flags());
-        long ackOffset = localOffset();
+        long ackOffset = socket.localOffset();
         long ack = p.ack() == null ? 0 : p.ack() + ((flags & Wire.ACK) != 0 ? ackOffset : 0);
         List<Option> options = new ArrayList<>();
         for (Option o : p.options()) {
@@ -295,28 +281,16 @@ final class Runner {
                 }
                 options.add(new Option("sack", 0, 0, blocks));
             } else if (o.kind().equals("TS") && (flags & Wire.ACK) != 0 && o.b() != 0) {
-                options.add(new Option("TS", o.a(), liveEcr(o.b()), null));
+                options.add(new Option("TS", o.a(), socket.liveEcr(o.b()), null));
             } else {
                 options.add(o);
             }
         }
         int ecn = p.ecn() == Script.Ecn.ANY ? 0 : p.ecn().bits;
-        target.inject(Wire.tcp(Target.REMOTE, Target.LOCAL, ecn, p.srcPort() != 0 ? p.srcPort() : remotePort,
-                p.dstPort() != 0 ? p.dstPort() : localPort, p.seq(), ack, flags, p.window() == null ? 0 : p.window(),
-                p.urgent(), options, p.length()));
+        target.inject(Wire.tcp(Target.REMOTE, Target.LOCAL, ecn, p.srcPort() != 0 ? p.srcPort() : socket.remotePort,
+                p.dstPort() != 0 ? p.dstPort() : socket.localPort, p.seq(), ack, flags,
+                p.window() == null ? 0 : p.window(), p.urgent(), options, p.length()));
         return null;
-    }
-
-    /** run_packet.c: an inbound TS ecr names an outbound TS val; else it is interpolated from the first one. */
-    private long liveEcr(long scriptEcr) {
-        Long exact = tsValMap.get(scriptEcr);
-        if (exact != null) {
-            return exact;
-        }
-        if (firstScriptTs != null) {
-            return (scriptEcr - firstScriptTs + firstLiveTs) & 0xffffffffL;
-        }
-        return scriptEcr;
     }
 
     private String outbound(Event e, Packet p, long start, long end, long tolerance) {
@@ -332,26 +306,26 @@ final class Runner {
                     start / 1e6, deadline / 1e6, Format.packet(p));
         }
         if (live.protocol() == Wire.TCP && (live.flags() & Wire.SYN) != 0) {
-            learnLocal(live, p);
+            socket.learnLocal(live, p);
         }
         if (live.protocol() == Wire.TCP && p.protocol().equals("tcp") && live.payloadLength() > 0
                 && live.payloadLength() < p.length()) {
             live = coalesce(live, p.length(), deadline);
         }
-        String mismatch = Format.compare(p, live, localOffset());
+        String mismatch = Format.compare(p, live, socket.localOffset());
         if (live.protocol() == Wire.TCP) {
-            recordTs(p, live);
+            socket.recordTs(p, live);
         }
         if (mismatch != null) {
             return String.format("outbound packet at %.6f s does not match (%s)%n  expected: %s%n  actual:   %s",
-                    out.atMicros() / 1e6, mismatch, Format.packet(p), Format.live(live, localOffset()));
+                    out.atMicros() / 1e6, mismatch, Format.packet(p), Format.live(live, socket.localOffset()));
         }
         if (e.time().kind() != Time.Kind.ANY
                 && (out.atMicros() < start - tolerance || out.atMicros() > end + tolerance)) {
             return String.format("timing error: expected outbound packet at %.6f s%s but it was sent at %.6f s "
                     + "(tolerance %.3f ms)%n  packet: %s", start / 1e6,
                     end != start ? String.format("~%.6f s", end / 1e6) : "", out.atMicros() / 1e6,
-                    tolerance / 1000.0, Format.live(live, localOffset()));
+                    tolerance / 1000.0, Format.live(live, socket.localOffset()));
         }
         return null;
     }
@@ -384,33 +358,5 @@ final class Runner {
     /** Packets of the script's connection (or answers to the peer, such as ICMP); not the target's own chatter. */
     private static boolean ours(Wire.Parsed live) {
         return live.dst() == Target.REMOTE;
-    }
-
-    /** An outbound SYN or SYN-ACK with a new ISN starts the mapping of local sequence numbers. */
-    private void learnLocal(Wire.Parsed live, Packet p) {
-        if (liveLocalIsn == null || liveLocalIsn != live.seq()) {
-            liveLocalIsn = live.seq();
-            scriptLocalIsn = p.seq();
-        }
-        if (!localPortKnown) {
-            localPort = live.srcPort();
-            localPortKnown = true;
-        }
-    }
-
-    private void recordTs(Packet p, Wire.Parsed live) {
-        if (p.options() == null) {
-            return;
-        }
-        Option script = p.options().stream().filter(o -> o.kind().equals("TS")).findFirst().orElse(null);
-        Option actual = live.options().stream().filter(o -> o.kind().equals("TS")).findFirst().orElse(null);
-        if (script == null || actual == null) {
-            return;
-        }
-        tsValMap.put(script.a(), actual.a());
-        if (firstScriptTs == null) {
-            firstScriptTs = script.a();
-            firstLiveTs = actual.a();
-        }
     }
 }
