@@ -1,17 +1,12 @@
 package io.tcpstack.examples;
 
-import io.tcpstack.api.TcpServerSocket;
 import io.tcpstack.api.TcpSocket;
 import io.tcpstack.api.TcpStack;
-import io.tcpstack.api.types.TcpError;
-import io.tcpstack.api.types.TcpException;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.SocketTimeoutException;
-import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,7 +55,6 @@ public final class FinAckLatency {
     /** How long the server waits for a connection's 4 bytes before giving up on it. */
     public static final Duration SERVER_IO_TIMEOUT = Duration.ofSeconds(10);
     private static final int BACKLOG = 128;
-    private static final Duration CLOSE_JOIN = Duration.ofSeconds(2);
 
     private FinAckLatency() {
     }
@@ -120,7 +114,7 @@ public final class FinAckLatency {
         if (deadline.isNegative() || deadline.isZero()) {
             throw new IllegalArgumentException("deadline " + deadline + " must be positive");
         }
-        Client client = new Client(stack, serverAddr, port, localPort, count, System.nanoTime() + deadline.toNanos());
+        FinAckClient client = new FinAckClient(stack, serverAddr, port, localPort, count, System.nanoTime() + deadline.toNanos());
         boolean deadlineReached = false;
         for (int round = 0; round < count && !deadlineReached; round++) {
             deadlineReached = !client.round(round);
@@ -130,84 +124,8 @@ public final class FinAckLatency {
         return result;
     }
 
-    /** One client run: where it connects and what it has measured so far. */
-    private static final class Client {
-        private final TcpStack stack;
-        private final String serverAddr;
-        private final int port;
-        private final int localPort;
-        private final long end;
-        private final LatencyHistogram connects;
-        private int refused;
-
-        Client(TcpStack stack, String serverAddr, int port, int localPort, int count, long end) {
-            this.stack = stack;
-            this.serverAddr = serverAddr;
-            this.port = port;
-            this.localPort = localPort;
-            this.end = end;
-            this.connects = new LatencyHistogram(count);
-        }
-
-        /** One connection; false when the deadline passed before it completed. */
-        boolean round(int round) throws IOException {
-            long start = System.nanoTime();
-            TcpSocket socket;
-            try {
-                socket = connect(round);
-            } catch (SocketTimeoutException e) {
-                return false;
-            }
-            long connectMicros = (System.nanoTime() - start) / 1000;
-            connects.recordMicros(connectMicros);
-            if (connectMicros > SLOW_MICROS) {
-                log.debug("round {}: connect from port {} took {} ms", round, localPort,
-                        LatencyHistogram.formatMillis(connectMicros));
-            }
-            socket.setSoLinger(true, 0);
-            try (socket) {
-                socket.setNoDelay(true);
-                byte[] request = ByteBuffer.allocate(MESSAGE_BYTES).putInt(round).array();
-                socket.getOutputStream().write(request);
-                byte[] reply = new byte[MESSAGE_BYTES];
-                readFully(socket, reply, end);
-                if (!Arrays.equals(request, reply)) {
-                    throw new IOException("round " + round + ": reply " + Arrays.toString(reply)
-                            + " is not the request " + Arrays.toString(request));
-                }
-                setTimeoutUntil(socket, end);
-                if (socket.getInputStream().read() >= 0) {
-                    throw new IOException("round " + round + ": the server sent more than " + MESSAGE_BYTES
-                            + " bytes");
-                }
-                return true;
-            } catch (SocketTimeoutException e) {
-                return false;
-            }
-        }
-
-        /** Connects, again at once after a refusal; SocketTimeoutException at the deadline. */
-        private TcpSocket connect(int round) throws IOException {
-            for (int attempt = 1; ; attempt++) {
-                long left = millisLeft(end);
-                if (left <= 0) {
-                    throw new SocketTimeoutException("deadline passed");
-                }
-                try {
-                    return stack.connect(serverAddr, port, localPort, left);
-                } catch (TcpException e) {
-                    if (e.error() != TcpError.CONNECTION_REFUSED || attempt == MAX_CONNECT_ATTEMPTS) {
-                        throw e;
-                    }
-                    refused++;
-                    log.debug("round {}: connect from port {} refused, attempt {}", round, localPort, attempt);
-                }
-            }
-        }
-    }
-
     /** Reads {@code buf.length} bytes before {@code end} (System.nanoTime); SocketTimeoutException after it. */
-    private static void readFully(TcpSocket socket, byte[] buf, long end) throws IOException {
+    static void readFully(TcpSocket socket, byte[] buf, long end) throws IOException {
         InputStream in = socket.getInputStream();
         int got = 0;
         while (got < buf.length) {
@@ -220,7 +138,7 @@ public final class FinAckLatency {
         }
     }
 
-    private static void setTimeoutUntil(TcpSocket socket, long end) throws SocketTimeoutException {
+    static void setTimeoutUntil(TcpSocket socket, long end) throws SocketTimeoutException {
         long left = millisLeft(end);
         if (left <= 0) {
             throw new SocketTimeoutException("deadline passed");
@@ -229,7 +147,7 @@ public final class FinAckLatency {
     }
 
     /** Whole milliseconds until {@code end} (System.nanoTime), rounded up. */
-    private static long millisLeft(long end) {
+    static long millisLeft(long end) {
         long nanos = end - System.nanoTime();
         return nanos <= 0 ? 0 : TimeUnit.NANOSECONDS.toMillis(nanos + 999_999);
     }
@@ -241,7 +159,7 @@ public final class FinAckLatency {
     }
 
     /** Starts a server on {@code port} that serves until it is closed. */
-    public static Server startServer(TcpStack stack, int port) throws IOException {
+    public static FinAckServer startServer(TcpStack stack, int port) throws IOException {
         return startServer(stack, port, Integer.MAX_VALUE, null);
     }
 
@@ -252,7 +170,7 @@ public final class FinAckLatency {
      * A connection that does not deliver its 4 bytes within {@link #SERVER_IO_TIMEOUT} (or before
      * the lifetime ends) is dropped and counted as failed.
      */
-    public static Server startServer(TcpStack stack, int port, int maxConnections, Duration lifetime)
+    public static FinAckServer startServer(TcpStack stack, int port, int maxConnections, Duration lifetime)
             throws IOException {
         checkPort("port", port);
         if (maxConnections < 1) {
@@ -261,159 +179,9 @@ public final class FinAckLatency {
         if (lifetime != null && (lifetime.isNegative() || lifetime.isZero())) {
             throw new IllegalArgumentException("lifetime " + lifetime + " must be positive");
         }
-        Server server = new Server(stack.listen(port, BACKLOG), maxConnections,
+        FinAckServer server = new FinAckServer(stack.listen(port, BACKLOG), maxConnections,
                 lifetime == null ? null : System.nanoTime() + lifetime.toNanos());
         server.thread.start();
         return server;
-    }
-
-    /** A running server; close() stops it. Counts the connections it served and those that failed. */
-    public static final class Server implements AutoCloseable {
-        private final TcpServerSocket listener;
-        private final int maxConnections;
-        private final Long endNanos;
-        private final Thread thread;
-        private final Object progress = new Object();
-        private int served;
-        private int failed;
-        private boolean finished;
-        private volatile boolean closed;
-
-        private Server(TcpServerSocket listener, int maxConnections, Long endNanos) {
-            this.listener = listener;
-            this.maxConnections = maxConnections;
-            this.endNanos = endNanos;
-            this.thread = new Thread(this::acceptLoop, "fin-ack-lat-server-" + listener.port());
-            this.thread.setDaemon(true);
-        }
-
-        public int port() {
-            return listener.port();
-        }
-
-        /** Connections that got their reply and the server's close. */
-        public int served() {
-            synchronized (progress) {
-                return served;
-            }
-        }
-
-        /** Connections dropped before the reply (reset, early end of stream, timeout). */
-        public int failed() {
-            synchronized (progress) {
-                return failed;
-            }
-        }
-
-        /** True once the server no longer accepts (limit reached, lifetime over, or closed). */
-        public boolean finished() {
-            synchronized (progress) {
-                return finished;
-            }
-        }
-
-        /**
-         * Waits until {@code n} connections have been served, the server has finished, or
-         * {@code timeout} has passed. Returns whether {@code n} were served.
-         */
-        public boolean awaitServed(int n, Duration timeout) throws InterruptedException {
-            long end = System.nanoTime() + timeout.toNanos();
-            synchronized (progress) {
-                while (served < n && !finished) {
-                    long left = end - System.nanoTime();
-                    if (left <= 0) {
-                        break;
-                    }
-                    TimeUnit.NANOSECONDS.timedWait(progress, left);
-                }
-                return served >= n;
-            }
-        }
-
-        private void acceptLoop() {
-            try {
-                for (int accepted = 0; accepted < maxConnections && !closed; accepted++) {
-                    int timeout = acceptTimeoutMillis();
-                    if (timeout < 0) {
-                        return;
-                    }
-                    listener.setSoTimeout(timeout);
-                    TcpSocket socket;
-                    try {
-                        socket = listener.accept();
-                    } catch (SocketTimeoutException e) {
-                        return;
-                    } catch (IOException e) {
-                        if (!closed) {
-                            log.warn("fin-ack-lat server on port {}: accept failed: {}", port(), e.getMessage());
-                        }
-                        return;
-                    }
-                    serve(socket);
-                }
-            } finally {
-                listener.close();
-                synchronized (progress) {
-                    finished = true;
-                    progress.notifyAll();
-                }
-            }
-        }
-
-        /** Accept timeout for the rest of the lifetime: 0 forever, -1 when it is over. */
-        private int acceptTimeoutMillis() {
-            if (endNanos == null) {
-                return 0;
-            }
-            long left = millisLeft(endNanos);
-            return left <= 0 ? -1 : (int) Math.min(left, Integer.MAX_VALUE);
-        }
-
-        private void serve(TcpSocket socket) {
-            long end = System.nanoTime() + SERVER_IO_TIMEOUT.toNanos();
-            if (endNanos != null && endNanos - end < 0) {
-                end = endNanos;
-            }
-            try (socket) {
-                socket.setNoDelay(true);
-                byte[] request = new byte[MESSAGE_BYTES];
-                readFully(socket, request, end);
-                socket.getOutputStream().write(request);
-            } catch (IOException e) {
-                log.debug("fin-ack-lat server: {}: {}", socket, e.getMessage());
-                count(false);
-                return;
-            }
-            count(true); // closed first: the server is the active closer
-        }
-
-        private void count(boolean ok) {
-            synchronized (progress) {
-                if (ok) {
-                    served++;
-                } else {
-                    failed++;
-                }
-                progress.notifyAll();
-            }
-        }
-
-        /** Stops accepting, interrupts a connection being served and waits briefly for the thread. */
-        @Override
-        public void close() {
-            closed = true;
-            listener.close();
-            thread.interrupt();
-            try {
-                thread.join(CLOSE_JOIN.toMillis());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-
-        @Override
-        public String toString() {
-            return "fin-ack-lat server: port=" + port() + " served=" + served() + " failed=" + failed();
-        }
     }
 }

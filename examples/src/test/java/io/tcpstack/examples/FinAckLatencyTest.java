@@ -45,7 +45,7 @@ class FinAckLatencyTest {
     @Test
     void fifty_rounds_from_one_local_port_complete_and_are_counted() throws Exception {
         FinAckLatency.Result r;
-        try (FinAckLatency.Server server = FinAckLatency.startServer(serverStack, PORT)) {
+        try (FinAckServer server = FinAckLatency.startServer(serverStack, PORT)) {
             r = FinAckLatency.runClient(clientStack, SERVER, PORT, LOCAL_PORT, 50,
                     Duration.ofSeconds(45));
 
@@ -73,7 +73,7 @@ class FinAckLatencyTest {
 
     @Test
     void a_bounded_server_stops_listening_after_its_count() throws Exception {
-        try (FinAckLatency.Server server = FinAckLatency.startServer(serverStack, PORT, 3, Duration.ofSeconds(30))) {
+        try (FinAckServer server = FinAckLatency.startServer(serverStack, PORT, 3, Duration.ofSeconds(30))) {
             FinAckLatency.Result r = FinAckLatency.runClient(clientStack, SERVER, PORT, LOCAL_PORT, 3,
                     Duration.ofSeconds(30));
             assertThat(r.count()).isEqualTo(3);
@@ -88,7 +88,7 @@ class FinAckLatencyTest {
 
     @Test
     void a_server_lifetime_ends_the_accept_loop() throws Exception {
-        try (FinAckLatency.Server server = FinAckLatency.startServer(serverStack, PORT, 100,
+        try (FinAckServer server = FinAckLatency.startServer(serverStack, PORT, 100,
                 Duration.ofMillis(200))) {
             assertThat(server.awaitServed(1, Duration.ofSeconds(5))).isFalse();
             assertThat(server.finished()).isTrue();
@@ -114,7 +114,7 @@ class FinAckLatencyTest {
 
     @Test
     void the_deadline_bounds_a_long_run() throws Exception {
-        try (FinAckLatency.Server server = FinAckLatency.startServer(serverStack, PORT)) {
+        try (FinAckServer server = FinAckLatency.startServer(serverStack, PORT)) {
             FinAckLatency.Result r = FinAckLatency.runClient(clientStack, SERVER, PORT, LOCAL_PORT, 100_000,
                     Duration.ofSeconds(1));
             assertThat(r.deadlineReached()).isTrue();
@@ -124,7 +124,7 @@ class FinAckLatencyTest {
 
     @Test
     void a_connection_that_ends_before_its_four_bytes_is_counted_as_failed() throws Exception {
-        try (FinAckLatency.Server server = FinAckLatency.startServer(serverStack, PORT)) {
+        try (FinAckServer server = FinAckLatency.startServer(serverStack, PORT)) {
             try (TcpSocket s = clientStack.connect(SERVER, PORT, 0, 5000)) {
                 s.getOutputStream().write(new byte[] {1, 2});
             }

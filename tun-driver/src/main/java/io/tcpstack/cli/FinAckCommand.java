@@ -4,6 +4,7 @@ import io.tcpstack.api.TcpStack;
 import io.tcpstack.config.Config;
 import io.tcpstack.daemon.TunHost;
 import io.tcpstack.examples.FinAckLatency;
+import io.tcpstack.examples.FinAckServer;
 import io.tcpstack.stats.Counter;
 import io.tcpstack.stats.DropReason;
 import io.tcpstack.config.Groups;
@@ -146,7 +147,7 @@ final class FinAckCommand {
             Config config = resolve(null);
             StopSignal stop = StopSignal.install();
             try (TunHost host = TunHost.open(config.stackOptions());
-                    FinAckLatency.Server server = FinAckLatency.startServer(host.stack(), port, count,
+                    FinAckServer server = FinAckLatency.startServer(host.stack(), port, count,
                             Duration.ofSeconds(lifetimeSeconds))) {
                 TraceHub traces = new TraceHub(host.stack().tracer());
                 Recorder events = new Recorder();
