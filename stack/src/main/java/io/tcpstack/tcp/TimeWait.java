@@ -54,7 +54,7 @@ final class TimeWait {
     }
 
     boolean contains(long key, long remoteHi, long remoteLo) {
-        TimeWaitTable.Shard s = table.shard(key);
+        TimeWaitShard s = table.shard(key);
         synchronized (s) {
             return s.find(key, remoteHi, remoteLo) >= 0;
         }
@@ -75,7 +75,7 @@ final class TimeWait {
         long now = layer.nowMs();
         boolean timeWait = substate == TcpState.TIME_WAIT;
         long lengthMs = timeWait ? timeWaitLengthMs(tcb) : finWait2TimeoutMs(tcb);
-        TimeWaitTable.Shard s = table.shard(tcb.key);
+        TimeWaitShard s = table.shard(tcb.key);
         synchronized (s) {
             if (s.find(tcb.key, tcb.remoteAddress.hi(), tcb.remoteAddress.lo()) >= 0) {
                 layer.states().close(tcb, null, false);
@@ -132,7 +132,7 @@ final class TimeWait {
     }
 
     /** The record's 4-tuple as traces write it. */
-    private String connection(TimeWaitTable.Shard s, int slot) {
+    private String connection(TimeWaitShard s, int slot) {
         long key = s.key(slot);
         IpAddress remote = IpAddress.of(s.remoteHi(slot), s.remoteLo(slot));
         return TcpTrace.connection(layer.localAddress(remote), (int) key & 0xffff, remote, (int) (key >>> 16) & 0xffff);
@@ -150,7 +150,7 @@ final class TimeWait {
 
     /** tcp_timewait_state_process for the record of {@code key} (from {@code seg}'s source), if there is one. */
     Verdict process(long key, Segment seg) {
-        TimeWaitTable.Shard s = table.shard(key);
+        TimeWaitShard s = table.shard(key);
         synchronized (s) {
             int slot = s.find(key, seg.sourceHi, seg.sourceLo);
             if (slot < 0) {
@@ -166,14 +166,14 @@ final class TimeWait {
     }
 
     /** Linux tcp_paws_reject (window 0): an RST with an old TSval passes when TS.Recent is over 60 s old. */
-    private boolean pawsReject(TimeWaitTable.Shard s, int slot, Segment seg) {
+    private boolean pawsReject(TimeWaitShard s, int slot, Segment seg) {
         if (SeqNum.ge(seg.options.tsVal, s.tsRecent(slot)) || s.tsRecent(slot) == 0) {
             return false;
         }
         return !(seg.has(TcpView.RST) && (int) layer.nowMs() - s.tsRecentStampMs(slot) >= PAWS_MSL_MS);
     }
 
-    private Verdict finWait2(TimeWaitTable.Shard s, int slot, Segment seg, boolean pawsReject) {
+    private Verdict finWait2(TimeWaitShard s, int slot, Segment seg, boolean pawsReject) {
         int endSeq = seg.endSeq();
         int rcvNxt = s.rcvNxt(slot);
         if (pawsReject || !inWindow(seg.seq, endSeq, rcvNxt, rcvNxt + TimeWaitTable.rcvWnd(s.meta(slot)))) {
@@ -216,14 +216,14 @@ final class TimeWait {
     }
 
     /** Removes the record: the segment gets an RST. */
-    private void resetAndForget(TimeWaitTable.Shard s, int slot, Segment seg) {
+    private void resetAndForget(TimeWaitShard s, int slot, Segment seg) {
         layer.trace().state(connection(s, slot), "FIN-WAIT-2", "CLOSED", Rule.RECORD_RST);
         s.remove(slot);
         layer.trace().cause(null, Rule.RECORD_RST);
         layer.output().sendResetFor(seg);
     }
 
-    private void traceRecord(TimeWaitTable.Shard s, int slot, long msLeft) {
+    private void traceRecord(TimeWaitShard s, int slot, long msLeft) {
         if (layer.trace().enabled()) {
             int meta = s.meta(slot);
             layer.trace().recordVars(connection(s, slot), substateName(meta), s.sndNxt(slot), s.rcvNxt(slot),
@@ -231,7 +231,7 @@ final class TimeWait {
         }
     }
 
-    private Verdict timeWait(TimeWaitTable.Shard s, int slot, Segment seg, boolean pawsReject) {
+    private Verdict timeWait(TimeWaitShard s, int slot, Segment seg, boolean pawsReject) {
         int rcvNxt = s.rcvNxt(slot);
         if (!pawsReject && seg.seq == rcvNxt && (seg.length() == 0 || seg.has(TcpView.RST))) {
             if (seg.has(TcpView.RST)) {
@@ -266,7 +266,7 @@ final class TimeWait {
         return Verdict.DONE;
     }
 
-    private void restart(TimeWaitTable.Shard s, int slot, long lengthMs) {
+    private void restart(TimeWaitShard s, int slot, long lengthMs) {
         long until = layer.nowMs() + lengthMs;
         s.reschedule(slot, until);
         reaper.atLeastBy(until);
@@ -278,7 +278,7 @@ final class TimeWait {
      * and returns the new connection's ISN; null if the record is gone meanwhile.
      */
     Integer takeForSuccessor(long key, long remoteHi, long remoteLo) {
-        TimeWaitTable.Shard s = table.shard(key);
+        TimeWaitShard s = table.shard(key);
         synchronized (s) {
             int slot = s.find(key, remoteHi, remoteLo);
             if (slot < 0) {
@@ -299,7 +299,7 @@ final class TimeWait {
      * old. Returns what the new connection inherits, or null when the 4-tuple stays taken.
      */
     Reuse reuse(long key, long remoteHi, long remoteLo, boolean boundPort) {
-        TimeWaitTable.Shard s = table.shard(key);
+        TimeWaitShard s = table.shard(key);
         synchronized (s) {
             int slot = s.find(key, remoteHi, remoteLo);
             if (slot < 0) {
@@ -322,7 +322,7 @@ final class TimeWait {
 
     /** Answers with the record's ACK now (a new SYN with no listener behind it). */
     void ack(long key, long remoteHi, long remoteLo) {
-        TimeWaitTable.Shard s = table.shard(key);
+        TimeWaitShard s = table.shard(key);
         synchronized (s) {
             int slot = s.find(key, remoteHi, remoteLo);
             if (slot >= 0) {
@@ -334,7 +334,7 @@ final class TimeWait {
     /** Every record, as the connection list shows it. */
     void forEach(Consumer<ConnectionInfo> action) {
         for (int i = 0; i < TimeWaitTable.SHARDS; i++) {
-            TimeWaitTable.Shard s = table.shard(i);
+            TimeWaitShard s = table.shard(i);
             synchronized (s) {
                 s.forEach(slot -> {
                     long key = s.key(slot);
@@ -359,7 +359,7 @@ final class TimeWait {
         return seq == end && seq == endSeq;
     }
 
-    private void recordTimestamp(TimeWaitTable.Shard s, int slot, Segment seg) {
+    private void recordTimestamp(TimeWaitShard s, int slot, Segment seg) {
         if (TimeWaitTable.tsOk(s.meta(slot)) && seg.options.hasTimestamp) {
             s.tsRecent(slot, seg.options.tsVal, (int) layer.nowMs());
         }
@@ -371,7 +371,7 @@ final class TimeWait {
      * FIN): a retransmitted FIN is answered every time, or the peer's LAST_ACK outlives our
      * TIME_WAIT when ACKs get lost.
      */
-    private void ackRateLimited(TimeWaitTable.Shard s, int slot, Segment seg, Counter skipped) {
+    private void ackRateLimited(TimeWaitShard s, int slot, Segment seg, Counter skipped) {
         if (seg.length() == 0 || seg.has(TcpView.SYN)) {
             int now = (int) layer.nowMs();
             if (now - s.lastOowAckMs(slot) < layer.settings().invalidRatelimitMs) {
@@ -387,7 +387,7 @@ final class TimeWait {
      * Linux tcp_v4_timewait_ack and tcp_v6_timewait_ack: seq = old snd.nxt, ack = old rcv.nxt,
      * our window and timestamp; over IPv6 with the connection's flow label (tw_txhash).
      */
-    private void sendAck(TimeWaitTable.Shard s, int slot) {
+    private void sendAck(TimeWaitShard s, int slot) {
         int meta = s.meta(slot);
         long key = s.key(slot);
         long tsVal = TimeWaitTable.tsOk(meta) ? Integer.toUnsignedLong(layer.tsClock() + s.tsOffset(slot)) : -1;
@@ -416,7 +416,7 @@ final class TimeWait {
             long next = Long.MAX_VALUE;
             boolean tracing = layer.trace().enabled();
             for (int i = 0; i < TimeWaitTable.SHARDS; i++) {
-                TimeWaitTable.Shard s = table.shard(i);
+                TimeWaitShard s = table.shard(i);
                 synchronized (s) {
                     int expired = s.sweep(now, slot -> {
                         if (tracing) {
