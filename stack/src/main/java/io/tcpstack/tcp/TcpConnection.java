@@ -205,7 +205,7 @@ public final class TcpConnection implements Connection {
         int n = tcb.receiveBuffer.read(data, offset, length);
         if (n > 0) {
             tcb.layer.memory().reclaim(tcb);
-            tcb.layer.receive().rcvSpaceAdjust(tcb);
+            RcvBufAutotuning.rcvSpaceAdjust(tcb);
             windowUpdate();
             return n;
         }
