@@ -223,7 +223,7 @@ final class ListenInput {
 
     /**
      * The MSS a listener offers {@code remote} (TCP_MAXSEG, at most the path MTU's), as {@link
-     * TcpLayer#offerOptions} sets it.
+     * Handshake#offerOptions} sets it.
      */
     private int advMss(SynOptions offered, IpAddress remote) {
         int ours = layer.output().ourMss(remote);
