@@ -147,7 +147,7 @@ final class TcpAck {
                 TcpTimers.rearmRto(tcb);
             }
             if (tcb.tlpPending) {
-                recovery.processTlpAck(tcb, ack, st.flag);
+                TailLossProbe.processAck(tcb, ack, st.flag);
             }
             return true;
         }
@@ -155,19 +155,19 @@ final class TcpAck {
         st.flag |= cleaned;
         tcb.rack.updateReoWnd(st.priorDelivered, tcb.delivered);
         if (tcb.tlpPending) {
-            recovery.processTlpAck(tcb, ack, st.flag);
+            TailLossProbe.processAck(tcb, ack, st.flag);
         }
         if (dubious(tcb, st.flag)) {
             int numDupack = (st.flag & (FLAG_SND_UNA_ADVANCED | FLAG_NOT_DUP | FLAG_DSACKING_ACK)) == 0 ? 1 : 0;
             recovery.fastRetransAlert(tcb, priorSndUna, numDupack, st);
         }
         if ((st.flag & FLAG_SET_XMIT_TIMER) != 0) {
-            recovery.setXmitTimer(tcb);
+            TailLossProbe.setXmitTimer(tcb);
         }
         long delivered = tcb.delivered - priorDelivered;
         st.losses = (int) (tcb.lostTotal - priorLost);
         rateSample(tcb, delivered);
-        recovery.congControl(tcb, (int) delivered, st.flag);
+        CwndReduction.congControl(tcb, (int) delivered, st.flag);
         recovery.xmitRecovery(tcb, delivered);
         Wakeups.wake(tcb); // send buffer space
         return true;

@@ -201,7 +201,7 @@ final class TcpOutput {
             TcpTimers.rearmRto(tcb);
         }
         if (!probe) {
-            layer.recovery().scheduleLossProbe(tcb, false);
+            TailLossProbe.schedule(tcb, false);
         }
         return true;
     }
@@ -610,7 +610,7 @@ final class TcpOutput {
         layer.trace().note(tcb, Rule.PATH_MTU, "path MTU " + mtu + ": mss " + tcb.sndMss + " -> " + mss);
         tcb.pmtu = mtu;
         tcb.sndMss = mss;
-        layer.recovery().simpleRetransmit(tcb);
+        LossState.simpleRetransmit(tcb);
     }
 
 }
