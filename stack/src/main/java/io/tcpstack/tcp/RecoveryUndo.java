@@ -90,7 +90,7 @@ final class RecoveryUndo {
      */
     static boolean tryUndoPartial(Tcb tcb, int priorSndUna, TcpAck.State st) {
         if (tcb.undoArmed && packetDelayed(tcb, st)) {
-            tcb.layer.ack().checkSackReordering(tcb, priorSndUna, true);
+            SackTagging.checkSackReordering(tcb, priorSndUna, true);
             if (tcb.rtx.retransOut() > 0) {
                 return true;
             }

@@ -131,7 +131,7 @@ final class TcpInput {
             tcb.rtt.fallback();
             return;
         }
-        layer.ack().rttSample(tcb, rtt, rtt);
+        RttSampling.sample(tcb, rtt, rtt);
     }
 
     // ---- synchronized states and SYN-RECEIVED (RFC 9293 3.10.7.4)
