@@ -349,7 +349,7 @@ final class LossRecovery {
                 continue;
             }
             layer.trace().cause(tcb, tcb.caState == CaState.LOSS ? Rule.RTO_RETRANSMIT : Rule.FAST_RETRANSMIT);
-            if (!layer.output().retransmit(tcb, slot, true)) {
+            if (!DataTransmit.retransmit(tcb, slot, true)) {
                 break;
             }
             layer.stats().inc(tcb.caState != CaState.LOSS ? Counter.TcpExtTCPFastRetrans : Counter.TcpExtTCPSlowStartRetrans);

@@ -36,7 +36,7 @@ final class LossState {
         tcb.retransmits++;
         RetransmitQueue q = tcb.rtx;
         tcb.layer.trace().cause(tcb, Rule.RTO_RETRANSMIT);
-        tcb.layer.output().retransmit(tcb, q.slot(0), true);
+        DataTransmit.retransmit(tcb, q.slot(0), true);
         tcb.rtt.backoff();
         TcpTimers.resetXmitTimer(tcb, Tcb.TimerKind.RETRANSMIT, tcb.rtt.rtoMicros());
     }

@@ -57,10 +57,10 @@ final class TailLossProbe {
         if (!tcb.tlpPending && !q.isEmpty()) {
             tcb.tlpRetrans = false;
             layer.trace().cause(tcb, Rule.TAIL_LOSS_PROBE);
-            boolean sent = layer.output().sendNewSegment(tcb);
+            boolean sent = DataTransmit.sendNewSegment(tcb);
             if (!sent) {
                 layer.trace().cause(tcb, Rule.TAIL_LOSS_PROBE);
-                sent = layer.output().retransmit(tcb, q.slot(q.packetsOut() - 1), false);
+                sent = DataTransmit.retransmit(tcb, q.slot(q.packetsOut() - 1), false);
                 tcb.tlpRetrans = sent;
             }
             if (sent) {

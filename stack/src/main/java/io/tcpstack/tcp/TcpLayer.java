@@ -47,6 +47,7 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
     private final Clock clock;
     private final TimerQueue timers;
     private final TcpOutput output;
+    private final BareSegments bareSegments;
     private final TcpInput input;
     private final LossRecovery recovery;
     private final TcpAck ack;
@@ -77,6 +78,7 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
         this.timers = timers;
         this.trace = new TcpTrace(tracer, clock, this);
         this.output = new TcpOutput(this, ip);
+        this.bareSegments = new BareSegments(this);
         this.recovery = new LossRecovery(this);
         this.ack = new TcpAck(this, recovery);
         this.receive = new TcpReceive(this);
@@ -140,6 +142,10 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
 
     TcpOutput output() {
         return output;
+    }
+
+    BareSegments bareSegments() {
+        return bareSegments;
     }
 
     TcpInput input() {
@@ -320,7 +326,7 @@ public final class TcpLayer implements TransportHandler, Ipv6Transport {
         if (listener == null || listener.isClosed()) {
             trace.segmentIn(seg, "no socket");
             states.drop(seg, DropReason.TCP_NO_SOCKET);
-            output.sendResetFor(seg);
+            bareSegments.sendResetFor(seg);
             return;
         }
         if (seg.has(TcpView.SYN) && !seg.has(TcpView.ACK) && timeWait.recycleRejects(seg)) {

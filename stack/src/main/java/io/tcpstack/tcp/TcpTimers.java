@@ -200,7 +200,7 @@ final class TcpTimers {
             tcb.probesOut = 0;
             return;
         }
-        if (tcb.layer.output().sendIntoWindow(tcb)) {
+        if (DataTransmit.sendIntoWindow(tcb)) {
             tcb.probesOut = 0;
             return;
         }
