@@ -232,7 +232,7 @@ final class ListenInput {
 
     /** The window of a SYN-ACK, as {@link TcpOutput#sendSyn} offers it from a fresh Tcb. */
     private int synWindow(int advMss, boolean timestamps) {
-        return layer.output().synWindow(TcpReceive.windowFromSpace(layer.settings().rmem.initial()),
+        return layer.output().synWindow(RcvBufAutotuning.windowFromSpace(layer.settings().rmem.initial()),
                 advMss - (timestamps ? TcpOptions.TIMESTAMP_LENGTH_ALIGNED : 0));
     }
 

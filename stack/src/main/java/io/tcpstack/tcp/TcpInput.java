@@ -200,7 +200,7 @@ final class TcpInput {
                 layer.bareSegments().sendResetFor(seg);
                 return;
             }
-            if (layer.acceptQueueOverflow(tcb, seg)) {
+            if (layer.listenInput().acceptQueueOverflow(tcb, seg)) {
                 return;
             }
             synAckRttSample(tcb, seg);
