@@ -57,7 +57,7 @@ final class ListenInput {
             if (v == Verdict.RESET) {
                 layer.states().drop(seg, DropReason.TCP_FLAGS);
                 layer.trace().cause(null, Rule.RST_BAD_ACK);
-                layer.output().sendResetFor(seg); // "<SEQ=SEG.ACK><CTL=RST>"
+                layer.bareSegments().sendResetFor(seg); // "<SEQ=SEG.ACK><CTL=RST>"
                 return Verdict.DONE;
             }
             return v;
@@ -218,7 +218,7 @@ final class ListenInput {
                 + layer.handshake().tsOffset(local, seg.destinationPort, source, seg.sourcePort);
         int wscale = peerWscale >= 0 ? layer.handshake().ourWindowScale() : -1;
         int mss = advMss(offered, source);
-        layer.output().sendSynAck(seg, iss, synWindow(mss, timestamps), mss, sack, timestamps, tsVal, wscale, ecn);
+        layer.bareSegments().sendSynAck(seg, iss, synWindow(mss, timestamps), mss, sack, timestamps, tsVal, wscale, ecn);
     }
 
     /**

@@ -240,7 +240,7 @@ public final class TcpConnection implements Connection {
         try {
             tcb.noDelay = on;
             if (on) {
-                tcb.layer.output().push(tcb);
+                DataTransmit.push(tcb);
             }
         } finally {
             tcb.lock.unlock();

@@ -27,6 +27,7 @@ public final class TcpLayer {
     private final Clock clock;
     private final TimerQueue timers;
     private final TcpOutput output;
+    private final BareSegments bareSegments;
     private final TcpInput input;
     private final LossRecovery recovery;
     private final TcpAck ack;
@@ -57,6 +58,7 @@ public final class TcpLayer {
         this.timers = timers;
         this.trace = new TcpTrace(tracer, clock, this);
         this.output = new TcpOutput(this, ip);
+        this.bareSegments = new BareSegments(this);
         this.recovery = new LossRecovery(this);
         this.ack = new TcpAck(this, recovery);
         this.receive = new TcpReceive(this);
@@ -126,6 +128,10 @@ public final class TcpLayer {
 
     TcpOutput output() {
         return output;
+    }
+
+    BareSegments bareSegments() {
+        return bareSegments;
     }
 
     TcpInput input() {

@@ -173,7 +173,7 @@ public final class TcpRcv implements TransportHandler, Ipv6Transport {
         if (listener == null) {
             layer.trace().segmentIn(seg, "no socket");
             layer.states().drop(seg, DropReason.TCP_NO_SOCKET);
-            layer.output().sendResetFor(seg);
+            layer.bareSegments().sendResetFor(seg);
             return;
         }
         if (seg.has(TcpView.SYN) && !seg.has(TcpView.ACK) && layer.timeWait().recycleRejects(seg)) {

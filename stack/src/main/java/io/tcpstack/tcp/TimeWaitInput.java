@@ -104,7 +104,7 @@ final class TimeWaitInput {
         layer.trace().state(timeWait.connection(s, slot), "FIN-WAIT-2", "CLOSED", Rule.RECORD_RST);
         s.remove(slot);
         layer.trace().cause(null, Rule.RECORD_RST);
-        layer.output().sendResetFor(seg);
+        layer.bareSegments().sendResetFor(seg);
     }
 
     private Verdict timeWait(TimeWaitShard s, int slot, Segment seg, boolean pawsReject) {
@@ -196,7 +196,7 @@ final class TimeWaitInput {
         int meta = s.meta(slot);
         long key = s.key(slot);
         long tsVal = TimeWaitTable.tsOk(meta) ? Integer.toUnsignedLong(layer.tsClock() + s.tsOffset(slot)) : -1;
-        layer.output().sendBare(TimeWaitTable.queue(meta), s.remoteHi(slot), s.remoteLo(slot), s.flowLabel(slot),
+        layer.bareSegments().sendBare(TimeWaitTable.queue(meta), s.remoteHi(slot), s.remoteLo(slot), s.flowLabel(slot),
                 (int) key & 0xffff, (int) (key >>> 16) & 0xffff, s.sndNxt(slot), s.rcvNxt(slot), TcpView.ACK,
                 TimeWaitTable.rcvWnd(meta) >>> TimeWaitTable.rcvWscale(meta), tsVal, s.tsRecent(slot));
     }
