@@ -2,19 +2,19 @@ package io.tcpstack.api;
 
 import io.tcpstack.api.types.Connection;
 import io.tcpstack.tcp.Listener;
-import io.tcpstack.tcp.TcpLayer;
+import io.tcpstack.tcp.Listeners;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.SocketTimeoutException;
 
 /** A listening socket, shaped like {@link java.net.ServerSocket}. */
 public final class TcpServerSocket implements AutoCloseable {
-    private final TcpLayer tcp;
+    private final Listeners listeners;
     private final Listener listener;
     private volatile int soTimeoutMillis;
 
-    TcpServerSocket(TcpLayer tcp, Listener listener) {
-        this.tcp = tcp;
+    TcpServerSocket(Listeners listeners, Listener listener) {
+        this.listeners = listeners;
         this.listener = listener;
     }
 
@@ -30,7 +30,7 @@ public final class TcpServerSocket implements AutoCloseable {
     /** Waits for the next established connection. */
     public TcpSocket accept() throws IOException {
         try {
-            Connection c = tcp.accept(listener, soTimeoutMillis);
+            Connection c = listeners.accept(listener, soTimeoutMillis);
             if (c == null) {
                 if (soTimeoutMillis > 0 && !isClosed()) {
                     throw new SocketTimeoutException("accept timed out after " + soTimeoutMillis + " ms");
@@ -46,7 +46,7 @@ public final class TcpServerSocket implements AutoCloseable {
 
     /** The next established connection if one is waiting, else null (never blocks). */
     public Connection poll() {
-        return tcp.pollAccept(listener);
+        return listeners.pollAccept(listener);
     }
 
     public boolean isClosed() {
@@ -55,6 +55,6 @@ public final class TcpServerSocket implements AutoCloseable {
 
     @Override
     public void close() {
-        tcp.closeListener(listener);
+        listeners.close(listener);
     }
 }

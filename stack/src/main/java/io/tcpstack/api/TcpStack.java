@@ -91,9 +91,9 @@ public final class TcpStack implements TimerDriven, AutoCloseable {
         Ipv6Input ipv6 = config.address6() == null ? null
                 : new Ipv6Input(config.address6(), link.queueCount(), ipOutput, stats, settings, icmpLimits, clock, timers);
         this.tcp = new TcpLayer(ipOutput, link.queueCount(), settings, stats, clock, timers, tracer, random);
-        ipv4.register(IpProtocol.TCP, tcp);
+        ipv4.register(IpProtocol.TCP, tcp.rcv());
         if (ipv6 != null) {
-            ipv6.register(IpProtocol.TCP, tcp);
+            ipv6.register(IpProtocol.TCP, tcp.rcv());
         }
         IpInput ipInput = new IpInput(ipv4, ipv6, stats);
         InboundQueues.Mode mode = config.inboundMode() != null ? config.inboundMode()
@@ -239,7 +239,7 @@ public final class TcpStack implements TimerDriven, AutoCloseable {
     public TcpServerSocket listen(int port, int backlog, TcpHandler.Acceptor acceptor, SynOptions options)
             throws IOException {
         try {
-            return new TcpServerSocket(tcp, tcp.listen(port, backlog, acceptor, options));
+            return new TcpServerSocket(tcp.listeners(), tcp.listeners().listen(port, backlog, acceptor, options));
         } catch (IllegalStateException e) {
             throw new IOException(e.getMessage(), e);
         }
@@ -286,7 +286,7 @@ public final class TcpStack implements TimerDriven, AutoCloseable {
 
     /** Runs {@code observer} between each segment's lookup and its lock (deterministic races; null: none). */
     public void setLookupObserver(LookupObserver observer) {
-        tcp.setLookupObserver(observer);
+        tcp.rcv().setLookupObserver(observer);
     }
 
     public StackConfig config() {

@@ -246,7 +246,7 @@ public final class Icmp6 implements Ipv6Transport {
             return;
         }
         int end = quotedAt + quotedLength;
-        long upper = Ipv6Input.skipExtensionHeaders(quoted.buf(), quoted.nextHeader(), quotedAt + Ipv6View.HEADER_LENGTH, end);
+        long upper = Ipv6ExtensionHeaders.skipExtensionHeaders(quoted.buf(), quoted.nextHeader(), quotedAt + Ipv6View.HEADER_LENGTH, end);
         if (upper < 0 || (int) upper + 8 > end) {
             drop(DropReason.ICMP_UNHANDLED);
             return;
@@ -305,7 +305,7 @@ public final class Icmp6 implements Ipv6Transport {
      */
     private static boolean isIcmpError(Ipv6View original) {
         int end = original.offset() + original.totalLength();
-        long upper = Ipv6Input.skipExtensionHeaders(original.buf(), original.nextHeader(),
+        long upper = Ipv6ExtensionHeaders.skipExtensionHeaders(original.buf(), original.nextHeader(),
                 original.offset() + Ipv6View.HEADER_LENGTH, end);
         if (upper < 0 || (upper >>> 32) != IpProtocol.ICMPV6) {
             return false;

@@ -16,28 +16,15 @@ import io.tcpstack.wire.Ipv6View;
  * IPv6 input (RFC 8200; Linux ip6_rcv_core, ip6_input_finish and the extension-header handlers
  * of net/ipv6/exthdrs.c and reassembly.c): validates the fixed header, walks the extension
  * headers (hop-by-hop only first; destination options; routing; fragments, reassembled by {@link
- * Ipv6Reassembly}), acts on unknown options as their type's two high bits say, and hands the
- * upper-layer payload to the protocol registered for it. Every failure is counted under Linux's
- * Ip6* name and a {@link DropReason}, or answered with the ICMPv6 error Linux sends; nothing
- * throws on bad input.
+ * Ipv6Reassembly}), acting on options and routing headers through {@link Ipv6ExtensionHeaders}
+ * (unknown options as their type's two high bits say), and hands the upper-layer payload to the
+ * protocol registered for it. Every failure is counted under Linux's Ip6* name and a {@link
+ * DropReason}, or answered with the ICMPv6 error Linux sends; nothing throws on bad input.
  *
  * <p>One {@link Ipv6View} per queue: each queue has exactly one reader thread, so nothing is
  * allocated per packet (reassembly allocates, per datagram).
  */
 public final class Ipv6Input implements PacketReceiver {
-    /** net.ipv6.max_dst_opts_number and max_hbh_opts_number: options other than padding per header. */
-    private static final int MAX_OPTIONS = 8;
-    /** RFC 8200 4.2 and RFC 4942 2.1.9.5: padding longer than 7 bytes is not padding. */
-    private static final int MAX_PADDING = 7;
-    private static final int OPTION_PAD1 = 0;
-    private static final int OPTION_PADN = 1;
-    /** RFC 2711: router alert, two bytes of value. */
-    private static final int OPTION_ROUTER_ALERT = 5;
-    /** RFC 2675: the jumbo payload option. */
-    private static final int OPTION_JUMBO = 0xc2;
-    /** RFC 5095, RFC 6554, RFC 8754: routing header types 0 (deprecated), 3 (RPL), 4 (segment routing). */
-    private static final int ROUTING_RPL = 3;
-    private static final int ROUTING_SEGMENT = 4;
     private static final Counter[] ECN_COUNTERS = {Counter.Ip6InNoECTPkts, Counter.Ip6InECT1Pkts,
         Counter.Ip6InECT0Pkts, Counter.Ip6InCEPkts};
 
@@ -46,6 +33,7 @@ public final class Ipv6Input implements PacketReceiver {
     private final TcpSettings settings;
     private final Icmp6 icmp;
     private final Ipv6Reassembly reassembly;
+    private final Ipv6ExtensionHeaders extensionHeaders;
     private final Ipv6Transport[] transports = new Ipv6Transport[256];
     private final Ipv6View[] views;
 
@@ -61,6 +49,7 @@ public final class Ipv6Input implements PacketReceiver {
         this.settings = settings;
         this.icmp = new Icmp6(output, local, stats, rateLimit, p -> transports[p]);
         this.reassembly = new Ipv6Reassembly(stats, icmp, clock, wheel);
+        this.extensionHeaders = new Ipv6ExtensionHeaders(this, stats, icmp);
         this.views = new Ipv6View[queueCount];
         for (int i = 0; i < queueCount; i++) {
             views[i] = new Ipv6View();
@@ -114,7 +103,7 @@ public final class Ipv6Input implements PacketReceiver {
         int nextHeader = ip.nextHeader();
         int nextHeaderAt = start + 6;
         if (nextHeader == IpProtocol.HOPOPTS) {
-            int length = options(queue, ip, offset, end, true);
+            int length = extensionHeaders.options(queue, ip, offset, end, true);
             if (length < 0) {
                 return;
             }
@@ -152,8 +141,8 @@ public final class Ipv6Input implements PacketReceiver {
         while (true) {
             int length;
             switch (nextHeader) {
-                case IpProtocol.DSTOPTS -> length = options(queue, ip, offset, end, false);
-                case IpProtocol.ROUTING -> length = routing(queue, ip, offset, end);
+                case IpProtocol.DSTOPTS -> length = extensionHeaders.options(queue, ip, offset, end, false);
+                case IpProtocol.ROUTING -> length = extensionHeaders.routing(queue, ip, offset, end);
                 case IpProtocol.FRAGMENT -> {
                     if (!fragmented) {
                         stats.inc(Counter.Ip6ReasmReqds);
@@ -203,161 +192,14 @@ public final class Ipv6Input implements PacketReceiver {
         }
     }
 
-    /**
-     * The length of the extension header at {@code offset} if the packet holds all of it
-     * (Linux ipv6_destopt_rcv's pskb_may_pull checks); else counts Ip6InHdrErrors and returns -1.
-     */
-    private int extensionLength(ByteBuf buf, int offset, int end) {
-        if (end - offset < 8 || end - offset < (buf.getUnsignedByte(offset + 1) + 1) * 8) {
-            drop(DropReason.IPV6_EXTHDR, Counter.Ip6InHdrErrors);
-            return -1;
-        }
-        return (buf.getUnsignedByte(offset + 1) + 1) * 8;
-    }
-
-    /**
-     * Linux ip6_parse_tlv for a hop-by-hop or destination options header at {@code offset}: at
-     * most 7 bytes of padding in a row, zeros in PadN, at most {@link #MAX_OPTIONS} options, each
-     * within the header; an unknown option's two high bits say skip (00), drop (01), drop and
-     * send a Parameter Problem (10), or do so unless the packet was multicast (11). Returns the
-     * header's length, or -1 when the packet is gone (counted Ip6InHdrErrors).
-     */
-    private int options(int queue, Ipv6View ip, int offset, int end, boolean hopByHop) {
-        ByteBuf buf = ip.buf();
-        int length = extensionLength(buf, offset, end);
-        if (length < 0) {
-            return -1;
-        }
-        int o = offset + 2;
-        int optionsEnd = offset + length;
-        int count = 0;
-        int padding = 0;
-        while (o < optionsEnd) {
-            int type = buf.getUnsignedByte(o);
-            if (type == OPTION_PAD1) {
-                if (++padding > MAX_PADDING) {
-                    return badOptions();
-                }
-                o++;
-                continue;
-            }
-            if (optionsEnd - o < 2 || o + 2 + buf.getUnsignedByte(o + 1) > optionsEnd) {
-                return badOptions();
-            }
-            int optionLength = 2 + buf.getUnsignedByte(o + 1);
-            if (type == OPTION_PADN) {
-                padding += optionLength;
-                if (padding > MAX_PADDING || buf.getUnsignedByte(o + 1) > 0 && !zeros(buf, o + 2, optionLength - 2)) {
-                    return badOptions();
-                }
-            } else {
-                if (++count > MAX_OPTIONS) {
-                    return badOptions();
-                }
-                if (!option(queue, ip, o, hopByHop)) {
-                    return -1;
-                }
-                padding = 0;
-            }
-            o += optionLength;
-        }
-        return length;
-    }
-
-    private static boolean zeros(ByteBuf buf, int from, int length) {
-        for (int i = 0; i < length; i++) {
-            if (buf.getByte(from + i) != 0) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private int badOptions() {
-        drop(DropReason.IPV6_EXTHDR, Counter.Ip6InHdrErrors);
-        return -1;
-    }
-
-    /**
-     * One option other than padding at {@code o}; false when the packet is dropped. Router alert
-     * (checked for its length) is the only hop-by-hop option a host acts on here; a jumbo payload
-     * cannot be one on a link of at most 64 KiB (Linux ipv6_hop_jumbo).
-     */
-    private boolean option(int queue, Ipv6View ip, int o, boolean hopByHop) {
-        ByteBuf buf = ip.buf();
-        int type = buf.getUnsignedByte(o);
-        int pointer = o - ip.offset();
-        if (hopByHop && type == OPTION_ROUTER_ALERT) {
-            if (buf.getUnsignedByte(o + 1) != 2) {
-                badOptions();
-                return false;
-            }
-            return true;
-        }
-        if (hopByHop && type == OPTION_JUMBO) {
-            if (buf.getUnsignedByte(o + 1) != 4 || (pointer & 3) != 2) {
-                badOptions();
-            } else if (buf.getInt(o + 2) >= 0 && buf.getInt(o + 2) <= 0xffff) {
-                parameterProblem(queue, ip, Icmp6.CODE_HEADER_FIELD, pointer + 2, DropReason.IPV6_EXTHDR);
-            } else if (ip.declaredPayloadLength() != 0) {
-                parameterProblem(queue, ip, Icmp6.CODE_HEADER_FIELD, pointer, DropReason.IPV6_EXTHDR);
-            } else {
-                drop(DropReason.IPV6_PAYLOAD_LENGTH, Counter.Ip6InTruncatedPkts);
-            }
-            return false;
-        }
-        // ip6_tlvopt_unknown: the action is in the type's two high bits (RFC 8200 4.2)
-        switch (type >>> 6) {
-            case 0 -> {
-                return true;
-            }
-            case 1 -> drop(DropReason.IPV6_UNKNOWN_OPTION, Counter.Ip6InHdrErrors);
-            default -> {
-                boolean evenToMulticast = (type >>> 6) == 2;
-                stats.inc(Counter.Ip6InHdrErrors);
-                stats.drop(DropReason.IPV6_UNKNOWN_OPTION);
-                icmp.sendError(queue, ip, Icmp6.TYPE_PARAMETER_PROBLEM, Icmp6.CODE_UNKNOWN_OPTION, pointer,
-                        evenToMulticast);
-            }
-        }
-        return false;
-    }
-
-    /**
-     * Linux ipv6_rthdr_rcv for a host: a routing header with no segments left is passed over;
-     * segment routing and RPL headers are dropped (seg6_enabled and rpl_seg_enabled are off);
-     * any other with segments left, type 0 (RFC 5095) among them, gets a Parameter Problem
-     * pointing at its type.
-     */
-    private int routing(int queue, Ipv6View ip, int offset, int end) {
-        ByteBuf buf = ip.buf();
-        int length = extensionLength(buf, offset, end);
-        if (length < 0) {
-            return -1;
-        }
-        if (IpAddress.isMulticast(ip.destinationHi())) {
-            drop(DropReason.IPV6_RTHDR, Counter.Ip6InAddrErrors);
-            return -1;
-        }
-        int type = buf.getUnsignedByte(offset + 2);
-        if (type == ROUTING_RPL || type == ROUTING_SEGMENT) {
-            stats.drop(DropReason.IPV6_RTHDR);
-            return -1;
-        }
-        if (buf.getUnsignedByte(offset + 3) == 0) {
-            return length;
-        }
-        parameterProblem(queue, ip, Icmp6.CODE_HEADER_FIELD, offset + 2 - ip.offset(), DropReason.IPV6_RTHDR);
-        return -1;
-    }
-
     /** Counts Ip6InHdrErrors and answers with a Parameter Problem pointing {@code pointer} bytes into the packet. */
     void parameterProblem(int queue, Ipv6View ip, int code, int pointer, DropReason reason) {
         drop(reason, Counter.Ip6InHdrErrors);
         icmp.sendError(queue, ip, Icmp6.TYPE_PARAMETER_PROBLEM, code, pointer, false);
     }
 
-    private void drop(DropReason reason, Counter mib) {
+    /** Counts a dropped packet: its {@code reason} and the Ip6* counter {@code mib}. */
+    void drop(DropReason reason, Counter mib) {
         stats.drop(reason);
         stats.inc(mib);
     }
@@ -374,35 +216,5 @@ public final class Ipv6Input implements PacketReceiver {
     /** Our address's solicited-node group, the one group besides all-nodes we are in. */
     private boolean isOwnSolicitedNode(long hi, long lo) {
         return isSolicitedNode(hi, lo) && (lo & 0xff_ffff) == (local.lo() & 0xff_ffff);
-    }
-
-    static boolean isExtensionHeader(int nextHeader) {
-        return nextHeader == IpProtocol.HOPOPTS || nextHeader == IpProtocol.ROUTING || nextHeader == IpProtocol.FRAGMENT
-                || nextHeader == IpProtocol.DSTOPTS;
-    }
-
-    /**
-     * Linux ipv6_skip_exthdr: from the header {@code nextHeader} at {@code at}, past the extension
-     * headers, to the upper-layer header; (its protocol << 32) | its offset, or -1 when the
-     * headers run past {@code end}. A fragment other than the first ends the walk at its data.
-     */
-    static long skipExtensionHeaders(ByteBuf buf, int nextHeader, int at, int end) {
-        while (isExtensionHeader(nextHeader)) {
-            if (end - at < 8) {
-                return -1;
-            }
-            int next = buf.getUnsignedByte(at);
-            if (nextHeader == IpProtocol.FRAGMENT) {
-                boolean later = (buf.getUnsignedShort(at + 2) & ~7) != 0;
-                at += 8;
-                if (later) {
-                    return ((long) next << 32) | at;
-                }
-            } else {
-                at += (buf.getUnsignedByte(at + 1) + 1) * 8;
-            }
-            nextHeader = next;
-        }
-        return ((long) nextHeader << 32) | at;
     }
 }

@@ -264,7 +264,7 @@ final class Ipv6Reassembly {
      * layer's (TCP 20, UDP 8, ICMPv6 8 bytes, another protocol 1), must end within the fragment.
      */
     private static boolean headerChainTruncated(ByteBuf buf, int nextHeader, int at, int end) {
-        long upper = Ipv6Input.skipExtensionHeaders(buf, nextHeader, at, end);
+        long upper = Ipv6ExtensionHeaders.skipExtensionHeaders(buf, nextHeader, at, end);
         if (upper < 0) {
             return true;
         }

@@ -76,8 +76,9 @@ public final class SimulatedEndpoint implements Link {
 
     /**
      * Inbound packets arrive on the queue {@code steering} picks: by flow until the stack on
-     * this endpoint steers (RSS: one flow, one queue), or by the sender's context, the queue
-     * the sending stack wrote the packet on (as a TUN device with the sending-CPU program).
+     * this endpoint steers (RSS: one flow, one queue); by the sender's context, the queue the
+     * sending stack wrote the packet on (as a TUN device with the sending-CPU program); or
+     * the second for packets without TCP data and the first for the rest.
      */
     @Override
     public void steer(Steering steering) {
@@ -86,7 +87,11 @@ public final class SimulatedEndpoint implements Link {
 
     @Override
     public String steering() {
-        return queues == 1 ? "one queue" : steering == Steering.FLOW ? "by flow" : "by the sender's context";
+        return queues == 1 ? "one queue" : switch (steering) {
+            case FLOW -> "by flow";
+            case DATA_BY_FLOW -> "data by flow, the rest by the sender's context";
+            case SENDING_CPU -> "by the sender's context";
+        };
     }
 
     /** Who takes this endpoint's inbound packets: null before {@link #start} and after {@link #close}. */

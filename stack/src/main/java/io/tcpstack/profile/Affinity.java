@@ -11,12 +11,13 @@ import io.tcpstack.link.Steering;
 public enum Affinity {
     /**
      * No flow affinity, the default: Linux without RSS (loopback, veth), where a packet is
-     * processed on the CPU that sent it. A packet arrives on the queue of the CPU that sent it,
-     * so the peer's softirq ACK and its application's RST or FIN/ACK can be processed at once on
-     * two queues (the FIN/ACK race), while a bulk flow sent from one context stays on one queue,
-     * in order.
+     * processed on the CPU that sent it. A packet without data arrives on the queue of the CPU
+     * that sent it, so the peer's softirq ACK and its application's RST or FIN/ACK can be
+     * processed at once on two queues (the FIN/ACK race); a segment with data arrives on its
+     * flow's queue, so a bulk flow stays in order, as it nearly does on Linux
+     * ({@link Steering#DATA_BY_FLOW} says why).
      */
-    NONE("none", Steering.SENDING_CPU),
+    NONE("none", Steering.DATA_BY_FLOW),
     /** RSS: every segment of a 4-tuple arrives on one queue and is processed in arrival order. */
     FLOW("flow", Steering.FLOW),
     /**

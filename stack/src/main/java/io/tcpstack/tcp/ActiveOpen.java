@@ -46,7 +46,7 @@ final class ActiveOpen {
             ports.setRange(settings.portRangeLow, settings.portRangeHigh);
             Tcb[] claimed = new Tcb[1];
             int port = ports.select(local, remoteAddress, remotePort, p -> {
-                claimed[0] = layer.listening(p) ? null : claim(remoteAddress, remotePort, p, false, options);
+                claimed[0] = layer.listeners().listening(p) ? null : claim(remoteAddress, remotePort, p, false, options);
                 return claimed[0] != null;
             });
             if (port < 0) {

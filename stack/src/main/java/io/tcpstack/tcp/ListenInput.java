@@ -57,7 +57,7 @@ final class ListenInput {
             if (v == Verdict.RESET) {
                 layer.states().drop(seg, DropReason.TCP_FLAGS);
                 layer.trace().cause(null, Rule.RST_BAD_ACK);
-                layer.output().sendResetFor(seg); // "<SEQ=SEG.ACK><CTL=RST>"
+                layer.bareSegments().sendResetFor(seg); // "<SEQ=SEG.ACK><CTL=RST>"
                 return Verdict.DONE;
             }
             return v;
@@ -218,12 +218,12 @@ final class ListenInput {
                 + layer.handshake().tsOffset(local, seg.destinationPort, source, seg.sourcePort);
         int wscale = peerWscale >= 0 ? layer.handshake().ourWindowScale() : -1;
         int mss = advMss(offered, source);
-        layer.output().sendSynAck(seg, iss, synWindow(mss, timestamps), mss, sack, timestamps, tsVal, wscale, ecn);
+        layer.bareSegments().sendSynAck(seg, iss, synWindow(mss, timestamps), mss, sack, timestamps, tsVal, wscale, ecn);
     }
 
     /**
      * The MSS a listener offers {@code remote} (TCP_MAXSEG, at most the path MTU's), as {@link
-     * TcpLayer#offerOptions} sets it.
+     * Handshake#offerOptions} sets it.
      */
     private int advMss(SynOptions offered, IpAddress remote) {
         int ours = layer.output().ourMss(remote);
@@ -232,7 +232,7 @@ final class ListenInput {
 
     /** The window of a SYN-ACK, as {@link TcpOutput#sendSyn} offers it from a fresh Tcb. */
     private int synWindow(int advMss, boolean timestamps) {
-        return layer.output().synWindow(TcpReceive.windowFromSpace(layer.settings().rmem.initial()),
+        return layer.output().synWindow(RcvBufAutotuning.windowFromSpace(layer.settings().rmem.initial()),
                 advMss - (timestamps ? TcpOptions.TIMESTAMP_LENGTH_ALIGNED : 0));
     }
 

@@ -74,9 +74,10 @@ final class Rack {
     long detectLoss(Tcb tcb, long nowNanos, long reoWndMicros, LossMarker marker) {
         RetransmitQueue q = tcb.rtx;
         long wait = 0;
-        int slot = q.oldestSent();
+        TransmitOrder order = q.sentOrder();
+        int slot = order.oldest();
         while (slot >= 0) {
-            int next = q.sentAfter(slot);
+            int next = order.after(slot);
             if (!sentAfter(mstampNanos, q.sentNanos(slot), endSeq, q.end(slot))) {
                 break;
             }

@@ -1,7 +1,5 @@
 package io.tcpstack.tcp;
 
-import java.util.Arrays;
-
 /**
  * What the sender has transmitted and not yet had cumulatively acknowledged, one record per
  * segment (Linux's tcp_rtx_queue of skbs, each with its TCPCB_* marks in tcp_skb_cb.sacked, and
@@ -10,7 +8,7 @@ import java.util.Arrays;
  * same time), so SACK blocks from a receiver always fall on record boundaries, and every record
  * counts as one packet (Linux pcount 1).
  *
- * <p>The records are a ring in sequence order; a doubly linked list threaded through the same
+ * <p>The records are a ring in sequence order; a {@link TransmitOrder} threaded through the same
  * slots orders the records still in flight (neither SACKed nor waiting for a retransmission after
  * being marked lost) by transmission time. Counts are Linux's: packets_out, sacked_out, lost_out,
  * retrans_out; {@link #inFlight()} is tcp_packets_in_flight, RFC 6675's pipe in segments. Nothing
@@ -33,8 +31,6 @@ final class RetransmitQueue {
     /** The record was sent with PSH (the last segment of what the application had written); a retransmission keeps it. */
     static final int PSH = 32;
 
-    private static final int NONE = -1;
-
     private int[] start = new int[16];
     private int[] end = new int[16];
     private long[] sentNanos = new long[16];
@@ -42,11 +38,8 @@ final class RetransmitQueue {
     /** Rate sampling (Linux tcp_rate_skb_sent): segments delivered, and when, as the record was (re)sent. */
     private long[] txDelivered = new long[16];
     private long[] txDeliveredNanos = new long[16];
-    /** The time-ordered list of records in flight: previous and next slot, NONE at the ends. */
-    private int[] tsPrev = filled(16);
-    private int[] tsNext = filled(16);
-    private int tsHead = NONE;
-    private int tsTail = NONE;
+    /** The records in flight by time of their last transmission. */
+    private final TransmitOrder sentOrder = new TransmitOrder(16);
     private int head;
     private int count;
 
@@ -142,7 +135,7 @@ final class RetransmitQueue {
         txDelivered[s] = delivered;
         txDeliveredNanos[s] = deliveredNanos;
         count++;
-        linkTail(s);
+        sentOrder.linkTail(s);
     }
 
     /**
@@ -160,8 +153,8 @@ final class RetransmitQueue {
         sentNanos[slot] = nowNanos;
         txDelivered[slot] = delivered;
         txDeliveredNanos[slot] = deliveredNanos;
-        unlink(slot);
-        linkTail(slot);
+        sentOrder.unlink(slot);
+        sentOrder.linkTail(slot);
     }
 
     /** What {@link #markLost} did. */
@@ -180,7 +173,7 @@ final class RetransmitQueue {
         if ((m & SACKED) != 0) {
             return LossMark.NONE;
         }
-        unlink(slot);
+        sentOrder.unlink(slot);
         if ((m & LOST) != 0) {
             if ((m & RETRANS_IN_FLIGHT) == 0) {
                 return LossMark.NONE;
@@ -214,7 +207,7 @@ final class RetransmitQueue {
         if (sackedOut == 1 || SeqNum.gt(end[slot], highestSack)) {
             highestSack = end[slot];
         }
-        unlink(slot);
+        sentOrder.unlink(slot);
     }
 
     /** A D-SACK reported the retransmission in flight as a duplicate: it is not in flight any more. */
@@ -238,7 +231,7 @@ final class RetransmitQueue {
         if ((m & RETRANS_IN_FLIGHT) != 0) {
             retransOut--;
         }
-        unlink(s);
+        sentOrder.unlink(s);
         head = (head + 1) & (start.length - 1);
         count--;
     }
@@ -254,7 +247,7 @@ final class RetransmitQueue {
             int s = slot(i);
             if ((marks[s] & SACKED) != 0) {
                 marks[s] = (byte) (marks[s] & ~SACKED);
-                linkTail(s);
+                sentOrder.linkTail(s);
             }
         }
         sackedOut = 0;
@@ -280,7 +273,7 @@ final class RetransmitQueue {
             if ((m & LOST) != 0) {
                 marks[s] = (byte) (m & ~LOST);
                 if ((m & (RETRANS_IN_FLIGHT | SACKED)) == 0) {
-                    linkHead(s);
+                    sentOrder.linkHead(s);
                 }
             }
         }
@@ -302,81 +295,22 @@ final class RetransmitQueue {
         return low;
     }
 
-    /** First slot in transmission order still in flight, or -1. */
-    int oldestSent() {
-        return tsHead;
-    }
-
-    /** The slot sent after {@code slot} still in flight, or -1. */
-    int sentAfter(int slot) {
-        return tsNext[slot];
-    }
-
-    private void linkHead(int s) {
-        tsNext[s] = tsHead;
-        tsPrev[s] = NONE;
-        if (tsHead == NONE) {
-            tsTail = s;
-        } else {
-            tsPrev[tsHead] = s;
-        }
-        tsHead = s;
-    }
-
-    private void linkTail(int s) {
-        tsPrev[s] = tsTail;
-        tsNext[s] = NONE;
-        if (tsTail == NONE) {
-            tsHead = s;
-        } else {
-            tsNext[tsTail] = s;
-        }
-        tsTail = s;
-    }
-
-    /** Takes {@code s} out of the time order (a no-op when it is not in it). */
-    private void unlink(int s) {
-        int p = tsPrev[s];
-        int n = tsNext[s];
-        if (p == NONE && tsHead != s) {
-            return;
-        }
-        if (p == NONE) {
-            tsHead = n;
-        } else {
-            tsNext[p] = n;
-        }
-        if (n == NONE) {
-            tsTail = p;
-        } else {
-            tsPrev[n] = p;
-        }
-        tsPrev[s] = NONE;
-        tsNext[s] = NONE;
-    }
-
-    private static int[] filled(int length) {
-        int[] a = new int[length];
-        Arrays.fill(a, NONE);
-        return a;
+    /** The records in flight by time of their last transmission (what RACK walks). */
+    TransmitOrder sentOrder() {
+        return sentOrder;
     }
 
     /** Doubles the ring; records move to slots 0..count-1 and the time links follow them. */
     private void grow() {
         int capacity = start.length;
         int mask = capacity - 1;
-        int[] moved = new int[capacity];
-        for (int i = 0; i < count; i++) {
-            moved[(head + i) & mask] = i;
-        }
+        sentOrder.grow(head, count);
         int[] s2 = new int[capacity * 2];
         int[] e2 = new int[capacity * 2];
         long[] t2 = new long[capacity * 2];
         byte[] m2 = new byte[capacity * 2];
         long[] d2 = new long[capacity * 2];
         long[] dt2 = new long[capacity * 2];
-        int[] p2 = filled(capacity * 2);
-        int[] n2 = filled(capacity * 2);
         for (int i = 0; i < count; i++) {
             int old = (head + i) & mask;
             s2[i] = start[old];
@@ -385,19 +319,13 @@ final class RetransmitQueue {
             m2[i] = marks[old];
             d2[i] = txDelivered[old];
             dt2[i] = txDeliveredNanos[old];
-            p2[i] = tsPrev[old] == NONE ? NONE : moved[tsPrev[old]];
-            n2[i] = tsNext[old] == NONE ? NONE : moved[tsNext[old]];
         }
-        tsHead = tsHead == NONE ? NONE : moved[tsHead];
-        tsTail = tsTail == NONE ? NONE : moved[tsTail];
         start = s2;
         end = e2;
         sentNanos = t2;
         marks = m2;
         txDelivered = d2;
         txDeliveredNanos = dt2;
-        tsPrev = p2;
-        tsNext = n2;
         head = 0;
     }
 }

@@ -59,7 +59,7 @@ final class StateChanges {
         tcb.cong.cwnd = TcpSettings.INIT_CWND;
         tcb.cc.init(tcb.congestion());
         tcb.lastActivityMs = layer.nowMs();
-        TcpReceive.initBufferSpace(tcb, layer.clock().nanos());
+        RcvBufAutotuning.initBufferSpace(tcb, layer.clock().nanos());
         TcpTimers.rearmRto(tcb);
         TcpTimers.armKeepalive(tcb);
         if (tcb.listener != null) {

@@ -276,7 +276,7 @@ public final class Tcb {
         TcpSettings settings = layer.settings();
         this.sendBuffer = new ByteRing(settings.wmem.max());
         this.rcvbuf = settings.rmem.initial();
-        this.receiveBuffer = new ByteRing(TcpReceive.windowFromSpace(rcvbuf));
+        this.receiveBuffer = new ByteRing(RcvBufAutotuning.windowFromSpace(rcvbuf));
         this.moderateRcvbuf = settings.moderateRcvbuf;
         this.rtt = new RttEstimator(layer.settings().rtoMinMs * 1000, layer.settings().rtoMaxMs * 1000);
         this.cc = CongestionControl.of(settings.congestionControl, layer.stats());

@@ -6,16 +6,14 @@ import io.tcpstack.api.types.TcpError;
 import io.tcpstack.api.types.TcpException;
 import io.tcpstack.api.types.TcpHandler;
 import io.tcpstack.api.types.TcpState;
-import io.tcpstack.stats.Counter;
-import io.tcpstack.trace.Rule;
 import io.tcpstack.wire.IpAddress;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The application's handle on a connection (RFC 9293 3.10 user calls: SEND, RECEIVE, CLOSE,
- * ABORT, STATUS). Every call takes the Tcb lock. Calls come in a non-blocking form (timeout 0
- * and {@code block} false) for event loops and virtual-time tests, and a blocking one that waits
- * in real time.
+ * ABORT, STATUS). Every call takes the Tcb lock; what SEND, RECEIVE and CLOSE do under it is
+ * {@link UserCalls}. Calls come in a non-blocking form (timeout 0 and {@code block} false) for
+ * event loops and virtual-time tests, and a blocking one that waits in real time.
  */
 public final class TcpConnection implements Connection {
     private final Tcb tcb;
@@ -128,7 +126,7 @@ public final class TcpConnection implements Connection {
         tcb.lock.lock();
         try {
             while (true) {
-                written += queue(data, offset + written, length - written);
+                written += UserCalls.send(tcb, data, offset + written, length - written);
                 if (written == length || !block) {
                     return written;
                 }
@@ -145,29 +143,10 @@ public final class TcpConnection implements Connection {
     public int writeNow(byte[] data, int offset, int length) throws TcpException {
         tcb.lock.lock();
         try {
-            return queue(data, offset, length);
+            return UserCalls.send(tcb, data, offset, length);
         } finally {
             tcb.lock.unlock();
         }
-    }
-
-    /** Under the lock: queues what fits of {@code length} bytes and sends what may go. */
-    private int queue(byte[] data, int offset, int length) throws TcpException {
-        if (tcb.error != null) {
-            throw new TcpException(tcb.error);
-        }
-        if (tcb.finQueued || tcb.state == TcpState.CLOSED) {
-            throw new TcpException(TcpError.BROKEN_PIPE);
-        }
-        if (!tcb.state.isSynchronized()) {
-            return 0;
-        }
-        int n = tcb.layer.memory().sendable(tcb, Math.min(length, tcb.sendBuffer.free()));
-        n = tcb.sendBuffer.write(data, offset, n);
-        if (n > 0) {
-            Wakeups.push(tcb);
-        }
-        return n;
     }
 
     @Override
@@ -177,7 +156,7 @@ public final class TcpConnection implements Connection {
         tcb.lock.lock();
         try {
             while (true) {
-                int n = take(data, offset, length);
+                int n = UserCalls.receive(tcb, data, offset, length);
                 if (n != 0 || length == 0 || !block || !await(deadline, timeoutMillis)) {
                     return n;
                 }
@@ -191,31 +170,10 @@ public final class TcpConnection implements Connection {
     public int readNow(byte[] data, int offset, int length) throws TcpException {
         tcb.lock.lock();
         try {
-            return take(data, offset, length);
+            return UserCalls.receive(tcb, data, offset, length);
         } finally {
             tcb.lock.unlock();
         }
-    }
-
-    /** Under the lock: what is there to read now; -1 at end of stream, 0 for nothing yet. */
-    private int take(byte[] data, int offset, int length) throws TcpException {
-        if (length == 0) {
-            return 0;
-        }
-        int n = tcb.receiveBuffer.read(data, offset, length);
-        if (n > 0) {
-            tcb.layer.memory().reclaim(tcb);
-            tcb.layer.receive().rcvSpaceAdjust(tcb);
-            windowUpdate();
-            return n;
-        }
-        if (tcb.finReceived) {
-            return -1;
-        }
-        if (tcb.error != null) {
-            throw new TcpException(tcb.error);
-        }
-        return tcb.state == TcpState.CLOSED ? -1 : 0;
     }
 
     @Override
@@ -243,34 +201,11 @@ public final class TcpConnection implements Connection {
         }
     }
 
-    /**
-     * Linux tcp_cleanup_rbuf: after the application read, send a window update when the window
-     * we can offer is at least twice the one the peer still sees.
-     */
-    private void windowUpdate() {
-        if (!tcb.state.receivesData()) {
-            return;
-        }
-        int offered = tcb.rcvWnd - (tcb.rcvNxt - tcb.rcvWup);
-        if (2L * offered <= tcb.receiveBuffer.capacity()) {
-            int window = tcb.layer.output().selectWindow(tcb);
-            if (window != 0 && window >= 2L * offered) {
-                tcb.layer.trace().cause(tcb, Rule.WINDOW_UPDATE);
-                tcb.layer.output().sendAck(tcb);
-            }
-        }
-    }
-
     @Override
     public void shutdownOutput() {
         tcb.lock.lock();
         try {
-            switch (tcb.state) {
-                case SYN_RECEIVED, ESTABLISHED -> queueFin(TcpState.FIN_WAIT_1);
-                case CLOSE_WAIT -> queueFin(TcpState.LAST_ACK);
-                default -> {
-                }
-            }
+            UserCalls.shutdown(tcb);
         } finally {
             tcb.lock.unlock();
         }
@@ -281,38 +216,7 @@ public final class TcpConnection implements Connection {
     public void close() {
         tcb.lock.lock();
         try {
-            TcpLayer layer = tcb.layer;
-            layer.limits().orphan(tcb);
-            tcb.handler = null;
-            switch (tcb.state) {
-                case CLOSED -> {
-                }
-                case SYN_SENT -> layer.states().close(tcb, null, false);
-                case SYN_RECEIVED, ESTABLISHED, CLOSE_WAIT -> {
-                    if (tcb.receiveBuffer.size() > 0) {
-                        layer.stats().inc(Counter.TcpExtTCPAbortOnClose);
-                        layer.states().close(tcb, TcpError.ABORTED, true);
-                    } else if (tcb.lingerZero) {
-                        layer.stats().inc(Counter.TcpExtTCPAbortOnData); // as Linux counts a zero-linger close
-                        layer.states().close(tcb, TcpError.ABORTED, true);
-                    } else {
-                        queueFin(tcb.state == TcpState.CLOSE_WAIT ? TcpState.LAST_ACK : TcpState.FIN_WAIT_1);
-                    }
-                }
-                case FIN_WAIT_2 -> {
-                    if (tcb.lingerZero) {
-                        layer.states().close(tcb, TcpError.ABORTED, true);
-                    } else {
-                        layer.timeWait().enter(tcb, TcpState.FIN_WAIT_2); // Linux __tcp_close
-                    }
-                }
-                default -> {
-                    if (tcb.lingerZero) {
-                        layer.states().close(tcb, TcpError.ABORTED, true);
-                    }
-                }
-            }
-            layer.limits().checkOrphans(tcb);
+            UserCalls.close(tcb);
         } finally {
             tcb.lock.unlock();
         }
@@ -330,19 +234,13 @@ public final class TcpConnection implements Connection {
         }
     }
 
-    private void queueFin(TcpState next) {
-        tcb.finQueued = true;
-        tcb.layer.states().setState(tcb, next);
-        Wakeups.push(tcb);
-    }
-
     @Override
     public void setNoDelay(boolean on) {
         tcb.lock.lock();
         try {
             tcb.noDelay = on;
             if (on) {
-                tcb.layer.output().push(tcb);
+                DataTransmit.push(tcb);
             }
         } finally {
             tcb.lock.unlock();

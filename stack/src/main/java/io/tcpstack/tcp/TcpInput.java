@@ -31,7 +31,7 @@ final class TcpInput {
             otherStates(tcb, seg);
         }
         if (tcb.state != TcpState.CLOSED) {
-            layer.output().push(tcb);
+            DataTransmit.push(tcb);
         }
     }
 
@@ -51,7 +51,7 @@ final class TcpInput {
                 stats.inc(Counter.TcpExtPAWSActive);
                 layer.states().drop(tcb, seg, DropReason.TCP_RFC7323_PAWS);
                 layer.trace().cause(null, Rule.RST_BAD_ACK);
-                layer.output().sendResetFor(seg);
+                layer.bareSegments().sendResetFor(seg);
                 return;
             }
         }
@@ -114,7 +114,7 @@ final class TcpInput {
         }
         layer.states().drop(tcb, seg, DropReason.TCP_INVALID_ACK_SEQUENCE);
         layer.trace().cause(null, Rule.RST_BAD_ACK);
-        layer.output().sendResetFor(seg);
+        layer.bareSegments().sendResetFor(seg);
     }
 
     /**
@@ -131,7 +131,7 @@ final class TcpInput {
             tcb.rtt.fallback();
             return;
         }
-        layer.ack().rttSample(tcb, rtt, rtt);
+        RttSampling.sample(tcb, rtt, rtt);
     }
 
     // ---- synchronized states and SYN-RECEIVED (RFC 9293 3.10.7.4)
@@ -197,10 +197,10 @@ final class TcpInput {
             if (!SeqNum.gt(seg.ack, tcb.sndUna) || SeqNum.gt(seg.ack, tcb.sndNxt)) {
                 layer.states().drop(tcb, seg, DropReason.TCP_INVALID_ACK_SEQUENCE);
                 layer.trace().cause(null, Rule.RST_BAD_ACK);
-                layer.output().sendResetFor(seg);
+                layer.bareSegments().sendResetFor(seg);
                 return;
             }
-            if (layer.acceptQueueOverflow(tcb, seg)) {
+            if (layer.listenInput().acceptQueueOverflow(tcb, seg)) {
                 return;
             }
             synAckRttSample(tcb, seg);

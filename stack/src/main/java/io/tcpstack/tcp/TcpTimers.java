@@ -77,7 +77,7 @@ final class TcpTimers {
         switch (tcb.retransmitKind) {
             case PERSIST -> onProbeTimer(tcb);
             case REO_TIMEOUT -> tcb.layer.recovery().reoTimeout(tcb);
-            case LOSS_PROBE -> tcb.layer.recovery().sendLossProbe(tcb);
+            case LOSS_PROBE -> TailLossProbe.send(tcb);
             case RETRANSMIT -> {
                 tcb.retransmitKind = Tcb.TimerKind.NONE;
                 if (tcb.state == TcpState.SYN_SENT || tcb.state == TcpState.SYN_RECEIVED) {
@@ -140,7 +140,7 @@ final class TcpTimers {
         }
         layer.stats().inc(Counter.TcpExtTCPTimeouts);
         rethinkFlowLabel(tcb);
-        layer.recovery().retransmitTimeout(tcb);
+        LossState.retransmitTimeout(tcb);
     }
 
     /**
@@ -200,7 +200,7 @@ final class TcpTimers {
             tcb.probesOut = 0;
             return;
         }
-        if (tcb.layer.output().sendIntoWindow(tcb)) {
+        if (DataTransmit.sendIntoWindow(tcb)) {
             tcb.probesOut = 0;
             return;
         }

@@ -4,35 +4,24 @@ import io.tcpstack.api.types.ConnectionInfo;
 import io.tcpstack.api.types.TcpState;
 import io.tcpstack.profile.TcpSettings;
 import io.tcpstack.stats.Counter;
-import io.tcpstack.stats.DropReason;
 import io.tcpstack.time.Timeout;
 import io.tcpstack.trace.Rule;
 import io.tcpstack.wire.IpAddress;
-import io.tcpstack.wire.TcpView;
 import java.util.function.Consumer;
 
 /**
- * TIME_WAIT and orphaned FIN_WAIT_2 (stack/BEHAVIOURS.md 3 and 4; Linux tcp_time_wait and
- * tcp_timewait_state_process in net/ipv4/tcp_minisocks.c), kept as compact records in a {@link
- * TimeWaitTable} and expired by one reaper timer for the whole table. Also the two ways a record
- * can end early for a new connection: tw_reuse on connect (tcp_twsk_unique) and, in the
- * tw_recycle profile, the per-peer timestamp cache that drops SYNs (tcp_peer_is_proven).
+ * TIME_WAIT and orphaned FIN_WAIT_2 (stack/BEHAVIOURS.md 3 and 4; Linux tcp_time_wait in
+ * net/ipv4/tcp_minisocks.c), kept as compact records in a {@link TimeWaitTable} and expired by
+ * one reaper timer for the whole table; the segments that reach a record are {@link
+ * TimeWaitInput}'s. Also the two ways a record can end early for a new connection: tw_reuse on
+ * connect (tcp_twsk_unique) and, in the tw_recycle profile, the per-peer timestamp cache that
+ * drops SYNs (tcp_peer_is_proven).
  */
 final class TimeWait {
     /** Linux TCP_PAWS_MSL: an RST older than TS.Recent passes once TS.Recent is this old. */
-    private static final long PAWS_MSL_MS = 60_000;
+    static final long PAWS_MSL_MS = 60_000;
     /** Linux TCP_PAWS_WINDOW. */
     private static final int PAWS_WINDOW = 1;
-
-    /** What the caller does after {@link #process}. */
-    enum Verdict {
-        /** No record for this 4-tuple: go on to the listener. */
-        NONE,
-        /** Handled (answered, dropped or killed). */
-        DONE,
-        /** A new SYN the record accepts: hand it to the listener with {@link #takeForSuccessor}. */
-        SYN
-    }
 
     /** What a reused TIME_WAIT 4-tuple hands the new connection (tcp_twsk_unique). */
     record Reuse(int iss, int tsRecent, long tsRecentStampMs) {
@@ -48,13 +37,22 @@ final class TimeWait {
         this.table = new TimeWaitTable(layer.nowMs());
     }
 
+    TimeWaitTable table() {
+        return table;
+    }
+
+    /** tw_recycle's per-peer timestamps. */
+    PeerTimestamps peers() {
+        return peers;
+    }
+
     /** Records in TIME_WAIT or FIN_WAIT_2. */
     int count() {
         return table.count();
     }
 
     boolean contains(long key, long remoteHi, long remoteLo) {
-        TimeWaitTable.Shard s = table.shard(key);
+        TimeWaitShard s = table.shard(key);
         synchronized (s) {
             return s.find(key, remoteHi, remoteLo) >= 0;
         }
@@ -75,7 +73,7 @@ final class TimeWait {
         long now = layer.nowMs();
         boolean timeWait = substate == TcpState.TIME_WAIT;
         long lengthMs = timeWait ? timeWaitLengthMs(tcb) : finWait2TimeoutMs(tcb);
-        TimeWaitTable.Shard s = table.shard(tcb.key);
+        TimeWaitShard s = table.shard(tcb.key);
         synchronized (s) {
             if (s.find(tcb.key, tcb.remoteAddress.hi(), tcb.remoteAddress.lo()) >= 0) {
                 layer.states().close(tcb, null, false);
@@ -132,13 +130,13 @@ final class TimeWait {
     }
 
     /** The record's 4-tuple as traces write it. */
-    private String connection(TimeWaitTable.Shard s, int slot) {
+    String connection(TimeWaitShard s, int slot) {
         long key = s.key(slot);
         IpAddress remote = IpAddress.of(s.remoteHi(slot), s.remoteLo(slot));
         return TcpTrace.connection(layer.localAddress(remote), (int) key & 0xffff, remote, (int) (key >>> 16) & 0xffff);
     }
 
-    private static String substateName(int meta) {
+    static String substateName(int meta) {
         return (TimeWaitTable.isTimeWait(meta) ? TcpState.TIME_WAIT : TcpState.FIN_WAIT_2).ssName();
     }
 
@@ -148,82 +146,7 @@ final class TimeWait {
         return isn == 0 ? 1 : isn;
     }
 
-    /** tcp_timewait_state_process for the record of {@code key} (from {@code seg}'s source), if there is one. */
-    Verdict process(long key, Segment seg) {
-        TimeWaitTable.Shard s = table.shard(key);
-        synchronized (s) {
-            int slot = s.find(key, seg.sourceHi, seg.sourceLo);
-            if (slot < 0) {
-                return Verdict.NONE;
-            }
-            layer.trace().segmentIn(seg, substateName(s.meta(slot)) + " record");
-            int meta = s.meta(slot);
-            s.meta(slot, (meta & ~(0xff << 8)) | ((seg.queue & 0xff) << 8));
-            boolean pawsReject = TimeWaitTable.tsOk(meta) && seg.options.hasTimestamp && pawsReject(s, slot, seg);
-            return TimeWaitTable.isTimeWait(meta) ? timeWait(s, slot, seg, pawsReject)
-                    : finWait2(s, slot, seg, pawsReject);
-        }
-    }
-
-    /** Linux tcp_paws_reject (window 0): an RST with an old TSval passes when TS.Recent is over 60 s old. */
-    private boolean pawsReject(TimeWaitTable.Shard s, int slot, Segment seg) {
-        if (SeqNum.ge(seg.options.tsVal, s.tsRecent(slot)) || s.tsRecent(slot) == 0) {
-            return false;
-        }
-        return !(seg.has(TcpView.RST) && (int) layer.nowMs() - s.tsRecentStampMs(slot) >= PAWS_MSL_MS);
-    }
-
-    private Verdict finWait2(TimeWaitTable.Shard s, int slot, Segment seg, boolean pawsReject) {
-        int endSeq = seg.endSeq();
-        int rcvNxt = s.rcvNxt(slot);
-        if (pawsReject || !inWindow(seg.seq, endSeq, rcvNxt, rcvNxt + TimeWaitTable.rcvWnd(s.meta(slot)))) {
-            ackRateLimited(s, slot, seg, Counter.TcpExtTCPACKSkippedFinWait2);
-            return Verdict.DONE;
-        }
-        if (seg.has(TcpView.RST)) {
-            layer.trace().state(connection(s, slot), "FIN-WAIT-2", "CLOSED (RST)", Rule.RECORD_KILLED_BY_RST);
-            s.remove(slot);
-            return Verdict.DONE;
-        }
-        if (seg.has(TcpView.SYN) && !SeqNum.lt(seg.seq, rcvNxt)) {
-            resetAndForget(s, slot, seg);
-            return Verdict.DONE;
-        }
-        if (!seg.has(TcpView.ACK) || !SeqNum.gt(endSeq, rcvNxt) || endSeq == seg.seq) {
-            layer.stats().drop(DropReason.TCP_OLD_DATA);
-            layer.trace().drop(seg, DropReason.TCP_OLD_DATA);
-            return Verdict.DONE; // a duplicate ACK
-        }
-        if (seg.has(TcpView.FIN) && endSeq == rcvNxt + 1 && seg.payloadLength == 0) {
-            // the peer's FIN: on to TIME_WAIT for the full length
-            s.meta(slot, s.meta(slot) | TimeWaitTable.META_TIME_WAIT);
-            s.rcvNxt(slot, endSeq);
-            recordTimestamp(s, slot, seg);
-            if (layer.settings().twRecycle && TimeWaitTable.tsOk(s.meta(slot)) && seg.options.hasTimestamp) {
-                // Linux < 4.12 tcp_tw_remember_stamp: this way into TIME-WAIT remembers the peer's
-                // timestamp too (the record keeps no RTO, so it stays the full length)
-                peers.remember(IpAddress.of(s.remoteHi(slot), s.remoteLo(slot)), seg.options.tsVal, layer.nowMs());
-            }
-            restart(s, slot, layer.settings().timewaitLenMs);
-            layer.trace().state(connection(s, slot), "FIN-WAIT-2", "TIME-WAIT", Rule.RECORD_FIN);
-            layer.trace().cause(null, Rule.FIN_ACK);
-            sendAck(s, slot);
-            return Verdict.DONE;
-        }
-        // new data, or a FIN elsewhere: reset (RFC 1122 4.2.2.13, Linux TCP_TW_RST)
-        resetAndForget(s, slot, seg);
-        return Verdict.DONE;
-    }
-
-    /** Removes the record: the segment gets an RST. */
-    private void resetAndForget(TimeWaitTable.Shard s, int slot, Segment seg) {
-        layer.trace().state(connection(s, slot), "FIN-WAIT-2", "CLOSED", Rule.RECORD_RST);
-        s.remove(slot);
-        layer.trace().cause(null, Rule.RECORD_RST);
-        layer.output().sendResetFor(seg);
-    }
-
-    private void traceRecord(TimeWaitTable.Shard s, int slot, long msLeft) {
+    private void traceRecord(TimeWaitShard s, int slot, long msLeft) {
         if (layer.trace().enabled()) {
             int meta = s.meta(slot);
             layer.trace().recordVars(connection(s, slot), substateName(meta), s.sndNxt(slot), s.rcvNxt(slot),
@@ -231,42 +154,8 @@ final class TimeWait {
         }
     }
 
-    private Verdict timeWait(TimeWaitTable.Shard s, int slot, Segment seg, boolean pawsReject) {
-        int rcvNxt = s.rcvNxt(slot);
-        if (!pawsReject && seg.seq == rcvNxt && (seg.length() == 0 || seg.has(TcpView.RST))) {
-            if (seg.has(TcpView.RST)) {
-                if (layer.settings().rfc1337 == 0) {
-                    // "TIME_WAIT assassination" (RFC 1337 describes it; Linux allows it by default)
-                    layer.trace().state(connection(s, slot), "TIME-WAIT", "CLOSED (RST)", Rule.RECORD_KILLED_BY_RST);
-                    s.remove(slot);
-                    layer.stats().inc(Counter.TcpExtTWKilled);
-                    return Verdict.DONE;
-                }
-            } else {
-                restart(s, slot, layer.settings().timewaitLenMs);
-            }
-            recordTimestamp(s, slot, seg);
-            return Verdict.DONE;
-        }
-        // RFC 1122 4.2.2.13 + RFC 6191: a new SYN whose seq or timestamp is beyond the old connection
-        if (seg.has(TcpView.SYN) && !seg.has(TcpView.RST) && !seg.has(TcpView.ACK) && !pawsReject
-                && (SeqNum.gt(seg.seq, rcvNxt) || (TimeWaitTable.tsOk(s.meta(slot)) && seg.options.hasTimestamp
-                        && s.tsRecent(slot) != 0 && SeqNum.gt(seg.options.tsVal, s.tsRecent(slot))))) {
-            return Verdict.SYN;
-        }
-        if (!seg.has(TcpView.RST)) {
-            if (pawsReject) {
-                layer.stats().inc(Counter.TcpExtPAWSEstab);
-            }
-            if (pawsReject || seg.has(TcpView.ACK)) {
-                restart(s, slot, layer.settings().timewaitLenMs);
-            }
-            ackRateLimited(s, slot, seg, Counter.TcpExtTCPACKSkippedTimeWait);
-        }
-        return Verdict.DONE;
-    }
-
-    private void restart(TimeWaitTable.Shard s, int slot, long lengthMs) {
+    /** Restarts the record's timer: it now expires {@code lengthMs} from now. */
+    void restart(TimeWaitShard s, int slot, long lengthMs) {
         long until = layer.nowMs() + lengthMs;
         s.reschedule(slot, until);
         reaper.atLeastBy(until);
@@ -278,7 +167,7 @@ final class TimeWait {
      * and returns the new connection's ISN; null if the record is gone meanwhile.
      */
     Integer takeForSuccessor(long key, long remoteHi, long remoteLo) {
-        TimeWaitTable.Shard s = table.shard(key);
+        TimeWaitShard s = table.shard(key);
         synchronized (s) {
             int slot = s.find(key, remoteHi, remoteLo);
             if (slot < 0) {
@@ -299,7 +188,7 @@ final class TimeWait {
      * old. Returns what the new connection inherits, or null when the 4-tuple stays taken.
      */
     Reuse reuse(long key, long remoteHi, long remoteLo, boolean boundPort) {
-        TimeWaitTable.Shard s = table.shard(key);
+        TimeWaitShard s = table.shard(key);
         synchronized (s) {
             int slot = s.find(key, remoteHi, remoteLo);
             if (slot < 0) {
@@ -320,21 +209,10 @@ final class TimeWait {
         }
     }
 
-    /** Answers with the record's ACK now (a new SYN with no listener behind it). */
-    void ack(long key, long remoteHi, long remoteLo) {
-        TimeWaitTable.Shard s = table.shard(key);
-        synchronized (s) {
-            int slot = s.find(key, remoteHi, remoteLo);
-            if (slot >= 0) {
-                sendAck(s, slot);
-            }
-        }
-    }
-
     /** Every record, as the connection list shows it. */
     void forEach(Consumer<ConnectionInfo> action) {
         for (int i = 0; i < TimeWaitTable.SHARDS; i++) {
-            TimeWaitTable.Shard s = table.shard(i);
+            TimeWaitShard s = table.shard(i);
             synchronized (s) {
                 s.forEach(slot -> {
                     long key = s.key(slot);
@@ -346,54 +224,6 @@ final class TimeWait {
                 });
             }
         }
-    }
-
-    /** Linux tcp_in_window. */
-    private static boolean inWindow(int seq, int endSeq, int start, int end) {
-        if (seq == start) {
-            return true;
-        }
-        if (SeqNum.gt(endSeq, start) && SeqNum.lt(seq, end)) {
-            return true;
-        }
-        return seq == end && seq == endSeq;
-    }
-
-    private void recordTimestamp(TimeWaitTable.Shard s, int slot, Segment seg) {
-        if (TimeWaitTable.tsOk(s.meta(slot)) && seg.options.hasTimestamp) {
-            s.tsRecent(slot, seg.options.tsVal, (int) layer.nowMs());
-        }
-    }
-
-    /**
-     * tcp_timewait_check_oow_rate_limit: one ACK per invalid_ratelimit. Exempt, as in Linux
-     * tcp_oow_rate_limited, is a segment that occupies sequence space without SYN (data or a
-     * FIN): a retransmitted FIN is answered every time, or the peer's LAST_ACK outlives our
-     * TIME_WAIT when ACKs get lost.
-     */
-    private void ackRateLimited(TimeWaitTable.Shard s, int slot, Segment seg, Counter skipped) {
-        if (seg.length() == 0 || seg.has(TcpView.SYN)) {
-            int now = (int) layer.nowMs();
-            if (now - s.lastOowAckMs(slot) < layer.settings().invalidRatelimitMs) {
-                layer.stats().inc(skipped);
-                return;
-            }
-            s.lastOowAckMs(slot, now);
-        }
-        sendAck(s, slot);
-    }
-
-    /**
-     * Linux tcp_v4_timewait_ack and tcp_v6_timewait_ack: seq = old snd.nxt, ack = old rcv.nxt,
-     * our window and timestamp; over IPv6 with the connection's flow label (tw_txhash).
-     */
-    private void sendAck(TimeWaitTable.Shard s, int slot) {
-        int meta = s.meta(slot);
-        long key = s.key(slot);
-        long tsVal = TimeWaitTable.tsOk(meta) ? Integer.toUnsignedLong(layer.tsClock() + s.tsOffset(slot)) : -1;
-        layer.output().sendBare(TimeWaitTable.queue(meta), s.remoteHi(slot), s.remoteLo(slot), s.flowLabel(slot),
-                (int) key & 0xffff, (int) (key >>> 16) & 0xffff, s.sndNxt(slot), s.rcvNxt(slot), TcpView.ACK,
-                TimeWaitTable.rcvWnd(meta) >>> TimeWaitTable.rcvWscale(meta), tsVal, s.tsRecent(slot));
     }
 
     /**
@@ -416,7 +246,7 @@ final class TimeWait {
             long next = Long.MAX_VALUE;
             boolean tracing = layer.trace().enabled();
             for (int i = 0; i < TimeWaitTable.SHARDS; i++) {
-                TimeWaitTable.Shard s = table.shard(i);
+                TimeWaitShard s = table.shard(i);
                 synchronized (s) {
                     int expired = s.sweep(now, slot -> {
                         if (tracing) {

@@ -200,7 +200,7 @@ public final class Wakeups {
         if (CURRENT.get().running == tcb) {
             tcb.corked = true;
         } else {
-            tcb.layer.output().push(tcb);
+            DataTransmit.push(tcb);
             tcb.layer.trace().vars(tcb, "after send");
         }
     }
@@ -210,7 +210,7 @@ public final class Wakeups {
         try {
             if (tcb.corked) {
                 tcb.corked = false;
-                tcb.layer.output().push(tcb);
+                DataTransmit.push(tcb);
             }
         } finally {
             tcb.lock.unlock();

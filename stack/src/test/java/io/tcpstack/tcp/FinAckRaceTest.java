@@ -51,7 +51,7 @@ class FinAckRaceTest extends ScenarioBase {
         int ackWorker = h.deliver(ackCpu, ack);
         int secondWorker = h.deliver(secondCpu, second);
         boolean[] interleaved = {false};
-        h.stack.tcp().setLookupObserver((queue, key) -> {
+        h.stack.tcp().rcv().setLookupObserver((queue, key) -> {
             if (queue == secondWorker && ackWorker != secondWorker && !interleaved[0]) {
                 interleaved[0] = true;
                 h.step(ackWorker);
@@ -59,7 +59,7 @@ class FinAckRaceTest extends ScenarioBase {
         });
         h.step(secondWorker);
         h.drain();
-        h.stack.tcp().setLookupObserver(null);
+        h.stack.tcp().rcv().setLookupObserver(null);
     }
 
     @Test

@@ -131,7 +131,7 @@ class HandlerScenarioTest {
         TcpServerSide server = new TcpServerSide();
         Connection c = clientSends("early");
         s.net.runForMillis(10);
-        Connection accepted = s.server.tcp().pollAccept(server.listener);
+        Connection accepted = s.server.tcp().listeners().pollAccept(server.listener);
         assertThat(accepted).isNotNull();
         List<String> seen = new ArrayList<>();
         byte[] buf = new byte[16];
@@ -151,7 +151,7 @@ class HandlerScenarioTest {
 
     /** The server end through the blocking-style API: a listener with an accept queue. */
     private final class TcpServerSide {
-        final Listener listener = s.server.tcp().listen(PORT, 16);
+        final Listener listener = s.server.tcp().listeners().listen(PORT, 16);
     }
 
     @Test
@@ -234,7 +234,7 @@ class HandlerScenarioTest {
         TcpServerSide server = new TcpServerSide();
         clientSends("a");
         s.net.runForMillis(10);
-        return s.server.tcp().pollAccept(server.listener);
+        return s.server.tcp().listeners().pollAccept(server.listener);
     }
 
     /**

@@ -42,7 +42,7 @@ public final class TimeWaitBench {
 
     private static void insert(TimeWaitTable table, long i, int seq, long now, int meta) {
         long k = key(i);
-        TimeWaitTable.Shard s = table.shard(k);
+        TimeWaitShard s = table.shard(k);
         synchronized (s) {
             s.insert(k, remoteHi(i), remoteLo(i), (int) i & 0xfffff, seq, seq, 1, (int) now, 0, meta, now,
                     now + LIFETIME_MS);
@@ -99,7 +99,7 @@ public final class TimeWaitBench {
             gcsBefore = collections();
             long sweptHere = 0;
             for (int i = 0; i < TimeWaitTable.SHARDS; i++) {
-                TimeWaitTable.Shard s = table.shard(i);
+                TimeWaitShard s = table.shard(i);
                 synchronized (s) {
                     sweptHere += s.sweep(now, slot -> { });
                 }
@@ -151,7 +151,7 @@ public final class TimeWaitBench {
         for (int lookup = 0; lookup < n; lookup++) {
             long i = random.nextLong(2L * RECORDS);
             long k = key(i);
-            TimeWaitTable.Shard s = table.shard(k);
+            TimeWaitShard s = table.shard(k);
             synchronized (s) {
                 found += s.find(k, remoteHi(i), remoteLo(i)) >= 0 ? 1 : 0;
             }

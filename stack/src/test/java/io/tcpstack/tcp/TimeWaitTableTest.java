@@ -15,11 +15,11 @@ class TimeWaitTableTest {
         return Demux.key(0xc6120000 | (i >>> 16), 1024 + (i & 0x7fff), 80);
     }
 
-    private static int find(TimeWaitTable.Shard s, long key) {
+    private static int find(TimeWaitShard s, long key) {
         return s.find(key, 0, IpAddress.v4Lo((int) (key >>> 32)));
     }
 
-    private static int insert(TimeWaitTable.Shard s, long key, long now, long expires) {
+    private static int insert(TimeWaitShard s, long key, long now, long expires) {
         return s.insert(key, 0, IpAddress.v4Lo((int) (key >>> 32)), 0, 1, 2, 3, (int) now, 4,
                 TimeWaitTable.meta(true, true, 7, 1, 65535 << 7), now, expires);
     }
@@ -36,7 +36,7 @@ class TimeWaitTableTest {
 
     @Test
     void findsWhatWasInsertedAcrossGrowthAndForgetsWhatWasRemoved() {
-        TimeWaitTable.Shard s = new TimeWaitTable(0).shard(0);
+        TimeWaitShard s = new TimeWaitTable(0).shard(0);
         List<Integer> slots = new ArrayList<>();
         for (int i = 1; i <= 5000; i++) {
             slots.add(insert(s, key(i), 0, 60_000));
@@ -62,7 +62,7 @@ class TimeWaitTableTest {
      */
     @Test
     void everyRecordStaysFindableWhileTheIndexDoublesStepByStep() {
-        TimeWaitTable.Shard s = new TimeWaitTable(0).shard(0);
+        TimeWaitShard s = new TimeWaitTable(0).shard(0);
         Set<Integer> live = new HashSet<>();
         for (int i = 1; i <= 20_000; i++) {
             insert(s, key(i), 0, 60_000);
@@ -82,7 +82,7 @@ class TimeWaitTableTest {
 
     @Test
     void expiresEachRecordAtItsOwnMillisecondAndFollowsRestarts() {
-        TimeWaitTable.Shard s = new TimeWaitTable(1_000).shard(0);
+        TimeWaitShard s = new TimeWaitTable(1_000).shard(0);
         insert(s, key(1), 1_000, 61_000);
         insert(s, key(2), 1_005, 61_005);
         int restarted = insert(s, key(3), 1_000, 61_000);
@@ -105,7 +105,7 @@ class TimeWaitTableTest {
 
     @Test
     void removedRecordsAreNotExpiredAndTheirSlotsComeBack() {
-        TimeWaitTable.Shard s = new TimeWaitTable(0).shard(0);
+        TimeWaitShard s = new TimeWaitTable(0).shard(0);
         int a = insert(s, key(1), 0, 100);
         s.remove(a);
         List<Long> expired = new ArrayList<>();
@@ -116,7 +116,7 @@ class TimeWaitTableTest {
 
     @Test
     void recordsLongerThanOneRevolutionOfTheWheelStillExpireOnTime() {
-        TimeWaitTable.Shard s = new TimeWaitTable(0).shard(0);
+        TimeWaitShard s = new TimeWaitTable(0).shard(0);
         insert(s, key(1), 0, 200_000);
         assertThat(s.sweep(100_000, slot -> { })).isZero();
         assertThat(s.sweep(199_999, slot -> { })).isZero();

@@ -20,6 +20,8 @@ import jnr.ffi.Runtime;
  *   <li>{@link Steering#SENDING_CPU}: {@code bpf_get_smp_processor_id() % queues}, three
  *       instructions. With each reader on the CPUs of its queue ({@link TunDevice}), a packet is
  *       processed on the CPU that sent it, or one congruent to it modulo the queues.
+ *   <li>{@link Steering#DATA_BY_FLOW}: a TCP segment with data as FLOW, any other packet as
+ *       SENDING_CPU (the affinity none default).
  *   <li>{@link Steering#FLOW}: {@link Steering#flowHash} of the IPv4 or IPv6 addresses (and the
  *       ports of TCP and UDP) modulo the queues, read with the classic packet loads (LD_ABS,
  *       LD_IND), which a socket filter may use and which end the program with 0 past the packet's
@@ -42,7 +44,10 @@ final class SteeringProgram {
     // linux/bpf_common.h and linux/bpf.h opcodes: class | size or op | mode or source
     private static final int LD_ABS_W = 0x00 | 0x00 | 0x20;
     private static final int LD_ABS_B = 0x00 | 0x10 | 0x20;
+    private static final int LD_ABS_H = 0x00 | 0x08 | 0x20;
     private static final int LD_IND_W = 0x00 | 0x00 | 0x40;
+    private static final int LD_IND_B = 0x00 | 0x10 | 0x40;
+    private static final int ALU32_SUB_X = 0x04 | 0x10 | 0x08;
     private static final int ALU32_AND_K = 0x04 | 0x50;
     private static final int ALU32_LSH_K = 0x04 | 0x60;
     private static final int ALU32_RSH_K = 0x04 | 0x70;
@@ -54,12 +59,15 @@ final class SteeringProgram {
     private static final int ALU64_MOV_X = 0x07 | 0xb0 | 0x08;
     private static final int JA = 0x05 | 0x00;
     private static final int JEQ_K = 0x05 | 0x10;
+    private static final int JEQ_X = 0x05 | 0x10 | 0x08;
     private static final int JNE_K = 0x05 | 0x50;
     private static final int CALL = 0x05 | 0x80;
     private static final int EXIT = 0x05 | 0x90;
     private static final int BPF_FUNC_GET_SMP_PROCESSOR_ID = 8;
     private static final int IPPROTO_TCP = 6;
     private static final int IPPROTO_UDP = 17;
+    /** The length of the flow hash, {@link #flow} without its first instruction. */
+    private static final int FLOW_HASH_INSNS = 44;
 
     private SteeringProgram() {
     }
@@ -78,8 +86,56 @@ final class SteeringProgram {
      * there), r7 the hash; the IPv6 path comes first and jumps over the IPv4 one to the mixing.
      */
     static byte[] flow(int queues) {
-        ByteBuffer b = program(45);
+        ByteBuffer b = program(1 + FLOW_HASH_INSNS);
         insn(b, ALU64_MOV_X, 6, 1, 0, 0);               // r6 = skb
+        flowHash(b, queues);
+        return b.array();
+    }
+
+    /**
+     * {@link Steering#DATA_BY_FLOW}: a TCP segment with data goes to {@link #flow}'s queue, any
+     * other packet to {@link #sendingCpu}'s. The TCP length (IPv4: total length less IHL * 4;
+     * IPv6: the payload length) is compared with the data offset; r8 and r9 hold the header
+     * length and the TCP length (LD_ABS and LD_IND clobber r1 to r5).
+     */
+    static byte[] dataByFlow(int queues) {
+        ByteBuffer b = program(26 + FLOW_HASH_INSNS + 3);
+        int toCpu = 26 + FLOW_HASH_INSNS;                // the index of the sending-CPU tail
+        insn(b, ALU64_MOV_X, 6, 1, 0, 0);               // 0: r6 = skb
+        insn(b, LD_ABS_B, 0, 0, 0, 0);                  // r0 = version and IHL
+        insn(b, ALU32_RSH_K, 0, 0, 0, 4);               // w0 = version
+        insn(b, JNE_K, 0, 0, 13 - 4, 6);                // 3: not IPv6: to the IPv4 path at 13
+        insn(b, LD_ABS_B, 0, 0, 0, 6);                  // IPv6: r0 = next header
+        insn(b, JNE_K, 0, 0, toCpu - 6, IPPROTO_TCP);   // 5: not TCP: by CPU
+        insn(b, LD_ABS_H, 0, 0, 0, 4);                  // r0 = payload length
+        insn(b, ALU64_MOV_X, 9, 0, 0, 0);               // r9 = r0
+        insn(b, LD_ABS_B, 0, 0, 0, 40 + 12);            // r0 = data offset and flags
+        insn(b, ALU32_RSH_K, 0, 0, 0, 4);               // w0 = data offset in words
+        insn(b, ALU32_LSH_K, 0, 0, 0, 2);               // w0 = TCP header length
+        insn(b, JEQ_X, 9, 0, toCpu - 12, 0);            // 11: no data: by CPU
+        insn(b, JA, 0, 0, 26 - 13, 0);                  // 12: data: to the flow hash at 26
+        insn(b, LD_ABS_B, 0, 0, 0, 9);                  // 13: IPv4: r0 = protocol
+        insn(b, JNE_K, 0, 0, toCpu - 15, IPPROTO_TCP);  // 14: not TCP: by CPU
+        insn(b, LD_ABS_B, 0, 0, 0, 0);                  // r0 = version and IHL
+        insn(b, ALU32_AND_K, 0, 0, 0, 0x0f);            // w0 = IHL
+        insn(b, ALU32_LSH_K, 0, 0, 0, 2);               // w0 = header length in bytes
+        insn(b, ALU64_MOV_X, 8, 0, 0, 0);               // r8 = r0
+        insn(b, LD_ABS_H, 0, 0, 0, 2);                  // r0 = total length
+        insn(b, ALU32_SUB_X, 0, 8, 0, 0);               // w0 -= w8: the TCP length
+        insn(b, ALU64_MOV_X, 9, 0, 0, 0);               // r9 = r0
+        insn(b, LD_IND_B, 0, 8, 0, 12);                 // r0 = data offset and flags
+        insn(b, ALU32_RSH_K, 0, 0, 0, 4);               // w0 = data offset in words
+        insn(b, ALU32_LSH_K, 0, 0, 0, 2);               // w0 = TCP header length
+        insn(b, JEQ_X, 9, 0, toCpu - 26, 0);            // 25: no data: by CPU
+        flowHash(b, queues);                            // 26: data: by flow; ends with exit
+        insn(b, CALL, 0, 0, 0, BPF_FUNC_GET_SMP_PROCESSOR_ID); // toCpu: r0 = this CPU
+        insn(b, ALU64_MOD_K, 0, 0, 0, queues);          // r0 %= queues
+        insn(b, EXIT, 0, 0, 0, 0);
+        return b.array();
+    }
+
+    /** The {@link #flow} program after r6 = skb: {@link #FLOW_HASH_INSNS} instructions ending with exit. */
+    private static void flowHash(ByteBuffer b, int queues) {
         insn(b, LD_ABS_B, 0, 0, 0, 0);                  // r0 = version and IHL
         insn(b, ALU32_RSH_K, 0, 0, 0, 4);               // w0 = version
         insn(b, JNE_K, 0, 0, 22, 6);                    // not IPv6: to the IPv4 path
@@ -114,7 +170,6 @@ final class SteeringProgram {
         insn(b, ALU32_XOR_X, 0, 7, 0, 0);               // w0 ^= w7
         insn(b, ALU32_MOD_K, 0, 0, 0, queues);          // w0 %= queues (unsigned)
         insn(b, EXIT, 0, 0, 0, 0);
-        return b.array();
     }
 
     private static ByteBuffer program(int instructions) {

@@ -78,11 +78,15 @@ final class TunSteering {
     private Program program(Steering steering) throws IOException {
         Program p = programs[steering.ordinal()];
         if (p == null) {
-            p = steering == Steering.FLOW
-                    ? new Program(SteeringProgram.load(SteeringProgram.flow(fds.length), libc, runtime),
-                            "queue = flow hash mod " + fds.length + " (eBPF)")
-                    : new Program(SteeringProgram.load(SteeringProgram.sendingCpu(fds.length), libc, runtime),
-                            "queue = sending CPU mod " + fds.length + " (eBPF)");
+            int n = fds.length;
+            p = switch (steering) {
+                case FLOW -> new Program(SteeringProgram.load(SteeringProgram.flow(n), libc, runtime),
+                        "queue = flow hash mod " + n + " (eBPF)");
+                case DATA_BY_FLOW -> new Program(SteeringProgram.load(SteeringProgram.dataByFlow(n), libc, runtime),
+                        "queue = flow hash mod " + n + " for TCP data, sending CPU mod " + n + " for the rest (eBPF)");
+                case SENDING_CPU -> new Program(SteeringProgram.load(SteeringProgram.sendingCpu(n), libc, runtime),
+                        "queue = sending CPU mod " + n + " (eBPF)");
+            };
             programs[steering.ordinal()] = p;
         }
         return p;

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The daemon's inbound steering on a 2-queue TUN device, against the kernel: with affinity none
  * the eBPF program puts a packet on the queue of the CPU that sent it (ping pinned with taskset),
+ * but a TCP segment with data on its flow's queue (an upload whose sender hops between CPUs),
  * with flow one flow lands on one queue whichever CPU sends it, switching at run time attaches the
  * other program, and without the capabilities to load a program the daemon falls back to the
  * kernel's flow table and says so. Queues are read from {@code ctl status} (packets per queue).
@@ -19,16 +20,23 @@ import org.junit.jupiter.api.io.TempDir;
 @Tag("netns")
 class SteeringIT {
     private static final int PINGS = 30;
-    private static final String SENDING_CPU = "queue = sending CPU mod 2 (eBPF)";
+    private static final String NONE = "queue = flow hash mod 2 for TCP data, sending CPU mod 2 for the rest (eBPF)";
+    /** An upload to discard:9 of 64 writes of 64 KiB, the sender moving to the other CPU before each. */
+    private static final String HOPPING_UPLOAD = "import os, socket\n"
+            + "s = socket.create_connection(('" + Netns.STACK_ADDR + "', 9), timeout=30)\n"
+            + "for i in range(64):\n"
+            + "    os.sched_setaffinity(0, {i % 2})\n"
+            + "    s.sendall(b'x' * 65536)\n"
+            + "s.close()\n";
 
     @TempDir
     Path dir;
 
     @Test
-    void withAffinityNoneAPacketArrivesOnTheQueueOfTheCpuThatSentIt() throws Exception {
+    void withAffinityNoneAPingArrivesOnTheQueueOfItsCpuAndTcpDataOnTheQueueOfItsFlow() throws Exception {
         try (Netns ns = Netns.create()) {
             DaemonProcess daemon = DaemonProcess.start(ns, dir, "--queues", "2");
-            assertThat(daemon.log()).contains(SENDING_CPU);
+            assertThat(daemon.log()).contains(NONE);
             for (int cpu : new int[] {1, 0, 1}) {
                 long[] before = perQueue(daemon);
                 pingFrom(ns, cpu);
@@ -37,6 +45,14 @@ class SteeringIT {
                         .isGreaterThanOrEqualTo(PINGS);
                 assertThat(delta[1 - cpu]).as("packets on the other queue meanwhile (strays only)").isLessThan(PINGS / 2);
             }
+            long[] before = perQueue(daemon);
+            ns.exec(60, "python3", "-c", HOPPING_UPLOAD).ok();
+            long[] delta = delta(before, perQueue(daemon));
+            // 4 MiB is 2,897 segments of 1448 bytes; without data: the handshake's ACK, the FIN
+            // and strays, which go by CPU
+            assertThat(Math.max(delta[0], delta[1])).as("the upload's data on one queue: %s", Arrays.toString(delta))
+                    .isGreaterThanOrEqualTo(2_897);
+            assertThat(Math.min(delta[0], delta[1])).as("the other queue: %s", Arrays.toString(delta)).isLessThan(100);
             assertThat(daemon.terminate()[0]).isZero();
         }
     }
@@ -64,7 +80,7 @@ class SteeringIT {
             assertThat(Math.max(delta[0], delta[1])).as("one queue took both CPUs' IPv6 pings: %s", Arrays.toString(delta))
                     .isGreaterThanOrEqualTo(2 * PINGS);
 
-            assertThat(daemon.ctl("set", "affinity", "none").ok().out()).endsWith("inbound steering: " + SENDING_CPU + "\n");
+            assertThat(daemon.ctl("set", "affinity", "none").ok().out()).endsWith("inbound steering: " + NONE + "\n");
             for (int cpu : new int[] {0, 1}) {
                 long[] was = perQueue(daemon);
                 pingFrom(ns, cpu);

@@ -94,6 +94,48 @@ class SteeringProgramTest {
     }
 
     @Test
+    void dataByFlowProgramPicksTheQueueOfSteeringDataByFlow() {
+        SplittableRandom random = new SplittableRandom(14);
+        int[] picked = new int[2];
+        for (int queues : new int[] {2, 3, 4, 64}) {
+            byte[] program = SteeringProgram.dataByFlow(queues);
+            for (int i = 0; i < 4000; i++) {
+                boolean v6 = i % 2 == 1;
+                int protocol = i % 8 < 6 ? 6 : random.nextInt(256);
+                int ipHeader = v6 ? 40 : 4 * (i % 10 == 0 ? 5 + random.nextInt(11) : 5);
+                int doff = 5 + random.nextInt(11);
+                int data = i % 3 == 0 ? 0 : 1 + random.nextInt(1400);
+                byte[] packet = new byte[random.nextInt(20) == 0 ? random.nextInt(ipHeader + 13) : ipHeader + doff * 4 + data];
+                random.nextBytes(packet);
+                if (packet.length > 0) {
+                    packet[0] = (byte) (v6 ? 0x60 : 0x40 | ipHeader / 4);
+                }
+                int tcpLength = doff * 4 + data;
+                setIfInside(packet, v6 ? 6 : 9, protocol);
+                setIfInside(packet, v6 ? 4 : 2, (v6 ? tcpLength : ipHeader + tcpLength) >> 8);
+                setIfInside(packet, v6 ? 5 : 3, v6 ? tcpLength : ipHeader + tcpLength);
+                setIfInside(packet, ipHeader + 12, doff << 4 | random.nextInt(16));
+                int cpu = random.nextInt(128);
+                ByteBuf buf = Unpooled.wrappedBuffer(packet);
+                int expected = Steering.DATA_BY_FLOW.queue(cpu, buf, queues);
+                assertThat(run(program, packet, cpu)).as("v6 %s protocol %d data %d, %d bytes", v6, protocol, data, packet.length)
+                        .isEqualTo(expected);
+                if (protocol == 6 && packet.length == ipHeader + tcpLength) {
+                    picked[data > 0 ? 1 : 0]++;
+                    assertThat(expected).isEqualTo(data > 0 ? Steering.FLOW.queue(cpu, buf, queues) : cpu % queues);
+                }
+            }
+        }
+        assertThat(Math.min(picked[0], picked[1])).as("segments without and with data: %s", java.util.Arrays.toString(picked)).isGreaterThan(1000);
+    }
+
+    private static void setIfInside(byte[] packet, int at, int value) {
+        if (at < packet.length) {
+            packet[at] = (byte) value;
+        }
+    }
+
+    @Test
     void oneIpv6FlowKeepsItsQueueWhateverItsFlowLabelAndPayload() {
         byte[] a = new byte[60];
         new SplittableRandom(5).nextBytes(a);
@@ -132,9 +174,14 @@ class SteeringProgramTest {
     /**
      * The instructions the programs use, as the kernel runs them (kernel/bpf/core.c): 64-bit and
      * 32-bit ALU (32-bit results zero-extended), packet loads in network order ending the program
-     * with 0 out of bounds, jumps, exit (a helper call returns 0).
+     * with 0 out of bounds, jumps, exit (the one helper call, bpf_get_smp_processor_id, returns {@code cpu}).
      */
     private static long run(byte[] program, byte[] packet) {
+        return run(program, packet, 0);
+    }
+
+    /** Runs {@code program} on {@code packet} as if on CPU {@code cpu} (bpf_get_smp_processor_id). */
+    private static long run(byte[] program, byte[] packet, int cpu) {
         ByteBuffer code = ByteBuffer.wrap(program).order(ByteOrder.LITTLE_ENDIAN);
         long[] r = new long[11];
         int pc = 0;
@@ -147,9 +194,13 @@ class SteeringProgramTest {
             pc++;
             long s = (op & 0x08) != 0 ? r[src] : imm;
             switch (op) {
-                case 0x20, 0x30, 0x40 -> {
-                    int at = (op == 0x40 ? (int) r[src] : 0) + imm;
-                    int size = op == 0x30 ? 1 : 4;
+                case 0x20, 0x28, 0x30, 0x40, 0x50 -> {
+                    int at = (op >= 0x40 ? (int) r[src] : 0) + imm;
+                    int size = switch (op) {
+                        case 0x30, 0x50 -> 1;
+                        case 0x28 -> 2;
+                        default -> 4;
+                    };
                     if (at < 0 || at + size > packet.length) {
                         return 0;
                     }
@@ -161,7 +212,7 @@ class SteeringProgramTest {
                 }
                 case 0xbf -> r[dst] = r[src];
                 case 0x97 -> r[dst] = Long.remainderUnsigned(r[dst], imm & 0xffffffffL);
-                case 0xbc, 0xac, 0x54, 0x64, 0x74, 0x24, 0x94 -> {
+                case 0xbc, 0xac, 0x54, 0x64, 0x74, 0x24, 0x94, 0x1c -> {
                     int a = (int) r[dst];
                     int b = (int) s;
                     int v = switch (op) {
@@ -171,6 +222,7 @@ class SteeringProgramTest {
                         case 0x64 -> a << b;
                         case 0x74 -> a >>> b;
                         case 0x24 -> a * b;
+                        case 0x1c -> a - b;
                         default -> Integer.remainderUnsigned(a, b);
                     };
                     r[dst] = v & 0xffffffffL;
@@ -178,7 +230,8 @@ class SteeringProgramTest {
                 case 0x05 -> pc += off;
                 case 0x15 -> pc += r[dst] == imm ? off : 0;
                 case 0x55 -> pc += r[dst] != imm ? off : 0;
-                case 0x85 -> r[0] = 0;
+                case 0x1d -> pc += r[dst] == r[src] ? off : 0;
+                case 0x85 -> r[0] = cpu;
                 case 0x95 -> {
                     return r[0];
                 }
