@@ -142,9 +142,12 @@ public final class Listener {
         }
     }
 
-    /** Waits up to {@code timeoutMillis} (0 = forever) for an established connection; null on timeout. */
+    /**
+     * Waits up to {@code timeoutMillis} (0 = forever) for an established connection; null on
+     * timeout. The deadline is on the stack's clock, as {@link TcpConnection}'s waits.
+     */
     Tcb accept(long timeoutMillis) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        long deadline = layer.clock().nanos() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         lock.lock();
         try {
             while (acceptQueue.isEmpty()) {
@@ -154,7 +157,7 @@ public final class Listener {
                 if (timeoutMillis == 0) {
                     acceptable.await();
                 } else {
-                    long left = deadline - System.nanoTime();
+                    long left = deadline - layer.clock().nanos();
                     if (left <= 0) {
                         return null;
                     }

@@ -8,7 +8,7 @@ import io.tcpstack.wire.TcpView;
 import java.util.List;
 
 /**
- * The unacceptable ACK in SYN-SENT (BEHAVIOURS.md 2): a stale FIN-WAIT-2 record answers a new SYN
+ * The unacceptable ACK in SYN-SENT (stack/BEHAVIOURS.md 2): a stale FIN-WAIT-2 record answers a new SYN
  * with an ACK of the old connection; the client resets it and resends its SYN after the full
  * initial RTO (rto-init, Linux <= 5.5) or after TCP_TIMEOUT_MIN (timeout-min, Linux >= 5.6).
  */

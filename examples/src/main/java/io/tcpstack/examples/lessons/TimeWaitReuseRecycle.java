@@ -10,7 +10,7 @@ import java.util.List;
 
 /**
  * TIME_WAIT (why it lasts, what it repeats), tw_reuse on the connecting side, and tw_recycle on a
- * server whose clients share one address behind a NAT (BEHAVIOURS.md 4).
+ * server whose clients share one address behind a NAT (stack/BEHAVIOURS.md 4).
  */
 final class TimeWaitReuseRecycle implements Lesson {
     private static final int PORT = 80;
