@@ -52,6 +52,9 @@ for target in "${TARGETS[@]}"; do
     fi
     ran=$((ran + 1))
     log="$LOGS/$name.log"
+    # Jazzer writes a finding into the target's inputs directory only where that exists
+    class=${test%#*}
+    mkdir -p "$module/src/test/resources/${class//.//}Inputs/${test#*#}"
     t0=$(date +%s)
     set +e
     JAZZER_FUZZ=1 mvn -B -ntp test -pl "$module" -am -Dtest="$test" -Dsurefire.failIfNoSpecifiedTests=false \

@@ -122,10 +122,15 @@ public final class HostKnobs {
     }
 
     private static String fileOrNone(String s) {
-        if (s.isEmpty()) {
-            throw new IllegalArgumentException("must be a file path or none, got ''");
+        try {
+            if (!s.isEmpty()) {
+                Path.of(s);
+                return s;
+            }
+        } catch (InvalidPathException e) {
+            // reported below with what is allowed (a NUL, say: found by ConfigFileFuzzTest)
         }
-        return s;
+        throw new IllegalArgumentException("must be a file path or none, got '" + s + "'");
     }
 
     private static String faultOrNone(String s) {
