@@ -1,5 +1,6 @@
 package io.tcpstack.cli;
 
+import io.tcpstack.tun.LibC;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import sun.misc.Signal;
@@ -26,9 +27,15 @@ final class StopSignal {
         return s;
     }
 
-    /** Handles SIGHUP too (as a reload request) instead of letting it end the process. */
+    /**
+     * Handles SIGHUP too (as a reload request) instead of letting it end the process. A parent
+     * may have left SIGHUP ignored (nohup, a CI runner), and HotSpot then keeps it ignored and
+     * drops the handler without a word (JVM_RegisterSignal); SIGHUP is the daemon's reload
+     * interface, as it is nginx's, so the disposition goes back to SIG_DFL first.
+     */
     static StopSignal installWithReload() {
         StopSignal s = install();
+        LibC.INSTANCE.signal(LibC.SIGHUP, LibC.SIG_DFL);
         Signal.handle(new Signal("HUP"), sig -> {
             s.reload = true;
             s.signals.release();

@@ -58,4 +58,10 @@ public interface LibC {
     int sched_setaffinity(int pid, @size_t long size, Pointer mask);
 
     String strerror(int errno);
+
+    int SIGHUP = 1;
+    long SIG_DFL = 0;
+
+    /** signal(2): sets {@code signum}'s disposition ({@link #SIG_DFL}); returns the previous one (1: ignored). */
+    long signal(int signum, long handler);
 }

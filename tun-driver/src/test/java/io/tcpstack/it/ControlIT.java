@@ -206,7 +206,9 @@ class ControlIT {
         Path config = dir.resolve("tcpstack.conf");
         Files.writeString(config, "# test\nfin-timeout = 30s\n");
         try (Netns ns = Netns.create()) {
-            DaemonProcess daemon = DaemonProcess.start(ns, dir, "--config", config.toString(), "--drain-timeout", "3s");
+            // started with SIGHUP ignored, as under nohup: the daemon takes it back for its reload
+            DaemonProcess daemon = DaemonProcess.start(ns, dir, List.of("nohup"), "--config", config.toString(),
+                    "--drain-timeout", "3s");
             assertThat(daemon.ctl("get", "tcp_fin_timeout").ok().out()).isEqualTo("fin-timeout = 30s\n");
 
             Files.writeString(config, "fin-timeout = 5s\nqueues = 4\n");
