@@ -47,7 +47,7 @@ public enum Steering {
             if (p.getUnsignedByte(start + protocolAt) != IpProtocol.TCP) {
                 return SENDING_CPU.queue(sendingCpu, p, queues);
             }
-            int tcpAt = v6 ? Ipv6View.HEADER_LENGTH : (p.getUnsignedByte(start) & 0x0f) * 4;
+            int tcpAt = transportAt(p, start, v6);
             if (length < tcpAt + 13) {
                 return 0;
             }
@@ -67,6 +67,11 @@ public enum Steering {
     /** The queue of {@code packet} (an IPv4 or IPv6 packet, readable bytes) sent by {@code sendingCpu}. */
     public abstract int queue(int sendingCpu, ByteBuf packet, int queues);
 
+    /** Where the transport header starts: after the fixed IPv6 header, or after IHL * 4 bytes. */
+    private static int transportAt(ByteBuf p, int start, boolean v6) {
+        return v6 ? Ipv6View.HEADER_LENGTH : (p.getUnsignedByte(start) & 0x0f) * 4;
+    }
+
     /**
      * The flow hash the FLOW program computes: h = the xor of the source and destination address
      * words (one each for IPv4, four each for IPv6), xor the ports' word for TCP and UDP (IPv6:
@@ -84,7 +89,7 @@ public enum Steering {
         boolean v6 = p.getUnsignedByte(start) >>> 4 == 6;
         int addresses = v6 ? 8 : 12;
         int words = v6 ? 8 : 2;
-        int portsAt = v6 ? Ipv6View.HEADER_LENGTH : (p.getUnsignedByte(start) & 0x0f) * 4;
+        int portsAt = transportAt(p, start, v6);
         if (length < addresses + 4 * words) {
             return 0;
         }

@@ -122,15 +122,10 @@ public final class HostKnobs {
     }
 
     private static String fileOrNone(String s) {
-        try {
-            if (!s.isEmpty()) {
-                Path.of(s);
-                return s;
-            }
-        } catch (InvalidPathException e) {
-            // reported below with what is allowed (a NUL, say: found by ConfigFileFuzzTest)
+        if (path(s) == null) {
+            throw new IllegalArgumentException("must be a file path or none, got '" + s + "'");
         }
-        throw new IllegalArgumentException("must be a file path or none, got '" + s + "'");
+        return s;
     }
 
     private static String faultOrNone(String s) {
@@ -151,14 +146,20 @@ public final class HostKnobs {
     }
 
     private static String absolute(String s) {
-        try {
-            if (!s.isEmpty() && Path.of(s).isAbsolute()) {
-                return s;
-            }
-        } catch (InvalidPathException e) {
-            // reported below with what is allowed
+        Path p = path(s);
+        if (p == null || !p.isAbsolute()) {
+            throw new IllegalArgumentException("must be an absolute path, got '" + s + "'");
         }
-        throw new IllegalArgumentException("must be an absolute path, got '" + s + "'");
+        return s;
+    }
+
+    /** {@code s} as a path, or null when it is empty or no path (a NUL, say: found by ConfigFileFuzzTest). */
+    private static Path path(String s) {
+        try {
+            return s.isEmpty() ? null : Path.of(s);
+        } catch (InvalidPathException e) {
+            return null;
+        }
     }
 
     /** A group's spelling (useradd's rules, or a number); whether it exists is checked at start. */

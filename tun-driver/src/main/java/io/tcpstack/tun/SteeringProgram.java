@@ -116,10 +116,7 @@ final class SteeringProgram {
         insn(b, JA, 0, 0, 26 - 13, 0);                  // 12: data: to the flow hash at 26
         insn(b, LD_ABS_B, 0, 0, 0, 9);                  // 13: IPv4: r0 = protocol
         insn(b, JNE_K, 0, 0, toCpu - 15, IPPROTO_TCP);  // 14: not TCP: by CPU
-        insn(b, LD_ABS_B, 0, 0, 0, 0);                  // r0 = version and IHL
-        insn(b, ALU32_AND_K, 0, 0, 0, 0x0f);            // w0 = IHL
-        insn(b, ALU32_LSH_K, 0, 0, 0, 2);               // w0 = header length in bytes
-        insn(b, ALU64_MOV_X, 8, 0, 0, 0);               // r8 = r0
+        ipv4HeaderLengthToR8(b);                        // 4 instructions: r8 = IHL * 4
         insn(b, LD_ABS_H, 0, 0, 0, 2);                  // r0 = total length
         insn(b, ALU32_SUB_X, 0, 8, 0, 0);               // w0 -= w8: the TCP length
         insn(b, ALU64_MOV_X, 9, 0, 0, 0);               // r9 = r0
@@ -158,10 +155,7 @@ final class SteeringProgram {
         insn(b, LD_ABS_B, 0, 0, 0, 9);                  // r0 = protocol
         insn(b, JEQ_K, 0, 0, 1, IPPROTO_TCP);           // TCP: to the ports
         insn(b, JNE_K, 0, 0, 6, IPPROTO_UDP);           // neither TCP nor UDP: to the mixing
-        insn(b, LD_ABS_B, 0, 0, 0, 0);                  // r0 = version and IHL
-        insn(b, ALU32_AND_K, 0, 0, 0, 0x0f);            // w0 = IHL
-        insn(b, ALU32_LSH_K, 0, 0, 0, 2);               // w0 = header length in bytes
-        insn(b, ALU64_MOV_X, 8, 0, 0, 0);               // r8 = r0
+        ipv4HeaderLengthToR8(b);                        // 4 instructions: r8 = IHL * 4
         insn(b, LD_IND_W, 0, 8, 0, 0);                  // r0 = source and destination port
         insn(b, ALU32_XOR_X, 7, 0, 0, 0);               // w7 ^= w0
         insn(b, ALU32_MUL_K, 7, 0, 0, 0x9E3779B1);      // the mixing: w7 *= 0x9E3779B1
@@ -170,6 +164,14 @@ final class SteeringProgram {
         insn(b, ALU32_XOR_X, 0, 7, 0, 0);               // w0 ^= w7
         insn(b, ALU32_MOD_K, 0, 0, 0, queues);          // w0 %= queues (unsigned)
         insn(b, EXIT, 0, 0, 0, 0);
+    }
+
+    /** r8 = the IPv4 header length in bytes (IHL * 4), through r0: four instructions. */
+    private static void ipv4HeaderLengthToR8(ByteBuffer b) {
+        insn(b, LD_ABS_B, 0, 0, 0, 0);                  // r0 = version and IHL
+        insn(b, ALU32_AND_K, 0, 0, 0, 0x0f);            // w0 = IHL
+        insn(b, ALU32_LSH_K, 0, 0, 0, 2);               // w0 = header length in bytes
+        insn(b, ALU64_MOV_X, 8, 0, 0, 0);               // r8 = r0
     }
 
     private static ByteBuffer program(int instructions) {
