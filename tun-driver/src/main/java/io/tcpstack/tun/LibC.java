@@ -52,6 +52,12 @@ public interface LibC {
     /** syscall(2) with three arguments: bpf(2), which glibc does not wrap. */
     long syscall(long number, long arg1, long arg2, long arg3);
 
+    /**
+     * syscall(2) with six arguments: io_uring_enter(2), which glibc does not wrap, and mmap(2)
+     * (glibc's mmap through jnr-ffi receives a garbled offset and fails with EINVAL).
+     */
+    long syscall(long number, long arg1, long arg2, long arg3, long arg4, long arg5, long arg6);
+
     /** sched_getaffinity(2): pid 0 is the calling thread; {@code mask} a cpu_set_t of {@code size} bytes. */
     int sched_getaffinity(int pid, @size_t long size, Pointer mask);
 

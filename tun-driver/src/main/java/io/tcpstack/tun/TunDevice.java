@@ -82,6 +82,9 @@ public final class TunDevice implements Link {
     private final AtomicInteger writersInFlight = new AtomicInteger();
     private final LongAdder txPackets = new LongAdder();
     private final LongAdder txErrors = new LongAdder();
+    private final LongAdder txBatches = new LongAdder();
+    /** Packets waiting to be written (without offloads), a flow always in the same one. */
+    private final TransmitQueue[] transmit;
     private volatile PacketReceiver receiver;
     private volatile boolean closed;
     private boolean fdsClosed;
@@ -96,8 +99,39 @@ public final class TunDevice implements Link {
         this.offload = offload;
         this.iovecs = offload ? ThreadLocal.withInitial(() -> Memory.allocateDirect(runtime, 32 + 16, true)) : null;
         this.readers = new Thread[fds.length];
+        this.transmit = offload ? new TransmitQueue[0] : transmitQueues(fds.length);
         this.steering = new TunSteering(name, fds, libc, runtime);
         this.rx = new TunReader(this, fds, wakeFd, libc, runtime, steering);
+    }
+
+    /**
+     * As many {@link TransmitQueue}s as queues, each with its own io_uring; where io_uring is off
+     * (a sysctl, a seccomp filter, an old kernel) one log line says so and each packet costs a write(2).
+     */
+    private TransmitQueue[] transmitQueues(int queues) {
+        TransmitQueue[] transmitQueues = new TransmitQueue[queues];
+        for (int q = 0; q < queues; q++) {
+            IoUring ring = null;
+            try {
+                ring = IoUring.open(TransmitQueue.BATCH, libc, runtime);
+            } catch (IOException e) {
+                if (q == 0) {
+                    log.info("{}: no io_uring ({}): each packet sent costs one write(2)", name, e.getMessage());
+                }
+            }
+            transmitQueues[q] = new TransmitQueue(libc, ring, txPackets, txErrors, txBatches);
+        }
+        return transmitQueues;
+    }
+
+    /** A queue's reader: what it sends waits for the end of its burst ({@link TunDevice#send}). */
+    private static final class ReaderThread extends FastThreadLocalThread {
+        final TunDevice device;
+
+        ReaderThread(TunDevice device, Runnable body, String name) {
+            super(body, name);
+            this.device = device;
+        }
     }
 
     /**
@@ -237,6 +271,11 @@ public final class TunDevice implements Link {
         return txPackets.sum();
     }
 
+    /** io_uring submissions, each writing a burst of packets. */
+    public long txBatches() {
+        return txBatches.sum();
+    }
+
     /** Writes the kernel refused (or that came after close). */
     public long txErrors() {
         return txErrors.sum();
@@ -262,52 +301,73 @@ public final class TunDevice implements Link {
         return rx.unsupported.sum();
     }
 
+    /**
+     * Sends {@code packet} on {@code queue}. A reader thread queues it, to be written with the rest
+     * of its burst ({@link #flush}); any other thread writes it (and whatever is queued before it)
+     * at once. Offloaded packets carry a virtio-net header and are written alone, with writev(2).
+     */
     @Override
     public void send(int queue, ByteBuf packet) {
         writersInFlight.incrementAndGet();
         try {
             if (closed) {
                 txErrors.increment();
+                packet.release();
                 return;
             }
-            int length = packet.readableBytes();
             int fd = fds[Math.floorMod(queue, fds.length)];
-            long written;
-            if (packet.hasMemoryAddress()) {
-                written = write(fd, packet, packet.readerIndex(), packet.memoryAddress() + packet.readerIndex(), length);
-            } else {
-                written = writeCopy(fd, packet, length);
+            if (offload) {
+                writeOffloaded(fd, packet);
+                return;
             }
-            if (written == length) {
+            ByteBuf direct = packet.hasMemoryAddress() ? packet : directCopy(packet);
+            // a flow's packets all go through one transmit queue, whatever TUN queue each is for: in order
+            TransmitQueue tx = transmit[Integer.remainderUnsigned(Steering.flowHash(direct), transmit.length)];
+            int queued = tx.add(direct, fd);
+            if (!(Thread.currentThread() instanceof ReaderThread r && r.device == this) || queued >= tx.batchSize()) {
+                tx.flush();
+            }
+        } finally {
+            writersInFlight.decrementAndGet();
+        }
+    }
+
+    /** Writes every queued packet: a reader calls it when its burst ends, before it sleeps. */
+    void flush() {
+        for (TransmitQueue tx : transmit) {
+            if (tx.hasPending()) {
+                tx.flush();
+            }
+        }
+    }
+
+    /** A buffer without a memory address (heap, composite): a direct copy, the original released. */
+    private static ByteBuf directCopy(ByteBuf packet) {
+        try {
+            ByteBuf direct = PooledByteBufAllocator.DEFAULT.directBuffer(packet.readableBytes());
+            direct.writeBytes(packet, packet.readerIndex(), packet.readableBytes());
+            return direct;
+        } finally {
+            packet.release();
+        }
+    }
+
+    private void writeOffloaded(int fd, ByteBuf packet) {
+        ByteBuf direct = packet.hasMemoryAddress() ? packet : directCopy(packet);
+        try {
+            int length = direct.readableBytes();
+            if (write(fd, direct, direct.readerIndex(), direct.memoryAddress() + direct.readerIndex(), length) == length) {
                 txPackets.increment();
             } else {
                 txErrors.increment();
             }
         } finally {
-            writersInFlight.decrementAndGet();
-            packet.release();
-        }
-    }
-
-    /** A buffer without a memory address (heap, composite): copy it into a direct one first. */
-    private long writeCopy(int fd, ByteBuf packet, int length) {
-        ByteBuf direct = PooledByteBufAllocator.DEFAULT.directBuffer(length);
-        try {
-            direct.writeBytes(packet, packet.readerIndex(), length);
-            return write(fd, direct, 0, direct.memoryAddress(), length);
-        } finally {
             direct.release();
         }
     }
 
-    /**
-     * Writes the packet at {@code index} of {@code buf} (at {@code address}); with offloads after
-     * its virtio-net header (plain, or TSO for a TCP super-packet). Returns the packet bytes written.
-     */
+    /** Writes the packet at {@code index} of {@code buf} (at {@code address}) after its virtio-net header (plain, or TSO for a TCP super-packet). Returns the packet bytes written. */
     private long write(int fd, ByteBuf buf, int index, long address, int length) {
-        if (!offload) {
-            return libc.write(fd, address, length);
-        }
         Pointer iov = iovecs.get();
         if (!VirtioNetHeader.fillOutbound(iov, 32, buf, index, length, mtu)) {
             return -1;
@@ -346,7 +406,7 @@ public final class TunDevice implements Link {
             int queue = q;
             // a FastThreadLocalThread: netty 4.2 recycles ByteBuf objects only on those, so the
             // packets this reader's stack sends allocate nothing
-            readers[q] = new FastThreadLocalThread(() -> rx.readLoop(queue, receiver), "tun-rx-" + q);
+            readers[q] = new ReaderThread(this, () -> rx.readLoop(queue, receiver), "tun-rx-" + q);
             readers[q].setDaemon(true);
             readers[q].start();
         }
@@ -391,6 +451,9 @@ public final class TunDevice implements Link {
             }
             steering.detachProgram();
             fdsClosed = true;
+            for (TransmitQueue tx : transmit) {
+                tx.close();
+            }
             for (int fd : fds) {
                 libc.close(fd);
             }

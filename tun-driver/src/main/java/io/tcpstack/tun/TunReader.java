@@ -111,6 +111,7 @@ final class TunReader {
                     receiver.endOfBurst(queue);
                     spinUntil = System.nanoTime() + busyPollNanos;
                 }
+                device.flush();
             }
         } finally {
             buf.release();
