@@ -92,11 +92,11 @@ public final class BenchDaemon implements Callable<Integer> {
             perQueue.append(q == 0 ? "" : ",").append(stack.inbound().received(q));
         }
         System.out.println(String.format(Locale.ROOT,
-                "{\"rx_packets\":%d,\"rx_super_packets\":%d,\"rx_unsupported\":%d,\"tx_packets\":%d,\"tx_errors\":%d,"
+                "{\"rx_packets\":%d,\"rx_super_packets\":%d,\"rx_unsupported\":%d,\"tx_packets\":%d,\"tx_errors\":%d,\"tx_batches\":%d,"
                         + "\"tcp_in_segs\":%d,\"tcp_out_segs\":%d,\"tcp_retrans_segs\":%d,\"ip_in_discards\":%d,"
                         + "\"ofo_queued\":%d,\"paws_estab\":%d,\"stale_lookup_drops\":%d,\"rx_per_queue\":[%s],"
                         + "\"steering\":\"%s\"}",
-                tun.rxPackets(), tun.rxSuperPackets(), tun.rxUnsupported(), tun.txPackets(), tun.txErrors(),
+                tun.rxPackets(), tun.rxSuperPackets(), tun.rxUnsupported(), tun.txPackets(), tun.txErrors(), tun.txBatches(),
                 stack.stats().get(Counter.TcpInSegs), stack.stats().get(Counter.TcpOutSegs),
                 stack.stats().get(Counter.TcpRetransSegs), stack.stats().get(Counter.IpInDiscards),
                 stack.stats().get(Counter.TcpExtTCPOFOQueue), stack.stats().get(Counter.TcpExtPAWSEstab),

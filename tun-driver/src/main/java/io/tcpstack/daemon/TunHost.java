@@ -109,13 +109,13 @@ public final class TunHost implements AutoCloseable {
         String addresses = stack.config().addresses().stream().map(IpAddress::toString).collect(Collectors.joining(","));
         return "dev=" + device.name() + " addr=" + addresses + " queues=" + device.queueCount()
                 + " mtu=" + device.mtu() + " profile=" + KnobRegistry.describeProfile(s) + " affinity=" + s.affinity.knobValue()
-                + " syn-resend=" + s.synResend.knobValue();
+                + " syn-resend=" + s.synResend.knobValue() + " tx=" + device.transmitMode();
     }
 
     @Override
     public void close() {
         stack.close();
-        log.info("stopped: rx {} tx {} tx-errors {} packets, rx {} super-packets", device.rxPackets(), device.txPackets(),
-                device.txErrors(), device.rxSuperPackets());
+        log.info("stopped: rx {} tx {} tx-errors {} packets, rx {} super-packets, tx {} io_uring batches", device.rxPackets(),
+                device.txPackets(), device.txErrors(), device.rxSuperPackets(), device.txBatches());
     }
 }

@@ -170,6 +170,7 @@ final class IoUring implements AutoCloseable {
                 if (runtime.getLastError() == LibC.EINTR) {
                     continue;
                 }
+                // after a partial submission the kernel holds the rest of our buffers: wait for them
                 if (toSubmit == count) {
                     sqTail -= count; // nothing was consumed: take the entries back
                     VarHandle.releaseFence();

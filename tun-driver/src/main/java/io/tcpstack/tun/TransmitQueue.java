@@ -77,6 +77,11 @@ final class TransmitQueue {
         }
     }
 
+    /** Whether packets leave in io_uring batches (else one write(2) each). */
+    boolean batched() {
+        return ring != null;
+    }
+
     boolean hasPending() {
         return queued > 0;
     }

@@ -12,7 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.LongAdder;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
@@ -27,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * eventfd, which wakes every reader at once (a thread blocked in read(2) on a TUN fd is woken by
  * neither close() nor an interrupt). Packets are read into one pooled direct buffer per reader and
  * written from the buffer the stack filled, by memory address: no copy and no allocation per
- * packet.
+ * packet. What a reader sends while it processes a burst leaves when the burst ends, in io_uring
+ * batches ({@link TunTransmit}).
  *
  * <p>Which queue the kernel puts a packet on is the {@link #steer steering}: a steering eBPF
  * program ({@link SteeringProgram}; the sending CPU, or a flow hash), or without one the kernel's
@@ -76,20 +76,14 @@ public final class TunDevice implements Link {
     private final int wakeFd;
     private final int mtu;
     private final boolean offload;
-    /** With offloads: per sending thread, a two-entry iovec array (header, packet) and the header. */
-    private final ThreadLocal<Pointer> iovecs;
     private final Thread[] readers;
     private final AtomicInteger writersInFlight = new AtomicInteger();
-    private final LongAdder txPackets = new LongAdder();
-    private final LongAdder txErrors = new LongAdder();
-    private final LongAdder txBatches = new LongAdder();
-    /** Packets waiting to be written (without offloads), a flow always in the same one. */
-    private final TransmitQueue[] transmit;
     private volatile PacketReceiver receiver;
     private volatile boolean closed;
     private boolean fdsClosed;
     private final TunSteering steering;
     private final TunReader rx;
+    private final TunTransmit tx;
 
     private TunDevice(String name, int[] fds, int wakeFd, int mtu, boolean offload) {
         this.name = name;
@@ -97,31 +91,10 @@ public final class TunDevice implements Link {
         this.wakeFd = wakeFd;
         this.mtu = mtu;
         this.offload = offload;
-        this.iovecs = offload ? ThreadLocal.withInitial(() -> Memory.allocateDirect(runtime, 32 + 16, true)) : null;
         this.readers = new Thread[fds.length];
-        this.transmit = offload ? new TransmitQueue[0] : transmitQueues(fds.length);
+        this.tx = new TunTransmit(name, fds, mtu, offload, libc, runtime);
         this.steering = new TunSteering(name, fds, libc, runtime);
         this.rx = new TunReader(this, fds, wakeFd, libc, runtime, steering);
-    }
-
-    /**
-     * As many {@link TransmitQueue}s as queues, each with its own io_uring; where io_uring is off
-     * (a sysctl, a seccomp filter, an old kernel) one log line says so and each packet costs a write(2).
-     */
-    private TransmitQueue[] transmitQueues(int queues) {
-        TransmitQueue[] transmitQueues = new TransmitQueue[queues];
-        for (int q = 0; q < queues; q++) {
-            IoUring ring = null;
-            try {
-                ring = IoUring.open(TransmitQueue.BATCH, libc, runtime);
-            } catch (IOException e) {
-                if (q == 0) {
-                    log.info("{}: no io_uring ({}): each packet sent costs one write(2)", name, e.getMessage());
-                }
-            }
-            transmitQueues[q] = new TransmitQueue(libc, ring, txPackets, txErrors, txBatches);
-        }
-        return transmitQueues;
     }
 
     /** A queue's reader: what it sends waits for the end of its burst ({@link TunDevice#send}). */
@@ -268,17 +241,22 @@ public final class TunDevice implements Link {
     }
 
     public long txPackets() {
-        return txPackets.sum();
+        return tx.packets.sum();
+    }
+
+    /** How packets leave, in a few words (ctl status). */
+    public String transmitMode() {
+        return tx.mode();
     }
 
     /** io_uring submissions, each writing a burst of packets. */
     public long txBatches() {
-        return txBatches.sum();
+        return tx.batches.sum();
     }
 
     /** Writes the kernel refused (or that came after close). */
     public long txErrors() {
-        return txErrors.sum();
+        return tx.errors.sum();
     }
 
     /** Inbound packets whose handler threw (the reader goes on). */
@@ -302,81 +280,26 @@ public final class TunDevice implements Link {
     }
 
     /**
-     * Sends {@code packet} on {@code queue}. A reader thread queues it, to be written with the rest
-     * of its burst ({@link #flush}); any other thread writes it (and whatever is queued before it)
-     * at once. Offloaded packets carry a virtio-net header and are written alone, with writev(2).
+     * Sends {@code packet} on {@code queue}: a reader thread's packet waits for the end of its
+     * burst, any other thread's leaves at once ({@link TunTransmit#send}).
      */
     @Override
     public void send(int queue, ByteBuf packet) {
         writersInFlight.incrementAndGet();
         try {
             if (closed) {
-                txErrors.increment();
-                packet.release();
+                tx.refuse(packet);
                 return;
             }
-            int fd = fds[Math.floorMod(queue, fds.length)];
-            if (offload) {
-                writeOffloaded(fd, packet);
-                return;
-            }
-            ByteBuf direct = packet.hasMemoryAddress() ? packet : directCopy(packet);
-            // a flow's packets all go through one transmit queue, whatever TUN queue each is for: in order
-            TransmitQueue tx = transmit[Integer.remainderUnsigned(Steering.flowHash(direct), transmit.length)];
-            int queued = tx.add(direct, fd);
-            if (!(Thread.currentThread() instanceof ReaderThread r && r.device == this) || queued >= tx.batchSize()) {
-                tx.flush();
-            }
+            tx.send(queue, packet, Thread.currentThread() instanceof ReaderThread r && r.device == this);
         } finally {
             writersInFlight.decrementAndGet();
         }
     }
 
-    /** Writes every queued packet: a reader calls it when its burst ends, before it sleeps. */
+    /** Writes every packet a reader's burst queued: it calls this when its burst ends, before it sleeps. */
     void flush() {
-        for (TransmitQueue tx : transmit) {
-            if (tx.hasPending()) {
-                tx.flush();
-            }
-        }
-    }
-
-    /** A buffer without a memory address (heap, composite): a direct copy, the original released. */
-    private static ByteBuf directCopy(ByteBuf packet) {
-        try {
-            ByteBuf direct = PooledByteBufAllocator.DEFAULT.directBuffer(packet.readableBytes());
-            direct.writeBytes(packet, packet.readerIndex(), packet.readableBytes());
-            return direct;
-        } finally {
-            packet.release();
-        }
-    }
-
-    private void writeOffloaded(int fd, ByteBuf packet) {
-        ByteBuf direct = packet.hasMemoryAddress() ? packet : directCopy(packet);
-        try {
-            int length = direct.readableBytes();
-            if (write(fd, direct, direct.readerIndex(), direct.memoryAddress() + direct.readerIndex(), length) == length) {
-                txPackets.increment();
-            } else {
-                txErrors.increment();
-            }
-        } finally {
-            direct.release();
-        }
-    }
-
-    /** Writes the packet at {@code index} of {@code buf} (at {@code address}) after its virtio-net header (plain, or TSO for a TCP super-packet). Returns the packet bytes written. */
-    private long write(int fd, ByteBuf buf, int index, long address, int length) {
-        Pointer iov = iovecs.get();
-        if (!VirtioNetHeader.fillOutbound(iov, 32, buf, index, length, mtu)) {
-            return -1;
-        }
-        iov.putLong(0, iov.address() + 32);
-        iov.putLong(8, VirtioNetHeader.LENGTH);
-        iov.putLong(16, address);
-        iov.putLong(24, length);
-        return libc.writev(fd, iov.address(), 2) - VirtioNetHeader.LENGTH;
+        tx.flush();
     }
 
     /**
@@ -451,9 +374,7 @@ public final class TunDevice implements Link {
             }
             steering.detachProgram();
             fdsClosed = true;
-            for (TransmitQueue tx : transmit) {
-                tx.close();
-            }
+            tx.close();
             for (int fd : fds) {
                 libc.close(fd);
             }
