@@ -1,7 +1,7 @@
 package io.tcpstack.tun;
 
 import io.netty.buffer.ByteBuf;
-import java.util.ArrayDeque;
+import io.netty.buffer.PooledByteBufAllocator;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -21,36 +21,53 @@ import java.util.concurrent.atomic.LongAdder;
 final class TransmitQueue {
     /** Packets per io_uring batch (the ring's size). */
     static final int BATCH = 64;
-    /** Packets that may wait: a sender that finds it full writes (or waits for the writer) first. */
-    static final int CAPACITY = 16 * BATCH;
+    /** Bytes of packet slots per queue: 256 slots up to MTU 16 KiB, fewer (at least two batches) above. */
+    static final int SLAB_BYTES = 4 << 20;
 
     private final LibC libc;
     private final IoUring ring;
-    private final ByteBuf[] waiting = new ByteBuf[CAPACITY];
-    private final int[] waitingFd = new int[CAPACITY];
-    private int head;
+    /**
+     * The waiting packets' bytes, one slot each: a packet is copied in by the thread that sends it,
+     * which releases its buffer at once (a pooled buffer goes back to the cache of the thread that
+     * allocated it, and the writer frees nothing of other threads').
+     */
+    private final ByteBuf slab;
+    private final int slotSize;
+    private final int slots;
+    private final int[] slotLength;
+    private final int[] slotFd;
     private final AtomicBoolean flushing = new AtomicBoolean();
     private final LongAdder packets;
     private final LongAdder errors;
     private final LongAdder batches;
+    /** The first waiting slot; the slots before it, {@code inFlight} of them, are being written. */
+    private int head;
+    private int inFlight;
     /** How many packets wait (written under the lock, read without it). */
     private volatile int queued;
     /** The batch being written (only the thread holding {@code flushing} touches these). */
-    private final ByteBuf[] batch;
     private final int[] fds;
     private final long[] addresses;
     private final int[] lengths;
     private final long[] results;
 
-    /** {@code ring} null: one write(2) per packet. */
-    TransmitQueue(LibC libc, IoUring ring, LongAdder packets, LongAdder errors, LongAdder batches) {
+    /** Packets of up to {@code maxPacket} bytes; {@code ring} null: one write(2) per packet. */
+    TransmitQueue(int maxPacket, LibC libc, IoUring ring, LongAdder packets, LongAdder errors, LongAdder batches) {
         this.libc = libc;
         this.ring = ring;
         this.packets = packets;
         this.errors = errors;
         this.batches = batches;
         int size = ring == null ? 1 : Math.min(BATCH, ring.capacity);
-        this.batch = new ByteBuf[size];
+        this.slotSize = maxPacket;
+        this.slots = Math.max(2 * size, Math.min(4 * BATCH, SLAB_BYTES / maxPacket));
+        this.slab = PooledByteBufAllocator.DEFAULT.directBuffer(slots * slotSize, slots * slotSize);
+        if (!slab.hasMemoryAddress()) {
+            slab.release();
+            throw new IllegalStateException("netty direct buffers have no memory address (sun.misc.Unsafe unavailable)");
+        }
+        this.slotLength = new int[slots];
+        this.slotFd = new int[slots];
         this.fds = new int[size];
         this.addresses = new long[size];
         this.lengths = new int[size];
@@ -58,22 +75,33 @@ final class TransmitQueue {
     }
 
     /**
-     * Queues {@code packet} (a direct buffer with a memory address) for {@code fd}; returns how
-     * many wait now. When the queue is full, writes (or waits for the writer) first.
+     * Copies {@code packet}, for {@code fd}, to the end of the queue and releases it; returns how
+     * many packets wait now (0: longer than the slots, counted and dropped). When the queue is
+     * full, writes (or waits for the writer) first.
      */
     int add(ByteBuf packet, int fd) {
-        while (true) {
-            synchronized (this) {
-                int n = queued;
-                if (n < CAPACITY) {
-                    int at = (head + n) % CAPACITY;
-                    waiting[at] = packet;
-                    waitingFd[at] = fd;
-                    return queued = n + 1;
-                }
+        try {
+            int length = packet.readableBytes();
+            if (length > slotSize) {
+                errors.increment();
+                return 0;
             }
-            flush();
-            Thread.onSpinWait();
+            while (true) {
+                synchronized (this) {
+                    int n = queued;
+                    if (inFlight + n < slots) {
+                        int slot = (head + n) % slots;
+                        slab.setBytes(slot * slotSize, packet, packet.readerIndex(), length);
+                        slotLength[slot] = length;
+                        slotFd[slot] = fd;
+                        return queued = n + 1;
+                    }
+                }
+                flush();
+                Thread.onSpinWait();
+            }
+        } finally {
+            packet.release();
         }
     }
 
@@ -88,7 +116,7 @@ final class TransmitQueue {
 
     /** How many packets one batch holds: a reader writes when that many are queued. */
     int batchSize() {
-        return batch.length;
+        return fds.length;
     }
 
     /** Writes every queued packet, unless another thread is writing (it then writes them). */
@@ -98,6 +126,9 @@ final class TransmitQueue {
                 int n;
                 while ((n = take()) > 0) {
                     write(n);
+                    synchronized (this) {
+                        inFlight = 0;
+                    }
                 }
             } finally {
                 flushing.set(false);
@@ -105,59 +136,48 @@ final class TransmitQueue {
         }
     }
 
+    /** Moves up to a batch of the oldest waiting packets in flight. */
     private synchronized int take() {
-        int n = Math.min(queued, batch.length);
+        int n = Math.min(queued, fds.length);
         for (int i = 0; i < n; i++) {
-            ByteBuf p = waiting[head];
-            waiting[head] = null;
-            batch[i] = p;
-            fds[i] = waitingFd[head];
-            addresses[i] = p.memoryAddress() + p.readerIndex();
-            lengths[i] = p.readableBytes();
-            head = (head + 1) % CAPACITY;
+            int slot = (head + i) % slots;
+            fds[i] = slotFd[slot];
+            addresses[i] = slab.memoryAddress() + (long) slot * slotSize;
+            lengths[i] = slotLength[slot];
         }
+        head = (head + n) % slots;
         queued -= n;
+        inFlight = n;
         return n;
     }
 
     private void write(int n) {
-        try {
-            if (ring != null && n > 1) {
-                batches.increment();
-                if (!ring.writeAll(n, fds, addresses, lengths, results)) {
-                    errors.add(n);
-                    return;
-                }
+        if (ring != null && n > 1) {
+            batches.increment();
+            if (!ring.writeAll(n, fds, addresses, lengths, results)) {
+                errors.add(n);
+                return;
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                results[i] = libc.write(fds[i], addresses[i], lengths[i]);
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            if (results[i] == lengths[i]) {
+                packets.increment();
             } else {
-                for (int i = 0; i < n; i++) {
-                    results[i] = libc.write(fds[i], addresses[i], lengths[i]);
-                }
-            }
-            for (int i = 0; i < n; i++) {
-                if (results[i] == lengths[i]) {
-                    packets.increment();
-                } else {
-                    errors.increment();
-                }
-            }
-        } finally {
-            for (int i = 0; i < n; i++) {
-                batch[i].release();
-                batch[i] = null;
+                errors.increment();
             }
         }
     }
 
-    /** Drops what is queued (the device is closing) and closes the ring. */
+    /** Drops what is queued (the device is closing, no writer is left) and frees the slots and the ring. */
     void close() {
         synchronized (this) {
-            for (int i = 0; i < queued; i++) {
-                int at = (head + i) % CAPACITY;
-                waiting[at].release();
-                waiting[at] = null;
-                errors.increment();
-            }
+            errors.add(queued);
             queued = 0;
+            slab.release();
         }
         if (ring != null) {
             ring.close();

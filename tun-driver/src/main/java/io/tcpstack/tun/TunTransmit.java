@@ -51,7 +51,7 @@ final class TunTransmit {
                     log.info("{}: no io_uring ({}): each packet sent costs one write(2)", name, e.getMessage());
                 }
             }
-            queues[q] = new TransmitQueue(libc, ring, packets, errors, batches);
+            queues[q] = new TransmitQueue(mtu, libc, ring, packets, errors, batches);
         }
     }
 
@@ -70,13 +70,12 @@ final class TunTransmit {
      */
     void send(int queue, ByteBuf packet, boolean deferred) {
         int fd = fds[Math.floorMod(queue, fds.length)];
-        ByteBuf direct = packet.hasMemoryAddress() ? packet : directCopy(packet);
         if (offload) {
-            writeOffloaded(fd, direct);
+            writeOffloaded(fd, packet.hasMemoryAddress() ? packet : directCopy(packet));
             return;
         }
-        TransmitQueue tx = queues[Integer.remainderUnsigned(Steering.flowHash(direct), queues.length)];
-        if (tx.add(direct, fd) >= tx.batchSize() || !deferred) {
+        TransmitQueue tx = queues[Integer.remainderUnsigned(Steering.flowHash(packet), queues.length)];
+        if (tx.add(packet, fd) >= tx.batchSize() || !deferred) {
             tx.flush();
         }
     }

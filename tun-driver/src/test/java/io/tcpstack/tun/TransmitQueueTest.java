@@ -67,7 +67,7 @@ class TransmitQueueTest {
 
     @Test
     void aReaderBurstLeavesInOrderOneSubmissionPerBatch() throws Exception {
-        TransmitQueue tx = new TransmitQueue(LIBC, ring(), packets, errors, batches);
+        TransmitQueue tx = new TransmitQueue(1500, LIBC, ring(), packets, errors, batches);
         for (int seq = 0; seq < 150; seq++) {
             int queued = tx.add(record(1, seq), pipe[1]);
             if (queued >= tx.batchSize()) {
@@ -87,13 +87,13 @@ class TransmitQueueTest {
         assertThat(packets.sum()).isEqualTo(150);
         assertThat(errors.sum()).isZero();
         assertThat(batches.sum()).as("64 + 64 + 22: three io_uring_enter calls").isEqualTo(3);
-        assertThat(sent).allSatisfy(b -> assertThat(b.refCnt()).as("released once written").isZero());
+        assertThat(sent).allSatisfy(b -> assertThat(b.refCnt()).as("released once copied to a slot").isZero());
         tx.close();
     }
 
     @Test
     void concurrentSendersEachKeepTheirOrderAndNothingIsLostOrWrittenTwice() throws Exception {
-        TransmitQueue tx = new TransmitQueue(LIBC, ring(), packets, errors, batches);
+        TransmitQueue tx = new TransmitQueue(1500, LIBC, ring(), packets, errors, batches);
         int senders = 4;
         int each = 1000; // 32 KB in all: fits the pipe, so no write waits for the reader
         List<Thread> threads = new ArrayList<>();
@@ -132,7 +132,7 @@ class TransmitQueueTest {
 
     @Test
     void withoutIoUringEachPacketIsOneWrite() {
-        TransmitQueue tx = new TransmitQueue(LIBC, null, packets, errors, batches);
+        TransmitQueue tx = new TransmitQueue(1500, LIBC, null, packets, errors, batches);
         assertThat(tx.batchSize()).isEqualTo(1);
         for (int seq = 0; seq < 10; seq++) {
             tx.add(record(2, seq), pipe[1]);
@@ -151,7 +151,7 @@ class TransmitQueueTest {
 
     @Test
     void aRefusedWriteIsCountedAndItsBufferReleased() throws Exception {
-        TransmitQueue tx = new TransmitQueue(LIBC, ring(), packets, errors, batches);
+        TransmitQueue tx = new TransmitQueue(1500, LIBC, ring(), packets, errors, batches);
         tx.add(record(3, 0), pipe[1]);
         tx.add(record(3, 1), -1); // EBADF in its completion
         tx.add(record(3, 2), pipe[1]);
@@ -167,8 +167,28 @@ class TransmitQueueTest {
     }
 
     @Test
+    void aFullQueueIsWrittenBeforeTheNextPacketAndALongPacketIsRefused() {
+        TransmitQueue tx = new TransmitQueue(1 << 20, LIBC, null, packets, errors, batches);
+        for (int seq = 0; seq < 20; seq++) {
+            tx.add(record(5, seq), pipe[1]); // never flushed by the caller: its 4 slots of 1 MiB fill up
+        }
+        assertThat(tx.add(PooledByteBufAllocator.DEFAULT.directBuffer((1 << 20) + 1).writeZero((1 << 20) + 1), pipe[1]))
+                .as("a packet longer than a slot").isZero();
+        tx.flush();
+        ByteBuf in = drain(20);
+        for (int seq = 0; seq < 20; seq++) {
+            assertThat(in.readInt()).isEqualTo(5);
+            assertThat(in.readInt()).isEqualTo(seq);
+        }
+        in.release();
+        assertThat(packets.sum()).isEqualTo(20);
+        assertThat(errors.sum()).isEqualTo(1);
+        tx.close();
+    }
+
+    @Test
     void closingDropsWhatWaitsAndCountsIt() throws Exception {
-        TransmitQueue tx = new TransmitQueue(LIBC, ring(), packets, errors, batches);
+        TransmitQueue tx = new TransmitQueue(1500, LIBC, ring(), packets, errors, batches);
         tx.add(record(4, 0), pipe[1]);
         tx.add(record(4, 1), pipe[1]);
         tx.close();
