@@ -43,6 +43,8 @@ final class TransmitQueue {
     /** The first waiting slot; the slots before it, {@code inFlight} of them, are being written. */
     private int head;
     private int inFlight;
+    /** After {@link #close}: the slab is freed, nothing more is queued or taken. */
+    private boolean closed;
     /** How many packets wait (written under the lock, read without it). */
     private volatile int queued;
     /** The batch being written (only the thread holding {@code flushing} touches these). */
@@ -76,8 +78,8 @@ final class TransmitQueue {
 
     /**
      * Copies {@code packet}, for {@code fd}, to the end of the queue and releases it; returns how
-     * many packets wait now (0: longer than the slots, counted and dropped). When the queue is
-     * full, writes (or waits for the writer) first.
+     * many packets wait now (0: longer than the slots, or the queue closed; counted and dropped).
+     * When the queue is full, writes (or waits for the writer) first.
      */
     int add(ByteBuf packet, int fd) {
         try {
@@ -88,6 +90,10 @@ final class TransmitQueue {
             }
             while (true) {
                 synchronized (this) {
+                    if (closed) {
+                        errors.increment();
+                        return 0;
+                    }
                     int n = queued;
                     if (inFlight + n < slots) {
                         int slot = (head + n) % slots;
@@ -138,7 +144,7 @@ final class TransmitQueue {
 
     /** Moves up to a batch of the oldest waiting packets in flight. */
     private synchronized int take() {
-        int n = Math.min(queued, fds.length);
+        int n = closed ? 0 : Math.min(queued, fds.length);
         for (int i = 0; i < n; i++) {
             int slot = (head + i) % slots;
             fds[i] = slotFd[slot];
@@ -175,6 +181,10 @@ final class TransmitQueue {
     /** Drops what is queued (the device is closing, no writer is left) and frees the slots and the ring. */
     void close() {
         synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
             errors.add(queued);
             queued = 0;
             slab.release();

@@ -187,12 +187,16 @@ class TransmitQueueTest {
     }
 
     @Test
-    void closingDropsWhatWaitsAndCountsIt() throws Exception {
+    void closingDropsWhatWaitsAndWhatComesAfterAndCountsThem() throws Exception {
         TransmitQueue tx = new TransmitQueue(1500, LIBC, ring(), packets, errors, batches);
         tx.add(record(4, 0), pipe[1]);
         tx.add(record(4, 1), pipe[1]);
         tx.close();
         assertThat(errors.sum()).isEqualTo(2);
+        assertThat(tx.add(record(4, 2), pipe[1])).as("a packet after close").isZero();
+        tx.flush();
+        tx.close();
+        assertThat(errors.sum()).isEqualTo(3);
         assertThat(packets.sum()).isZero();
         assertThat(tx.hasPending()).isFalse();
         assertThat(sent).allSatisfy(b -> assertThat(b.refCnt()).isZero());
