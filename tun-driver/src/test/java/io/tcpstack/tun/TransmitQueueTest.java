@@ -65,6 +65,16 @@ class TransmitQueueTest {
         return in;
     }
 
+    /** The pipe holds sender {@code sender}'s records 0 .. count-1, in order, and nothing before them. */
+    private void assertPipeHolds(int sender, int count) {
+        ByteBuf in = drain(count);
+        for (int seq = 0; seq < count; seq++) {
+            assertThat(in.readInt()).isEqualTo(sender);
+            assertThat(in.readInt()).as("record %d", seq).isEqualTo(seq);
+        }
+        in.release();
+    }
+
     @Test
     void aReaderBurstLeavesInOrderOneSubmissionPerBatch() throws Exception {
         TransmitQueue tx = new TransmitQueue(1500, LIBC, ring(), packets, errors, batches);
@@ -78,12 +88,7 @@ class TransmitQueueTest {
         tx.flush();
         assertThat(tx.hasPending()).isFalse();
 
-        ByteBuf in = drain(150);
-        for (int seq = 0; seq < 150; seq++) {
-            assertThat(in.readInt()).isEqualTo(1);
-            assertThat(in.readInt()).as("record %d", seq).isEqualTo(seq);
-        }
-        in.release();
+        assertPipeHolds(1, 150);
         assertThat(packets.sum()).isEqualTo(150);
         assertThat(errors.sum()).isZero();
         assertThat(batches.sum()).as("64 + 64 + 22: three io_uring_enter calls").isEqualTo(3);
@@ -138,12 +143,7 @@ class TransmitQueueTest {
             tx.add(record(2, seq), pipe[1]);
             tx.flush();
         }
-        ByteBuf in = drain(10);
-        for (int seq = 0; seq < 10; seq++) {
-            assertThat(in.readInt()).isEqualTo(2);
-            assertThat(in.readInt()).isEqualTo(seq);
-        }
-        in.release();
+        assertPipeHolds(2, 10);
         assertThat(packets.sum()).isEqualTo(10);
         assertThat(batches.sum()).isZero();
         tx.close();
@@ -175,12 +175,7 @@ class TransmitQueueTest {
         assertThat(tx.add(PooledByteBufAllocator.DEFAULT.directBuffer((1 << 20) + 1).writeZero((1 << 20) + 1), pipe[1]))
                 .as("a packet longer than a slot").isZero();
         tx.flush();
-        ByteBuf in = drain(20);
-        for (int seq = 0; seq < 20; seq++) {
-            assertThat(in.readInt()).isEqualTo(5);
-            assertThat(in.readInt()).isEqualTo(seq);
-        }
-        in.release();
+        assertPipeHolds(5, 20);
         assertThat(packets.sum()).isEqualTo(20);
         assertThat(errors.sum()).isEqualTo(1);
         tx.close();
