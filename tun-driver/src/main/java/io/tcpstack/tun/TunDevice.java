@@ -25,9 +25,9 @@ import org.slf4j.LoggerFactory;
  * <p>Each reader polls its queue together with one shared eventfd; {@link #close()} writes the
  * eventfd, which wakes every reader at once (a thread blocked in read(2) on a TUN fd is woken by
  * neither close() nor an interrupt). Packets are read into one pooled direct buffer per reader and
- * written from the buffer the stack filled, by memory address: no copy and no allocation per
- * packet. What a reader sends while it processes a burst leaves when the burst ends, in io_uring
- * batches ({@link TunTransmit}).
+ * handed up in place; what the stack sends is copied into a slot of a transmit queue and written
+ * from there, by memory address: no allocation per packet either way. What a reader sends while
+ * it processes a burst leaves when the burst ends, in io_uring batches ({@link TunTransmit}).
  *
  * <p>Which queue the kernel puts a packet on is the {@link #steer steering}: a steering eBPF
  * program ({@link SteeringProgram}; the sending CPU, or a flow hash), or without one the kernel's
