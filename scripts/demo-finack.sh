@@ -151,13 +151,13 @@ echo "C kernel client -> kernel server|Linux over veth, $(in_ns sysctl -n net.ip
 python3 - "$ROWS" <<'PY'
 import json, sys
 rows = [line.rstrip("\n").split("|") for line in open(sys.argv[1])]
-head = ("scenario", "mode", "conns", "slow>500ms", "p50 ms", "p99 ms", "max ms", "stale drops", "old-conn ACKs",
-        "kernel FW2")
+head = ("scenario", "mode", "conns", "slow>500ms", "slow>5ms", "p50 ms", "p99 ms", "max ms", "stale drops",
+        "old-conn ACKs", "kernel FW2")
 table = [head]
 for scenario, mode, figures, stale, old_acks, fw2 in rows:
     f = json.loads(figures)
     ms = lambda us: "%.1f" % (us / 1000)
-    table.append((scenario, mode, str(f["count"]), str(f["slow"]), ms(f["p50_us"]), ms(f["p99_us"]),
+    table.append((scenario, mode, str(f["count"]), str(f["slow"]), str(f["over_5ms"]), ms(f["p50_us"]), ms(f["p99_us"]),
                   ms(f["max_us"]), stale, old_acks, fw2))
 widths = [max(len(r[i]) for r in table) for i in range(len(head))]
 for n, r in enumerate(table):
@@ -174,6 +174,10 @@ How to read the table (README.md, "The FIN/ACK race", has the story):
   C              the same experiment with the kernel on both sides, over veth (Linux without RSS; its
                  congestion control is bbr, the default): how often Linux itself loses the race
   slow>500ms     connects that took over 500 ms: a SYN that waited for a retransmission timeout (1 s)
+  slow>5ms       connects that took over 5 ms (slow>500ms among them): mostly a SYN resent early after
+                 it met an old connection, 8 ms later for the kernel client (TCP_TIMEOUT_MIN, 2 jiffies
+                 at HZ=250; in B and C the kernel's slow reconnects), or a connect the scheduler delayed.
+                 A timeout-min stack client resends after 2 ms, under this line
   p50/p99/max    connect time, first SYN to ESTABLISHED, in ms
   stale drops    segments the stack dropped because their connection turned into a record (or closed)
                  between lookup and lock: TcpExtStaleLookupDrop, traced as a DROP with reason TCP_CLOSE.

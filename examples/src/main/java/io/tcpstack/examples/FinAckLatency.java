@@ -48,6 +48,13 @@ public final class FinAckLatency {
      */
     public static final long SLOW_MICROS = 500_000;
     /**
+     * A connect slower than this most likely had its SYN resent early (stack/BEHAVIOURS.md 2):
+     * Linux >= 5.6 resends TCP_TIMEOUT_MIN after the unacceptable ACK, 8 ms at this kernel's
+     * HZ=250, where an undisturbed connect here takes about 0.1 ms (a scheduler delay can also
+     * cross it).
+     */
+    public static final long RESENT_MICROS = 5_000;
+    /**
      * Connect attempts per round. A refusal caused by a stale record kills that record, so the
      * second attempt reaches the listener; a third refusal means nobody listens.
      */
@@ -61,17 +68,18 @@ public final class FinAckLatency {
 
     /**
      * What a client run measured. Latencies in microseconds; {@code slow} counts connects over
-     * {@link #SLOW_MICROS}; {@code refused} counts refused connect attempts that were retried;
+     * {@link #SLOW_MICROS}, {@code over5ms} those over {@link #RESENT_MICROS}; {@code refused} counts refused connect attempts that were retried;
      * {@code deadlineReached} is true when the run stopped at its deadline before making every
      * connection. With no connect measured the latencies are 0.
      */
-    public record Result(int count, long p50Micros, long p99Micros, long maxMicros, int slow, int refused,
+    public record Result(int count, long p50Micros, long p99Micros, long maxMicros, int slow, int over5ms, int refused,
             boolean deadlineReached) {
 
         /** The figures of {@code histogram}. */
         public static Result of(LatencyHistogram histogram, int refused, boolean deadlineReached) {
             return new Result(histogram.count(), histogram.percentileMicros(50), histogram.percentileMicros(99),
-                    histogram.maxMicros(), histogram.countAbove(SLOW_MICROS), refused, deadlineReached);
+                    histogram.maxMicros(), histogram.countAbove(SLOW_MICROS), histogram.countAbove(RESENT_MICROS), refused,
+                    deadlineReached);
         }
 
         /**
@@ -91,7 +99,8 @@ public final class FinAckLatency {
         public String json() {
             return "{\"count\": " + count + ", \"p50_us\": " + p50Micros + ", \"p99_us\": " + p99Micros
                     + ", \"max_us\": " + maxMicros + ", \"slow\": " + slow + ", \"slow_threshold_us\": "
-                    + SLOW_MICROS + ", \"refused\": " + refused + ", \"deadline_reached\": " + deadlineReached + "}";
+                    + SLOW_MICROS + ", \"over_5ms\": " + over5ms + ", \"refused\": " + refused + ", \"deadline_reached\": "
+                    + deadlineReached + "}";
         }
     }
 

@@ -144,11 +144,11 @@ class FinAckLatencyTest {
 
     @Test
     void summary_and_json_formats_match_the_python_script() {
-        FinAckLatency.Result r = new FinAckLatency.Result(200, 300, 1_002_100, 1_004_000, 12, 3, false);
+        FinAckLatency.Result r = new FinAckLatency.Result(200, 300, 1_002_100, 1_004_000, 12, 14, 3, false);
         assertThat(r.summary())
                 .isEqualTo("fin-ack-lat: count=200 p50=0.3ms p99=1002.1ms max=1004.0ms slow(>500ms)=12 refused=3");
         assertThat(r.json()).isEqualTo("{\"count\": 200, \"p50_us\": 300, \"p99_us\": 1002100, \"max_us\": 1004000,"
-                + " \"slow\": 12, \"slow_threshold_us\": 500000, \"refused\": 3, \"deadline_reached\": false}");
+                + " \"slow\": 12, \"slow_threshold_us\": 500000, \"over_5ms\": 14, \"refused\": 3, \"deadline_reached\": false}");
     }
 
     @Test

@@ -16,12 +16,12 @@ import org.junit.jupiter.api.Test;
 class FinAckRaceIT {
 
     /** One row of the demo's table. */
-    private record Row(String scenario, String mode, int conns, int slow, double p50, double p99, double max,
+    private record Row(String scenario, String mode, int conns, int slow, int over5ms, double p50, double p99, double max,
             String staleDrops, String oldConnectionAcks, String kernelFinWait2) {
         static Row parse(String line) {
             String[] c = line.trim().split(" {2,}");
-            return new Row(c[0], c[1], Integer.parseInt(c[2]), Integer.parseInt(c[3]), Double.parseDouble(c[4]),
-                    Double.parseDouble(c[5]), Double.parseDouble(c[6]), c[7], c[8], c[9]);
+            return new Row(c[0], c[1], Integer.parseInt(c[2]), Integer.parseInt(c[3]), Integer.parseInt(c[4]),
+                    Double.parseDouble(c[5]), Double.parseDouble(c[6]), Double.parseDouble(c[7]), c[8], c[9], c[10]);
         }
 
         int stale() {
@@ -49,6 +49,7 @@ class FinAckRaceIT {
         assertThat(rows).extracting(Row::mode).containsExactly("syn-resend rto-init", "syn-resend timeout-min",
                 "affinity none", "affinity flow", "Linux over veth, bbr");
         assertThat(rows).extracting(Row::conns).containsExactly(200, 200, RACE_COUNT, RACE_COUNT, RACE_COUNT);
+        assertThat(rows).as("slow>5ms counts the slow>500ms connects too").allMatch(r -> r.over5ms() >= r.slow());
         Row rtoInit = rows.get(0);
         Row timeoutMin = rows.get(1);
         Row none = rows.get(2);
