@@ -174,10 +174,11 @@ How to read the table (README.md, "The FIN/ACK race", has the story):
   C              the same experiment with the kernel on both sides, over veth (Linux without RSS; its
                  congestion control is bbr, the default): how often Linux itself loses the race
   slow>500ms     connects that took over 500 ms: a SYN that waited for a retransmission timeout (1 s)
-  slow>5ms       connects that took over 5 ms (slow>500ms among them): mostly a SYN resent early after
-                 it met an old connection, 8 ms later for the kernel client (TCP_TIMEOUT_MIN, 2 jiffies
-                 at HZ=250; in B and C the kernel's slow reconnects), or a connect the scheduler delayed.
-                 A timeout-min stack client resends after 2 ms, under this line
+  slow>5ms       connects that took over 5 ms (slow>500ms among them): a SYN resent early after it met
+                 an old connection, 8 ms later for the kernel client (TCP_TIMEOUT_MIN, 2 jiffies at
+                 HZ=250: B's and C's slow reconnects), or a connect the scheduler delayed; the flow row,
+                 where the race cannot happen, shows how many of the latter. A timeout-min stack client
+                 resends after 2 ms, under this line
   p50/p99/max    connect time, first SYN to ESTABLISHED, in ms
   stale drops    segments the stack dropped because their connection turned into a record (or closed)
                  between lookup and lock: TcpExtStaleLookupDrop, traced as a DROP with reason TCP_CLOSE.
