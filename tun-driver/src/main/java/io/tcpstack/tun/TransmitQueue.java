@@ -120,6 +120,11 @@ final class TransmitQueue {
         return queued > 0;
     }
 
+    /** Nothing waits and nobody writes: a packet may be written by its own thread, bypassing the queue. */
+    boolean idle() {
+        return queued == 0 && !flushing.get();
+    }
+
     /** How many packets one batch holds: a reader writes when that many are queued. */
     int batchSize() {
         return fds.length;

@@ -15,8 +15,9 @@ import org.slf4j.LoggerFactory;
  * The transmit side of a {@link TunDevice}. Without offloads, packets go through {@link
  * TransmitQueue}s: a TUN reader's wait for the end of its burst and leave in io_uring batches, as
  * a NAPI poll's transmissions leave with xmit_more; a flow always uses the same transmit queue, so
- * its packets leave in the order the stack sent them, whichever TUN queue each is for. With
- * offloads each packet is written alone after its virtio-net header, with writev(2).
+ * its packets leave in the order the stack sent them, whichever TUN queue each is for. Any other
+ * thread's packet leaves at once, written by that thread itself while its transmit queue is idle.
+ * With offloads each packet is written alone after its virtio-net header, with writev(2).
  */
 final class TunTransmit {
     /** Logs as the device it writes. */
@@ -65,17 +66,22 @@ final class TunTransmit {
 
     /**
      * Sends {@code packet} on TUN queue {@code queue}. With {@code deferred} (a reader inside its
-     * burst) it waits for {@link #flush} or a full batch; otherwise it leaves at once, with what
-     * waits before it.
+     * burst) it waits for {@link #flush} or a full batch. Otherwise it leaves at once: written by
+     * this thread when its transmit queue is idle, as a Linux thread's transmit runs the receive
+     * path on its own CPU, so the kernel may process it while it processes a reader's batch (the
+     * FIN/ACK race in the kernel peer, stack/BEHAVIOURS.md 1); else behind what waits, in order.
      */
     void send(int queue, ByteBuf packet, boolean deferred) {
         int fd = fds[Math.floorMod(queue, fds.length)];
+        ByteBuf p = !offload || packet.hasMemoryAddress() ? packet : directCopy(packet);
         if (offload) {
-            writeOffloaded(fd, packet.hasMemoryAddress() ? packet : directCopy(packet));
+            writeAlone(fd, p);
             return;
         }
-        TransmitQueue tx = queues[Integer.remainderUnsigned(Steering.flowHash(packet), queues.length)];
-        if (tx.add(packet, fd) >= tx.batchSize() || !deferred) {
+        TransmitQueue tx = queues[Integer.remainderUnsigned(Steering.flowHash(p), queues.length)];
+        if (!deferred && tx.idle() && p.hasMemoryAddress()) {
+            writeAlone(fd, p);
+        } else if (tx.add(p, fd) >= tx.batchSize() || !deferred) {
             tx.flush();
         }
     }
@@ -113,23 +119,35 @@ final class TunTransmit {
         }
     }
 
-    /** Writes {@code packet} after its virtio-net header (plain, or TSO for a TCP super-packet), and releases it. */
-    private void writeOffloaded(int fd, ByteBuf packet) {
+    /**
+     * Writes {@code packet} (a direct buffer) with one system call and releases it: with offloads
+     * writev(2) after its virtio-net header (plain, or TSO for a TCP super-packet), else write(2).
+     */
+    private void writeAlone(int fd, ByteBuf packet) {
         try {
             int index = packet.readerIndex();
             int length = packet.readableBytes();
-            Pointer iov = iovecs.get();
-            if (VirtioNetHeader.fillOutbound(iov, 32, packet, index, length, mtu)) {
-                iov.putLong(0, iov.address() + 32);
-                iov.putLong(8, VirtioNetHeader.LENGTH);
-                iov.putLong(16, packet.memoryAddress() + index);
-                iov.putLong(24, length);
-                if (libc.writev(fd, iov.address(), 2) - VirtioNetHeader.LENGTH == length) {
-                    packets.increment();
+            long address = packet.memoryAddress() + index;
+            long written;
+            if (offload) {
+                Pointer iov = iovecs.get();
+                if (!VirtioNetHeader.fillOutbound(iov, 32, packet, index, length, mtu)) {
+                    errors.increment();
                     return;
                 }
+                iov.putLong(0, iov.address() + 32);
+                iov.putLong(8, VirtioNetHeader.LENGTH);
+                iov.putLong(16, address);
+                iov.putLong(24, length);
+                written = libc.writev(fd, iov.address(), 2) - VirtioNetHeader.LENGTH;
+            } else {
+                written = libc.write(fd, address, length);
             }
-            errors.increment();
+            if (written == length) {
+                packets.increment();
+            } else {
+                errors.increment();
+            }
         } finally {
             packet.release();
         }

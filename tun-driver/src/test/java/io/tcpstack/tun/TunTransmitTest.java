@@ -76,12 +76,26 @@ class TunTransmitTest {
     }
 
     @Test
-    void outsideABurstAPacketLeavesAtOnce() {
+    void outsideABurstAPacketLeavesAtOnceWrittenByItsOwnThread() {
         tx.send(1, segment(40002, 7), false);
         ByteBuf in = drain(1);
         assertThat(in.getInt(24)).isEqualTo(7);
         in.release();
         assertThat(tx.packets.sum()).isEqualTo(1);
+        assertThat(tx.batches.sum()).as("one write(2), no io_uring batch").isZero();
         assertThat(tx.mode()).isEqualTo("io_uring-batch");
+    }
+
+    @Test
+    void outsideABurstAPacketGoesBehindWhatItsFlowHasWaiting() {
+        tx.send(0, segment(40003, 0), true);
+        tx.send(0, segment(40003, 1), true);
+        tx.send(1, segment(40003, 2), false); // an application's or a timer's, while a reader's burst waits
+        ByteBuf in = drain(3);
+        for (int seq = 0; seq < 3; seq++) {
+            assertThat(in.getInt(seq * PACKET + 24)).isEqualTo(seq);
+        }
+        in.release();
+        assertThat(tx.batches.sum()).as("the three in one io_uring batch").isEqualTo(1);
     }
 }
