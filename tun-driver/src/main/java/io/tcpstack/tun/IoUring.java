@@ -49,7 +49,6 @@ final class IoUring implements AutoCloseable {
     private final Pointer sqe;
     private final int sqTailOffset;
     private final int sqMask;
-    private final int sqArrayOffset;
     private final int cqHeadOffset;
     private final int cqTailOffset;
     private final int cqMask;
@@ -74,10 +73,9 @@ final class IoUring implements AutoCloseable {
         this.sq = Pointer.wrap(runtime, sqRing, sqRingSize);
         this.cq = Pointer.wrap(runtime, cqRing, cqRingSize);
         this.sqe = Pointer.wrap(runtime, sqes, sqesSize);
-        // struct io_sqring_offsets at 40: head, tail, ring_mask, ring_entries, flags, dropped, array
+        // struct io_sqring_offsets at 40: head, tail, ring_mask, ring_entries, flags, dropped, array (64)
         this.sqTailOffset = params.getInt(44);
         this.sqMask = sq.getInt(params.getInt(48));
-        this.sqArrayOffset = params.getInt(64);
         // struct io_cqring_offsets at 80: head, tail, ring_mask, ring_entries, overflow, cqes
         this.cqHeadOffset = params.getInt(80);
         this.cqTailOffset = params.getInt(84);
@@ -85,6 +83,11 @@ final class IoUring implements AutoCloseable {
         this.cqesOffset = params.getInt(100);
         this.sqTail = sq.getInt(sqTailOffset);
         this.cqHead = cq.getInt(cqHeadOffset);
+        // the SQ array maps ring index i to entry i, once: every submission uses it as it is
+        int sqArrayOffset = params.getInt(64);
+        for (int i = 0; i < capacity; i++) {
+            sq.putInt(sqArrayOffset + 4L * i, i);
+        }
     }
 
     /**
@@ -114,14 +117,20 @@ final class IoUring implements AutoCloseable {
             sqes = map(libc, runtime, sqesSize, fd, IORING_OFF_SQES, "SQEs");
             return new IoUring(libc, runtime, fd, params, sqRing, sqSize, cqRing, cqSize, sqes, sqesSize);
         } catch (IOException e) {
-            unmap(libc, sqes, sqesSize);
-            if (cqRing != sqRing) {
-                unmap(libc, cqRing, cqSize);
-            }
-            unmap(libc, sqRing, sqSize);
-            libc.close(fd);
+            release(libc, fd, sqRing, sqSize, cqRing, cqSize, sqes, sqesSize);
             throw e;
         }
+    }
+
+    /** Unmaps what was mapped (-1: not mapped; the CQ ring once if it is the SQ ring's mapping) and closes the ring. */
+    private static void release(LibC libc, int fd, long sqRing, long sqSize, long cqRing, long cqSize, long sqes,
+            long sqesSize) {
+        unmap(libc, sqes, sqesSize);
+        if (cqRing != sqRing) {
+            unmap(libc, cqRing, cqSize);
+        }
+        unmap(libc, sqRing, sqSize);
+        libc.close(fd);
     }
 
     private static long map(LibC libc, Runtime runtime, long size, int fd, long offset, String what) throws IOException {
@@ -148,16 +157,13 @@ final class IoUring implements AutoCloseable {
         for (int i = 0; i < count; i++) {
             int index = (sqTail + i) & sqMask;
             long entry = (long) index * SQE_SIZE;
-            for (int word = 0; word < SQE_SIZE; word += 8) {
-                sqe.putLong(entry + word, 0L);
-            }
+            // only these fields are ever written, the rest stay as mmap left them: zero
             sqe.putByte(entry, (byte) IORING_OP_WRITE);
             sqe.putInt(entry + 4, fds[i]);
             sqe.putLong(entry + 8, -1L); // off -1: the file position, as write(2); a TUN fd has none
             sqe.putLong(entry + 16, addresses[i]);
             sqe.putInt(entry + 24, lengths[i]);
             sqe.putLong(entry + 32, i); // user_data: the packet's place in the batch
-            sq.putInt(sqArrayOffset + 4L * index, index);
         }
         sqTail += count;
         VarHandle.releaseFence();
@@ -203,11 +209,6 @@ final class IoUring implements AutoCloseable {
 
     @Override
     public void close() {
-        unmap(libc, sqes, sqesSize);
-        if (cqRing != sqRing) {
-            unmap(libc, cqRing, cqRingSize);
-        }
-        unmap(libc, sqRing, sqRingSize);
-        libc.close(ringFd);
+        release(libc, ringFd, sqRing, sqRingSize, cqRing, cqRingSize, sqes, sqesSize);
     }
 }

@@ -42,18 +42,32 @@ final class TunTransmit {
         this.libc = libc;
         this.iovecs = offload ? ThreadLocal.withInitial(() -> Memory.allocateDirect(runtime, 32 + 16, true)) : null;
         this.queues = new TransmitQueue[offload ? 0 : fds.length];
+        IoUring[] rings = rings(name, queues.length, libc, runtime);
         for (int q = 0; q < queues.length; q++) {
-            IoUring ring = null;
-            try {
-                ring = IoUring.open(TransmitQueue.BATCH, libc, runtime);
-            } catch (IOException e) {
-                if (q == 0) {
-                    // io_uring off: kernel.io_uring_disabled, a seccomp filter, a kernel before 5.1
-                    log.info("{}: no io_uring ({}): each packet sent costs one write(2)", name, e.getMessage());
-                }
-            }
-            queues[q] = new TransmitQueue(mtu, libc, ring, packets, errors, batches);
+            queues[q] = new TransmitQueue(mtu, libc, rings[q], packets, errors, batches);
         }
+    }
+
+    /**
+     * One io_uring per transmit queue, or none at all (every queue then writes one packet per
+     * write(2), as {@link #mode} says): io_uring is off (kernel.io_uring_disabled, a seccomp
+     * filter, a kernel before 5.1) or a ring could not be had (RLIMIT_MEMLOCK before 5.12).
+     */
+    private static IoUring[] rings(String name, int count, LibC libc, Runtime runtime) {
+        IoUring[] rings = new IoUring[count];
+        for (int q = 0; q < count; q++) {
+            try {
+                rings[q] = IoUring.open(TransmitQueue.BATCH, libc, runtime);
+            } catch (IOException e) {
+                log.info("{}: no io_uring ({}): each packet sent costs one write(2)", name, e.getMessage());
+                for (int opened = 0; opened < q; opened++) {
+                    rings[opened].close();
+                    rings[opened] = null;
+                }
+                break;
+            }
+        }
+        return rings;
     }
 
     /** How packets leave, in a few words (ctl status). */
@@ -73,15 +87,10 @@ final class TunTransmit {
      */
     void send(int queue, ByteBuf packet, boolean deferred) {
         int fd = fds[Math.floorMod(queue, fds.length)];
-        ByteBuf p = !offload || packet.hasMemoryAddress() ? packet : directCopy(packet);
-        if (offload) {
-            writeAlone(fd, p);
-            return;
-        }
-        TransmitQueue tx = queues[Integer.remainderUnsigned(Steering.flowHash(p), queues.length)];
-        if (!deferred && tx.idle() && p.hasMemoryAddress()) {
-            writeAlone(fd, p);
-        } else if (tx.add(p, fd) >= tx.batchSize() || !deferred) {
+        TransmitQueue tx = offload ? null : queues[Integer.remainderUnsigned(Steering.flowHash(packet), queues.length)];
+        if (offload || (!deferred && tx.idle())) {
+            writeAlone(fd, packet);
+        } else if (tx.add(packet, fd) >= tx.batchSize() || !deferred) {
             tx.flush();
         }
     }
@@ -120,10 +129,12 @@ final class TunTransmit {
     }
 
     /**
-     * Writes {@code packet} (a direct buffer) with one system call and releases it: with offloads
-     * writev(2) after its virtio-net header (plain, or TSO for a TCP super-packet), else write(2).
+     * Writes {@code sent} with one system call (from a direct copy if it has no memory address)
+     * and releases it: with offloads writev(2) after its virtio-net header (plain, or TSO for a
+     * TCP super-packet), else write(2).
      */
-    private void writeAlone(int fd, ByteBuf packet) {
+    private void writeAlone(int fd, ByteBuf sent) {
+        ByteBuf packet = sent.hasMemoryAddress() ? sent : directCopy(sent);
         try {
             int index = packet.readerIndex();
             int length = packet.readableBytes();
