@@ -68,9 +68,10 @@ public final class FinAckLatency {
 
     /**
      * What a client run measured. Latencies in microseconds; {@code slow} counts connects over
-     * {@link #SLOW_MICROS}, {@code over5ms} those over {@link #RESENT_MICROS}; {@code refused} counts refused connect attempts that were retried;
-     * {@code deadlineReached} is true when the run stopped at its deadline before making every
-     * connection. With no connect measured the latencies are 0.
+     * {@link #SLOW_MICROS}, {@code over5ms} those over {@link #RESENT_MICROS}; {@code refused}
+     * counts refused connect attempts that were retried; {@code deadlineReached} is true when the
+     * run stopped at its deadline before making every connection. With no connect measured the
+     * latencies are 0.
      */
     public record Result(int count, long p50Micros, long p99Micros, long maxMicros, int slow, int over5ms, int refused,
             boolean deadlineReached) {
